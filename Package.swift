@@ -1,0 +1,37 @@
+// swift-tools-version:6.1
+// swiftbpfcc: a C-to-BPF compiler and a BPF loader, one stage per module.
+//
+// Dependencies point one way. Object side: BPFDiagnostics <- BPFInstructions, BTF <- BPFObject <- BPFLoader.
+// Compiler side: BPFIR <- CFrontend, Passes, CodeGen (which writes through the object side).
+// The drivers sit on top. The loader never imports the compiler.
+import PackageDescription
+
+let libclangInclude: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]
+
+let package = Package(
+    name: "swiftbpfcc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swiftbpfcc", targets: ["swiftbpfcc"]),
+        .executable(name: "swiftbpf", targets: ["swiftbpf"]),
+        .library(name: "BPFLoader", targets: ["BPFLoader"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        .target(name: "CBPFSyscall", path: "Sources/CBPFSyscall"),
+        .target(name: "BPFDiagnostics"),
+        .target(name: "BPFInstructions", dependencies: ["BPFDiagnostics"]),
+        .target(name: "BTF", dependencies: ["BPFDiagnostics"]),
+        .target(name: "BPFObject", dependencies: ["BPFInstructions", "BTF"]),
+        .target(name: "BPFLoader", dependencies: ["BPFObject", "CBPFSyscall"]),
+        .target(name: "BPFIR", dependencies: ["BPFDiagnostics"]),
+        .target(name: "CFrontend", dependencies: ["BPFIR", "CClang"], swiftSettings: libclangInclude),
+        .target(name: "Passes", dependencies: ["BPFIR"]),
+        .target(name: "CodeGen", dependencies: ["BPFIR", "BPFInstructions", "BTF", "BPFObject"]),
+        .target(name: "CompilerDriver", dependencies: ["CFrontend", "Passes", "CodeGen"], swiftSettings: libclangInclude),
+        .executableTarget(name: "swiftbpfcc", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
+        .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader"]),
+        .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CompilerDriver", "BPFLoader"], swiftSettings: libclangInclude),
+    ]
+)

@@ -1,0 +1,309 @@
+import BPFDiagnostics
+
+// The typed IR between the C frontend and BPF code generation.
+//
+// It is a control-flow graph of basic blocks over virtual registers (`Temp`), each a 64-bit value.
+// It is not SSA: a Temp may be assigned in several places (a C local that never has its address
+// taken is one Temp). Memory is reached through explicit `Address`es; locals whose address is taken,
+// arrays and structs live in stack slots.
+//
+// Integer semantics are explicit. A value of a C type narrower than 64 bits is kept normalized in
+// its Temp: sign-extended when the type is signed, zero-extended when unsigned. The frontend emits the
+// extensions; code generation never guesses a C type.
+
+/// A virtual register holding a 64-bit value.
+public struct Temp: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: Temp, b: Temp) -> Bool { a.index < b.index }
+    public var description: String { "%\(index)" }
+}
+
+/// A basic block of one function; block 0 is the entry.
+public struct BlockID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: BlockID, b: BlockID) -> Bool { a.index < b.index }
+    public var description: String { "bb\(index)" }
+}
+
+/// A stack object of one function's frame (an address-taken local, an array, a struct).
+public struct SlotID: Hashable, Sendable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public var description: String { "slot\(index)" }
+}
+
+/// An operand: a register or a constant.
+public enum Value: Hashable, Sendable, CustomStringConvertible {
+    case temp(Temp)
+    case constant(Int64)
+
+    public var description: String {
+        switch self {
+        case .temp(let t): return t.description
+        case .constant(let c): return String(c)
+        }
+    }
+}
+
+/// Width of an ALU operation. `bits32` operates on the low halves and zero-extends the result,
+/// as BPF's ALU32 class does; `bits64` is a full 64-bit operation.
+public enum ALUWidth: Hashable, Sendable {
+    case bits32, bits64
+}
+
+public enum BinaryOperator: Hashable, Sendable {
+    case add, sub, mul
+    case udiv, umod
+    /// Signed division; at -mcpu=v3 a pass rewrites it into unsigned division (BPF has no sdiv before v4).
+    case sdiv, smod
+    case and, or, xor
+    case shl, lshr, ashr
+}
+
+/// Comparison of two values, signed or unsigned, on 64 bits (or 32 when the width says so).
+public enum Condition: Hashable, Sendable {
+    case eq, ne
+    case ugt, uge, ult, ule
+    case sgt, sge, slt, sle
+
+    /// The condition that holds exactly when this one does not.
+    public var negated: Condition {
+        switch self {
+        case .eq: return .ne
+        case .ne: return .eq
+        case .ugt: return .ule
+        case .uge: return .ult
+        case .ult: return .uge
+        case .ule: return .ugt
+        case .sgt: return .sle
+        case .sge: return .slt
+        case .slt: return .sge
+        case .sle: return .sgt
+        }
+    }
+}
+
+/// Size of a memory access in bytes: 1, 2, 4 or 8.
+public enum MemorySize: Int, Hashable, Sendable {
+    case byte = 1, half = 2, word = 4, double = 8
+}
+
+/// Where a load or store goes.
+public enum Address: Hashable, Sendable, CustomStringConvertible {
+    /// `base + offset`, base a pointer in a register.
+    case temp(Temp, offset: Int)
+    /// A stack slot of the current frame, `offset` bytes in.
+    case slot(SlotID, offset: Int)
+
+    public var description: String {
+        switch self {
+        case .temp(let t, let offset): return "[\(t)+\(offset)]"
+        case .slot(let s, let offset): return "[\(s)+\(offset)]"
+        }
+    }
+}
+
+/// What a call instruction calls.
+public enum Callee: Hashable, Sendable {
+    /// A function of this module (BPF-to-BPF call, `call` + R_BPF_64_32).
+    case function(String)
+    /// A kernel helper by number (`call N`), e.g. from `bpf_helper_defs.h`'s `(void *) 8`.
+    case helper(Int32)
+    /// A kernel function resolved by name from vmlinux BTF at load time.
+    case kfunc(String)
+}
+
+/// One IR operation. Destination first, then operands, as in `dst = op a, b`.
+public enum Operation: Hashable, Sendable {
+    case copy(Temp, Value)
+    case binary(Temp, BinaryOperator, ALUWidth, Value, Value)
+    case negate(Temp, ALUWidth, Value)
+    /// Keep the low `fromBits` bits (8, 16 or 32) and sign-extend them to 64.
+    case signExtend(Temp, Value, fromBits: Int)
+    /// Keep the low `fromBits` bits (8, 16 or 32) and clear the rest.
+    case zeroExtend(Temp, Value, fromBits: Int)
+    /// A zero-extending load. `addressSpace` is the C address space of the memory (1 for arena).
+    case load(Temp, Address, MemorySize, addressSpace: Int)
+    case store(Address, Value, MemorySize, addressSpace: Int)
+    /// Copies `size` bytes; `alignment` is what both sides are known to be aligned to.
+    case copyMemory(destination: Address, source: Address, size: Int, alignment: Int,
+                    destinationSpace: Int, sourceSpace: Int)
+    case setMemory(Address, byte: UInt8, size: Int, alignment: Int, addressSpace: Int)
+    /// The address of a stack slot plus an offset.
+    case slotAddress(Temp, SlotID, offset: Int)
+    /// The address of a global or a map plus an offset (`ld_imm64` with a relocation).
+    case symbolAddress(Temp, symbol: String, offset: Int)
+    case call(Temp?, Callee, [Value])
+    /// `addr_space_cast(src, to, from)`: (0, 1) makes an arena pointer dereferenceable, (1, 0) the reverse.
+    case addrSpaceCast(Temp, Value, to: Int, from: Int)
+    /// dst = (a cond b) ? 1 : 0.
+    case setCondition(Temp, Condition, ALUWidth, Value, Value)
+}
+
+/// An operation with the source position it came from.
+public struct IRInstruction: Hashable, Sendable {
+    public var operation: Operation
+    public var location: SourceLocation?
+    /// Why the compiler added this instruction when C did not ask for it (the arena pass says so);
+    /// `-S` and `swiftbpf dump` print it next to the instruction.
+    public var note: String?
+
+    public init(_ operation: Operation, at location: SourceLocation?, note: String? = nil) {
+        self.operation = operation
+        self.location = location
+        self.note = note
+    }
+}
+
+/// How a block ends.
+public enum Terminator: Hashable, Sendable {
+    case jump(BlockID)
+    case branch(Condition, ALUWidth, Value, Value, then: BlockID, else: BlockID)
+    case `return`(Value?)
+    /// BPF's may_goto: the kernel may take `bail` at any time, otherwise execution continues at `next`.
+    case mayGoto(bail: BlockID, next: BlockID)
+}
+
+public struct Block: Hashable, Sendable {
+    public var id: BlockID
+    public var instructions: [IRInstruction]
+    public var terminator: Terminator
+    public var terminatorLocation: SourceLocation?
+
+    public init(id: BlockID, instructions: [IRInstruction] = [], terminator: Terminator,
+                terminatorLocation: SourceLocation? = nil) {
+        self.id = id
+        self.instructions = instructions
+        self.terminator = terminator
+        self.terminatorLocation = terminatorLocation
+    }
+}
+
+/// A stack object. The frame layout places slots; the total must stay within 512 bytes.
+public struct StackSlot: Hashable, Sendable {
+    public var size: Int
+    public var alignment: Int
+    /// The C name, for the stack-limit diagnostic ("largest contributors").
+    public var name: String
+    public var location: SourceLocation?
+
+    public init(size: Int, alignment: Int, name: String, location: SourceLocation?) {
+        self.size = size
+        self.alignment = alignment
+        self.name = name
+        self.location = location
+    }
+}
+
+public enum Linkage: Hashable, Sendable {
+    /// `static`: visible in this object only; verified in its caller's context.
+    case `static`
+    /// Non-static: a global symbol; the kernel verifies a global sub-program once, on its own.
+    case global
+}
+
+/// A function with a body.
+public struct Function: Sendable {
+    public var name: String
+    public var linkage: Linkage
+    /// ELF section: a program section (`syscall`) for programs, nil for `.text` sub-programs.
+    public var section: String?
+    /// The C function type (a `CType.function`), for BTF.
+    public var type: TypeID
+    /// Incoming arguments r1..r5, in order.
+    public var parameters: [Temp]
+    public var blocks: [Block]
+    public var slots: [StackSlot]
+    public var tempCount: Int
+    public var location: SourceLocation
+
+    public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
+                blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation) {
+        self.name = name
+        self.linkage = linkage
+        self.section = section
+        self.type = type
+        self.parameters = parameters
+        self.blocks = blocks
+        self.slots = slots
+        self.tempCount = tempCount
+        self.location = location
+    }
+
+    /// A new Temp of this function.
+    public mutating func makeTemp() -> Temp {
+        defer { tempCount += 1 }
+        return Temp(tempCount)
+    }
+}
+
+/// A global variable or map definition with its initial bytes.
+public struct GlobalVariable: Sendable {
+    /// The ELF symbol (a static local is `function.name`, as clang names it).
+    public var symbol: String
+    /// The C name, for BTF.
+    public var name: String
+    public var linkage: Linkage
+    /// `.data`, `.bss`, `.rodata`, `.maps`, `.addr_space.1`, `license`, or a user `SEC`.
+    public var section: String
+    public var type: TypeID
+    public var size: Int
+    public var alignment: Int
+    /// Exactly `size` bytes.
+    public var initializer: [UInt8]
+    public var location: SourceLocation
+
+    public init(symbol: String, name: String, linkage: Linkage, section: String, type: TypeID,
+                size: Int, alignment: Int, initializer: [UInt8], location: SourceLocation) {
+        self.symbol = symbol
+        self.name = name
+        self.linkage = linkage
+        self.section = section
+        self.type = type
+        self.size = size
+        self.alignment = alignment
+        self.initializer = initializer
+        self.location = location
+    }
+}
+
+/// A function declared but defined by the kernel: a kfunc (`__ksym`).
+public struct ExternFunction: Sendable, Hashable {
+    public var name: String
+    public var type: TypeID
+    public var isWeak: Bool
+
+    public init(name: String, type: TypeID, isWeak: Bool) {
+        self.name = name
+        self.type = type
+        self.isWeak = isWeak
+    }
+}
+
+/// One translation unit in IR form.
+public struct Module: Sendable {
+    public var functions: [Function]
+    public var globals: [GlobalVariable]
+    /// Only the externs the code references.
+    public var externs: [ExternFunction]
+    public var types: TypeTable
+    /// Lines of each source file, for line_info and listings.
+    public var sourceLines: [String: [String]]
+
+    public init(functions: [Function] = [], globals: [GlobalVariable] = [], externs: [ExternFunction] = [],
+                types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:]) {
+        self.functions = functions
+        self.globals = globals
+        self.externs = externs
+        self.types = types
+        self.sourceLines = sourceLines
+    }
+
+    /// The text of a source line, or "" when unknown.
+    public func sourceText(_ location: SourceLocation) -> String {
+        guard let lines = sourceLines[location.file], location.line >= 1, location.line <= lines.count else { return "" }
+        return lines[location.line - 1]
+    }
+}

@@ -1,0 +1,1 @@
+// BPFLoader: see Package.swift for this stage's place in the pipeline.

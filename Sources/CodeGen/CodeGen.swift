@@ -1,0 +1,1 @@
+// CodeGen: see Package.swift for this stage's place in the pipeline.

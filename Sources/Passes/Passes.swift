@@ -1,0 +1,1 @@
+// Passes: see Package.swift for this stage's place in the pipeline.
