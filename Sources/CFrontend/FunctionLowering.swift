@@ -1,0 +1,213 @@
+import BPFDiagnostics
+import BPFIR
+import CClang
+
+/// Where a C object lives while its function runs.
+enum LValue {
+    /// A local whose address is never taken: a virtual register.
+    case register(Temp)
+    /// Memory: a stack slot, a global, or wherever a pointer points. `addressSpace` 1 is the arena.
+    case memory(Address, addressSpace: Int)
+}
+
+/// Lowers one function definition: parameters, locals, statements and expressions.
+///
+/// Expressions are lowered in `ExprLowering.swift`, statements in `StmtLowering.swift`; this file
+/// holds the per-function state and the storage decisions for locals.
+struct FunctionLowering {
+    unowned let module: ModuleLowering
+    let declaration: CXCursor
+    var builder = IRBuilder()
+    /// Storage of every parameter and local, by declaration.
+    var locals: [CursorKey: LValue] = [:]
+    /// Locals that must live in memory: their address is taken, or they are aggregates or volatile.
+    var addressTaken: Set<CursorKey> = []
+    var labels: [CursorKey: BlockID] = [:]
+    /// Innermost last: where `break` and `continue` go.
+    var breakTargets: [BlockID] = []
+    var continueTargets: [BlockID] = []
+    /// Case and default labels of the switches being lowered, innermost last.
+    var caseBlocks: [[CursorKey: BlockID]] = []
+    var returnsValue = false
+    var diagnostics: [Diagnostic] = []
+
+    init(module: ModuleLowering, declaration: CXCursor) {
+        self.module = module
+        self.declaration = declaration
+    }
+
+    var unit: CXTranslationUnit { module.unit }
+
+    func failure(_ message: String, at cursor: CXCursor) -> DiagnosticList {
+        DiagnosticList([.error(message, at: cursor.location)])
+    }
+
+    mutating func lower() throws(DiagnosticList) -> Function {
+        let name = declaration.spelling
+        let location = declaration.location
+        let type = declaration.type
+        builder.location = location
+        if type.isVariadic {
+            throw failure("variadic function '\(name)': BPF functions take a fixed number of arguments", at: declaration)
+        }
+        let parameterCursors = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
+        if parameterCursors.count > 5 {
+            throw failure("function '\(name)' has \(parameterCursors.count) parameters: BPF passes at most 5 arguments, in r1-r5",
+                          at: declaration)
+        }
+        switch module.types.classify(type.resultType) {
+        case .aggregate:
+            throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
+                          at: declaration)
+        case .unsupported(let what):
+            throw failure("function '\(name)' returns \(what)", at: declaration)
+        case .void:
+            returnsValue = false
+        case .scalar, .function:
+            returnsValue = true
+        }
+        guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }) else {
+            throw failure("function '\(name)' has no body", at: declaration)
+        }
+        findAddressTaken(body)
+
+        var parameters: [Temp] = []
+        for parameter in parameterCursors {
+            let temp = builder.makeTemp()
+            parameters.append(temp)
+            builder.location = parameter.location
+            switch module.types.classify(parameter.type) {
+            case .aggregate:
+                throw failure("parameter '\(parameter.spelling)' of '\(name)' is a struct passed by value: not supported on BPF; pass a pointer",
+                              at: parameter)
+            case .unsupported(let what):
+                throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
+            case .void, .function:
+                throw failure("parameter '\(parameter.spelling)' has an invalid type", at: parameter)
+            case .scalar(let scalar):
+                if addressTaken.contains(CursorKey(parameter)) || parameter.type.isVolatile {
+                    let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
+                    let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
+                    locals[CursorKey(parameter)] = storage
+                    store(.temp(temp), to: storage, scalar: scalar)
+                } else {
+                    locals[CursorKey(parameter)] = .register(temp)
+                }
+            }
+        }
+
+        try lowerStatement(body)
+        if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
+
+        builder.location = location
+        let finished = builder.finish(fallbackReturn: returnsValue ? .constant(0) : nil)
+        let attributes = Attributes(declaration)
+        let linkage: Linkage = clang_getCursorLinkage(declaration) == CXLinkage_External ? .global : .static
+        return Function(name: name, linkage: linkage, section: attributes.section,
+                        type: module.types.functionTypeID(declaration), parameters: parameters,
+                        blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
+                        location: location)
+    }
+
+    /// Marks locals whose address is taken (`&x`), so they get a stack slot.
+    private mutating func findAddressTaken(_ cursor: CXCursor) {
+        for child in cursor.children {
+            if child.kind == CXCursor_UnaryOperator && child.unaryOperator == CXUnaryOperator_AddrOf,
+               let operand = child.children.first {
+                var target = operand
+                while target.kind == CXCursor_ParenExpr, let inner = target.children.first { target = inner }
+                if target.kind == CXCursor_DeclRefExpr {
+                    addressTaken.insert(CursorKey(target.referenced))
+                }
+            }
+            findAddressTaken(child)
+        }
+    }
+
+    /// Storage for a new local: a register for scalars, a stack slot for the rest.
+    mutating func allocateLocal(_ variable: CXCursor) throws(DiagnosticList) -> LValue {
+        let type = variable.type
+        builder.location = variable.location
+        switch module.types.classify(type) {
+        case .scalar(let scalar):
+            if addressTaken.contains(CursorKey(variable)) || type.isVolatile {
+                let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: variable.spelling)
+                return .memory(.slot(slot, offset: 0), addressSpace: 0)
+            }
+            return .register(builder.makeTemp())
+        case .aggregate(let size, let alignment):
+            let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: variable.spelling)
+            return .memory(.slot(slot, offset: 0), addressSpace: 0)
+        case .unsupported(let what):
+            throw failure("local '\(variable.spelling)' has \(what)", at: variable)
+        case .void, .function:
+            throw failure("local '\(variable.spelling)' has an invalid type", at: variable)
+        }
+    }
+
+    // MARK: - Emitting
+
+    mutating func temp() -> Temp { builder.makeTemp() }
+
+    /// `op` into a new Temp.
+    mutating func emit(_ make: (Temp) -> Operation) -> Value {
+        let t = builder.makeTemp()
+        builder.emit(make(t))
+        return .temp(t)
+    }
+
+    /// A register holding `value` (constants are materialized).
+    mutating func register(_ value: Value) -> Temp {
+        switch value {
+        case .temp(let t):
+            return t
+        case .constant:
+            let t = builder.makeTemp()
+            builder.emit(.copy(t, value))
+            return t
+        }
+    }
+
+    mutating func load(_ lvalue: LValue, scalar: Scalar) -> Value {
+        switch lvalue {
+        case .register(let t):
+            return .temp(t)
+        case .memory(let address, let space):
+            let loaded = emit { .load($0, address, scalar.memorySize, addressSpace: space) }
+            if scalar.isSigned && scalar.size < 8 {
+                return emit { .signExtend($0, loaded, fromBits: scalar.size * 8) }
+            }
+            return loaded
+        }
+    }
+
+    mutating func store(_ value: Value, to lvalue: LValue, scalar: Scalar) {
+        switch lvalue {
+        case .register(let t):
+            builder.emit(.copy(t, value))
+        case .memory(let address, let space):
+            builder.emit(.store(address, value, scalar.memorySize, addressSpace: space))
+        }
+    }
+
+    /// The address of a memory lvalue as a pointer value.
+    mutating func addressValue(_ address: Address) -> Value {
+        switch address {
+        case .slot(let slot, let offset):
+            return emit { .slotAddress($0, slot, offset: offset) }
+        case .temp(let base, let offset):
+            if offset == 0 { return .temp(base) }
+            return emit { .binary($0, .add, .bits64, .temp(base), .constant(Int64(offset))) }
+        }
+    }
+}
+
+extension Address {
+    /// The same place, `delta` bytes further.
+    func advanced(by delta: Int) -> Address {
+        switch self {
+        case .temp(let t, let offset): return .temp(t, offset: offset + delta)
+        case .slot(let s, let offset): return .slot(s, offset: offset + delta)
+        }
+    }
+}
