@@ -28,6 +28,8 @@ struct FunctionLowering {
     var continueTargets: [BlockID] = []
     /// Case and default labels of the switches being lowered, innermost last.
     var caseBlocks: [[CursorKey: BlockID]] = []
+    /// Compound statements being lowered, innermost last: where `__label__` names are looked up.
+    var scopes: [CXCursor] = []
     var returnsValue = false
     var diagnostics: [Diagnostic] = []
 

@@ -1,3 +1,4 @@
+import Foundation
 import BPFDiagnostics
 import BPFIR
 import CClang
@@ -10,6 +11,8 @@ extension FunctionLowering {
         builder.location = s.location
         switch s.kind {
         case CXCursor_CompoundStmt:
+            scopes.append(s)
+            defer { scopes.removeLast() }
             for child in s.children {
                 do {
                     try lowerStatement(child)
@@ -408,6 +411,8 @@ extension FunctionLowering {
         guard let compound = e.children.first(where: { $0.kind == CXCursor_CompoundStmt }) else {
             throw failure("malformed statement expression", at: e)
         }
+        scopes.append(compound)
+        defer { scopes.removeLast() }
         let statements = compound.children
         for statement in statements.dropLast() { try lowerStatement(statement) }
         guard let last = statements.last else { return .constant(0) }
@@ -418,13 +423,112 @@ extension FunctionLowering {
         return .constant(0)
     }
 
-    /// Inline assembly: only an empty template (a compiler barrier such as `barrier_var`) for now.
+    /// Inline assembly. Three forms have a meaning here:
+    /// - an empty template with operands (`barrier_var`): a compiler barrier, nothing to emit;
+    /// - `may_goto %l[label]` with one asm-goto label (the `can_loop`/`cond_break` macros): BPF's
+    ///   may_goto, which the kernel may take at any time to end a loop;
+    /// - `rX = addr_space_cast(rX, 0, 1)` or `(rX, 1, 0)` on one operand (`cast_kern`/`cast_user`
+    ///   written by hand): the compiler already casts every arena access, so nothing to emit.
+    /// Anything else is rejected: BPF assembly is not assembled here.
     private mutating func inlineAssembly(_ s: CXCursor) throws(DiagnosticList) {
-        let tokens = s.tokens(in: unit)
-        let template = tokens.first(where: { $0.hasPrefix("\"") }) ?? ""
-        if template == "\"\"" {
+        let tokens = asmTokens(s)
+        guard let templateIndex = tokens.firstIndex(where: { $0.hasPrefix("\"") }) else {
+            throw failure("inline assembly without a template string is not supported", at: s)
+        }
+        // Adjacent string pieces form one template.
+        let template = tokens[templateIndex...].prefix(while: { $0.hasPrefix("\"") })
+            .map { $0.dropFirst().dropLast() }.joined()
+        let trimmed = template.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return }
+        if trimmed.hasPrefix("may_goto") {
+            let labelName = trimmed.dropFirst("may_goto".count).trimmingCharacters(in: .whitespaces)
+            let labelsAfterColons = asmGotoLabels(tokens)
+            guard labelName.hasPrefix("%l["), labelName.hasSuffix("]"), labelsAfterColons.count == 1 else {
+                throw failure("inline assembly '\(template)': may_goto takes exactly one asm-goto label, as in can_loop",
+                              at: s)
+            }
+            let name = String(labelName.dropFirst(3).dropLast())
+            guard name == labelsAfterColons[0], let label = findLabel(named: name) else {
+                throw failure("inline assembly '\(template)': cannot find label '\(name)'", at: s)
+            }
+            let next = builder.makeBlock()
+            builder.terminate(.mayGoto(bail: labelBlock(label), next: next))
+            builder.position(at: next)
             return
         }
-        throw failure("inline assembly \(template) is not supported", at: s)
+        if isAddrSpaceCastTemplate(trimmed) { return }
+        throw failure("inline assembly '\(template)' is not supported: only may_goto (can_loop), addr_space_cast and empty barriers are understood",
+                      at: s)
+    }
+
+    /// `%[p] = addr_space_cast(%[p], 0, 1)` and the like: one operand, cast to or from the arena.
+    private func isAddrSpaceCastTemplate(_ text: String) -> Bool {
+        let compact = text.filter { !$0.isWhitespace }
+        guard let equals = compact.firstIndex(of: "=") else { return false }
+        let target = compact[..<equals]
+        let rest = compact[compact.index(after: equals)...]
+        return rest == "addr_space_cast(\(target),0,1)" || rest == "addr_space_cast(\(target),1,0)"
+    }
+
+    /// The statement's tokens as written. For asm produced by a macro (`can_loop`) the expansion
+    /// location covers only the macro's name, so read the tokens where they are spelled: the
+    /// macro's body.
+    private func asmTokens(_ s: CXCursor) -> [String] {
+        let extent = clang_getCursorExtent(s)
+        var startFile: CXFile?, endFile: CXFile?
+        var startOffset: UInt32 = 0, endOffset: UInt32 = 0
+        clang_getSpellingLocation(clang_getRangeStart(extent), &startFile, nil, nil, &startOffset)
+        clang_getSpellingLocation(clang_getRangeEnd(extent), &endFile, nil, nil, &endOffset)
+        guard let startFile, let endFile, clang_File_isEqual(startFile, endFile) != 0, startOffset <= endOffset else {
+            return s.tokens(in: unit)
+        }
+        let range = clang_getRange(clang_getLocationForOffset(unit, startFile, startOffset),
+                                   clang_getLocationForOffset(unit, endFile, endOffset))
+        var tokens: UnsafeMutablePointer<CXToken>?
+        var count: UInt32 = 0
+        clang_tokenize(unit, range, &tokens, &count)
+        guard let tokens else { return [] }
+        defer { clang_disposeTokens(unit, tokens, count) }
+        return (0..<Int(count)).map { clang_getTokenSpelling(unit, tokens[$0]).consume() }
+    }
+
+    /// The labels of `asm goto`, which follow the fourth colon (`::` counts as two).
+    private func asmGotoLabels(_ tokens: [String]) -> [String] {
+        var colons = 0
+        var labels: [String] = []
+        for token in tokens {
+            if colons >= 4 {
+                if token != "," && token != ")" && token != ";" { labels.append(token) }
+                if token == ")" { break }
+                continue
+            }
+            if token == ":" { colons += 1 } else if token == "::" { colons += 2 }
+        }
+        return labels
+    }
+
+    /// A label named in asm goto: a `__label__` of the innermost enclosing scope that declares it,
+    /// otherwise the function's own label.
+    private func findLabel(named name: String) -> CXCursor? {
+        for scope in scopes.reversed() where declaresLocalLabel(scope, name) {
+            if let label = labelStatement(named: name, in: scope) { return label }
+        }
+        guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }) else { return nil }
+        return labelStatement(named: name, in: body)
+    }
+
+    private func declaresLocalLabel(_ scope: CXCursor, _ name: String) -> Bool {
+        scope.children.contains { statement in
+            statement.kind == CXCursor_DeclStmt
+                && statement.children.contains { $0.kind == CXCursor_UnexposedDecl && $0.spelling == name }
+        }
+    }
+
+    private func labelStatement(named name: String, in cursor: CXCursor) -> CXCursor? {
+        for child in cursor.children {
+            if child.kind == CXCursor_LabelStmt && child.spelling == name { return child }
+            if let found = labelStatement(named: name, in: child) { return found }
+        }
+        return nil
     }
 }

@@ -8,6 +8,7 @@ do {
     let module = try lowerTranslationUnit(path: options.input, options: options.frontend)
     dump(module.functions)
 } catch {
-    for d in error.diagnostics { FileHandle.standardError.write(Data((d.description + "\n").utf8)) }
+    var renderer = DiagnosticRenderer()
+    for d in error.diagnostics { FileHandle.standardError.write(Data((renderer.render(d) + "\n").utf8)) }
     exit(1)
 }
