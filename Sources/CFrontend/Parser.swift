@@ -23,7 +23,11 @@ public struct FrontendOptions: Sendable {
     /// multiarch include directory, which `-target bpf` does not search.
     var clangArguments: [String] {
         var arguments = ["-target", "bpf", "-mcpu=\(cpu)", "-D__BPF_FEATURE_MAY_GOTO",
-                         "-I/usr/include/x86_64-linux-gnu"]
+                         "-resource-dir", "/usr/lib/llvm-19/lib/clang/19",
+                         "-I/usr/include/x86_64-linux-gnu",
+                         // libclang looks for its builtin headers (stddef.h) next to itself, which on
+                         // Debian is the wrong place.
+                         "-isystem", "/usr/lib/llvm-19/lib/clang/19/include"]
         arguments.append(optimize ? "-O2" : "-O0")
         arguments += includeDirectories.map { "-I\($0)" }
         arguments += macros.map { $0.1 ? "-D\($0.0)" : "-U\($0.0)" }

@@ -195,54 +195,38 @@ extension FunctionLowering {
         }
     }
 
-    /// libclang leaves out the missing parts of `for (init; cond; step)`; the two `;` tokens
-    /// inside the parentheses tell which child is which.
+    /// libclang leaves out the missing parts of `for (init; cond; step)`. Three parts, or none,
+    /// need no guessing; otherwise the two `;` inside the parentheses tell which part is which.
     private mutating func forStatement(_ s: CXCursor) throws(DiagnosticList) {
         let kids = s.children
         guard let body = kids.last else { throw failure("malformed for statement", at: s) }
-        let parts = kids.dropLast()
-        let (firstSemicolon, secondSemicolon) = semicolonOffsets(of: s)
+        var parts = Array(kids.dropLast())
         var initializer: CXCursor?, condition: CXCursor?, step: CXCursor?
-        for part in parts {
-            let offset = startOffset(part)
-            if offset < firstSemicolon {
-                initializer = part
-            } else if offset < secondSemicolon {
-                condition = part
-            } else {
-                step = part
+        if let first = parts.first, !first.isExpression {
+            initializer = first
+            parts.removeFirst()
+        }
+        if parts.count == 3 {
+            (initializer, condition, step) = (parts[0], parts[1], parts[2])
+        } else if !parts.isEmpty {
+            let head = spelledHead(s)
+            let semicolons = head.filter { $0.depth == 1 && $0.text == ";" }.map(\.offset)
+            guard semicolons.count == 2 else { throw failure("cannot read this for statement's header", at: s) }
+            for part in parts {
+                guard let offset = spelledOffset(of: part, within: head, of: s) else {
+                    throw failure("cannot tell the parts of this for statement's header apart", at: s)
+                }
+                if offset < semicolons[0] {
+                    initializer = part
+                } else if offset < semicolons[1] {
+                    condition = part
+                } else {
+                    step = part
+                }
             }
         }
         if let initializer { try lowerStatement(initializer) }
         try loop(condition: condition, body: body, step: step, testFirst: true)
-    }
-
-    private func startOffset(_ cursor: CXCursor) -> UInt32 {
-        var offset: UInt32 = 0
-        clang_getExpansionLocation(clang_getRangeStart(clang_getCursorExtent(cursor)), nil, nil, nil, &offset)
-        return offset
-    }
-
-    /// File offsets of the two `;` at parenthesis depth 1 of a `for` header.
-    private func semicolonOffsets(of s: CXCursor) -> (UInt32, UInt32) {
-        var tokens: UnsafeMutablePointer<CXToken>?
-        var count: UInt32 = 0
-        clang_tokenize(unit, clang_getCursorExtent(s), &tokens, &count)
-        guard let tokens else { return (0, 0) }
-        defer { clang_disposeTokens(unit, tokens, count) }
-        var depth = 0
-        var found: [UInt32] = []
-        for i in 0..<Int(count) {
-            let text = clang_getTokenSpelling(unit, tokens[i]).consume()
-            if text == "(" { depth += 1 } else if text == ")" { depth -= 1 }
-            if text == ";" && depth == 1 {
-                var offset: UInt32 = 0
-                clang_getExpansionLocation(clang_getTokenLocation(unit, tokens[i]), nil, nil, nil, &offset)
-                found.append(offset)
-            }
-            if found.count == 2 { break }
-        }
-        return found.count == 2 ? (found[0], found[1]) : (UInt32.max, UInt32.max)
     }
 
     private mutating func switchStatement(_ s: CXCursor) throws(DiagnosticList) {
@@ -431,7 +415,7 @@ extension FunctionLowering {
     ///   written by hand): the compiler already casts every arena access, so nothing to emit.
     /// Anything else is rejected: BPF assembly is not assembled here.
     private mutating func inlineAssembly(_ s: CXCursor) throws(DiagnosticList) {
-        let tokens = asmTokens(s)
+        let tokens = spelledHead(s).map(\.text)
         guard let templateIndex = tokens.firstIndex(where: { $0.hasPrefix("\"") }) else {
             throw failure("inline assembly without a template string is not supported", at: s)
         }
@@ -468,28 +452,6 @@ extension FunctionLowering {
         let target = compact[..<equals]
         let rest = compact[compact.index(after: equals)...]
         return rest == "addr_space_cast(\(target),0,1)" || rest == "addr_space_cast(\(target),1,0)"
-    }
-
-    /// The statement's tokens as written. For asm produced by a macro (`can_loop`) the expansion
-    /// location covers only the macro's name, so read the tokens where they are spelled: the
-    /// macro's body.
-    private func asmTokens(_ s: CXCursor) -> [String] {
-        let extent = clang_getCursorExtent(s)
-        var startFile: CXFile?, endFile: CXFile?
-        var startOffset: UInt32 = 0, endOffset: UInt32 = 0
-        clang_getSpellingLocation(clang_getRangeStart(extent), &startFile, nil, nil, &startOffset)
-        clang_getSpellingLocation(clang_getRangeEnd(extent), &endFile, nil, nil, &endOffset)
-        guard let startFile, let endFile, clang_File_isEqual(startFile, endFile) != 0, startOffset <= endOffset else {
-            return s.tokens(in: unit)
-        }
-        let range = clang_getRange(clang_getLocationForOffset(unit, startFile, startOffset),
-                                   clang_getLocationForOffset(unit, endFile, endOffset))
-        var tokens: UnsafeMutablePointer<CXToken>?
-        var count: UInt32 = 0
-        clang_tokenize(unit, range, &tokens, &count)
-        guard let tokens else { return [] }
-        defer { clang_disposeTokens(unit, tokens, count) }
-        return (0..<Int(count)).map { clang_getTokenSpelling(unit, tokens[$0]).consume() }
     }
 
     /// The labels of `asm goto`, which follow the fourth colon (`::` counts as two).
