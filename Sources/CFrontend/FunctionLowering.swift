@@ -105,10 +105,20 @@ struct FunctionLowering {
         let finished = builder.finish(fallbackReturn: returnsValue ? .constant(0) : nil)
         let attributes = Attributes(declaration)
         let linkage: Linkage = clang_getCursorLinkage(declaration) == CXLinkage_External ? .global : .static
+        // The function's own text repeats its parameters' tags; what remains is the function's.
+        var functionTags = attributes.declTags
+        var declTags: [DeclTag] = []
+        for (index, parameter) in parameterCursors.enumerated() {
+            for tag in Attributes(parameter).declTags {
+                declTags.append(DeclTag(name: tag, componentIndex: index))
+                if let i = functionTags.firstIndex(of: tag) { functionTags.remove(at: i) }
+            }
+        }
+        declTags = functionTags.map { DeclTag(name: $0, componentIndex: -1) } + declTags
         return Function(name: name, linkage: linkage, section: attributes.section,
                         type: module.types.functionTypeID(declaration), parameters: parameters,
                         blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
-                        location: location)
+                        location: location, declTags: declTags)
     }
 
     /// Marks locals whose address is taken (`&x`), so they get a stack slot.
