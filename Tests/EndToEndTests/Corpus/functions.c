@@ -2,7 +2,8 @@
 // (char, short, int, long, unsigned), nested calls (a call as an argument of a call),
 // values live across calls (locals used after several calls), a call chain several
 // deep, void functions with side effects, and a non-static (global) function taking and
-// returning scalars, which the kernel verifies on its own.
+// returning scalars and one taking a pointer (NULL-checked), which the kernel verifies on
+// their own.
 // RUN: --prog arities --prog nesting --prog global_call --prog global_call --get acc --get chain --get gsum
 #include <swiftbpf.h>
 
@@ -58,6 +59,15 @@ __attribute__((noinline)) int mix(int a, unsigned int b, long c)
 	return (int)((a ^ b) + (c >> 4));
 }
 
+/* A global function with a pointer argument: verified for any pointer, so it must check for NULL. */
+__attribute__((noinline)) int store_clamped(long *slot, long v)
+{
+	if (!slot)
+		return -1;
+	*slot = v < 0 ? 0 : v > 1000 ? 1000 : v;
+	return 0;
+}
+
 SEC("syscall") int arities(void *ctx)
 {
 	int a = zero_args();
@@ -85,5 +95,9 @@ SEC("syscall") int global_call(void *ctx)
 {
 	int r = mix(base, 0xf0u, -123456789L);
 	gsum += r;
+	long clamped = 5;
+	int failed = store_clamped(0, 7);
+	failed += store_clamped(&clamped, gsum);
+	gsum += failed * 10000 + (int)clamped;
 	return mix(r + 1, (unsigned)gsum, 5);
 }
