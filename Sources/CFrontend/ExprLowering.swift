@@ -618,25 +618,30 @@ extension FunctionLowering {
 
     private mutating func memberPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
         let field = e.referenced
-        if clang_Cursor_isBitField(field) != 0 {
-            throw failure("bitfield '\(field.spelling)' is not supported yet", at: e)
-        }
         guard let base = e.children.first(where: { $0.isExpression }) else {
             throw failure("malformed member access", at: e)
         }
         let baseType = base.type.canonical
         let isArrow = baseType.kind == CXType_Pointer
-        let record = isArrow ? baseType.pointee.canonical : baseType
-        let bits = clang_Type_getOffsetOf(record, field.spelling)
+        let recordType = isArrow ? baseType.pointee.canonical : baseType
+        let bits = clang_Type_getOffsetOf(recordType, field.spelling)
         guard bits >= 0 else { throw failure("cannot find member '\(field.spelling)'", at: e) }
-        let offset = Int(bits) / 8
         let space = e.type.addressSpace
+        let record: Address
         if isArrow {
-            let pointer = register(try rvalue(base))
-            return .memory(.temp(pointer, offset: offset), addressSpace: space)
+            record = .temp(register(try rvalue(base)), offset: 0)
+        } else {
+            record = try aggregateAddress(base).address
         }
-        let container = try aggregateAddress(base)
-        return .memory(container.address.advanced(by: offset), addressSpace: space)
+        if clang_Cursor_isBitField(field) != 0 {
+            guard let bitfield = Bitfield(field: field, recordBitOffset: Int(bits), base: record, addressSpace: space,
+                                          isSigned: try scalar(field.type, at: e).isSigned) else {
+                throw failure("bitfield '\(field.spelling)' straddles its storage unit (packed struct): not supported",
+                              at: e)
+            }
+            return .bitfield(bitfield)
+        }
+        return .memory(record.advanced(by: Int(bits) / 8), addressSpace: space)
     }
 
     /// The memory holding an aggregate-valued expression.

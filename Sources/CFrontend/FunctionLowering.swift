@@ -8,6 +8,37 @@ enum LValue {
     case register(Temp)
     /// Memory: a stack slot, a global, or wherever a pointer points. `addressSpace` 1 is the arena.
     case memory(Address, addressSpace: Int)
+    /// Some bits of the storage unit at an address: a bitfield member.
+    case bitfield(Bitfield)
+}
+
+/// Where a bitfield lives: `width` bits starting `shift` bits into a little-endian storage unit.
+struct Bitfield {
+    var address: Address
+    var addressSpace: Int
+    var unit: MemorySize
+    var shift: Int
+    var width: Int
+    var isSigned: Bool
+
+    var mask: Int64 { width >= 64 ? -1 : (Int64(1) << Int64(width)) - 1 }
+
+    /// The bitfield of `field` (a FieldDecl) in a record at `base`, or nil when it straddles its
+    /// storage unit (only packed structs do that).
+    init?(field: CXCursor, recordBitOffset: Int, base: Address, addressSpace: Int, isSigned: Bool) {
+        let unitBytes = field.type.size ?? 4
+        let unitBits = unitBytes * 8
+        let unitStart = recordBitOffset / unitBits * unitBytes
+        let shift = recordBitOffset % unitBits
+        let width = Int(clang_getFieldDeclBitWidth(field))
+        guard shift + width <= unitBits, let unit = MemorySize(rawValue: unitBytes) else { return nil }
+        self.address = base.advanced(by: unitStart)
+        self.addressSpace = addressSpace
+        self.unit = unit
+        self.shift = shift
+        self.width = width
+        self.isSigned = isSigned
+    }
 }
 
 /// Lowers one function definition: parameters, locals, statements and expressions.
@@ -184,6 +215,11 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             return .temp(t)
+        case .bitfield(let field):
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            // Move the field to the top of the register, then shift it down with its sign or zeros.
+            let high = emit { .binary($0, .shl, .bits64, unit, .constant(Int64(64 - field.shift - field.width))) }
+            return emit { .binary($0, field.isSigned ? .ashr : .lshr, .bits64, high, .constant(Int64(64 - field.width))) }
         case .memory(let address, let space):
             let loaded = emit { .load($0, address, scalar.memorySize, addressSpace: space) }
             if scalar.isSigned && scalar.size < 8 {
@@ -197,6 +233,13 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             builder.emit(.copy(t, value))
+        case .bitfield(let field):
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            let kept = emit { .binary($0, .and, .bits64, unit, .constant(~(field.mask << Int64(field.shift)))) }
+            let bits = emit { .binary($0, .and, .bits64, value, .constant(field.mask)) }
+            let placed = emit { .binary($0, .shl, .bits64, bits, .constant(Int64(field.shift))) }
+            let merged = emit { .binary($0, .or, .bits64, kept, placed) }
+            builder.emit(.store(field.address, merged, field.unit, addressSpace: field.addressSpace))
         case .memory(let address, let space):
             builder.emit(.store(address, value, scalar.memorySize, addressSpace: space))
         }

@@ -61,18 +61,108 @@ func stringLiteralBytes(_ cursor: CXCursor) -> [UInt8] {
     return bytes
 }
 
-/// Lays a constant initializer out as the bytes of a global (or of a local's stack image).
+/// One place an initializer element goes: a byte offset and type, or a bitfield.
+struct InitializerTarget {
+    var offset: Int
+    var type: CXType
+    /// The member, when the target is a bitfield (`offset` is then the record's start).
+    var bitfield: (field: CXCursor, bitOffset: Int)?
+}
+
+/// The fields of a record type, in declaration order.
+func recordFields(_ type: CXType) -> [CXCursor] {
+    clang_getCursorDefinition(type.canonical.declaration).children.filter { $0.kind == CXCursor_FieldDecl }
+}
+
+func isDesignator(_ e: CXCursor) -> Bool {
+    e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
+}
+
+/// Walks an initializer list element by element, following C's positional order and designators
+/// (`.f = `, `[i] = `, `[2].y = `), and hands each value with its target to `visit`.
 ///
-/// Follows C's rules for brace elision only as far as libclang shows it: libclang gives the
-/// initializer list as written, so positional elements fill fields and array elements in order,
-/// and designators (`.f = `, `[i] = `) move the position.
+/// libclang gives the list as written, so positional elements fill fields and array elements in
+/// order, and a designator moves the position to the element it names.
+func forEachInitializer(_ list: CXCursor, type: CXType, at offset: Int,
+                        _ visit: (CXCursor, InitializerTarget) throws(DiagnosticList) -> Void) throws(DiagnosticList) {
+    let canonical = type.canonical
+    let elements = list.children.filter { $0.isExpression }
+    let isArray = canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray
+    let isRecord = canonical.kind == CXType_Record
+    let fields = isRecord ? recordFields(canonical) : []
+    let isUnion = isRecord && canonical.declaration.kind == CXCursor_UnionDecl
+    var position = 0
+    for element in elements {
+        if isDesignator(element) {
+            let (target, first) = try designate(element, type: canonical, at: offset)
+            guard let value = element.children.last else { continue }
+            try visit(value, target)
+            position = first + 1
+            continue
+        }
+        if isArray {
+            let elementType = canonical.elementType
+            try visit(element, InitializerTarget(offset: offset + position * (elementType.size ?? 0), type: elementType))
+        } else if isRecord {
+            guard position < fields.count, !(isUnion && position > 0) else { break }
+            try visit(element, fieldTarget(fields[position], in: canonical, at: offset))
+        } else {
+            // `int x = { 5 };`: braces around a scalar.
+            try visit(element, InitializerTarget(offset: offset, type: type))
+            return
+        }
+        position += 1
+    }
+}
+
+private func fieldTarget(_ field: CXCursor, in record: CXType, at offset: Int) -> InitializerTarget {
+    let bits = Int(clang_Cursor_getOffsetOfField(field))
+    if clang_Cursor_isBitField(field) != 0 {
+        return InitializerTarget(offset: offset, type: field.type, bitfield: (field, bits))
+    }
+    return InitializerTarget(offset: offset + bits / 8, type: field.type)
+}
+
+/// Follows `.a.b[2]` from the aggregate `type` at `offset`; also returns the position of the first
+/// part within the aggregate, where positional initialization resumes.
+private func designate(_ e: CXCursor, type: CXType, at offset: Int) throws(DiagnosticList) -> (InitializerTarget, Int) {
+    var target = InitializerTarget(offset: offset, type: type)
+    var firstPosition = 0
+    for (i, part) in e.children.dropLast().enumerated() {
+        let current = target.type.canonical
+        var position = 0
+        if part.kind == CXCursor_MemberRef {
+            let field = part.referenced
+            position = recordFields(current).firstIndex(where: { $0.equals(field) }) ?? 0
+            target = fieldTarget(field, in: current, at: target.offset)
+        } else if let index = part.integerConstant {
+            position = Int(index)
+            let elementType = current.elementType
+            target = InitializerTarget(offset: target.offset + Int(index) * (elementType.size ?? 0), type: elementType)
+        } else {
+            throw DiagnosticList([.error("unsupported designator", at: part.location)])
+        }
+        if i == 0 { firstPosition = position }
+    }
+    return (target, firstPosition)
+}
+
+/// Lays a constant initializer out as the bytes of a global.
 struct InitializerWriter {
     unowned let module: ModuleLowering
 
     func write(_ e: CXCursor, type: CXType, into bytes: inout [UInt8], at offset: Int) throws(DiagnosticList) {
+        try write(e, InitializerTarget(offset: offset, type: type), into: &bytes)
+    }
+
+    private func write(_ e: CXCursor, _ target: InitializerTarget, into bytes: inout [UInt8]) throws(DiagnosticList) {
+        let type = target.type
         let canonical = type.canonical
+        let offset = target.offset
         if e.kind == CXCursor_InitListExpr {
-            try writeList(e, type: canonical, into: &bytes, at: offset)
+            try forEachInitializer(e, type: type, at: offset) { value, inner throws(DiagnosticList) in
+                try write(value, inner, into: &bytes)
+            }
             return
         }
         if e.kind == CXCursor_StringLiteral,
@@ -85,7 +175,7 @@ struct InitializerWriter {
         if (e.kind == CXCursor_UnexposedExpr || e.kind == CXCursor_ParenExpr),
            let inner = e.children.last(where: { $0.isExpression }),
            inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral {
-            try write(inner, type: type, into: &bytes, at: offset)
+            try write(inner, target, into: &bytes)
             return
         }
         guard case .scalar(let scalar) = module.types.classify(canonical) else {
@@ -99,108 +189,18 @@ struct InitializerWriter {
             }
             throw DiagnosticList([.error("initializer element is not a compile-time constant", at: e.location)])
         }
+        if let (field, bitOffset) = target.bitfield {
+            let width = Int(clang_getFieldDeclBitWidth(field))
+            for bit in 0..<width where (UInt64(bitPattern: value) >> UInt64(bit)) & 1 == 1 {
+                let at = offset * 8 + bitOffset + bit
+                bytes[at / 8] |= UInt8(1) << UInt8(at % 8)
+            }
+            return
+        }
         var v = UInt64(bitPattern: value)
         if case .bool = scalar { v = value != 0 ? 1 : 0 }
         for i in 0..<scalar.size {
             bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))
         }
-    }
-
-    private func writeList(_ list: CXCursor, type: CXType, into bytes: inout [UInt8], at offset: Int) throws(DiagnosticList) {
-        let elements = list.children.filter { $0.isExpression }
-        switch type.kind {
-        case CXType_ConstantArray, CXType_IncompleteArray:
-            let elementType = type.elementType
-            let elementSize = elementType.size ?? 0
-            var index = 0
-            for element in elements {
-                var value = element
-                if isDesignator(element) {
-                    let (designated, position) = try designate(element, type: type, at: offset)
-                    value = designated.value
-                    try write(value, type: designated.type, into: &bytes, at: designated.offset)
-                    index = position + 1
-                    continue
-                }
-                try write(value, type: elementType, into: &bytes, at: offset + index * elementSize)
-                index += 1
-            }
-        case CXType_Record:
-            let fields = fieldsOf(type)
-            let isUnion = type.declaration.kind == CXCursor_UnionDecl
-            var index = 0
-            for element in elements {
-                if isDesignator(element) {
-                    let (designated, position) = try designate(element, type: type, at: offset)
-                    try write(designated.value, type: designated.type, into: &bytes, at: designated.offset)
-                    index = position + 1
-                    continue
-                }
-                guard index < fields.count, !(isUnion && index > 0) else { break }
-                let field = fields[index]
-                try checkNotBitfield(field, at: element.location)
-                try write(element, type: field.type, into: &bytes,
-                          at: offset + Int(clang_Cursor_getOffsetOfField(field)) / 8)
-                index += 1
-            }
-        default:
-            // `int x = { 5 };`: braces around a scalar.
-            if let first = elements.first {
-                try write(first, type: type, into: &bytes, at: offset)
-            }
-        }
-    }
-
-    private func fieldsOf(_ type: CXType) -> [CXCursor] {
-        clang_getCursorDefinition(type.canonical.declaration).children.filter { $0.kind == CXCursor_FieldDecl }
-    }
-
-    private func checkNotBitfield(_ field: CXCursor, at location: SourceLocation) throws(DiagnosticList) {
-        if clang_Cursor_isBitField(field) != 0 {
-            throw DiagnosticList([.error("initializing bitfield '\(field.spelling)' is not supported yet", at: location)])
-        }
-    }
-
-    /// A designator is an UnexposedExpr of type void: designator parts, then the value.
-    private func isDesignator(_ e: CXCursor) -> Bool {
-        e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
-    }
-
-    private struct Designated {
-        var value: CXCursor
-        var type: CXType
-        var offset: Int
-    }
-
-    /// Follows `.a.b[2] = v` from the aggregate `type` at `offset`; also returns the position of the
-    /// first part within the aggregate, where positional initialization resumes.
-    private func designate(_ e: CXCursor, type: CXType, at offset: Int) throws(DiagnosticList) -> (Designated, Int) {
-        let parts = e.children
-        guard let value = parts.last else {
-            throw DiagnosticList([.error("malformed designated initializer", at: e.location)])
-        }
-        var current = type.canonical
-        var at = offset
-        var firstPosition = 0
-        for (i, part) in parts.dropLast().enumerated() {
-            var position = 0
-            if part.kind == CXCursor_MemberRef {
-                let field = part.referenced
-                try checkNotBitfield(field, at: part.location)
-                let fields = fieldsOf(current)
-                position = fields.firstIndex(where: { $0.equals(field) }) ?? 0
-                let bits = clang_Type_getOffsetOf(current, part.spelling)
-                at += Int(max(0, bits)) / 8
-                current = field.type.canonical
-            } else if let index = part.integerConstant {
-                position = Int(index)
-                current = current.elementType.canonical
-                at += Int(index) * (current.size ?? 0)
-            } else {
-                throw DiagnosticList([.error("unsupported designator", at: part.location)])
-            }
-            if i == 0 { firstPosition = position }
-        }
-        return (Designated(value: value, type: current, offset: at), firstPosition)
     }
 }

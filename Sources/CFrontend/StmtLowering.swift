@@ -327,7 +327,6 @@ extension FunctionLowering {
 
     /// Stores the non-zero parts of an initializer into zero-filled memory.
     private mutating func fill(_ address: Address, space: Int, type: CXType, with e: CXCursor) throws(DiagnosticList) {
-        let canonical = type.canonical
         if e.kind == CXCursor_StringLiteral {
             let bytes = stringLiteralBytes(e).prefix(type.size ?? 0)
             for (i, byte) in bytes.enumerated() where byte != 0 {
@@ -348,44 +347,24 @@ extension FunctionLowering {
             }
             return
         }
-        let elements = e.children.filter { $0.isExpression }
-        switch canonical.kind {
-        case CXType_ConstantArray, CXType_IncompleteArray:
-            let elementType = canonical.elementType
-            let size = elementType.size ?? 0
-            for (i, element) in elements.enumerated() {
-                if isDesignatorExpression(element) { throw failure("designated initializers in local arrays are not supported yet", at: element) }
-                try fill(address.advanced(by: i * size), space: space, type: elementType, with: element)
-            }
-        case CXType_Record:
-            let fields = clang_getCursorDefinition(canonical.declaration).children.filter { $0.kind == CXCursor_FieldDecl }
-            var index = 0
-            for element in elements {
-                if isDesignatorExpression(element) {
-                    let parts = element.children
-                    guard parts.count == 2, parts[0].kind == CXCursor_MemberRef, let value = parts.last else {
-                        throw failure("nested designators in local initializers are not supported yet", at: element)
-                    }
-                    let field = parts[0].referenced
-                    let offset = Int(clang_Type_getOffsetOf(canonical, field.spelling)) / 8
-                    try fill(address.advanced(by: offset), space: space, type: field.type, with: value)
-                    index = (fields.firstIndex(where: { $0.equals(field) }) ?? index) + 1
-                    continue
-                }
-                guard index < fields.count else { break }
-                let field = fields[index]
-                if clang_Cursor_isBitField(field) != 0 { throw failure("bitfield initializers are not supported yet", at: element) }
-                let offset = Int(clang_Cursor_getOffsetOfField(field)) / 8
-                try fill(address.advanced(by: offset), space: space, type: field.type, with: element)
-                index += 1
-            }
-        default:
-            if let first = elements.first { try fill(address, space: space, type: type, with: first) }
+        // Element offsets are relative to `address`; a copy of the walk's targets, lowered in order.
+        var targets: [(CXCursor, InitializerTarget)] = []
+        try forEachInitializer(e, type: type, at: 0) { value, target throws(DiagnosticList) in
+            targets.append((value, target))
         }
-    }
-
-    private func isDesignatorExpression(_ e: CXCursor) -> Bool {
-        e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
+        for (value, target) in targets {
+            let place = address.advanced(by: target.offset)
+            if let (field, bitOffset) = target.bitfield {
+                let s = try scalar(field.type, at: value)
+                guard let bitfield = Bitfield(field: field, recordBitOffset: bitOffset, base: place, addressSpace: space,
+                                              isSigned: s.isSigned) else {
+                    throw failure("bitfield '\(field.spelling)' straddles its storage unit: not supported", at: value)
+                }
+                store(try rvalue(value), to: .bitfield(bitfield), scalar: s)
+            } else {
+                try fill(place, space: space, type: target.type, with: value)
+            }
+        }
     }
 
     // MARK: - GNU extensions
