@@ -32,6 +32,9 @@ let package = Package(
         .executableTarget(name: "swiftbpfcc", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader"]),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
+        .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),
+        .testTarget(name: "CodeGenTests", dependencies: ["CodeGen", "Passes", "IRTestSupport", "CBPFSyscall"]),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         // Spawns the built executables, cc, clang and libbpf_run: it links none of our modules.
         .testTarget(name: "EndToEndTests", exclude: ["Corpus", "Errors"]),
