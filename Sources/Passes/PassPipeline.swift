@@ -5,6 +5,8 @@ import BPFIR
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access.
+//   3. Arena cast insertion: every load and store through an `__arena` pointer goes through
+//      `addr_space_cast(p, 0, 1)`.
 
 /// Runs every pass code generation relies on, in order.
 public func runPasses(_ module: inout Module, cpu: CPUVersion) {
@@ -13,4 +15,5 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion) {
     case .v4: break
     }
     lowerAggregates(&module)
+    insertArenaCasts(&module)
 }
