@@ -230,13 +230,13 @@ struct InstructionSelector {
             // amount, so mask it the same way.
             return Int32(c & (width == .bits32 ? 31 : 63))
         case .udiv, .umod, .sdiv, .smod:
-            // An immediate divisor of 0 is rejected ("div by zero"); the register form yields
-            // BPF's defined result at run time.
-            if c == 0 { return nil }
+            // An immediate divisor of 0 (also one whose low 32 bits are 0, at 32 bits) is rejected
+            // ("div by zero"); the register form yields BPF's defined result at run time.
+            guard let imm = immediate(c, width), imm != 0 else { return nil }
+            return imm
         case .add, .sub, .mul, .and, .or, .xor:
-            break
+            return immediate(c, width)
         }
-        return immediate(c, width)
     }
 
     private func isCommutative(_ op: BinaryOperator) -> Bool {
@@ -524,7 +524,7 @@ private func swapped(_ condition: Condition) -> Condition {
 }
 
 /// `x cond y` on constants, on 64 bits or on the low 32.
-private func evaluate(_ condition: Condition, _ width: ALUWidth, _ x: Int64, _ y: Int64) -> Bool {
+func evaluate(_ condition: Condition, _ width: ALUWidth, _ x: Int64, _ y: Int64) -> Bool {
     let (x, y) = (normalized(x, width, signed: true), normalized(y, width, signed: true))
     let (ux, uy) = (UInt64(bitPattern: normalized(x, width)), UInt64(bitPattern: normalized(y, width)))
     switch condition {
