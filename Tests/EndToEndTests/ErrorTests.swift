@@ -1,7 +1,9 @@
 // Constructs outside the C subset: each Errors/*.c file must make swiftbpfcc exit 1 with a
 // clang-style `Errors/<file>.c:LINE:COL: error: MESSAGE` on the line marked
 // `// ERROR: <regex>`, and MESSAGE must match the regex. When a file marks several lines
-// (a cycle of calls has no first call), the error may be on any of them.
+// (a cycle of calls has no first call), the error may be on any of them. A line marked
+// `// NOTE: <regex>` must carry a `note:` whose text matches (the stack check names its largest
+// contributors in notes).
 import Foundation
 import Testing
 
@@ -15,6 +17,7 @@ struct ErrorCase: Sendable, CustomTestStringConvertible {
 
     var source: URL
     var marks: [Mark]
+    var notes: [Mark]
 
     var testDescription: String { source.lastPathComponent }
     /// The path as given to the compiler, relative to Tests/EndToEndTests, as the message shows it.
@@ -25,11 +28,15 @@ struct ErrorCase: Sendable, CustomTestStringConvertible {
     init(source: URL) {
         self.source = source
         let text = (try? String(contentsOf: source, encoding: .utf8)) ?? ""
-        let marker = "// ERROR: "
-        marks = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
-            guard let range = line.range(of: marker) else { return nil }
-            return Mark(line: index + 1, pattern: String(line[range.upperBound...]))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        func marked(_ marker: String) -> [Mark] {
+            lines.enumerated().compactMap { index, line in
+                guard let range = line.range(of: marker) else { return nil }
+                return Mark(line: index + 1, pattern: String(line[range.upperBound...]))
+            }
         }
+        marks = marked("// ERROR: ")
+        notes = marked("// NOTE: ")
     }
 }
 
@@ -56,10 +63,17 @@ struct ErrorTests {
         // `file:line:col: error: message`, one per line of standard error.
         let prefix = "\(errorCase.relativePath):"
         var reported: [(line: Int, message: String)] = []
+        var notes: [(line: Int, message: String)] = []
         for text in result.stderr.split(separator: "\n") where text.hasPrefix(prefix) {
             let fields = text.dropFirst(prefix.count).split(separator: ":", maxSplits: 3)
-            guard fields.count == 4, let line = Int(fields[0]), Int(fields[1]) != nil, fields[2] == " error" else { continue }
-            reported.append((line, String(fields[3].dropFirst())))
+            guard fields.count == 4, let line = Int(fields[0]), Int(fields[1]) != nil else { continue }
+            if fields[2] == " error" { reported.append((line, String(fields[3].dropFirst()))) }
+            if fields[2] == " note" { notes.append((line, String(fields[3].dropFirst()))) }
+        }
+        for mark in errorCase.notes {
+            let pattern = try Regex(mark.pattern)
+            #expect(notes.contains { $0.line == mark.line && $0.message.firstMatch(of: pattern) != nil },
+                    "no note matching /\(mark.pattern)/ at line \(mark.line): \(result.transcript)")
         }
         let hit = reported.first { error in errorCase.marks.contains { $0.line == error.line } }
         guard let hit else {
