@@ -9,6 +9,17 @@ public struct CompilerOptions: Sendable {
         case object
         /// `-S`: an assembly listing in the kernel's syntax.
         case assembly
+        /// `-emit-ir`: the IR as code generation receives it, after every pass (as clang's
+        /// `-emit-llvm -S`), to see where the compiler inserted arena casts.
+        case ir
+
+        var fileExtension: String {
+            switch self {
+            case .object: return ".o"
+            case .assembly: return ".s"
+            case .ir: return ".ir"
+            }
+        }
     }
 
     public var input: String
@@ -43,6 +54,7 @@ public struct CompilerOptions: Sendable {
             switch argument {
             case "-c": output = .object
             case "-S": output = .assembly
+            case "-emit-ir": output = .ir
             case "-g": debugInfo = true
             case "-O0": optimize = false
             case "-O", "-O1", "-O2", "-O3", "-Os", "-Oz": optimize = true
@@ -89,7 +101,7 @@ public struct CompilerOptions: Sendable {
         self.optimize = optimize
         self.debugInfo = debugInfo
         let stem = input.split(separator: "/").last.map { $0.hasSuffix(".c") ? String($0.dropLast(2)) : String($0) } ?? input
-        self.outputPath = outputPath ?? stem + (output == .object ? ".o" : ".s")
+        self.outputPath = outputPath ?? stem + output.fileExtension
         self.frontend = FrontendOptions(includeDirectories: includes, macros: macros, optimize: optimize,
                                         cpu: cpu == .v3 ? "v3" : "v4")
     }
