@@ -9,7 +9,7 @@ import Passes
 do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     var module = try lowerTranslationUnit(path: options.input, options: options.frontend)
-    runPasses(&module, cpu: options.cpu)
+    try runPasses(&module, cpu: options.cpu)
     for f in module.functions {
         let c = try compileFunction(f, in: module, cpu: options.cpu)
         print(f.name, c.instructions.count, c.stackSize)

@@ -8,7 +8,7 @@ import Testing
 
 private func compile(_ function: Function, cpu: CPUVersion = .v3) throws -> CompiledFunction {
     var module = Module(functions: [function])
-    runPasses(&module, cpu: cpu)
+    try runPasses(&module, cpu: cpu)
     return try compileFunction(module.functions[0], in: module, cpu: cpu)
 }
 

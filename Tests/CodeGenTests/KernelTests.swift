@@ -20,7 +20,7 @@ let kernelUnavailable: String? = {
 /// verifier rejects unreachable code, so uncalled ones stay out, as libbpf leaves them out).
 func kernelProgram(_ module: Module, cpu: CPUVersion) throws -> [Instruction] {
     var module = module
-    runPasses(&module, cpu: cpu)
+    try runPasses(&module, cpu: cpu)
     let functions = try module.functions.map { function in
         let compiled = try compileFunction(function, in: module, cpu: cpu)
         return (name: function.name, instructions: compiled.instructions,
@@ -105,7 +105,7 @@ struct KernelTests {
             let module = builder.build()
             let instructions = try kernelProgram(module, cpu: cpu)
             var lowered = module
-            runPasses(&lowered, cpu: cpu)
+            try runPasses(&lowered, cpu: cpu)
             if try compileFunction(lowered.functions[0], in: lowered, cpu: cpu).stackSize > 16 { spilled += 1 }
             let program: SyscallProgram
             do {
