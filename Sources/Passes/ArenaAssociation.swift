@@ -34,7 +34,7 @@ public func associateArenas(_ module: inout Module) throws(DiagnosticList) {
                     case .addrSpaceCast:
                         touchesArena = true
                     case .symbolAddress(_, let symbol, _):
-                        if arenaSymbols.contains(symbol) && name == program.name { namesArena = true }
+                        if arenaSymbols.contains(symbol) { namesArena = true }
                     case .call(_, .function(let callee), _):
                         work.append(callee)
                     default:
