@@ -91,7 +91,10 @@ public struct BTFEncoder: Sendable {
             writer.append(record.byteOffset)
             writer.append(strings.offset(of: record.file))
             writer.append(strings.offset(of: record.sourceText))
-            writer.append(record.line << BTFWire.lineShift | record.column)
+            // Line and column share one u32; out-of-range values are clamped rather than let spill over.
+            let column = min(record.column, 1 << BTFWire.lineShift - 1)
+            let line = min(record.line, UInt32.max >> BTFWire.lineShift)
+            writer.append(line << BTFWire.lineShift | column)
         }
         var writer = ByteWriter()
         writer.append(BTFWire.magic)

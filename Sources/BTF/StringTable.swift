@@ -38,11 +38,4 @@ public struct ByteWriter: Sendable {
     }
 
     public var count: Int { bytes.count }
-
-    /// Overwrites an integer already written, for sizes known only later.
-    public mutating func patch<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for (i, byte) in raw.enumerated() { bytes[offset + i] = byte }
-        }
-    }
 }
