@@ -212,3 +212,95 @@ func objectFile(for module: Module) -> ObjectFile {
         #expect(loaded.stdout.contains("retval 42"))
     }
 }
+
+/// The C that `sampleModule()` stands for, compiled by clang-19 for comparison.
+let sampleModuleSource = """
+    struct node { struct node *next; int value; unsigned flags : 3; };
+    enum color { RED, GREEN = 5 };
+    typedef unsigned long long u64;
+    struct { int (*type)[2]; int (*max_entries)[4]; int *key; u64 *value; } m __attribute__((section(".maps")));
+    int counter = 7;
+    enum color col = GREEN;
+    u64 zero;
+    struct node head;
+    char _license[] __attribute__((section("license"))) = "GPL";
+    extern void bpf_rcu_read_lock(void) __attribute__((section(".ksyms")));
+    static __attribute__((noinline)) int helper(int x) { return x + 1; }
+    __attribute__((noinline)) int walk(struct node *n) { return n ? n->value : 0; }
+    __attribute__((section("syscall"))) int prog(void *ctx)
+    {
+        static int calls;
+        calls++;
+        bpf_rcu_read_lock();
+        return helper(counter) + walk(&head) + col + zero;
+    }
+    """
+
+/// The BTF of an object as bpftool reads it, with ids resolved away: one line per FUNC, VAR and
+/// DATASEC, each with the full type it refers to. Two objects with the same lines mean the same
+/// types, whatever their order. DATASEC sizes and offsets are dropped, since clang leaves them 0.
+func resolvedBTF(ofObjectAt path: String) throws -> [String] {
+    let result = try runTool(["bpftool", "-j", "btf", "dump", "file", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let list = try #require(json?["types"] as? [[String: Any]])
+    var byID: [Int: [String: Any]] = [:]
+    for type in list {
+        if let id = type["id"] as? Int { byID[id] = type }
+    }
+
+    func render(_ id: Int, visiting: Set<Int>) -> String {
+        guard id != 0 else { return "void" }
+        guard let type = byID[id] else { return "missing#\(id)" }
+        let kind = type["kind"] as? String ?? "?"
+        let name = type["name"] as? String ?? ""
+        if visiting.contains(id) { return "\(kind) \(name)" }
+        return "\(kind) \(name) " + renderFields(type, kind: kind, visiting: visiting.union([id]))
+    }
+
+    func renderFields(_ fields: [String: Any], kind: String, visiting: Set<Int>) -> String {
+        var parts: [String] = []
+        for key in fields.keys.sorted() where !["id", "kind", "name"].contains(key) {
+            if kind == "DATASEC" && ["size", "offset"].contains(key) { continue }
+            let value = fields[key]
+            if key.hasSuffix("type_id"), let id = value as? Int {
+                parts.append("\(key)=(\(render(id, visiting: visiting)))")
+            } else if let items = value as? [[String: Any]] {
+                var rendered = items.map { item in
+                    (item["name"].map { "\($0) " } ?? "") + renderFields(item, kind: kind, visiting: visiting)
+                }
+                if kind == "DATASEC" { rendered.sort() }
+                parts.append("\(key)=[\(rendered.joined(separator: ", "))]")
+            } else {
+                parts.append("\(key)=\(value.map { "\($0)" } ?? "nil")")
+            }
+        }
+        return "{" + parts.joined(separator: " ") + "}"
+    }
+
+    return list.compactMap { type -> String? in
+        guard let kind = type["kind"] as? String, ["FUNC", "VAR", "DATASEC"].contains(kind),
+              let id = type["id"] as? Int else { return nil }
+        return render(id, visiting: [])
+    }.sorted()
+}
+
+@Suite struct BTFEmissionAgainstClangTests {
+    @Test func sameMeaningAsClang19() throws {
+        let directory = try makeScratchDirectory("btf-vs-clang")
+        let source = directory.appendingPathComponent("sample.c")
+        try Data(sampleModuleSource.utf8).write(to: source)
+        let clangObject = directory.appendingPathComponent("clang.o").path
+        let compiled = try runTool(["clang-19", "-target", "bpf", "-O2", "-g", "-mcpu=v3", "-c", source.path,
+                                    "-o", clangObject])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let ours = try writeFile(try writeObject(objectFile(for: sampleModule())), named: "ours.o", in: directory)
+
+        let expected = try resolvedBTF(ofObjectAt: clangObject)
+        let actual = try resolvedBTF(ofObjectAt: ours)
+        // 4 FUNCs (one extern), 7 VARs, 5 DATASECs.
+        #expect(expected.count == 16)
+        for line in Set(expected).subtracting(actual) { Issue.record("only in clang's BTF: \(line)") }
+        for line in Set(actual).subtracting(expected) { Issue.record("only in ours: \(line)") }
+    }
+}
