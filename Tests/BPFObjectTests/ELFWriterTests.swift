@@ -154,6 +154,24 @@ func sampleObject() -> ObjectFile {
         #expect(loaded.stdout.contains("retval 42"))
     }
 
+    /// A relocation may name a data section, as clang does for static variables (the offset then
+    /// sits in the ld_imm64); the writer adds that section's STT_SECTION symbol. An empty `.text`
+    /// is left out, as clang leaves it out.
+    @Test func sectionSymbolForRelocationAgainstDataSection() throws {
+        var object = sampleObject()
+        object.codeSections[1].relocations[0].symbol = ".data"
+        object.codeSections.insert(CodeSection(name: ".text"), at: 0)
+        object.codeSections[1].name = ".text.unused"
+        let directory = try makeScratchDirectory("section-symbol")
+        let path = try writeFile(try writeObject(object), named: "sample.o", in: directory)
+        let result = try runTool(["llvm-readelf-19", "-S", "-s", "-r", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(lines.filter { $0.contains(" .text ") }.isEmpty)
+        #expect(lines.contains { $0.hasSuffix("0000000000000000 0 SECTION LOCAL DEFAULT 5 .data") })
+        #expect(lines.contains { $0.hasPrefix("0000000000000000") && $0.contains("R_BPF_64_64") && $0.hasSuffix(".data") })
+    }
+
     @Test func relocationOnAnArithmeticInstructionIsRejected() throws {
         var object = sampleObject()
         object.codeSections[1].relocations.append(CodeRelocation(instructionIndex: 6, symbol: "counter"))
