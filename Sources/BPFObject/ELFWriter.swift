@@ -3,8 +3,8 @@
 //
 // Section order: null, .strtab (section and symbol names together, as clang does), each code
 // section followed by its `.rel<name>`, the data sections in model order, .BTF, .BTF.ext, .symtab.
-// `.rel.BTF`/`.rel.BTF.ext` are not written: they only patch DWARF-style offsets that libbpf and
-// the kernel never read, because our DATASEC sizes and offsets are already final.
+// `.rel.BTF`/`.rel.BTF.ext` are not written: in clang's output they let a linker patch VAR offsets
+// and instruction offsets, which libbpf and the kernel ignore; our offsets are already final.
 //
 // File layout: ELF header, section contents in section-index order (each aligned), then the
 // section header table. The instructions are written as the compiler emitted them; relocations only
