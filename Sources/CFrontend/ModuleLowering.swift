@@ -9,10 +9,13 @@ import Foundation
 /// global variables become `GlobalVariable`s with their initial bytes; kfunc declarations
 /// (`__ksym`) become externs when called. Static functions and variables nobody references are
 /// dropped, as clang drops them; helper pointers from `bpf_helper_defs.h` are never data.
-public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(DiagnosticList) -> Module {
+/// Returns the module and clang's warnings, which do not stop compilation.
+public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(DiagnosticList)
+    -> (module: Module, warnings: [Diagnostic])
+{
     let parsed = try ParsedUnit(path: path, options: options)
     let lowering = ModuleLowering(parsed: parsed)
-    return try lowering.run()
+    return (try lowering.run(), parsed.diagnostics.filter { $0.severity == .warning })
 }
 
 /// A declaration's attributes as written, recovered from its pretty-printed text because libclang

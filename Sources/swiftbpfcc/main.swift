@@ -1,21 +1,25 @@
+// swiftbpfcc: compiles one C file to a BPF object (-c), a listing (-S) or IR (-emit-ir), with
+// clang's flags and clang's diagnostics; exit status 1 on any error.
 import BPFDiagnostics
-import BPFIR
-import CodeGen
 import CompilerDriver
-import CFrontend
 import Foundation
-import Passes
+
+func report(_ diagnostics: [Diagnostic]) {
+    var renderer = DiagnosticRenderer()
+    for d in diagnostics {
+        FileHandle.standardError.write(Data((renderer.render(d) + "\n").utf8))
+    }
+}
 
 do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
-    var module = try lowerTranslationUnit(path: options.input, options: options.frontend)
-    try runPasses(&module, cpu: options.cpu)
-    for f in module.functions {
-        let c = try compileFunction(f, in: module, cpu: options.cpu)
-        print(f.name, c.instructions.count, c.stackSize)
+    let output = try compile(options)
+    report(output.warnings)
+    guard FileManager.default.createFile(atPath: options.outputPath, contents: Data(output.bytes)) else {
+        report([.error("cannot write '\(options.outputPath)'", at: nil)])
+        exit(1)
     }
 } catch {
-    var renderer = DiagnosticRenderer()
-    for d in error.diagnostics { FileHandle.standardError.write(Data((renderer.render(d) + "\n").utf8)) }
+    report(error.diagnostics)
     exit(1)
 }

@@ -61,7 +61,7 @@ SEC("syscall") int arrays(void *ctx)
 SEC("syscall") int ordering(void *ctx)
 {
 	char local[] = "hello, there";
-	cmp_result = compare(greeting, local, 20) * 100 + compare(local, greeting, 20) * 10 +
+	cmp_result = compare(greeting, local, sizeof(local)) * 100 + compare(local, greeting, sizeof(local)) * 10 +
 		     compare(padded, "abc", 16);
 	return compare("abd", "abc", 4) + compare("", "a", 2) * 10 + compare(motto, "bpf", 4) * 100;
 }

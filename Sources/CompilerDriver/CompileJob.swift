@@ -1,0 +1,36 @@
+import BPFDiagnostics
+import BPFIR
+import BPFObject
+import CFrontend
+import CodeGen
+import Passes
+
+/// What one compile produced: the bytes to write to the output file.
+public struct CompileOutput: Sendable {
+    public var bytes: [UInt8]
+    /// clang's warnings, printed but not fatal.
+    public var warnings: [Diagnostic]
+}
+
+/// Runs the whole pipeline for one C file, stage by stage:
+///
+///     libclang AST → IR (CFrontend) → passes (Passes) → BPF code, data and BTF (CodeGen)
+///     → ELF bytes (BPFObject), or a listing for -S, or the IR for -emit-ir
+public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> CompileOutput {
+    var (module, warnings) = try lowerTranslationUnit(path: options.input, options: options.frontend)
+    try runPasses(&module, cpu: options.cpu)
+    switch options.output {
+    case .ir:
+        return CompileOutput(bytes: Array(printIR(module).utf8), warnings: warnings)
+    case .object:
+        let compiled = try assembleObject(module, cpu: options.cpu, debugInfo: options.debugInfo)
+        do {
+            return CompileOutput(bytes: try writeObject(compiled.object), warnings: warnings)
+        } catch {
+            // The writer only fails when code generation broke its own invariants.
+            throw DiagnosticList([.error("internal error writing the object: \(error)", at: nil)])
+        }
+    case .assembly:
+        throw DiagnosticList([.error("-S lands with the disassembler", at: nil)])
+    }
+}
