@@ -283,8 +283,9 @@ extension FunctionLowering {
         case CXUnaryOperator_Minus:
             let s = try scalar(e.type, at: e)
             let v = try rvalue(operand)
-            let width: ALUWidth = s.size == 8 ? .bits64 : .bits32
-            return fit(emit { .negate($0, width, v) }, to: s)
+            // As for signed addition: negating INT_MIN is undefined, so no re-normalization.
+            if s.isSigned { return emit { .negate($0, .bits64, v) } }
+            return fit(emit { .negate($0, s.size == 8 ? .bits64 : .bits32, v) }, to: s)
         case CXUnaryOperator_Not:
             let s = try scalar(e.type, at: e)
             let v = try rvalue(operand)
@@ -388,6 +389,12 @@ extension FunctionLowering {
         let width: ALUWidth = result.size == 8 ? .bits64 : .bits32
         let signed = result.isSigned
         switch op {
+        // Signed overflow is undefined in C, so a signed result computed exactly in 64 bits from
+        // normalized operands is already normalized whenever the program is defined; unsigned
+        // results wrap, which ALU32 does for free.
+        case CXBinaryOperator_Add where signed: return emit { .binary($0, .add, .bits64, a, b) }
+        case CXBinaryOperator_Sub where signed: return emit { .binary($0, .sub, .bits64, a, b) }
+        case CXBinaryOperator_Mul where signed: return emit { .binary($0, .mul, .bits64, a, b) }
         case CXBinaryOperator_Add: return fit(emit { .binary($0, .add, width, a, b) }, to: result)
         case CXBinaryOperator_Sub: return fit(emit { .binary($0, .sub, width, a, b) }, to: result)
         case CXBinaryOperator_Mul: return fit(emit { .binary($0, .mul, width, a, b) }, to: result)
