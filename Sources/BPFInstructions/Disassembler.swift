@@ -48,8 +48,9 @@ public func disassemble(_ insn: Instruction, next: Instruction?) -> String {
             let imm = UInt32(bitPattern: insn.imm)
             return "r\(insn.dst.rawValue) = addr_space_cast(r\(insn.src.rawValue), \(imm >> 16), \(imm & 0xffff))"
         }
+        guard let plain = aluOperator(op) else { return bug(cls == Opcode.classALU ? "alu" : "alu64", code) }
         let signed = (op == Opcode.div || op == Opcode.mod) && insn.offset == 1
-        let operation = signed ? "s" + aluOperator(op) : aluOperator(op)
+        let operation = signed ? "s" + plain : plain
         guard isX else { return "\(dst) \(operation) \(insn.imm)" }
         let signExtension = op == Opcode.mov ? movsxPrefix(insn.offset) : ""
         return "\(dst) \(operation) \(signExtension)\(r)\(insn.src.rawValue)"
@@ -65,7 +66,7 @@ public func disassemble(_ insn: Instruction, next: Instruction?) -> String {
         let fetch: Int32 = 0x01
         switch insn.imm {
         case Int32(Opcode.add), Int32(Opcode.and), Int32(Opcode.or), Int32(Opcode.xor):
-            return "lock *\(address) \(aluOperator(UInt8(insn.imm))) \(src)"
+            return "lock *\(address) \(aluOperator(UInt8(insn.imm)) ?? "") \(src)"
         case Int32(Opcode.add) | fetch, Int32(Opcode.and) | fetch, Int32(Opcode.or) | fetch, Int32(Opcode.xor) | fetch:
             let name = ["add", "and", "or", "xor"][[Opcode.add, Opcode.and, Opcode.or, Opcode.xor]
                 .firstIndex(of: UInt8(insn.imm & 0xf0)) ?? 0]
@@ -156,7 +157,7 @@ private func movsxPrefix(_ offset: Int16) -> String {
     }
 }
 
-private func aluOperator(_ op: UInt8) -> String {
+private func aluOperator(_ op: UInt8) -> String? {
     switch op {
     case Opcode.add: "+="
     case Opcode.sub: "-="
@@ -170,7 +171,7 @@ private func aluOperator(_ op: UInt8) -> String {
     case Opcode.xor: "^="
     case Opcode.mov: "="
     case Opcode.arsh: "s>>="
-    default: "?="
+    default: nil
     }
 }
 
