@@ -126,12 +126,20 @@ private struct ELFFile {
         for index in 0..<Int(count) {
             let base = Int(sectionTable) + index * ELF.sectionHeaderSize
             let fields = try read("section header \(index)") { () throws(OutOfBounds) in
-                (try reader.u32(at: base), try reader.u32(at: base + 4), try reader.u64(at: base + 8),
+                _ = try reader.slice(at: base, length: ELF.sectionHeaderSize)
+                return (try reader.u32(at: base), try reader.u32(at: base + 4), try reader.u64(at: base + 8),
                  try reader.u64(at: base + 24), try reader.u64(at: base + 32), try reader.u32(at: base + 40),
                  try reader.u32(at: base + 44), try reader.u64(at: base + 48))
             }
             guard fields.3 <= UInt64(Int.max), fields.4 <= UInt64(Int.max), fields.7 <= 1 << 16 else {
                 throw .badSection(section: "#\(index)", reason: "offset, size or alignment out of range")
+            }
+            // Every section with contents must lie inside the file, read or not: a file cut short
+            // is refused as a whole, as libelf does.
+            guard fields.1 == ELF.shtNobits || fields.1 == ELF.shtNull
+                || fields.4 <= UInt64(bytes.count) && fields.3 <= UInt64(bytes.count) - fields.4
+            else {
+                throw .truncated(what: "section #\(index)", offset: Int(fields.3), length: Int(fields.4))
             }
             rawHeaders.append((fields.0, SectionHeader(
                 index: index, name: "", type: fields.1, flags: fields.2, offset: Int(fields.3),
