@@ -45,7 +45,11 @@ public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
 public final class LoadedObject {
     public let object: ObjectFile
     private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
+    /// The fds relocations refer to; the maps above own them.
+    private var mapTable = MapTable()
+    private var arenas: [ArenaMapping] = []
     private var programs: [String: FileDescriptor] = [:]
+    private let kernelFunctions = KernelFunctions()
 
     /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
     /// `name` (the file name, usually) prefixes internal map names as libbpf does.
@@ -107,7 +111,26 @@ public final class LoadedObject {
             } catch {
                 throw .syscall(error, context: "creating map '\(definition.name)'")
             }
+            guard let fd = maps[definition.name]?.fd else { continue }
+            if isInternal {
+                mapTable.sectionMaps[definition.name] = fd.raw
+            } else {
+                mapTable.definedMaps[definition.name] = fd.raw
+            }
+            if definition.type == MapDefinition.arena {
+                try mapArena(definition, fd: fd)
+            }
         }
+    }
+
+    /// Maps the object's arena before any program load and makes `.addr_space.1` globals
+    /// addresses inside it. libbpf allows one arena per object.
+    private func mapArena(_ definition: MapDefinition, fd: FileDescriptor) throws(LoadError) {
+        guard arenas.isEmpty else { throw .badMap(name: definition.name, reason: "a second arena map") }
+        let data = object.dataSections.first { $0.name == MapDefinition.arenaSection }
+        arenas.append(try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
+                                       initialData: data?.bytes ?? []))
+        mapTable.sectionMaps[MapDefinition.arenaSection] = fd.raw
     }
 
     private func load(_ entry: ProgramEntry) throws(LoadError) -> FileDescriptor {
@@ -118,18 +141,8 @@ public final class LoadedObject {
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
-        var table = MapTable()
-        for (name, map) in maps {
-            if map.definition.initialValue != nil {
-                table.sectionMaps[name] = map.fd.raw
-            } else {
-                table.definedMaps[name] = map.fd.raw
-            }
-        }
-        let linked = try link(object, section: sectionIndex, entry: function, maps: table) {
-            (name) throws(LoadError) in throw .relocation(program: entry.name, section: entry.section, instruction: 0,
-                                                           symbol: name, reason: "kfunc calls are not supported yet")
-        }
+        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable,
+                              kfunc: kernelFunctions.id(of:))
         let license = object.dataSections.first { $0.name == "license" }
             .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
         let request = BPFSyscall.ProgramLoad(

@@ -18,6 +18,10 @@ struct MapDefinition: Hashable {
     var freeze = false
 
     static let array: UInt32 = 2
+    /// BPF_MAP_TYPE_ARENA (not in the 6.1 UAPI header of the build machine).
+    static let arena: UInt32 = 33
+    /// Globals declared `__arena` live here; they become the start of the arena's mapping.
+    static let arenaSection = ".addr_space.1"
     static let mmapable: UInt32 = 1 << 10
     static let readOnlyProgram: UInt32 = 1 << 7
 

@@ -53,6 +53,13 @@ struct KernelRunTests {
         #expect(try runInKernel(object, name: "subprograms", variables: ["calls"]) == expected)
     }
 
+    /// The arena is mapped before the program loads; the kfunc is resolved through vmlinux BTF.
+    @Test func arenaGlobalsAndKernelFunction() throws {
+        let object = try readObject(try Toolchain.compileBPF(Programs.arena, name: "arena"))
+        let expected = try Toolchain.runNative(Programs.arena, name: "arena", driver: Programs.arenaDriver)
+        #expect(try runInKernel(object, name: "arena", variables: ["result"]) == expected)
+    }
+
     @Test func verifierRejectionNamesTheSourceLine() throws {
         let object = try readObject(try Toolchain.compileBPF(Programs.rejected, name: "rejected"))
         do {

@@ -107,6 +107,49 @@ enum Programs {
         }
         """
 
+    /// An arena map, an `__arena` global and the bpf_arena_alloc_pages kfunc. The native build
+    /// stands in calloc for the kfunc.
+    static let arena = prelude + """
+        #define __uint(name, val) int (*name)[val]
+        #ifdef __bpf__
+        #define __arena __attribute__((address_space(1)))
+        extern void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, unsigned int page_cnt,
+                                                   int node_id, unsigned long long flags) __attribute__((section(".ksyms")));
+        #else
+        #include <stdlib.h>
+        #define __arena
+        static void *bpf_arena_alloc_pages(void *map, void *addr, unsigned int pages, int node, unsigned long long flags) {
+            return calloc(pages, 4096);
+        }
+        #endif
+        struct {
+            __uint(type, 33);
+            __uint(map_flags, 1 << 10);
+            __uint(max_entries, 4);
+        } arena SEC(".maps");
+        int __arena in_arena = 40;
+        long result;
+
+        SEC("syscall") int arena_prog(void *ctx) {
+            long __arena *page = bpf_arena_alloc_pages(&arena, 0, 1, -1, 0);
+            if (!page)
+                return -1;
+            for (int i = 0; i < 8; i++)
+                page[i] = i * in_arena;
+            in_arena += (int)page[3];
+            result = page[7] - in_arena;
+            return in_arena;
+        }
+        """
+
+    static let arenaDriver = """
+        int main(void) {
+            printf("arena_prog retval=%d\\n", arena_prog(0));
+            printf("result=%ld\\n", result);
+            return 0;
+        }
+        """
+
     /// Dereferences a scalar: the verifier must reject line 5 of this file.
     static let rejected = """
         int idx;
