@@ -181,7 +181,7 @@ func lastInstruction(in log: String) -> Int? {
 /// Map and program names: at most 15 characters of [A-Za-z0-9_.], as the kernel requires.
 func kernelObjectName(_ name: String) -> String {
     String(String.UnicodeScalarView(name.unicodeScalars.map {
-        ($0.properties.isASCIIHexDigit || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "_" || $0 == ".")
+        (("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "_" || $0 == ".")
             ? $0 : "_"
     }).prefix(15))
 }
