@@ -204,6 +204,18 @@ public enum Linkage: Hashable, Sendable {
     case global
 }
 
+/// A `btf_decl_tag` on a function (`componentIndex` -1) or on one of its parameters (0-based):
+/// `arg:arena` tells the kernel a global function's parameter points into the arena.
+public struct DeclTag: Hashable, Sendable {
+    public var name: String
+    public var componentIndex: Int
+
+    public init(name: String, componentIndex: Int) {
+        self.name = name
+        self.componentIndex = componentIndex
+    }
+}
+
 /// A function with a body.
 public struct Function: Sendable {
     public var name: String
@@ -218,9 +230,11 @@ public struct Function: Sendable {
     public var slots: [StackSlot]
     public var tempCount: Int
     public var location: SourceLocation
+    public var declTags: [DeclTag]
 
     public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
-                blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation) {
+                blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation,
+                declTags: [DeclTag] = []) {
         self.name = name
         self.linkage = linkage
         self.section = section
@@ -230,6 +244,7 @@ public struct Function: Sendable {
         self.slots = slots
         self.tempCount = tempCount
         self.location = location
+        self.declTags = declTags
     }
 
     /// A new Temp of this function.

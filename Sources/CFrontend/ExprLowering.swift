@@ -1,0 +1,775 @@
+import BPFDiagnostics
+import BPFIR
+import CClang
+
+// Expressions: every C integer operator with C's semantics. libclang shows implicit conversions
+// as UnexposedExpr nodes (libclang-c-subset.md §2) but hides three things we recompute here: the
+// computation type of compound assignment, pointer scaling, and conversion of conditions to bool.
+
+extension FunctionLowering {
+    // MARK: - Types
+
+    func scalar(_ type: CXType, at cursor: CXCursor) throws(DiagnosticList) -> Scalar {
+        switch module.types.classify(type) {
+        case .scalar(let s): return s
+        case .unsupported(let what): throw failure("\(what)", at: cursor)
+        case .void, .aggregate, .function:
+            throw failure("expected a scalar value, found '\(type.spelling)'", at: cursor)
+        }
+    }
+
+    /// The type of an integer promotion (C11 6.3.1.1): anything narrower than int becomes int.
+    func promoted(_ s: Scalar) -> Scalar {
+        switch s {
+        case .bool: return .integer(size: 4, isSigned: true)
+        case .integer(let size, _) where size < 4: return .integer(size: 4, isSigned: true)
+        case .integer, .pointer: return s
+        }
+    }
+
+    /// The usual arithmetic conversions (C11 6.3.1.8) for LP64.
+    func commonType(_ a: Scalar, _ b: Scalar) -> Scalar {
+        let x = promoted(a), y = promoted(b)
+        if x.size != y.size { return x.size > y.size ? x : y }
+        return .integer(size: x.size, isSigned: x.isSigned && y.isSigned)
+    }
+
+    // MARK: - Conversions
+
+    /// Re-normalizes a value computed in 64 bits to the width and signedness of `to`.
+    mutating func fit(_ value: Value, to: Scalar) -> Value {
+        if case .bool = to {
+            if case .constant(let c) = value { return .constant(c != 0 ? 1 : 0) }
+            return emit { .setCondition($0, .ne, .bits64, value, .constant(0)) }
+        }
+        guard to.size < 8 else { return value }
+        let bits = to.size * 8
+        if case .constant(let c) = value {
+            let shift = Int64(64 - bits)
+            return .constant(to.isSigned ? (c << shift) >> shift : Int64(bitPattern: UInt64(bitPattern: c << shift) >> UInt64(shift)))
+        }
+        if to.isSigned {
+            return emit { .signExtend($0, value, fromBits: bits) }
+        }
+        return emit { .zeroExtend($0, value, fromBits: bits) }
+    }
+
+    /// Converts a normalized value of type `from` to type `to`, emitting only what changes bits.
+    mutating func convert(_ value: Value, from: Scalar, to: Scalar, at cursor: CXCursor) -> Value {
+        switch (from, to) {
+        case (_, .bool):
+            if case .bool = from { return value }
+            return fit(value, to: .bool)
+        case (.pointer(_, let fromSpace), .pointer(_, let toSpace)):
+            if fromSpace == toSpace { return value }
+            return emit { .addrSpaceCast($0, value, to: toSpace, from: fromSpace) }
+        default:
+            break
+        }
+        if to.size == 8 { return value }
+        if from.size < to.size && (!from.isSigned || to.isSigned) { return value }
+        if from.size == to.size && from.isSigned == to.isSigned { return value }
+        return fit(value, to: to)
+    }
+
+    // MARK: - Rvalues
+
+    /// Lowers an expression for its value (a normalized scalar).
+    mutating func rvalue(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        builder.location = e.location
+        if let constant = foldedConstant(e) { return .constant(constant) }
+        switch e.kind {
+        case CXCursor_ParenExpr:
+            return try rvalue(onlyChild(e))
+        case CXCursor_UnexposedExpr:
+            return try unexposed(e)
+        case CXCursor_DeclRefExpr, CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr:
+            return try loadExpression(e)
+        case CXCursor_CStyleCastExpr:
+            return try explicitCast(e)
+        case CXCursor_UnaryOperator:
+            return try unary(e)
+        case CXCursor_BinaryOperator:
+            return try binary(e)
+        case CXCursor_CompoundAssignOperator:
+            return try compoundAssign(e)
+        case CXCursor_ConditionalOperator:
+            return try conditional(e)
+        case CXCursor_CallExpr:
+            return try call(e)
+        case CXCursor_StmtExpr:
+            return try statementExpression(e)
+        case CXCursor_InitListExpr:
+            guard let first = e.children.first(where: { $0.isExpression }) else { return .constant(0) }
+            return try rvalue(first)
+        case CXCursor_FloatingLiteral:
+            throw failure("floating-point constant: BPF has no floating-point instructions", at: e)
+        case CXCursor_GenericSelectionExpr:
+            throw failure("_Generic selecting a non-constant expression is not supported", at: e)
+        default:
+            throw failure("unsupported expression (\(clang_getCursorKindSpelling(e.kind).consume()))", at: e)
+        }
+    }
+
+    /// Evaluates an expression for its side effects only.
+    mutating func discard(_ e: CXCursor) throws(DiagnosticList) {
+        if e.type.canonical.kind == CXType_Void || isAggregate(e.type) {
+            try effect(e)
+        } else {
+            _ = try rvalue(e)
+        }
+    }
+
+    /// Lowers void and aggregate-valued expressions used as statements.
+    private mutating func effect(_ e: CXCursor) throws(DiagnosticList) {
+        switch e.kind {
+        case CXCursor_CallExpr:
+            _ = try call(e)
+        case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
+            _ = try binary(e)
+        case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Comma:
+            let parts = e.children
+            try discard(parts[0])
+            try discard(parts[1])
+        case CXCursor_ParenExpr:
+            try discard(onlyChild(e))
+        case CXCursor_CStyleCastExpr:
+            if let operand = e.children.last(where: { $0.isExpression }) { try discard(operand) }
+        case CXCursor_ConditionalOperator:
+            _ = try conditional(e)
+        case CXCursor_StmtExpr:
+            _ = try statementExpression(e)
+        case CXCursor_UnexposedExpr:
+            if let only = e.children.last(where: { $0.isExpression }) { try discard(only) }
+        default:
+            if isAggregate(e.type) { _ = try aggregateAddress(e) } else { _ = try rvalue(e) }
+        }
+    }
+
+    func isAggregate(_ type: CXType) -> Bool {
+        if case .aggregate = module.types.classify(type) { return true }
+        return false
+    }
+
+    func onlyChild(_ e: CXCursor) throws(DiagnosticList) -> CXCursor {
+        guard let child = e.children.last(where: { $0.isExpression }) else {
+            throw failure("malformed expression", at: e)
+        }
+        return child
+    }
+
+    /// An integer constant clang can fold, unless evaluating it would drop a side effect.
+    func foldedConstant(_ e: CXCursor) -> Int64? {
+        switch e.kind {
+        case CXCursor_IntegerLiteral, CXCursor_CharacterLiteral, CXCursor_UnaryExpr:
+            return e.integerConstant
+        case CXCursor_DeclRefExpr:
+            return e.referenced.kind == CXCursor_EnumConstantDecl ? e.integerConstant : nil
+        case CXCursor_InitListExpr, CXCursor_StringLiteral, CXCursor_StmtExpr:
+            return nil
+        default:
+            break
+        }
+        guard case .scalar(let s) = module.types.classify(e.type) else { return nil }
+        if case .pointer = s, e.kind != CXCursor_CStyleCastExpr && e.kind != CXCursor_UnexposedExpr { return nil }
+        guard !hasSideEffects(e), let value = e.integerConstant else { return nil }
+        return value
+    }
+
+    private func hasSideEffects(_ e: CXCursor) -> Bool {
+        switch e.kind {
+        case CXCursor_CallExpr, CXCursor_CompoundAssignOperator, CXCursor_StmtExpr:
+            return true
+        case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
+            return true
+        case CXCursor_UnaryOperator:
+            let op = e.unaryOperator
+            if op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec
+                || op == CXUnaryOperator_PostInc || op == CXUnaryOperator_PostDec { return true }
+        default:
+            break
+        }
+        return e.children.contains { hasSideEffects($0) }
+    }
+
+    /// Implicit conversions (and the few other expressions libclang leaves unexposed).
+    private mutating func unexposed(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 1, let child = kids.first else {
+            if kids.count == 4 {
+                // GNU `a ?: b`: the common expression, two copies of it, then b.
+                return try elvis(common: kids[0], otherwise: kids[3], type: e.type, at: e)
+            }
+            throw failure("unsupported expression", at: e)
+        }
+        let target = e.type
+        let source = child.type
+        switch source.canonical.kind {
+        case CXType_ConstantArray, CXType_IncompleteArray:
+            // Array to pointer decay.
+            return try decay(child)
+        case CXType_FunctionProto, CXType_FunctionNoProto:
+            throw failure("function '\(child.spelling)' used as a value: BPF cannot call through function pointers",
+                          at: e)
+        default:
+            break
+        }
+        if isLValueExpression(child) && sameUnqualified(source, target) {
+            return try loadExpression(child)
+        }
+        if target.canonical.kind == CXType_Void { try discard(child); return .constant(0) }
+        let value = try rvalue(child)
+        return convert(value, from: try scalar(source, at: child), to: try scalar(target, at: e), at: e)
+    }
+
+    private func sameUnqualified(_ a: CXType, _ b: CXType) -> Bool {
+        clang_getUnqualifiedType(a.canonical).spelling == clang_getUnqualifiedType(b.canonical).spelling
+    }
+
+    func isLValueExpression(_ e: CXCursor) -> Bool {
+        switch e.kind {
+        case CXCursor_DeclRefExpr:
+            let r = e.referenced.kind
+            return r == CXCursor_VarDecl || r == CXCursor_ParmDecl
+        case CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr, CXCursor_CompoundLiteralExpr, CXCursor_StringLiteral:
+            return true
+        case CXCursor_UnaryOperator:
+            return e.unaryOperator == CXUnaryOperator_Deref
+        case CXCursor_ParenExpr:
+            return e.children.first.map(isLValueExpression) ?? false
+        default:
+            return false
+        }
+    }
+
+    /// The value of an lvalue expression.
+    mutating func loadExpression(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        if e.type.canonical.kind == CXType_ConstantArray || e.type.canonical.kind == CXType_IncompleteArray {
+            return try decay(e)
+        }
+        let s = try scalar(e.type, at: e)
+        let place = try lvalue(e)
+        builder.location = e.location
+        return load(place, scalar: s)
+    }
+
+    /// An array used as a pointer to its first element.
+    private mutating func decay(_ array: CXCursor) throws(DiagnosticList) -> Value {
+        guard case .memory(let address, _) = try lvalue(array) else {
+            throw failure("array in a register", at: array)
+        }
+        return addressValue(address)
+    }
+
+    private mutating func explicitCast(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let operand = try onlyChild(e)
+        if e.type.canonical.kind == CXType_Void {
+            try discard(operand)
+            return .constant(0)
+        }
+        let to = try scalar(e.type, at: e)
+        let value = try rvalue(operand)
+        let from = try scalar(operand.type, at: operand)
+        return convert(value, from: from, to: to, at: e)
+    }
+
+    // MARK: - Operators
+
+    private mutating func unary(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let operand = try onlyChild(e)
+        switch e.unaryOperator {
+        case CXUnaryOperator_Plus, CXUnaryOperator_Extension:
+            return try rvalue(operand)
+        case CXUnaryOperator_Minus:
+            let s = try scalar(e.type, at: e)
+            let v = try rvalue(operand)
+            let width: ALUWidth = s.size == 8 ? .bits64 : .bits32
+            return fit(emit { .negate($0, width, v) }, to: s)
+        case CXUnaryOperator_Not:
+            let s = try scalar(e.type, at: e)
+            let v = try rvalue(operand)
+            return fit(emit { .binary($0, .xor, .bits64, v, .constant(-1)) }, to: s)
+        case CXUnaryOperator_LNot:
+            let v = try rvalue(operand)
+            return emit { .setCondition($0, .eq, .bits64, v, .constant(0)) }
+        case CXUnaryOperator_AddrOf:
+            if operand.type.canonical.kind == CXType_FunctionProto {
+                throw failure("address of function '\(operand.spelling)': BPF cannot call through function pointers",
+                              at: e)
+            }
+            guard case .memory(let address, _) = try lvalue(operand) else {
+                throw failure("cannot take the address of a register value", at: e)
+            }
+            return addressValue(address)
+        case CXUnaryOperator_Deref:
+            return try loadExpression(e)
+        case CXUnaryOperator_PreInc, CXUnaryOperator_PreDec, CXUnaryOperator_PostInc, CXUnaryOperator_PostDec:
+            return try increment(e, operand: operand)
+        default:
+            throw failure("unsupported unary operator", at: e)
+        }
+    }
+
+    private mutating func increment(_ e: CXCursor, operand: CXCursor) throws(DiagnosticList) -> Value {
+        let op = e.unaryOperator
+        let isIncrement = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PostInc
+        let isPrefix = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec
+        let s = try scalar(operand.type, at: operand)
+        let place = try lvalue(operand)
+        builder.location = e.location
+        let old = load(place, scalar: s)
+        let step: Int64
+        if case .pointer(let elementSize, _) = s { step = Int64(elementSize) } else { step = 1 }
+        let raw = emit { .binary($0, isIncrement ? .add : .sub, .bits64, old, .constant(step)) }
+        let new: Value
+        if case .bool = s { new = fit(raw, to: .bool) } else { new = fit(raw, to: s) }
+        // A post-increment's old value must survive the store when the local is a register.
+        let result: Value
+        if !isPrefix, case .register = place, case .temp = old {
+            result = emit { .copy($0, old) }
+        } else {
+            result = isPrefix ? new : old
+        }
+        store(new, to: place, scalar: s)
+        return result
+    }
+
+    private mutating func binary(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 2 else { throw failure("malformed binary expression", at: e) }
+        let lhs = kids[0], rhs = kids[1]
+        let op = e.binaryOperator
+        switch op {
+        case CXBinaryOperator_Assign:
+            return try assign(lhs, rhs, at: e)
+        case CXBinaryOperator_Comma:
+            try discard(lhs)
+            if isAggregate(rhs.type) || rhs.type.canonical.kind == CXType_Void {
+                try discard(rhs)
+                return .constant(0)
+            }
+            return try rvalue(rhs)
+        case CXBinaryOperator_LAnd, CXBinaryOperator_LOr:
+            return try logical(e)
+        case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
+             CXBinaryOperator_EQ, CXBinaryOperator_NE:
+            let (condition, a, b) = try comparison(e)
+            return emit { .setCondition($0, condition, .bits64, a, b) }
+        default:
+            let a = try rvalue(lhs)
+            let b = try rvalue(rhs)
+            builder.location = e.location
+            return try arithmetic(op, a, try scalar(lhs.type, at: lhs), b, try scalar(rhs.type, at: rhs),
+                                  result: try scalar(e.type, at: e), at: e)
+        }
+    }
+
+    /// `a OP b` where both operands already have their converted types (as libclang shows them).
+    mutating func arithmetic(_ op: CXBinaryOperatorKind, _ a: Value, _ aType: Scalar, _ b: Value, _ bType: Scalar,
+                             result: Scalar, at e: CXCursor) throws(DiagnosticList) -> Value {
+        // Pointer arithmetic: libclang does not scale the integer (libclang-c-subset.md §1).
+        switch (aType, bType) {
+        case (.pointer(let size, _), .pointer):
+            guard op == CXBinaryOperator_Sub else { throw failure("invalid pointer arithmetic", at: e) }
+            let bytes = emit { .binary($0, .sub, .bits64, a, b) }
+            return divideExactly(bytes, by: size)
+        case (.pointer(let size, _), _):
+            let offset = scaled(b, by: size)
+            guard op == CXBinaryOperator_Add || op == CXBinaryOperator_Sub else {
+                throw failure("invalid pointer arithmetic", at: e)
+            }
+            return emit { .binary($0, op == CXBinaryOperator_Add ? .add : .sub, .bits64, a, offset) }
+        case (_, .pointer(let size, _)):
+            let offset = scaled(a, by: size)
+            return emit { .binary($0, .add, .bits64, b, offset) }
+        default:
+            break
+        }
+        let width: ALUWidth = result.size == 8 ? .bits64 : .bits32
+        let signed = result.isSigned
+        switch op {
+        case CXBinaryOperator_Add: return fit(emit { .binary($0, .add, width, a, b) }, to: result)
+        case CXBinaryOperator_Sub: return fit(emit { .binary($0, .sub, width, a, b) }, to: result)
+        case CXBinaryOperator_Mul: return fit(emit { .binary($0, .mul, width, a, b) }, to: result)
+        case CXBinaryOperator_Shl: return fit(emit { .binary($0, .shl, width, a, b) }, to: result)
+        // Normalized operands make these exact in 64 bits, with nothing to re-normalize.
+        case CXBinaryOperator_Div: return emit { .binary($0, signed ? .sdiv : .udiv, .bits64, a, b) }
+        case CXBinaryOperator_Rem: return emit { .binary($0, signed ? .smod : .umod, .bits64, a, b) }
+        case CXBinaryOperator_Shr: return emit { .binary($0, signed ? .ashr : .lshr, .bits64, a, b) }
+        case CXBinaryOperator_And: return emit { .binary($0, .and, .bits64, a, b) }
+        case CXBinaryOperator_Or: return emit { .binary($0, .or, .bits64, a, b) }
+        case CXBinaryOperator_Xor: return emit { .binary($0, .xor, .bits64, a, b) }
+        default: throw failure("unsupported binary operator", at: e)
+        }
+    }
+
+    private mutating func scaled(_ index: Value, by size: Int) -> Value {
+        if size == 1 { return index }
+        if case .constant(let c) = index { return .constant(c &* Int64(size)) }
+        return emit { .binary($0, .mul, .bits64, index, .constant(Int64(size))) }
+    }
+
+    private mutating func divideExactly(_ value: Value, by size: Int) -> Value {
+        if size == 1 { return value }
+        if size & (size - 1) == 0 {
+            return emit { .binary($0, .ashr, .bits64, value, .constant(Int64(size.trailingZeroBitCount))) }
+        }
+        return emit { .binary($0, .sdiv, .bits64, value, .constant(Int64(size))) }
+    }
+
+    /// The condition and operands of a relational or equality expression.
+    mutating func comparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, Value, Value) {
+        let kids = e.children.filter { $0.isExpression }
+        let a = try rvalue(kids[0])
+        let b = try rvalue(kids[1])
+        builder.location = e.location
+        let signed = try scalar(kids[0].type, at: kids[0]).isSigned
+        let condition: Condition
+        switch e.binaryOperator {
+        case CXBinaryOperator_LT: condition = signed ? .slt : .ult
+        case CXBinaryOperator_GT: condition = signed ? .sgt : .ugt
+        case CXBinaryOperator_LE: condition = signed ? .sle : .ule
+        case CXBinaryOperator_GE: condition = signed ? .sge : .uge
+        case CXBinaryOperator_EQ: condition = .eq
+        default: condition = .ne
+        }
+        return (condition, a, b)
+    }
+
+    private mutating func logical(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let result = temp()
+        let isTrue = builder.makeBlock(), isFalse = builder.makeBlock(), done = builder.makeBlock()
+        try branch(on: e, then: isTrue, else: isFalse)
+        builder.position(at: isTrue)
+        builder.emit(.copy(result, .constant(1)))
+        builder.terminate(.jump(done))
+        builder.position(at: isFalse)
+        builder.emit(.copy(result, .constant(0)))
+        builder.fallThrough(to: done)
+        return .temp(result)
+    }
+
+    private mutating func conditional(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 3 else { throw failure("malformed conditional expression", at: e) }
+        let isVoid = e.type.canonical.kind == CXType_Void || isAggregate(e.type)
+        let result = temp()
+        let thenBlock = builder.makeBlock(), elseBlock = builder.makeBlock(), done = builder.makeBlock()
+        try branch(on: kids[0], then: thenBlock, else: elseBlock)
+        for (block, arm) in [(thenBlock, kids[1]), (elseBlock, kids[2])] {
+            builder.position(at: block)
+            if isVoid {
+                try discard(arm)
+            } else {
+                let v = try rvalue(arm)
+                builder.emit(.copy(result, v))
+            }
+            builder.fallThrough(to: done)
+        }
+        builder.position(at: done)
+        return isVoid ? .constant(0) : .temp(result)
+    }
+
+    private mutating func elvis(common: CXCursor, otherwise: CXCursor, type: CXType, at e: CXCursor) throws(DiagnosticList) -> Value {
+        let result = temp()
+        let v = try rvalue(common)
+        let to = try scalar(type, at: e)
+        builder.emit(.copy(result, convert(v, from: try scalar(common.type, at: common), to: to, at: e)))
+        let other = builder.makeBlock(), done = builder.makeBlock()
+        builder.terminate(.branch(.ne, .bits64, v, .constant(0), then: done, else: other))
+        builder.position(at: other)
+        let w = try rvalue(otherwise)
+        builder.emit(.copy(result, w))
+        builder.fallThrough(to: done)
+        return .temp(result)
+    }
+
+    // MARK: - Assignment
+
+    private mutating func assign(_ lhs: CXCursor, _ rhs: CXCursor, at e: CXCursor) throws(DiagnosticList) -> Value {
+        if isAggregate(lhs.type) {
+            let source = try aggregateAddress(rhs)
+            guard case .memory(let destination, let destinationSpace) = try lvalue(lhs) else {
+                throw failure("aggregate in a register", at: lhs)
+            }
+            builder.location = e.location
+            let size = lhs.type.size ?? 0
+            builder.emit(.copyMemory(destination: destination, source: source.address, size: size,
+                                     alignment: min(lhs.type.alignment ?? 1, rhs.type.alignment ?? 1, 8),
+                                     destinationSpace: destinationSpace, sourceSpace: source.space))
+            return .constant(0)
+        }
+        let s = try scalar(lhs.type, at: lhs)
+        let place = try lvalue(lhs)
+        let value = try rvalue(rhs)
+        builder.location = e.location
+        store(value, to: place, scalar: s)
+        return value
+    }
+
+    private mutating func compoundAssign(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 2 else { throw failure("malformed compound assignment", at: e) }
+        let lhs = kids[0], rhs = kids[1]
+        let lhsType = try scalar(lhs.type, at: lhs)
+        let rhsType = try scalar(rhs.type, at: rhs)
+        let place = try lvalue(lhs)
+        let b = try rvalue(rhs)
+        builder.location = e.location
+        let old = load(place, scalar: lhsType)
+        let op: CXBinaryOperatorKind
+        switch e.binaryOperator {
+        case CXBinaryOperator_MulAssign: op = CXBinaryOperator_Mul
+        case CXBinaryOperator_DivAssign: op = CXBinaryOperator_Div
+        case CXBinaryOperator_RemAssign: op = CXBinaryOperator_Rem
+        case CXBinaryOperator_AddAssign: op = CXBinaryOperator_Add
+        case CXBinaryOperator_SubAssign: op = CXBinaryOperator_Sub
+        case CXBinaryOperator_ShlAssign: op = CXBinaryOperator_Shl
+        case CXBinaryOperator_ShrAssign: op = CXBinaryOperator_Shr
+        case CXBinaryOperator_AndAssign: op = CXBinaryOperator_And
+        case CXBinaryOperator_XorAssign: op = CXBinaryOperator_Xor
+        default: op = CXBinaryOperator_Or
+        }
+        let new: Value
+        if case .pointer = lhsType {
+            new = try arithmetic(op, old, lhsType, b, rhsType, result: lhsType, at: e)
+        } else {
+            // The hidden computation type: shifts use the promoted left operand, the rest the common type.
+            let isShift = op == CXBinaryOperator_Shl || op == CXBinaryOperator_Shr
+            let computation = isShift ? promoted(lhsType) : commonType(lhsType, rhsType)
+            let a = convert(old, from: lhsType, to: computation, at: e)
+            let c = isShift ? b : convert(b, from: rhsType, to: computation, at: e)
+            let raw = try arithmetic(op, a, computation, c, isShift ? rhsType : computation, result: computation, at: e)
+            new = convert(raw, from: computation, to: lhsType, at: e)
+        }
+        store(new, to: place, scalar: lhsType)
+        return new
+    }
+
+    // MARK: - Lvalues
+
+    /// Where an lvalue expression lives.
+    mutating func lvalue(_ e: CXCursor) throws(DiagnosticList) -> LValue {
+        builder.location = e.location
+        switch e.kind {
+        case CXCursor_ParenExpr:
+            return try lvalue(onlyChild(e))
+        case CXCursor_DeclRefExpr:
+            return try variable(e)
+        case CXCursor_UnaryOperator where e.unaryOperator == CXUnaryOperator_Deref:
+            let operand = try onlyChild(e)
+            let pointer = register(try rvalue(operand))
+            return .memory(.temp(pointer, offset: 0), addressSpace: e.type.addressSpace)
+        case CXCursor_ArraySubscriptExpr:
+            return try subscriptPlace(e)
+        case CXCursor_MemberRefExpr:
+            return try memberPlace(e)
+        case CXCursor_StringLiteral:
+            var bytes = stringLiteralBytes(e)
+            bytes += [UInt8](repeating: 0, count: max(1, (e.type.size ?? 0) - bytes.count))
+            let symbol = module.stringLiteral(bytes, location: e.location)
+            let base = emit { .symbolAddress($0, symbol: symbol, offset: 0) }
+            return .memory(.temp(register(base), offset: 0), addressSpace: 0)
+        case CXCursor_CompoundLiteralExpr:
+            return try compoundLiteral(e)
+        case CXCursor_UnexposedExpr:
+            let kids = e.children.filter { $0.isExpression }
+            if kids.count == 1, sameUnqualified(kids[0].type, e.type) { return try lvalue(kids[0]) }
+            throw failure("expression is not assignable", at: e)
+        default:
+            throw failure("expression is not an lvalue (\(clang_getCursorKindSpelling(e.kind).consume()))", at: e)
+        }
+    }
+
+    private mutating func variable(_ e: CXCursor) throws(DiagnosticList) -> LValue {
+        let declaration = e.referenced
+        if let local = locals[CursorKey(declaration)] { return local }
+        guard declaration.kind == CXCursor_VarDecl, clang_Cursor_hasVarDeclGlobalStorage(declaration) != 0 else {
+            throw failure("use of '\(e.spelling)' that is not a variable", at: e)
+        }
+        if module.helperNumber(declaration) != nil {
+            throw failure("helper '\(e.spelling)' used as a value: BPF can only call it", at: e)
+        }
+        guard let symbol = module.globalSymbol(for: declaration) else {
+            throw failure("use of undefined global '\(e.spelling)'", at: e)
+        }
+        builder.location = e.location
+        let base = emit { .symbolAddress($0, symbol: symbol, offset: 0) }
+        return .memory(.temp(register(base), offset: 0), addressSpace: declaration.type.addressSpace)
+    }
+
+    private mutating func subscriptPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 2 else { throw failure("malformed subscript", at: e) }
+        let (base, index) = kids[0].type.canonical.kind == CXType_Pointer ? (kids[0], kids[1]) : (kids[1], kids[0])
+        let elementSize = e.type.size ?? 1
+        let space = e.type.addressSpace
+        // An index into a local or global array keeps the array's place, so constant indices fold.
+        let pointer = try rvalue(base)
+        let i = try rvalue(index)
+        builder.location = e.location
+        if case .constant(let c) = i {
+            return .memory(.temp(register(pointer), offset: Int(c) * elementSize), addressSpace: space)
+        }
+        let offset = scaled(i, by: elementSize)
+        let address = emit { .binary($0, .add, .bits64, pointer, offset) }
+        return .memory(.temp(register(address), offset: 0), addressSpace: space)
+    }
+
+    private mutating func memberPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
+        let field = e.referenced
+        guard let base = e.children.first(where: { $0.isExpression }) else {
+            throw failure("malformed member access", at: e)
+        }
+        let baseType = base.type.canonical
+        let isArrow = baseType.kind == CXType_Pointer
+        let recordType = isArrow ? baseType.pointee.canonical : baseType
+        let bits = clang_Type_getOffsetOf(recordType, field.spelling)
+        guard bits >= 0 else { throw failure("cannot find member '\(field.spelling)'", at: e) }
+        let space = e.type.addressSpace
+        let record: Address
+        if isArrow {
+            record = .temp(register(try rvalue(base)), offset: 0)
+        } else {
+            record = try aggregateAddress(base).address
+        }
+        if clang_Cursor_isBitField(field) != 0 {
+            guard let bitfield = Bitfield(field: field, recordBitOffset: Int(bits), base: record, addressSpace: space,
+                                          isSigned: try scalar(field.type, at: e).isSigned) else {
+                throw failure("bitfield '\(field.spelling)' straddles its storage unit (packed struct): not supported",
+                              at: e)
+            }
+            return .bitfield(bitfield)
+        }
+        return .memory(record.advanced(by: Int(bits) / 8), addressSpace: space)
+    }
+
+    /// The memory holding an aggregate-valued expression.
+    mutating func aggregateAddress(_ e: CXCursor) throws(DiagnosticList) -> (address: Address, space: Int) {
+        switch e.kind {
+        case CXCursor_UnexposedExpr, CXCursor_ParenExpr:
+            return try aggregateAddress(onlyChild(e))
+        case CXCursor_CallExpr:
+            throw failure("call returning a struct by value: not supported on BPF", at: e)
+        case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
+            _ = try binary(e)
+            let kids = e.children.filter { $0.isExpression }
+            return try aggregateAddress(kids[0])
+        case CXCursor_StmtExpr, CXCursor_ConditionalOperator:
+            throw failure("struct-valued \(e.kind == CXCursor_StmtExpr ? "statement expression" : "conditional") is not supported",
+                          at: e)
+        default:
+            guard case .memory(let address, let space) = try lvalue(e) else {
+                throw failure("aggregate in a register", at: e)
+            }
+            return (address, space)
+        }
+    }
+
+    private mutating func compoundLiteral(_ e: CXCursor) throws(DiagnosticList) -> LValue {
+        guard let list = e.children.last(where: { $0.isExpression }) else {
+            throw failure("malformed compound literal", at: e)
+        }
+        let storage: LValue
+        switch module.types.classify(e.type) {
+        case .scalar:
+            storage = .register(temp())
+        case .aggregate(let size, let alignment):
+            let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(compound literal)")
+            storage = .memory(.slot(slot, offset: 0), addressSpace: 0)
+        default:
+            throw failure("unsupported compound literal", at: e)
+        }
+        try initialize(storage, type: e.type, with: list)
+        return storage
+    }
+
+    // MARK: - Calls
+
+    mutating func call(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard let calleeExpression = kids.first else { throw failure("malformed call", at: e) }
+        var callee = calleeExpression
+        while (callee.kind == CXCursor_UnexposedExpr || callee.kind == CXCursor_ParenExpr),
+              let inner = callee.children.last(where: { $0.isExpression }) {
+            callee = inner
+        }
+        let declaration = callee.referenced
+        let arguments = Array(kids.dropFirst())
+        let name = declaration.spelling
+        if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__builtin_") {
+            return try builtin(name, arguments, at: e)
+        }
+        if arguments.count > 5 {
+            throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
+        }
+        let target: Callee
+        if declaration.kind == CXCursor_FunctionDecl {
+            let definition = clang_getCursorDefinition(declaration)
+            if !definition.isNull {
+                target = .function(name)
+            } else if Attributes(declaration).section == ".ksyms" {
+                module.useExtern(declaration)
+                target = .kfunc(name)
+            } else {
+                throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",
+                              at: e)
+            }
+        } else if let helper = module.helperNumber(declaration) {
+            target = .helper(helper)
+        } else {
+            throw failure("call through a function pointer: BPF has no indirect calls", at: e)
+        }
+        var values: [Value] = []
+        for argument in arguments {
+            if isAggregate(argument.type) {
+                throw failure("struct argument passed by value to '\(name)': not supported on BPF; pass a pointer",
+                              at: argument)
+            }
+            values.append(try rvalue(argument))
+        }
+        builder.location = e.location
+        let returnsVoid = e.type.canonical.kind == CXType_Void
+        if isAggregate(e.type) {
+            throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
+        }
+        if returnsVoid {
+            builder.emit(.call(nil, target, values))
+            return .constant(0)
+        }
+        let result = emit { .call($0, target, values) }
+        // Helpers and kfuncs may leave garbage above a narrow return type; our own functions don't.
+        if case .function = target { return result }
+        return fit(result, to: try scalar(e.type, at: e))
+    }
+
+    private mutating func builtin(_ name: String, _ arguments: [CXCursor], at e: CXCursor) throws(DiagnosticList) -> Value {
+        switch name {
+        case "__builtin_expect", "__builtin_expect_with_probability":
+            guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
+            return try rvalue(first)
+        case "__builtin_memset", "__builtin_memcpy", "__builtin_memmove":
+            guard arguments.count == 3, let size = arguments[2].integerConstant else {
+                throw failure("\(name) needs a constant size on BPF", at: e)
+            }
+            let destination = register(try rvalue(arguments[0]))
+            let destinationSpace = arguments[0].type.pointee.addressSpace
+            builder.location = e.location
+            if name == "__builtin_memset" {
+                guard let byte = arguments[1].integerConstant else {
+                    throw failure("__builtin_memset needs a constant fill byte on BPF", at: e)
+                }
+                builder.emit(.setMemory(.temp(destination, offset: 0), byte: UInt8(truncatingIfNeeded: byte),
+                                        size: Int(size), alignment: 1, addressSpace: destinationSpace))
+            } else {
+                let source = register(try rvalue(arguments[1]))
+                builder.emit(.copyMemory(destination: .temp(destination, offset: 0), source: .temp(source, offset: 0),
+                                         size: Int(size), alignment: 1, destinationSpace: destinationSpace,
+                                         sourceSpace: arguments[1].type.pointee.addressSpace))
+            }
+            return .temp(destination)
+        default:
+            throw failure("builtin '\(name)' is not supported on BPF", at: e)
+        }
+    }
+}

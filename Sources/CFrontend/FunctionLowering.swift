@@ -1,0 +1,268 @@
+import BPFDiagnostics
+import BPFIR
+import CClang
+
+/// Where a C object lives while its function runs.
+enum LValue {
+    /// A local whose address is never taken: a virtual register.
+    case register(Temp)
+    /// Memory: a stack slot, a global, or wherever a pointer points. `addressSpace` 1 is the arena.
+    case memory(Address, addressSpace: Int)
+    /// Some bits of the storage unit at an address: a bitfield member.
+    case bitfield(Bitfield)
+}
+
+/// Where a bitfield lives: `width` bits starting `shift` bits into a little-endian storage unit.
+struct Bitfield {
+    var address: Address
+    var addressSpace: Int
+    var unit: MemorySize
+    var shift: Int
+    var width: Int
+    var isSigned: Bool
+
+    var mask: Int64 { width >= 64 ? -1 : (Int64(1) << Int64(width)) - 1 }
+
+    /// The bitfield of `field` (a FieldDecl) in a record at `base`, or nil when it straddles its
+    /// storage unit (only packed structs do that).
+    init?(field: CXCursor, recordBitOffset: Int, base: Address, addressSpace: Int, isSigned: Bool) {
+        let unitBytes = field.type.size ?? 4
+        let unitBits = unitBytes * 8
+        let unitStart = recordBitOffset / unitBits * unitBytes
+        let shift = recordBitOffset % unitBits
+        let width = Int(clang_getFieldDeclBitWidth(field))
+        guard shift + width <= unitBits, let unit = MemorySize(rawValue: unitBytes) else { return nil }
+        self.address = base.advanced(by: unitStart)
+        self.addressSpace = addressSpace
+        self.unit = unit
+        self.shift = shift
+        self.width = width
+        self.isSigned = isSigned
+    }
+}
+
+/// Lowers one function definition: parameters, locals, statements and expressions.
+///
+/// Expressions are lowered in `ExprLowering.swift`, statements in `StmtLowering.swift`; this file
+/// holds the per-function state and the storage decisions for locals.
+struct FunctionLowering {
+    unowned let module: ModuleLowering
+    let declaration: CXCursor
+    var builder = IRBuilder()
+    /// Storage of every parameter and local, by declaration.
+    var locals: [CursorKey: LValue] = [:]
+    /// Locals that must live in memory: their address is taken, or they are aggregates or volatile.
+    var addressTaken: Set<CursorKey> = []
+    var labels: [CursorKey: BlockID] = [:]
+    /// Innermost last: where `break` and `continue` go.
+    var breakTargets: [BlockID] = []
+    var continueTargets: [BlockID] = []
+    /// Case and default labels of the switches being lowered, innermost last.
+    var caseBlocks: [[CursorKey: BlockID]] = []
+    /// Compound statements being lowered, innermost last: where `__label__` names are looked up.
+    var scopes: [CXCursor] = []
+    var returnsValue = false
+    var diagnostics: [Diagnostic] = []
+
+    init(module: ModuleLowering, declaration: CXCursor) {
+        self.module = module
+        self.declaration = declaration
+    }
+
+    var unit: CXTranslationUnit { module.unit }
+
+    func failure(_ message: String, at cursor: CXCursor) -> DiagnosticList {
+        DiagnosticList([.error(message, at: cursor.location)])
+    }
+
+    mutating func lower() throws(DiagnosticList) -> Function {
+        let name = declaration.spelling
+        let location = declaration.location
+        let type = declaration.type
+        builder.location = location
+        if type.isVariadic {
+            throw failure("variadic function '\(name)': BPF functions take a fixed number of arguments", at: declaration)
+        }
+        let parameterCursors = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
+        if parameterCursors.count > 5 {
+            throw failure("function '\(name)' has \(parameterCursors.count) parameters: BPF passes at most 5 arguments, in r1-r5",
+                          at: declaration)
+        }
+        switch module.types.classify(type.resultType) {
+        case .aggregate:
+            throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
+                          at: declaration)
+        case .unsupported(let what):
+            throw failure("function '\(name)' returns \(what)", at: declaration)
+        case .void:
+            returnsValue = false
+        case .scalar, .function:
+            returnsValue = true
+        }
+        guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }) else {
+            throw failure("function '\(name)' has no body", at: declaration)
+        }
+        findAddressTaken(body)
+
+        var parameters: [Temp] = []
+        for parameter in parameterCursors {
+            let temp = builder.makeTemp()
+            parameters.append(temp)
+            builder.location = parameter.location
+            switch module.types.classify(parameter.type) {
+            case .aggregate:
+                throw failure("parameter '\(parameter.spelling)' of '\(name)' is a struct passed by value: not supported on BPF; pass a pointer",
+                              at: parameter)
+            case .unsupported(let what):
+                throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
+            case .void, .function:
+                throw failure("parameter '\(parameter.spelling)' has an invalid type", at: parameter)
+            case .scalar(let scalar):
+                if addressTaken.contains(CursorKey(parameter)) || parameter.type.isVolatile {
+                    let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
+                    let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
+                    locals[CursorKey(parameter)] = storage
+                    store(.temp(temp), to: storage, scalar: scalar)
+                } else {
+                    locals[CursorKey(parameter)] = .register(temp)
+                }
+            }
+        }
+
+        try lowerStatement(body)
+        if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
+
+        builder.location = location
+        let finished = builder.finish(fallbackReturn: returnsValue ? .constant(0) : nil)
+        let attributes = Attributes(declaration)
+        let linkage: Linkage = clang_getCursorLinkage(declaration) == CXLinkage_External ? .global : .static
+        // The function's own text repeats its parameters' tags; what remains is the function's.
+        var functionTags = attributes.declTags
+        var declTags: [DeclTag] = []
+        for (index, parameter) in parameterCursors.enumerated() {
+            for tag in Attributes(parameter).declTags {
+                declTags.append(DeclTag(name: tag, componentIndex: index))
+                if let i = functionTags.firstIndex(of: tag) { functionTags.remove(at: i) }
+            }
+        }
+        declTags = functionTags.map { DeclTag(name: $0, componentIndex: -1) } + declTags
+        return Function(name: name, linkage: linkage, section: attributes.section,
+                        type: module.types.functionTypeID(declaration), parameters: parameters,
+                        blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
+                        location: location, declTags: declTags)
+    }
+
+    /// Marks locals whose address is taken (`&x`), so they get a stack slot.
+    private mutating func findAddressTaken(_ cursor: CXCursor) {
+        for child in cursor.children {
+            if child.kind == CXCursor_UnaryOperator && child.unaryOperator == CXUnaryOperator_AddrOf,
+               let operand = child.children.first {
+                var target = operand
+                while target.kind == CXCursor_ParenExpr, let inner = target.children.first { target = inner }
+                if target.kind == CXCursor_DeclRefExpr {
+                    addressTaken.insert(CursorKey(target.referenced))
+                }
+            }
+            findAddressTaken(child)
+        }
+    }
+
+    /// Storage for a new local: a register for scalars, a stack slot for the rest.
+    mutating func allocateLocal(_ variable: CXCursor) throws(DiagnosticList) -> LValue {
+        let type = variable.type
+        builder.location = variable.location
+        switch module.types.classify(type) {
+        case .scalar(let scalar):
+            if addressTaken.contains(CursorKey(variable)) || type.isVolatile {
+                let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: variable.spelling)
+                return .memory(.slot(slot, offset: 0), addressSpace: 0)
+            }
+            return .register(builder.makeTemp())
+        case .aggregate(let size, let alignment):
+            let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: variable.spelling)
+            return .memory(.slot(slot, offset: 0), addressSpace: 0)
+        case .unsupported(let what):
+            throw failure("local '\(variable.spelling)' has \(what)", at: variable)
+        case .void, .function:
+            throw failure("local '\(variable.spelling)' has an invalid type", at: variable)
+        }
+    }
+
+    // MARK: - Emitting
+
+    mutating func temp() -> Temp { builder.makeTemp() }
+
+    /// `op` into a new Temp.
+    mutating func emit(_ make: (Temp) -> Operation) -> Value {
+        let t = builder.makeTemp()
+        builder.emit(make(t))
+        return .temp(t)
+    }
+
+    /// A register holding `value` (constants are materialized).
+    mutating func register(_ value: Value) -> Temp {
+        switch value {
+        case .temp(let t):
+            return t
+        case .constant:
+            let t = builder.makeTemp()
+            builder.emit(.copy(t, value))
+            return t
+        }
+    }
+
+    mutating func load(_ lvalue: LValue, scalar: Scalar) -> Value {
+        switch lvalue {
+        case .register(let t):
+            return .temp(t)
+        case .bitfield(let field):
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            // Move the field to the top of the register, then shift it down with its sign or zeros.
+            let high = emit { .binary($0, .shl, .bits64, unit, .constant(Int64(64 - field.shift - field.width))) }
+            return emit { .binary($0, field.isSigned ? .ashr : .lshr, .bits64, high, .constant(Int64(64 - field.width))) }
+        case .memory(let address, let space):
+            let loaded = emit { .load($0, address, scalar.memorySize, addressSpace: space) }
+            if scalar.isSigned && scalar.size < 8 {
+                return emit { .signExtend($0, loaded, fromBits: scalar.size * 8) }
+            }
+            return loaded
+        }
+    }
+
+    mutating func store(_ value: Value, to lvalue: LValue, scalar: Scalar) {
+        switch lvalue {
+        case .register(let t):
+            builder.emit(.copy(t, value))
+        case .bitfield(let field):
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            let kept = emit { .binary($0, .and, .bits64, unit, .constant(~(field.mask << Int64(field.shift)))) }
+            let bits = emit { .binary($0, .and, .bits64, value, .constant(field.mask)) }
+            let placed = emit { .binary($0, .shl, .bits64, bits, .constant(Int64(field.shift))) }
+            let merged = emit { .binary($0, .or, .bits64, kept, placed) }
+            builder.emit(.store(field.address, merged, field.unit, addressSpace: field.addressSpace))
+        case .memory(let address, let space):
+            builder.emit(.store(address, value, scalar.memorySize, addressSpace: space))
+        }
+    }
+
+    /// The address of a memory lvalue as a pointer value.
+    mutating func addressValue(_ address: Address) -> Value {
+        switch address {
+        case .slot(let slot, let offset):
+            return emit { .slotAddress($0, slot, offset: offset) }
+        case .temp(let base, let offset):
+            if offset == 0 { return .temp(base) }
+            return emit { .binary($0, .add, .bits64, .temp(base), .constant(Int64(offset))) }
+        }
+    }
+}
+
+extension Address {
+    /// The same place, `delta` bytes further.
+    func advanced(by delta: Int) -> Address {
+        switch self {
+        case .temp(let t, let offset): return .temp(t, offset: offset + delta)
+        case .slot(let s, let offset): return .slot(s, offset: offset + delta)
+        }
+    }
+}

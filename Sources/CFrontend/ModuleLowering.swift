@@ -1,0 +1,294 @@
+import BPFDiagnostics
+import BPFIR
+import CClang
+import Foundation
+
+/// Lowers a C file to an IR `Module`: the entry point of the frontend.
+///
+/// Top-level declarations are read in source order. Functions with a body become IR functions;
+/// global variables become `GlobalVariable`s with their initial bytes; kfunc declarations
+/// (`__ksym`) become externs when called. Static functions and variables nobody references are
+/// dropped, as clang drops them; helper pointers from `bpf_helper_defs.h` are never data.
+public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(DiagnosticList) -> Module {
+    let parsed = try ParsedUnit(path: path, options: options)
+    let lowering = ModuleLowering(parsed: parsed)
+    return try lowering.run()
+}
+
+/// A declaration's attributes as written, recovered from its pretty-printed text because libclang
+/// exposes `section`, `weak` and `btf_decl_tag` only as unexposed attributes.
+struct Attributes {
+    var section: String?
+    var isWeak = false
+    var declTags: [String] = []
+
+    init(_ declaration: CXCursor) {
+        guard clang_Cursor_hasAttrs(declaration) != 0 else { return }
+        let text = declaration.prettyPrinted
+        section = Attributes.arguments(of: "section", in: text).first
+        isWeak = text.contains("__attribute__((weak))")
+        declTags = Attributes.arguments(of: "btf_decl_tag", in: text)
+    }
+
+    /// Every string argument of `__attribute__((NAME("...")))` in `text`.
+    private static func arguments(of name: String, in text: String) -> [String] {
+        var result: [String] = []
+        var rest = text[...]
+        let opening = "__attribute__((\(name)(\""
+        while let start = rest.range(of: opening) {
+            let after = rest[start.upperBound...]
+            guard let end = after.range(of: "\")))") else { break }
+            result.append(String(after[..<end.lowerBound]))
+            rest = after[end.upperBound...]
+        }
+        return result
+    }
+}
+
+final class ModuleLowering {
+    let parsed: ParsedUnit
+    var types = TypeLowering()
+    var diagnostics: [Diagnostic] = []
+    var globals: [GlobalVariable] = []
+    /// Global variables already lowered (or being lowered), by declaration, with their symbol.
+    var globalSymbols: [CursorKey: String] = [:]
+    var functions: [Function] = []
+    var externs: [ExternFunction] = []
+    private var stringCount = 0
+    private var sourceLines: [String: [String]] = [:]
+
+    init(parsed: ParsedUnit) {
+        self.parsed = parsed
+    }
+
+    var unit: CXTranslationUnit { parsed.unit }
+
+    func error(_ message: String, at location: SourceLocation?) {
+        diagnostics.append(.error(message, at: location))
+    }
+
+    func run() throws(DiagnosticList) -> Module {
+        for cursor in parsed.root.children {
+            switch cursor.kind {
+            case CXCursor_FunctionDecl where clang_isCursorDefinition(cursor) != 0:
+                lowerFunction(cursor)
+            case CXCursor_VarDecl:
+                lowerTopLevelVariable(cursor)
+            default:
+                continue
+            }
+        }
+        var module = Module(functions: functions, globals: globals, externs: externs, types: types.table)
+        module = pruneUnreferenced(module)
+        checkCallGraph(module)
+        if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
+        module.sourceLines = loadSources(module)
+        return module
+    }
+
+    private func lowerFunction(_ cursor: CXCursor) {
+        var lowering = FunctionLowering(module: self, declaration: cursor)
+        do {
+            functions.append(try lowering.lower())
+        } catch {
+            diagnostics.append(contentsOf: error.diagnostics)
+        }
+    }
+
+    /// File-scope variables: definitions become globals; helper pointers and extern declarations do not.
+    private func lowerTopLevelVariable(_ cursor: CXCursor) {
+        if helperNumber(cursor) != nil { return }
+        if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern { return }
+        // A tentative definition seen twice names one variable; lower it at its first sighting.
+        _ = globalSymbol(for: cursor)
+    }
+
+    /// The symbol of a global variable, lowering it on first use.
+    func globalSymbol(for declaration: CXCursor) -> String? {
+        let canonical = clang_getCanonicalCursor(declaration)
+        if let symbol = globalSymbols[CursorKey(canonical)] { return symbol }
+        let definition = clang_getCursorDefinition(canonical)
+        let cursor = definition.isNull ? canonical : definition
+        let location = cursor.location
+        if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern && definition.isNull {
+            error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+            return nil
+        }
+        let isLocalStatic = clang_getCursorLinkage(cursor) == CXLinkage_NoLinkage
+        let symbol = isLocalStatic ? "\(enclosingFunctionName(cursor)).\(cursor.spelling)" : cursor.spelling
+        globalSymbols[CursorKey(canonical)] = symbol
+        do {
+            globals.append(try makeGlobal(cursor, symbol: symbol))
+        } catch {
+            diagnostics.append(contentsOf: error.diagnostics)
+        }
+        return symbol
+    }
+
+    private func enclosingFunctionName(_ cursor: CXCursor) -> String {
+        var parent = clang_getCursorSemanticParent(cursor)
+        while !parent.isNull && parent.kind != CXCursor_FunctionDecl && parent.kind != CXCursor_TranslationUnit {
+            parent = clang_getCursorSemanticParent(parent)
+        }
+        return parent.spelling
+    }
+
+    private func makeGlobal(_ cursor: CXCursor, symbol: String) throws(DiagnosticList) -> GlobalVariable {
+        let location = cursor.location
+        let type = cursor.type
+        guard let size = type.size, let alignment = type.alignment else {
+            throw DiagnosticList([.error("variable '\(cursor.spelling)' has incomplete type '\(type.spelling)'", at: location)])
+        }
+        if case .unsupported(let what) = types.classify(innermostElement(type)) {
+            throw DiagnosticList([.error("global '\(cursor.spelling)' has \(what)", at: location)])
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let initializer = clang_Cursor_getVarDeclInitializer(cursor)
+        if !initializer.isNull {
+            let writer = InitializerWriter(module: self)
+            try writer.write(initializer, type: type, into: &bytes, at: 0)
+        }
+        let attributes = Attributes(cursor)
+        let section: String
+        if let explicit = attributes.section {
+            section = explicit
+        } else if type.addressSpace == 1 {
+            section = ".addr_space.1"
+        } else if type.isConst || isConstArray(type) {
+            section = ".rodata"
+        } else if bytes.allSatisfy({ $0 == 0 }) {
+            section = ".bss"
+        } else {
+            section = ".data"
+        }
+        let linkage: Linkage = clang_getCursorLinkage(cursor) == CXLinkage_External ? .global : .static
+        return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
+                              type: types.typeID(type), size: size, alignment: alignment, initializer: bytes,
+                              location: location)
+    }
+
+    private func innermostElement(_ type: CXType) -> CXType {
+        var t = type.canonical
+        while t.kind == CXType_ConstantArray || t.kind == CXType_IncompleteArray { t = t.elementType.canonical }
+        return t
+    }
+
+    private func isConstArray(_ type: CXType) -> Bool {
+        let c = type.canonical
+        guard c.kind == CXType_ConstantArray || c.kind == CXType_IncompleteArray else { return false }
+        return c.elementType.isConst || isConstArray(c.elementType)
+    }
+
+    /// A string literal as a `.rodata` object; returns its symbol.
+    func stringLiteral(_ bytes: [UInt8], location: SourceLocation) -> String {
+        stringCount += 1
+        let symbol = ".str.\(stringCount)"
+        let charType = types.table.intern(.integer(name: "char", size: 1, isSigned: true))
+        let arrayType = types.table.intern(.array(element: charType, count: bytes.count))
+        globals.append(GlobalVariable(symbol: symbol, name: symbol, linkage: .static, section: ".rodata",
+                                      type: arrayType, size: bytes.count, alignment: 1, initializer: bytes,
+                                      location: location))
+        return symbol
+    }
+
+    /// `static long (*bpf_xxx)(...) = (void *) N;` from bpf_helper_defs.h: a helper, called as `call N`.
+    func helperNumber(_ declaration: CXCursor) -> Int32? {
+        guard declaration.kind == CXCursor_VarDecl,
+              declaration.type.canonical.kind == CXType_Pointer,
+              declaration.type.canonical.pointee.canonical.kind == CXType_FunctionProto else { return nil }
+        let initializer = clang_Cursor_getVarDeclInitializer(declaration)
+        guard !initializer.isNull else { return nil }
+        var e = initializer
+        while e.kind != CXCursor_IntegerLiteral {
+            guard let inner = e.children.last(where: { $0.isExpression }) else { return nil }
+            e = inner
+        }
+        return e.integerConstant.flatMap { Int32(exactly: $0) }
+    }
+
+    /// Registers a kfunc declaration the code calls.
+    func useExtern(_ declaration: CXCursor) {
+        let name = declaration.spelling
+        guard !externs.contains(where: { $0.name == name }) else { return }
+        externs.append(ExternFunction(name: name, type: types.functionTypeID(declaration),
+                                      isWeak: Attributes(declaration).isWeak))
+    }
+
+    /// Drops static functions and globals that nothing reachable refers to.
+    private func pruneUnreferenced(_ module: Module) -> Module {
+        var referencedSymbols: Set<String> = []
+        var reachable: Set<String> = []
+        var work = module.functions.filter { $0.linkage == .global || $0.section != nil }.map(\.name)
+        let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        while let name = work.popLast() {
+            guard reachable.insert(name).inserted, let function = byName[name] else { continue }
+            for block in function.blocks {
+                for instruction in block.instructions {
+                    switch instruction.operation {
+                    case .call(_, .function(let callee), _): work.append(callee)
+                    case .symbolAddress(_, let symbol, _): referencedSymbols.insert(symbol)
+                    default: break
+                    }
+                }
+            }
+        }
+        var result = module
+        result.functions = module.functions.filter { reachable.contains($0.name) }
+        result.globals = module.globals.filter { $0.linkage == .global || referencedSymbols.contains($0.symbol) }
+        return result
+    }
+
+    /// BPF has no recursion: every call chain must end. Reports the first call of each cycle.
+    private func checkCallGraph(_ module: Module) {
+        var calls: [String: [(String, SourceLocation?)]] = [:]
+        for function in module.functions {
+            calls[function.name] = function.blocks.flatMap { block in
+                block.instructions.compactMap { instruction -> (String, SourceLocation?)? in
+                    if case .call(_, .function(let callee), _) = instruction.operation {
+                        return (callee, instruction.location)
+                    }
+                    return nil
+                }
+            }
+        }
+        var state: [String: Bool] = [:]  // false = on the current path, true = done
+        var reported: Set<String> = []
+        func visit(_ name: String, path: [String]) {
+            state[name] = false
+            for (callee, location) in calls[name] ?? [] {
+                if state[callee] == false {
+                    let cycle = (path + [name]).drop(while: { $0 != callee }) + [callee]
+                    if reported.insert(callee).inserted {
+                        let chain = cycle.joined(separator: " -> ")
+                        error("recursive call to '\(callee)' (\(chain)): BPF does not allow recursion", at: location)
+                    }
+                } else if state[callee] == nil {
+                    visit(callee, path: path + [name])
+                }
+            }
+            state[name] = true
+        }
+        for function in module.functions where state[function.name] == nil {
+            visit(function.name, path: [])
+        }
+    }
+
+    private func loadSources(_ module: Module) -> [String: [String]] {
+        var files: Set<String> = []
+        for function in module.functions {
+            files.insert(function.location.file)
+            for block in function.blocks {
+                for instruction in block.instructions {
+                    if let file = instruction.location?.file { files.insert(file) }
+                }
+            }
+        }
+        var result: [String: [String]] = [:]
+        for file in files {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+                result[file] = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,475 @@
+import Foundation
+import BPFDiagnostics
+import BPFIR
+import CClang
+
+// Statements: control flow becomes blocks and branches. Errors inside one statement are recorded
+// and lowering goes on with the next, so one compile reports every unsupported construct.
+
+extension FunctionLowering {
+    mutating func lowerStatement(_ s: CXCursor) throws(DiagnosticList) {
+        builder.location = s.location
+        switch s.kind {
+        case CXCursor_CompoundStmt:
+            scopes.append(s)
+            defer { scopes.removeLast() }
+            for child in s.children {
+                do {
+                    try lowerStatement(child)
+                } catch {
+                    diagnostics.append(contentsOf: error.diagnostics)
+                }
+            }
+        case CXCursor_DeclStmt:
+            for declaration in s.children where declaration.kind == CXCursor_VarDecl {
+                try declareLocal(declaration)
+            }
+        case CXCursor_IfStmt:
+            try ifStatement(s)
+        case CXCursor_WhileStmt:
+            let kids = s.children
+            guard kids.count == 2 else { throw failure("malformed while statement", at: s) }
+            try loop(condition: kids[0], body: kids[1], step: nil, testFirst: true)
+        case CXCursor_DoStmt:
+            let kids = s.children
+            guard kids.count == 2 else { throw failure("malformed do statement", at: s) }
+            try loop(condition: kids[1], body: kids[0], step: nil, testFirst: false)
+        case CXCursor_ForStmt:
+            try forStatement(s)
+        case CXCursor_SwitchStmt:
+            try switchStatement(s)
+        case CXCursor_CaseStmt, CXCursor_DefaultStmt:
+            guard let block = caseBlocks.last?[CursorKey(s)] else {
+                throw failure("case label outside a switch", at: s)
+            }
+            builder.fallThrough(to: block)
+            if let body = s.children.last, s.kind == CXCursor_DefaultStmt || s.children.count >= 2 {
+                try lowerStatement(body)
+            }
+        case CXCursor_BreakStmt:
+            guard let target = breakTargets.last else { throw failure("break outside a loop or switch", at: s) }
+            builder.terminate(.jump(target))
+        case CXCursor_ContinueStmt:
+            guard let target = continueTargets.last else { throw failure("continue outside a loop", at: s) }
+            builder.terminate(.jump(target))
+        case CXCursor_ReturnStmt:
+            if let value = s.children.first(where: { $0.isExpression }) {
+                if returnsValue {
+                    let v = try rvalue(value)
+                    builder.location = s.location
+                    builder.terminate(.return(v))
+                } else {
+                    try discard(value)
+                    builder.terminate(.return(nil))
+                }
+            } else {
+                builder.terminate(.return(returnsValue ? .constant(0) : nil))
+            }
+        case CXCursor_LabelStmt:
+            let block = labelBlock(s)
+            builder.fallThrough(to: block)
+            if let body = s.children.last { try lowerStatement(body) }
+        case CXCursor_GotoStmt:
+            builder.terminate(.jump(labelBlock(s.referenced)))
+        case CXCursor_NullStmt:
+            break
+        case CXCursor_GCCAsmStmt, CXCursor_AsmStmt:
+            try inlineAssembly(s)
+        case CXCursor_IndirectGotoStmt:
+            throw failure("computed goto: BPF has no indirect jumps", at: s)
+        default:
+            if s.isExpression {
+                try discard(s)
+            } else {
+                throw failure("unsupported statement (\(clang_getCursorKindSpelling(s.kind).consume()))", at: s)
+            }
+        }
+    }
+
+    private mutating func labelBlock(_ label: CXCursor) -> BlockID {
+        if let block = labels[CursorKey(label)] { return block }
+        let block = builder.makeBlock()
+        labels[CursorKey(label)] = block
+        return block
+    }
+
+    // MARK: - Conditions
+
+    /// Branches to `then` when `e` is non-zero, with `&&`, `||`, `!` and comparisons as jumps.
+    mutating func branch(on e: CXCursor, then: BlockID, else otherwise: BlockID) throws(DiagnosticList) {
+        builder.location = e.location
+        if let constant = foldedConstant(e) {
+            builder.terminate(.jump(constant != 0 ? then : otherwise))
+            return
+        }
+        switch e.kind {
+        case CXCursor_ParenExpr:
+            try branch(on: onlyChild(e), then: then, else: otherwise)
+            return
+        case CXCursor_UnaryOperator where e.unaryOperator == CXUnaryOperator_LNot:
+            try branch(on: onlyChild(e), then: otherwise, else: then)
+            return
+        case CXCursor_BinaryOperator:
+            switch e.binaryOperator {
+            case CXBinaryOperator_LAnd:
+                let kids = e.children.filter { $0.isExpression }
+                let middle = builder.makeBlock()
+                try branch(on: kids[0], then: middle, else: otherwise)
+                builder.position(at: middle)
+                try branch(on: kids[1], then: then, else: otherwise)
+                return
+            case CXBinaryOperator_LOr:
+                let kids = e.children.filter { $0.isExpression }
+                let middle = builder.makeBlock()
+                try branch(on: kids[0], then: then, else: middle)
+                builder.position(at: middle)
+                try branch(on: kids[1], then: then, else: otherwise)
+                return
+            case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
+                 CXBinaryOperator_EQ, CXBinaryOperator_NE:
+                let (condition, a, b) = try comparison(e)
+                builder.terminate(.branch(condition, .bits64, a, b, then: then, else: otherwise))
+                return
+            default:
+                break
+            }
+        default:
+            break
+        }
+        let value = try rvalue(e)
+        builder.location = e.location
+        builder.terminate(.branch(.ne, .bits64, value, .constant(0), then: then, else: otherwise))
+    }
+
+    // MARK: - Control flow
+
+    private mutating func ifStatement(_ s: CXCursor) throws(DiagnosticList) {
+        let kids = s.children
+        guard kids.count >= 2 else { throw failure("malformed if statement", at: s) }
+        let thenBlock = builder.makeBlock(), done = builder.makeBlock()
+        let elseBlock = kids.count == 3 ? builder.makeBlock() : done
+        try branch(on: kids[0], then: thenBlock, else: elseBlock)
+        builder.position(at: thenBlock)
+        try lowerStatement(kids[1])
+        if kids.count == 3 {
+            if !builder.isTerminated { builder.terminate(.jump(done)) }
+            builder.position(at: elseBlock)
+            try lowerStatement(kids[2])
+        }
+        builder.fallThrough(to: done)
+    }
+
+    /// `while`, `do`/`while` and the loop part of `for`.
+    private mutating func loop(condition: CXCursor?, body: CXCursor, step: CXCursor?, testFirst: Bool) throws(DiagnosticList) {
+        let test = builder.makeBlock(), bodyBlock = builder.makeBlock(), done = builder.makeBlock()
+        let next = step == nil ? test : builder.makeBlock()
+        builder.fallThrough(to: testFirst ? test : bodyBlock)
+        if testFirst {
+            try loopTest(condition, then: bodyBlock, else: done)
+            builder.position(at: bodyBlock)
+        }
+        breakTargets.append(done)
+        continueTargets.append(next)
+        defer {
+            breakTargets.removeLast()
+            continueTargets.removeLast()
+        }
+        try lowerStatement(body)
+        if let step {
+            builder.fallThrough(to: next)
+            try discard(step)
+        }
+        builder.fallThrough(to: test)
+        if !testFirst {
+            try loopTest(condition, then: bodyBlock, else: done)
+        }
+        builder.position(at: done)
+    }
+
+    /// A loop test; a missing condition (`for (;;)`) always continues.
+    private mutating func loopTest(_ condition: CXCursor?, then: BlockID, else done: BlockID) throws(DiagnosticList) {
+        if let condition {
+            try branch(on: condition, then: then, else: done)
+        } else {
+            builder.terminate(.jump(then))
+        }
+    }
+
+    /// libclang leaves out the missing parts of `for (init; cond; step)`. Three parts, or none,
+    /// need no guessing; otherwise the two `;` inside the parentheses tell which part is which.
+    private mutating func forStatement(_ s: CXCursor) throws(DiagnosticList) {
+        let kids = s.children
+        guard let body = kids.last else { throw failure("malformed for statement", at: s) }
+        var parts = Array(kids.dropLast())
+        var initializer: CXCursor?, condition: CXCursor?, step: CXCursor?
+        if let first = parts.first, !first.isExpression {
+            initializer = first
+            parts.removeFirst()
+        }
+        if parts.count == 3 {
+            (initializer, condition, step) = (parts[0], parts[1], parts[2])
+        } else if !parts.isEmpty {
+            let head = spelledHead(s)
+            let semicolons = head.filter { $0.depth == 1 && $0.text == ";" }.map(\.offset)
+            guard semicolons.count == 2 else { throw failure("cannot read this for statement's header", at: s) }
+            for part in parts {
+                guard let offset = spelledOffset(of: part, within: head, of: s) else {
+                    throw failure("cannot tell the parts of this for statement's header apart", at: s)
+                }
+                if offset < semicolons[0] {
+                    initializer = part
+                } else if offset < semicolons[1] {
+                    condition = part
+                } else {
+                    step = part
+                }
+            }
+        }
+        if let initializer { try lowerStatement(initializer) }
+        try loop(condition: condition, body: body, step: step, testFirst: true)
+    }
+
+    private mutating func switchStatement(_ s: CXCursor) throws(DiagnosticList) {
+        let kids = s.children
+        guard let body = kids.last, let condition = kids.dropLast().last(where: { $0.isExpression }) else {
+            throw failure("malformed switch statement", at: s)
+        }
+        if let declaration = kids.first(where: { $0.kind == CXCursor_VarDecl }) { try declareLocal(declaration) }
+        let value = try rvalue(condition)
+        let signed = try scalar(condition.type, at: condition).isSigned
+        var blocks: [CursorKey: BlockID] = [:]
+        var labels: [CXCursor] = []
+        collectCases(body, into: &labels)
+        let done = builder.makeBlock()
+        var defaultBlock = done
+        for label in labels {
+            let block = builder.makeBlock()
+            blocks[CursorKey(label)] = block
+            if label.kind == CXCursor_DefaultStmt { defaultBlock = block }
+        }
+        for label in labels where label.kind == CXCursor_CaseStmt {
+            let parts = label.children
+            guard let target = blocks[CursorKey(label)], let low = parts.first?.integerConstant else {
+                throw failure("case value is not a constant", at: label)
+            }
+            let next = builder.makeBlock()
+            builder.location = label.location
+            if parts.count == 3, let high = parts[1].integerConstant {
+                let inRange = builder.makeBlock()
+                builder.terminate(.branch(signed ? .sge : .uge, .bits64, value, .constant(low), then: inRange, else: next))
+                builder.position(at: inRange)
+                builder.terminate(.branch(signed ? .sle : .ule, .bits64, value, .constant(high), then: target, else: next))
+            } else {
+                builder.terminate(.branch(.eq, .bits64, value, .constant(low), then: target, else: next))
+            }
+            builder.position(at: next)
+        }
+        builder.terminate(.jump(defaultBlock))
+        caseBlocks.append(blocks)
+        breakTargets.append(done)
+        defer {
+            caseBlocks.removeLast()
+            breakTargets.removeLast()
+        }
+        builder.position(at: builder.makeBlock())  // code before the first label is unreachable
+        try lowerStatement(body)
+        builder.fallThrough(to: done)
+    }
+
+    /// Case and default labels of one switch, not of switches nested in it.
+    private func collectCases(_ s: CXCursor, into labels: inout [CXCursor]) {
+        for child in s.children {
+            if child.kind == CXCursor_CaseStmt || child.kind == CXCursor_DefaultStmt { labels.append(child) }
+            if child.kind != CXCursor_SwitchStmt && !child.isExpression { collectCases(child, into: &labels) }
+        }
+    }
+
+    // MARK: - Declarations
+
+    private mutating func declareLocal(_ declaration: CXCursor) throws(DiagnosticList) {
+        if clang_Cursor_hasVarDeclGlobalStorage(declaration) != 0 {
+            // A static local is a global named after its function; `extern` declarations need nothing.
+            if clang_Cursor_getStorageClass(declaration) != CX_SC_Extern {
+                _ = module.globalSymbol(for: declaration)
+            }
+            return
+        }
+        let storage = try allocateLocal(declaration)
+        locals[CursorKey(declaration)] = storage
+        let initializer = clang_Cursor_getVarDeclInitializer(declaration)
+        if !initializer.isNull {
+            try initialize(storage, type: declaration.type, with: initializer)
+        }
+    }
+
+    /// Stores an initializer into a fresh local: scalars directly, aggregates zero-filled first.
+    mutating func initialize(_ storage: LValue, type: CXType, with e: CXCursor) throws(DiagnosticList) {
+        switch module.types.classify(type) {
+        case .scalar(let s):
+            let value = try rvalue(e)
+            store(value, to: storage, scalar: s)
+        case .aggregate(let size, let alignment):
+            guard case .memory(let address, let space) = storage else { throw failure("aggregate in a register", at: e) }
+            if e.kind == CXCursor_InitListExpr || e.kind == CXCursor_StringLiteral {
+                builder.location = e.location
+                builder.emit(.setMemory(address, byte: 0, size: size, alignment: min(alignment, 8), addressSpace: space))
+                try fill(address, space: space, type: type, with: e)
+            } else {
+                let source = try aggregateAddress(e)
+                builder.location = e.location
+                builder.emit(.copyMemory(destination: address, source: source.address, size: size,
+                                         alignment: min(alignment, 8), destinationSpace: space, sourceSpace: source.space))
+            }
+        default:
+            throw failure("cannot initialize a value of type '\(type.spelling)'", at: e)
+        }
+    }
+
+    /// Stores the non-zero parts of an initializer into zero-filled memory.
+    private mutating func fill(_ address: Address, space: Int, type: CXType, with e: CXCursor) throws(DiagnosticList) {
+        if e.kind == CXCursor_StringLiteral {
+            let bytes = stringLiteralBytes(e).prefix(type.size ?? 0)
+            for (i, byte) in bytes.enumerated() where byte != 0 {
+                builder.emit(.store(address.advanced(by: i), .constant(Int64(byte)), .byte, addressSpace: space))
+            }
+            return
+        }
+        guard e.kind == CXCursor_InitListExpr else {
+            if isAggregate(type) {
+                let source = try aggregateAddress(e)
+                builder.emit(.copyMemory(destination: address, source: source.address, size: type.size ?? 0,
+                                         alignment: min(type.alignment ?? 1, 8), destinationSpace: space,
+                                         sourceSpace: source.space))
+            } else {
+                let s = try scalar(type, at: e)
+                let value = try rvalue(e)
+                if value != .constant(0) { store(value, to: .memory(address, addressSpace: space), scalar: s) }
+            }
+            return
+        }
+        // Element offsets are relative to `address`; a copy of the walk's targets, lowered in order.
+        var targets: [(CXCursor, InitializerTarget)] = []
+        try forEachInitializer(e, type: type, at: 0) { value, target throws(DiagnosticList) in
+            targets.append((value, target))
+        }
+        for (value, target) in targets {
+            let place = address.advanced(by: target.offset)
+            if let (field, bitOffset) = target.bitfield {
+                let s = try scalar(field.type, at: value)
+                guard let bitfield = Bitfield(field: field, recordBitOffset: bitOffset, base: place, addressSpace: space,
+                                              isSigned: s.isSigned) else {
+                    throw failure("bitfield '\(field.spelling)' straddles its storage unit: not supported", at: value)
+                }
+                store(try rvalue(value), to: .bitfield(bitfield), scalar: s)
+            } else {
+                try fill(place, space: space, type: target.type, with: value)
+            }
+        }
+    }
+
+    // MARK: - GNU extensions
+
+    /// `({ ...; value; })`: the statements, then the value of the last expression statement.
+    mutating func statementExpression(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        guard let compound = e.children.first(where: { $0.kind == CXCursor_CompoundStmt }) else {
+            throw failure("malformed statement expression", at: e)
+        }
+        scopes.append(compound)
+        defer { scopes.removeLast() }
+        let statements = compound.children
+        for statement in statements.dropLast() { try lowerStatement(statement) }
+        guard let last = statements.last else { return .constant(0) }
+        if last.isExpression && e.type.canonical.kind != CXType_Void && !isAggregate(e.type) {
+            return try rvalue(last)
+        }
+        try lowerStatement(last)
+        return .constant(0)
+    }
+
+    /// Inline assembly. Three forms have a meaning here:
+    /// - an empty template with operands (`barrier_var`): a compiler barrier, nothing to emit;
+    /// - `may_goto %l[label]` with one asm-goto label (the `can_loop`/`cond_break` macros): BPF's
+    ///   may_goto, which the kernel may take at any time to end a loop;
+    /// - `rX = addr_space_cast(rX, 0, 1)` or `(rX, 1, 0)` on one operand (`cast_kern`/`cast_user`
+    ///   written by hand): the compiler already casts every arena access, so nothing to emit.
+    /// Anything else is rejected: BPF assembly is not assembled here.
+    private mutating func inlineAssembly(_ s: CXCursor) throws(DiagnosticList) {
+        let tokens = spelledHead(s).map(\.text)
+        guard let templateIndex = tokens.firstIndex(where: { $0.hasPrefix("\"") }) else {
+            throw failure("inline assembly without a template string is not supported", at: s)
+        }
+        // Adjacent string pieces form one template.
+        let template = tokens[templateIndex...].prefix(while: { $0.hasPrefix("\"") })
+            .map { $0.dropFirst().dropLast() }.joined()
+        let trimmed = template.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return }
+        if trimmed.hasPrefix("may_goto") {
+            let labelName = trimmed.dropFirst("may_goto".count).trimmingCharacters(in: .whitespaces)
+            let labelsAfterColons = asmGotoLabels(tokens)
+            guard labelName.hasPrefix("%l["), labelName.hasSuffix("]"), labelsAfterColons.count == 1 else {
+                throw failure("inline assembly '\(template)': may_goto takes exactly one asm-goto label, as in can_loop",
+                              at: s)
+            }
+            let name = String(labelName.dropFirst(3).dropLast())
+            guard name == labelsAfterColons[0], let label = findLabel(named: name) else {
+                throw failure("inline assembly '\(template)': cannot find label '\(name)'", at: s)
+            }
+            let next = builder.makeBlock()
+            builder.terminate(.mayGoto(bail: labelBlock(label), next: next))
+            builder.position(at: next)
+            return
+        }
+        if isAddrSpaceCastTemplate(trimmed) { return }
+        throw failure("inline assembly '\(template)' is not supported: only may_goto (can_loop), addr_space_cast and empty barriers are understood",
+                      at: s)
+    }
+
+    /// `%[p] = addr_space_cast(%[p], 0, 1)` and the like: one operand, cast to or from the arena.
+    private func isAddrSpaceCastTemplate(_ text: String) -> Bool {
+        let compact = text.filter { !$0.isWhitespace }
+        guard let equals = compact.firstIndex(of: "=") else { return false }
+        let target = compact[..<equals]
+        let rest = compact[compact.index(after: equals)...]
+        return rest == "addr_space_cast(\(target),0,1)" || rest == "addr_space_cast(\(target),1,0)"
+    }
+
+    /// The labels of `asm goto`, which follow the fourth colon (`::` counts as two).
+    private func asmGotoLabels(_ tokens: [String]) -> [String] {
+        var colons = 0
+        var labels: [String] = []
+        for token in tokens {
+            if colons >= 4 {
+                if token != "," && token != ")" && token != ";" { labels.append(token) }
+                if token == ")" { break }
+                continue
+            }
+            if token == ":" { colons += 1 } else if token == "::" { colons += 2 }
+        }
+        return labels
+    }
+
+    /// A label named in asm goto: a `__label__` of the innermost enclosing scope that declares it,
+    /// otherwise the function's own label.
+    private func findLabel(named name: String) -> CXCursor? {
+        for scope in scopes.reversed() where declaresLocalLabel(scope, name) {
+            if let label = labelStatement(named: name, in: scope) { return label }
+        }
+        guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }) else { return nil }
+        return labelStatement(named: name, in: body)
+    }
+
+    private func declaresLocalLabel(_ scope: CXCursor, _ name: String) -> Bool {
+        scope.children.contains { statement in
+            statement.kind == CXCursor_DeclStmt
+                && statement.children.contains { $0.kind == CXCursor_UnexposedDecl && $0.spelling == name }
+        }
+    }
+
+    private func labelStatement(named name: String, in cursor: CXCursor) -> CXCursor? {
+        for child in cursor.children {
+            if child.kind == CXCursor_LabelStmt && child.spelling == name { return child }
+            if let found = labelStatement(named: name, in: child) { return found }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,161 @@
+// BTF emission: the C types of a module, as the frontend recorded them in its `TypeTable`, become
+// the `.BTF` that clang would write for the same source.
+//
+// Only types reached from a function, an extern kfunc or a global are emitted. Each C type maps to
+// at most one BTF type; structs and unions take their id before their members are visited, so a
+// struct that points to itself closes the cycle on its own id. Other kinds are emitted after their
+// operands and deduplicated by value (a pointer in address space 1 and one in address space 0 are
+// the same BTF PTR: BTF has no address spaces, and clang's output carries none).
+//
+// Where clang's output and the kernel's rules meet: INT encodings follow DWARF as clang maps them
+// (`char` is SIGNED, not CHAR); array indices use clang's `__ARRAY_SIZE_TYPE__`; VARs are named by
+// their ELF symbol (`prog.calls` for a static local, as clang does, which the kernel accepts); every
+// DATASEC gets its final size and offsets, which clang leaves for libbpf to fill in, and `.ksyms`
+// lists the extern kfuncs with offset and size 0, as clang writes it.
+
+import BPFIR
+import BPFObject
+import BTF
+
+/// Builds the `.BTF` of `module` with the DATASECs of `dataSections` (from `layOutData`).
+/// `functions` maps each defined function's name to its BTF FUNC, for func_info.
+public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BTFSpec, functions: [String: BTFTypeID]) {
+    var emitter = BTFEmitter(types: module.types)
+    var functions: [String: BTFTypeID] = [:]
+    for function in module.functions {
+        let linkage: BTFLinkage
+        switch function.linkage {
+        case .static: linkage = .static
+        case .global: linkage = .global
+        }
+        functions[function.name] = emitter.function(function.name, type: function.type, linkage: linkage)
+    }
+
+    var kfuncs: [BTFType.SectionVariable] = []
+    for external in module.externs {
+        let id = emitter.function(external.name, type: external.type, linkage: .external)
+        kfuncs.append(BTFType.SectionVariable(type: id, offset: 0, size: 0))
+    }
+
+    var variables: [String: BTFTypeID] = [:]
+    for global in module.globals {
+        let linkage: BTFLinkage
+        switch global.linkage {
+        case .static: linkage = .static
+        case .global: linkage = .global
+        }
+        let type = emitter.convert(global.type)
+        variables[global.symbol] = emitter.spec.add(.variable(name: global.symbol, type: type, linkage: linkage))
+    }
+
+    for section in dataSections {
+        // The kernel rejects an empty DATASEC, and libbpf cannot size one either.
+        guard !section.bytes.isEmpty else { continue }
+        let entries = section.symbols
+            .sorted { $0.offset < $1.offset }
+            .compactMap { symbol in
+                variables[symbol.name].map {
+                    BTFType.SectionVariable(type: $0, offset: UInt32(symbol.offset), size: UInt32(symbol.size))
+                }
+            }
+        emitter.spec.add(.dataSection(name: section.name, size: UInt32(section.bytes.count), variables: entries))
+    }
+    if !kfuncs.isEmpty {
+        emitter.spec.add(.dataSection(name: ".ksyms", size: 0, variables: kfuncs))
+    }
+    return (emitter.spec, functions)
+}
+
+/// The walk from `TypeTable` to `BTFSpec`.
+private struct BTFEmitter {
+    let types: TypeTable
+    var spec = BTFSpec()
+    /// BTF id of each C type already converted (or, for a struct or union, being converted).
+    private var converted: [TypeID: BTFTypeID] = [:]
+    /// BTF id of each non-aggregate BTF type already emitted, to share identical ones.
+    private var emitted: [BTFType: BTFTypeID] = [:]
+
+    init(types: TypeTable) {
+        self.types = types
+    }
+
+    /// A FUNC over the prototype of C function type `type`.
+    mutating func function(_ name: String, type: TypeID, linkage: BTFLinkage) -> BTFTypeID {
+        guard case .function = types[type] else {
+            preconditionFailure("'\(name)' has a non-function type in the type table")
+        }
+        let proto = convert(type)
+        return spec.add(.function(name: name, proto: proto, linkage: linkage))
+    }
+
+    mutating func convert(_ id: TypeID) -> BTFTypeID {
+        if let done = converted[id] { return done }
+        let result: BTFTypeID
+        switch types[id] {
+        case .void:
+            result = .void
+        case .integer(let name, let size, let isSigned):
+            let encoding: BTFType.IntEncoding = name == "_Bool" ? .bool : isSigned ? .signed : .unsigned
+            result = share(.int(name: name, size: UInt32(size), encoding: encoding))
+        case .pointer(let pointee, _):
+            let target = convert(pointee)
+            result = share(.pointer(target))
+        case .array(let element, let count):
+            let elementID = convert(element)
+            // clang's index type for every ARRAY.
+            let index = share(.int(name: "__ARRAY_SIZE_TYPE__", size: 4, encoding: .unsigned))
+            result = share(.array(element: elementID, index: index, count: UInt32(count)))
+        case .structure(let name, let size, _, let fields):
+            result = aggregate(id, fields: fields) { .structure(name: name, size: UInt32(size), members: $0) }
+        case .union(let name, let size, _, let fields):
+            result = aggregate(id, fields: fields) { .union(name: name, size: UInt32(size), members: $0) }
+        case .enumeration(let name, let size, let isSigned, let values):
+            result = share(.enumeration(name: name, size: UInt32(size), isSigned: isSigned,
+                                        values: values.map { .init(name: $0.name, value: $0.value) }))
+        case .forward(let name, let isUnion):
+            result = share(.forward(name: name, isUnion: isUnion))
+        case .typedef(let name, let target):
+            let targetID = convert(target)
+            result = share(.typedef(name: name, type: targetID))
+        case .const(let target):
+            let targetID = convert(target)
+            result = share(.const(targetID))
+        case .volatile(let target):
+            let targetID = convert(target)
+            result = share(.volatile(targetID))
+        case .function(let returnType, let parameters, let isVariadic):
+            let returnID = convert(returnType)
+            var btfParameters = parameters.map { parameter in
+                BTFType.Parameter(name: parameter.name, type: convert(parameter.type))
+            }
+            if isVariadic {
+                btfParameters.append(BTFType.Parameter(name: "", type: .void))
+            }
+            result = share(.functionProto(returnType: returnID, parameters: btfParameters))
+        }
+        converted[id] = result
+        return result
+    }
+
+    /// A struct or union: its id is taken first, so members that point back to it find it.
+    private mutating func aggregate(
+        _ id: TypeID, fields: [CType.Field], make: ([BTFType.Member]) -> BTFType
+    ) -> BTFTypeID {
+        let own = spec.add(make([]))
+        converted[id] = own
+        let members = fields.map { field in
+            BTFType.Member(name: field.name, type: convert(field.type), bitOffset: UInt32(field.bitOffset),
+                           bitfieldSize: UInt32(field.bitWidth))
+        }
+        spec.types[Int(own.rawValue) - 1] = make(members)
+        return own
+    }
+
+    /// The id of an identical type already emitted, or of `type` newly added.
+    private mutating func share(_ type: BTFType) -> BTFTypeID {
+        if let existing = emitted[type] { return existing }
+        let id = spec.add(type)
+        emitted[type] = id
+        return id
+    }
+}

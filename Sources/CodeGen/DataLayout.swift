@@ -1,0 +1,38 @@
+// Data layout: places the module's globals into ELF data sections, the way clang does — one
+// section per distinct `section` name, in order of first appearance, each global at the next
+// offset that respects its alignment.
+
+import BPFIR
+import BPFObject
+
+/// Lays out `module.globals`. `.bss` and `.bss.*` become NOBITS (their globals are all zero);
+/// static globals get LOCAL symbols, the others GLOBAL ones.
+public func layOutData(_ module: Module) -> [DataSection] {
+    var sections: [DataSection] = []
+    var indexByName: [String: Int] = [:]
+    for global in module.globals {
+        precondition(global.initializer.count == global.size, "initializer of '\(global.symbol)' is not \(global.size) bytes")
+        let index: Int
+        if let existing = indexByName[global.section] {
+            index = existing
+        } else {
+            index = sections.count
+            indexByName[global.section] = index
+            let isBSS = global.section == ".bss" || global.section.hasPrefix(".bss.")
+            sections.append(DataSection(name: global.section, bytes: [], isZeroFill: isBSS, alignment: 1))
+        }
+        let alignment = max(global.alignment, 1)
+        var section = sections[index]
+        let offset = (section.bytes.count + alignment - 1) / alignment * alignment
+        section.bytes += [UInt8](repeating: 0, count: offset - section.bytes.count) + global.initializer
+        section.alignment = max(section.alignment, alignment)
+        let binding: SymbolBinding
+        switch global.linkage {
+        case .static: binding = .local
+        case .global: binding = .global
+        }
+        section.symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size, binding: binding))
+        sections[index] = section
+    }
+    return sections
+}

@@ -1,0 +1,551 @@
+import BPFDiagnostics
+import BPFIR
+import BPFInstructions
+
+// Instruction selection: each IR instruction becomes a few BPF instructions over the registers and
+// spill slots the allocator chose.
+//
+// A Temp in a register is used in place. A spilled Temp is reloaded into a scratch register (r0 or
+// r5, never allocated) before it is read, and a result bound for a spill slot is computed in r0 and
+// stored afterwards. Constants become immediates when the instruction can hold them and are
+// materialized into a register (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
+//
+// Width discipline: ALU32 (`w` registers) only for IR `bits32` operations and for
+// zeroExtend(fromBits: 32). Moves between registers are 64-bit: the verifier rejects 32-bit ALU on
+// pointers and a 32-bit move would turn a pointer into a scalar.
+//
+// Every selected instruction carries the location and note of the IR instruction it came from.
+
+struct InstructionSelector {
+    let function: Function
+    let cpu: CPUVersion
+    let assignment: RegisterAssignment
+    let frame: FrameLayout
+
+    private var lines: [MachineLine] = []
+    private var location: SourceLocation?
+    private var note: String?
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(function: Function, cpu: CPUVersion, assignment: RegisterAssignment, frame: FrameLayout) {
+        self.function = function
+        self.cpu = cpu
+        self.assignment = assignment
+        self.frame = frame
+    }
+
+    /// Selects every block of `order`; the entry block starts with the prologue.
+    mutating func select(_ order: [BlockID]) -> [MachineBlock] {
+        var blocks: [MachineBlock] = []
+        for (i, id) in order.enumerated() {
+            lines = []
+            if i == 0 { prologue() }
+            let block = function.blocks[id.index]
+            for instruction in block.instructions {
+                location = instruction.location
+                note = instruction.note
+                select(instruction.operation)
+            }
+            location = block.terminatorLocation
+            note = nil
+            select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil)
+            blocks.append(MachineBlock(id: id, lines: lines))
+        }
+        return blocks
+    }
+
+    // MARK: - Prologue
+
+    /// Moves the parameters from r1-r5 to their allocated homes and zeroes every other Temp that is
+    /// live at entry: it is read before written on some path, and the verifier rejects reading a
+    /// register or stack slot never written ("!read_ok").
+    private mutating func prologue() {
+        location = function.location
+        note = nil
+        let arguments: [Register] = [.r1, .r2, .r3, .r4, .r5]
+        if function.parameters.count > arguments.count {
+            diagnostics.append(.error("function '\(function.name)' has \(function.parameters.count) parameters: "
+                                      + "BPF passes at most 5 arguments, in r1-r5", at: function.location))
+        }
+        let live = Set(assignment.liveAtEntry)
+        var moves: [(to: Register, from: Register)] = []
+        for (parameter, register) in zip(function.parameters, arguments) where live.contains(parameter) {
+            switch assignment.location(of: parameter) {
+            case .register(let home): moves.append((home, register))
+            case .spill: finish(parameter, register)
+            }
+        }
+        parallelMove(moves)
+        for t in assignment.liveAtEntry where !function.parameters.contains(t) {
+            note = "\(t) is read before it is written on some path; the verifier needs it initialized"
+            assign(t, constant: 0)
+        }
+        note = nil
+    }
+
+    // MARK: - Operations
+
+    private mutating func select(_ operation: Operation) {
+        switch operation {
+        case .copy(let dst, let value):
+            assign(dst, value)
+
+        case .binary(let dst, let op, let width, let a, let b):
+            binary(dst, op, width, a, b)
+
+        case .negate(let dst, let width, let value):
+            if case .constant(let c) = value {
+                assign(dst, constant: normalized(0 &- c, width))
+                return
+            }
+            let d = target(dst)
+            move(value, into: d)
+            emit(BPF.neg(width, d))
+            finish(dst, d)
+
+        case .signExtend(let dst, let value, let bits):
+            precondition([8, 16, 32].contains(bits), "signExtend from \(bits) bits")
+            if case .constant(let c) = value {
+                let shift = Int64(64 - bits)
+                assign(dst, constant: (c << shift) >> shift)
+                return
+            }
+            let d = target(dst)
+            switch cpu {
+            case .v4:
+                emit(BPF.alu(Opcode.mov, .bits64, d, read(value, into: d), offset: Int16(bits)))
+            case .v3:
+                move(value, into: d)
+                emit(BPF.alu(Opcode.lsh, .bits64, d, imm: Int32(64 - bits)))
+                emit(BPF.alu(Opcode.arsh, .bits64, d, imm: Int32(64 - bits)))
+            }
+            finish(dst, d)
+
+        case .zeroExtend(let dst, let value, let bits):
+            precondition([8, 16, 32].contains(bits), "zeroExtend from \(bits) bits")
+            let mask = Int64(1) << Int64(bits) - 1
+            if case .constant(let c) = value {
+                assign(dst, constant: c & mask)
+                return
+            }
+            let d = target(dst)
+            if bits == 32 {
+                emit(BPF.alu(Opcode.mov, .bits32, d, read(value, into: d)))
+            } else {
+                move(value, into: d)
+                emit(BPF.alu(Opcode.and, .bits64, d, imm: Int32(mask)))
+            }
+            finish(dst, d)
+
+        case .load(let dst, let address, let size, _):
+            let d = target(dst)
+            let (base, offset) = addressOperand(address, scratch: d)
+            emit(BPF.load(size, d, base, offset))
+            finish(dst, d)
+
+        case .store(let address, let value, let size, _):
+            store(address, value, size)
+
+        case .copyMemory, .setMemory:
+            preconditionFailure("aggregate lowering must run before code generation")
+
+        case .slotAddress(let dst, let slot, let offset):
+            let d = target(dst)
+            emit(BPF.mov(d, .r10))
+            if let imm = int32(frame.slotOffsets[slot.index] + offset) {
+                emit(BPF.alu(Opcode.add, .bits64, d, imm: imm))
+            }
+            finish(dst, d)
+
+        case .symbolAddress(let dst, let symbol, let offset):
+            let d = target(dst)
+            if let imm = int32(offset) {
+                lines.append(MachineLine(instruction: .symbolAddress(d, symbol: symbol, offset: imm),
+                                         location: location, note: note))
+            }
+            finish(dst, d)
+
+        case .call(let dst, let callee, let arguments):
+            call(dst, callee, arguments)
+
+        case .addrSpaceCast(let dst, let value, let to, let from):
+            let d = target(dst)
+            let s = read(value, into: d)
+            emit(Instruction(opcode: Opcode.classALU64 | Opcode.mov | Opcode.sourceX, dst: d, src: s,
+                             offset: Opcode.addrSpaceCastOffset, imm: Int32(to << 16 | from)))
+            finish(dst, d)
+
+        case .setCondition(let dst, let condition, let width, let a, let b):
+            setCondition(dst, condition, width, a, b)
+        }
+    }
+
+    private mutating func binary(_ dst: Temp, _ op: BinaryOperator, _ width: ALUWidth, _ a: Value, _ b: Value) {
+        let signed: Bool
+        switch op {
+        case .sdiv, .smod:
+            precondition(cpu == .v4, "signed division must be lowered before code generation at -mcpu=v3")
+            signed = true
+        case .add, .sub, .mul, .udiv, .umod, .and, .or, .xor, .shl, .lshr, .ashr:
+            signed = false
+        }
+        let offset: Int16 = signed ? 1 : 0
+        let d = target(dst)
+        var (a, b) = (a, b)
+        // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
+        if isCommutative(op), case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
+            swap(&a, &b)
+        }
+
+        enum Operand { case register(Register), immediate(Int32) }
+        let rhs: Operand
+        if case .constant(let c) = b, let imm = aluImmediate(op, c, width) {
+            rhs = .immediate(imm)
+        } else {
+            var r = read(b, into: Scratch.second)
+            if r == d && a != b {
+                emit(BPF.mov(Scratch.second, r))
+                r = Scratch.second
+            }
+            rhs = .register(r)
+        }
+        if case .constant(let c) = a, width == .bits32 {
+            // The low 32 bits are all a 32-bit operation reads; `w = imm` never needs ld_imm64.
+            emit(BPF.alu(Opcode.mov, .bits32, d, imm: Int32(truncatingIfNeeded: c)))
+        } else {
+            move(a, into: d)
+        }
+        switch rhs {
+        case .register(let r): emit(BPF.alu(BPF.aluOp(op), width, d, r, offset: offset))
+        case .immediate(let imm): emit(BPF.alu(BPF.aluOp(op), width, d, imm: imm, offset: offset))
+        }
+        finish(dst, d)
+    }
+
+    /// The immediate form of constant `c` as right operand, if the instruction can hold it.
+    private func aluImmediate(_ op: BinaryOperator, _ c: Int64, _ width: ALUWidth) -> Int32? {
+        switch op {
+        case .shl, .lshr, .ashr:
+            // The verifier rejects immediate shifts past the width; a register shift masks the
+            // amount, so mask it the same way.
+            return Int32(c & (width == .bits32 ? 31 : 63))
+        case .udiv, .umod, .sdiv, .smod:
+            // An immediate divisor of 0 (also one whose low 32 bits are 0, at 32 bits) is rejected
+            // ("div by zero"); the register form yields BPF's defined result at run time.
+            guard let imm = immediate(c, width), imm != 0 else { return nil }
+            return imm
+        case .add, .sub, .mul, .and, .or, .xor:
+            return immediate(c, width)
+        }
+    }
+
+    private func isCommutative(_ op: BinaryOperator) -> Bool {
+        switch op {
+        case .add, .mul, .and, .or, .xor: return true
+        case .sub, .udiv, .umod, .sdiv, .smod, .shl, .lshr, .ashr: return false
+        }
+    }
+
+    private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize) {
+        if cpu == .v4, case .constant(let c) = value,
+           let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
+            let (base, offset) = addressOperand(address, scratch: Scratch.first)
+            emit(BPF.storeImmediate(size, base, offset, imm: imm))
+            return
+        }
+        let source = read(value, into: Scratch.second)
+        let (base, offset) = addressOperand(address, scratch: Scratch.first)
+        emit(BPF.store(size, base, offset, source))
+    }
+
+    /// Arguments into r1-r5 (a parallel move, since an argument may sit in another argument's
+    /// register), the call, then the result out of r0.
+    private mutating func call(_ dst: Temp?, _ callee: Callee, _ arguments: [Value]) {
+        let registers: [Register] = [.r1, .r2, .r3, .r4, .r5]
+        if arguments.count > registers.count {
+            diagnostics.append(.error("call with \(arguments.count) arguments: BPF passes at most 5, in r1-r5",
+                                      at: location))
+        }
+        var moves: [(to: Register, from: Register)] = []
+        var rest: [(Register, Value)] = []
+        for (argument, register) in zip(arguments, registers) {
+            if case .temp(let t) = argument, case .register(let r) = assignment.location(of: t) {
+                moves.append((register, r))
+            } else {
+                rest.append((register, argument))
+            }
+        }
+        parallelMove(moves)
+        for (register, argument) in rest { move(argument, into: register) }
+
+        switch callee {
+        case .helper(let number):
+            emit(BPF.helperCall(number))
+        case .function(let name), .kfunc(let name):
+            lines.append(MachineLine(instruction: .relocatedCall(symbol: name), location: location, note: note))
+        }
+        if let dst {
+            let d = target(dst)
+            if d != .r0 { emit(BPF.mov(d, .r0)) }
+            finish(dst, d)
+        }
+    }
+
+    private mutating func setCondition(_ dst: Temp, _ condition: Condition, _ width: ALUWidth,
+                                       _ a: Value, _ b: Value) {
+        if case .constant(let x) = a, case .constant(let y) = b {
+            assign(dst, constant: evaluate(condition, width, x, y) ? 1 : 0)
+            return
+        }
+        let (opcode, lhs, rhs, imm) = comparison(condition, width, a, b)
+        let d = target(dst)
+        if d != lhs && d != rhs {
+            emit(BPF.alu(Opcode.mov, .bits64, d, imm: 1))
+            emit(BPF.jump(opcode, lhs, rhs ?? .r0, imm: imm, offset: 1))
+            emit(BPF.alu(Opcode.mov, .bits64, d, imm: 0))
+        } else {
+            // d holds an operand: compare first, write d on both paths.
+            emit(BPF.jump(opcode, lhs, rhs ?? .r0, imm: imm, offset: 2))
+            emit(BPF.alu(Opcode.mov, .bits64, d, imm: 0))
+            emit(BPF.jump(BPF.ja, .r0, .r0, imm: 0, offset: 1))
+            emit(BPF.alu(Opcode.mov, .bits64, d, imm: 1))
+        }
+        finish(dst, d)
+    }
+
+    /// A conditional jump's opcode and operands for `a cond b`, at least one a Temp: the left
+    /// operand in a register (swapping the operands when only the right one is a Temp), the right
+    /// one an immediate when it fits (then `rhs` is r0, unused, and not a register to protect).
+    private mutating func comparison(_ condition: Condition, _ width: ALUWidth, _ a: Value, _ b: Value)
+        -> (opcode: UInt8, lhs: Register, rhs: Register?, imm: Int32)
+    {
+        var (condition, a, b) = (condition, a, b)
+        if case .constant = a {
+            (condition, a, b) = (swapped(condition), b, a)
+        }
+        let lhs = read(a, into: Scratch.first)
+        let base = BPF.jumpClass(width) | BPF.jumpOp(condition)
+        if case .constant(let c) = b, let imm = immediate(c, width) {
+            return (base | Opcode.sourceK, lhs, nil, imm)
+        }
+        return (base | Opcode.sourceX, lhs, read(b, into: Scratch.second), 0)
+    }
+
+    // MARK: - Terminators
+
+    private mutating func select(_ terminator: Terminator, next: BlockID?) {
+        switch terminator {
+        case .jump(let target):
+            if target != next { jump(to: target) }
+
+        case .branch(let condition, let width, let a, let b, let then, let otherwise):
+            if case .constant(let x) = a, case .constant(let y) = b {
+                let target = evaluate(condition, width, x, y) ? then : otherwise
+                if target != next { jump(to: target) }
+                return
+            }
+            // Fall through into whichever successor comes next.
+            let (taken, fallThrough, tested) = then == next
+                ? (otherwise, then, condition.negated) : (then, otherwise, condition)
+            let (opcode, lhs, rhs, imm) = comparison(tested, width, a, b)
+            lines.append(MachineLine(instruction: .jump(opcode: opcode, dst: lhs, src: rhs ?? .r0, imm: imm,
+                                                        target: taken),
+                                     location: location, note: note))
+            if fallThrough != next { jump(to: fallThrough) }
+
+        case .return(let value):
+            move(value ?? .constant(0), into: .r0)
+            emit(BPF.exit)
+
+        case .mayGoto(let bail, let continuation):
+            lines.append(MachineLine(instruction: .jump(opcode: BPF.mayGoto, dst: .r0, src: .r0, imm: 0, target: bail),
+                                     location: location, note: note))
+            if continuation != next { jump(to: continuation) }
+        }
+    }
+
+    private mutating func jump(to target: BlockID) {
+        lines.append(MachineLine(instruction: .jump(opcode: BPF.ja, dst: .r0, src: .r0, imm: 0, target: target),
+                                 location: location, note: note))
+    }
+
+    // MARK: - Operands
+
+    /// Where `t` lives, as the allocator decided.
+    private func home(_ t: Temp) -> Home {
+        switch assignment.location(of: t) {
+        case .register(let r): return .register(r)
+        case .spill(let slot): return .stack(Int16(frame.spillOffsets[slot]))
+        }
+    }
+
+    private enum Home: Equatable {
+        case register(Register)
+        /// Offset of an 8-byte spill slot from r10.
+        case stack(Int16)
+    }
+
+    /// The register `value` can be read from: its own, or `scratch` after loading it there.
+    private mutating func read(_ value: Value, into scratch: Register) -> Register {
+        switch value {
+        case .constant(let c):
+            materialize(c, into: scratch)
+            return scratch
+        case .temp(let t):
+            switch home(t) {
+            case .register(let r):
+                return r
+            case .stack(let offset):
+                emit(BPF.load(.double, scratch, .r10, offset))
+                return scratch
+            }
+        }
+    }
+
+    /// Puts `value` in register `r`.
+    private mutating func move(_ value: Value, into r: Register) {
+        let source = read(value, into: r)
+        if source != r { emit(BPF.mov(r, source)) }
+    }
+
+    private mutating func materialize(_ c: Int64, into r: Register) {
+        if let imm = Int32(exactly: c) {
+            emit(BPF.alu(Opcode.mov, .bits64, r, imm: imm))
+        } else {
+            lines.append(MachineLine(instruction: .loadImm64(r, c), location: location, note: note))
+        }
+    }
+
+    /// The register to compute `t` in: its own, or r0 when it is spilled (then `finish` stores it).
+    private func target(_ t: Temp) -> Register {
+        switch home(t) {
+        case .register(let r): return r
+        case .stack: return Scratch.first
+        }
+    }
+
+    /// Stores `t`, computed in `r`, to its spill slot if it has one.
+    private mutating func finish(_ t: Temp, _ r: Register) {
+        if case .stack(let offset) = home(t) { emit(BPF.store(.double, .r10, offset, r)) }
+    }
+
+    /// `dst = value`.
+    private mutating func assign(_ dst: Temp, _ value: Value) {
+        if case .constant(let c) = value {
+            assign(dst, constant: c)
+            return
+        }
+        let d = target(dst)
+        move(value, into: d)
+        finish(dst, d)
+    }
+
+    private mutating func assign(_ dst: Temp, constant c: Int64) {
+        if case .stack(let offset) = home(dst), cpu == .v4, let imm = Int32(exactly: c) {
+            emit(BPF.storeImmediate(.double, .r10, offset, imm: imm))
+            return
+        }
+        let d = target(dst)
+        materialize(c, into: d)
+        finish(dst, d)
+    }
+
+    /// Base register and 16-bit offset for `address`; an offset too wide for the instruction is
+    /// added into `scratch` first.
+    private mutating func addressOperand(_ address: Address, scratch: Register) -> (Register, Int16) {
+        let base: Register
+        let offset: Int
+        switch address {
+        case .slot(let slot, let displacement):
+            base = .r10
+            offset = frame.slotOffsets[slot.index] + displacement
+        case .temp(let t, let displacement):
+            base = read(.temp(t), into: scratch)
+            offset = displacement
+        }
+        if let narrow = Int16(exactly: offset) { return (base, narrow) }
+        guard let wide = int32(offset) else { return (base, 0) }
+        if base != scratch { emit(BPF.mov(scratch, base)) }
+        emit(BPF.alu(Opcode.add, .bits64, scratch, imm: wide))
+        return (scratch, 0)
+    }
+
+    /// A constant as a 32-bit immediate of an instruction of `width`: ALU64 and JMP sign-extend
+    /// the immediate, so it must fit s32; ALU32 and JMP32 use only the low 32 bits of anything.
+    private func immediate(_ c: Int64, _ width: ALUWidth) -> Int32? {
+        switch width {
+        case .bits64: return Int32(exactly: c)
+        case .bits32: return Int32(truncatingIfNeeded: c)
+        }
+    }
+
+    /// An offset that must fit an instruction's 32-bit immediate; reports it otherwise.
+    private mutating func int32(_ value: Int) -> Int32? {
+        if let v = Int32(exactly: value) { return v }
+        diagnostics.append(.error("offset \(value) does not fit in a BPF instruction's 32-bit immediate",
+                                  at: location))
+        return nil
+    }
+
+    private mutating func emit(_ instruction: Instruction) {
+        lines.append(MachineLine(instruction: .plain(instruction), location: location, note: note))
+    }
+
+    /// Makes every `to` register hold what its `from` register held before any of the moves, using
+    /// r0 to break cycles (r0 holds no Temp here: it is scratch, and arguments never live in it).
+    private mutating func parallelMove(_ moves: [(to: Register, from: Register)]) {
+        var pending = moves.filter { $0.to != $0.from }
+        while !pending.isEmpty {
+            if let ready = pending.firstIndex(where: { move in !pending.contains { $0.from == move.to } }) {
+                emit(BPF.mov(pending[ready].to, pending[ready].from))
+                pending.remove(at: ready)
+            } else {
+                let parked = pending[0].from
+                emit(BPF.mov(Scratch.first, parked))
+                for i in pending.indices where pending[i].from == parked { pending[i].from = Scratch.first }
+            }
+        }
+    }
+}
+
+/// The condition with its operands exchanged: `a < b` is `b > a`.
+private func swapped(_ condition: Condition) -> Condition {
+    switch condition {
+    case .eq, .ne: return condition
+    case .ugt: return .ult
+    case .uge: return .ule
+    case .ult: return .ugt
+    case .ule: return .uge
+    case .sgt: return .slt
+    case .sge: return .sle
+    case .slt: return .sgt
+    case .sle: return .sge
+    }
+}
+
+/// `x cond y` on constants, on 64 bits or on the low 32.
+func evaluate(_ condition: Condition, _ width: ALUWidth, _ x: Int64, _ y: Int64) -> Bool {
+    let (x, y) = (normalized(x, width, signed: true), normalized(y, width, signed: true))
+    let (ux, uy) = (UInt64(bitPattern: normalized(x, width)), UInt64(bitPattern: normalized(y, width)))
+    switch condition {
+    case .eq: return x == y
+    case .ne: return x != y
+    case .ugt: return ux > uy
+    case .uge: return ux >= uy
+    case .ult: return ux < uy
+    case .ule: return ux <= uy
+    case .sgt: return x > y
+    case .sge: return x >= y
+    case .slt: return x < y
+    case .sle: return x <= y
+    }
+}
+
+/// A constant as an operation of `width` leaves it: 32-bit results are zero-extended (or, for
+/// signed comparison, sign-extended) from the low half.
+private func normalized(_ c: Int64, _ width: ALUWidth, signed: Bool = false) -> Int64 {
+    switch width {
+    case .bits64: return c
+    case .bits32: return signed ? Int64(Int32(truncatingIfNeeded: c)) : Int64(UInt32(truncatingIfNeeded: c))
+    }
+}

@@ -1,0 +1,22 @@
+import BPFDiagnostics
+import BPFIR
+
+// The IR passes between the frontend and code generation, in the one order they run.
+//
+//   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
+//   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
+//      later pass sees each individual memory access.
+//   3. Arena cast insertion: every load and store through an `__arena` pointer goes through
+//      `addr_space_cast(p, 0, 1)`.
+//   4. Arena association: a program that touches arena memory references its arena map.
+
+/// Runs every pass code generation relies on, in order.
+public func runPasses(_ module: inout Module, cpu: CPUVersion) throws(DiagnosticList) {
+    switch cpu {
+    case .v3: lowerSignedDivision(&module)
+    case .v4: break
+    }
+    lowerAggregates(&module)
+    insertArenaCasts(&module)
+    try associateArenas(&module)
+}

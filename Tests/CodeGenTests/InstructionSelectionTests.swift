@@ -1,0 +1,197 @@
+import BPFDiagnostics
+import BPFIR
+import BPFInstructions
+import IRTestSupport
+import Testing
+@testable import CodeGen
+@testable import Passes
+
+private func compile(_ function: Function, cpu: CPUVersion = .v3) throws -> CompiledFunction {
+    var module = Module(functions: [function])
+    try runPasses(&module, cpu: cpu)
+    return try compileFunction(module.functions[0], in: module, cpu: cpu)
+}
+
+private func single(_ instructions: [IRInstruction], parameters: Int, tempCount: Int, result: Value?,
+                    slots: [StackSlot] = []) -> Function {
+    testFunction(parameters: parameters, tempCount: tempCount,
+                 blocks: [Block(id: BlockID(0), instructions: instructions, terminator: .return(result))], slots: slots)
+}
+
+private func isALU32(_ i: Instruction) -> Bool { Opcode.classOf(i.opcode) == Opcode.classALU }
+private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
+
+@Suite struct InstructionSelectionTests {
+    @Test func widthsAndImmediates() throws {
+        let f = single([
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .temp(Temp(1)))),
+            ir(.binary(Temp(3), .mul, .bits32, .temp(Temp(2)), .constant(0x1_0000_0005))),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .constant(0x1234_5678_9abc))),
+        ], parameters: 2, tempCount: 5, result: .temp(Temp(4)))
+        let code = try compile(f).instructions
+        // Only the bits32 multiply is ALU32; its immediate is the low 32 bits of the constant.
+        #expect(code.filter(isALU32) == [Instruction(opcode: 0x24, dst: code.first(where: isALU32)?.dst ?? .r0, imm: 5)])
+        #expect(code.contains { $0.opcode == 0x0f })  // 64-bit add, register source
+        let wide = try #require(code.firstIndex { $0.isLoadImm64 })
+        #expect(code[wide].imm == 0x5678_9abc && code[wide + 1].imm == 0x1234)
+        #expect(code.last == BPF.exit)
+    }
+
+    @Test func extensionsPerCPU() throws {
+        let f = single([
+            ir(.signExtend(Temp(1), .temp(Temp(0)), fromBits: 16)),
+            ir(.zeroExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+            ir(.zeroExtend(Temp(3), .temp(Temp(2)), fromBits: 8)),
+        ], parameters: 1, tempCount: 4, result: .temp(Temp(3)))
+        let v3 = try compile(f, cpu: .v3).instructions
+        #expect(v3.filter { $0.opcode == 0x67 || $0.opcode == 0xc7 }.map(\.imm) == [48, 48])  // lsh, arsh
+        #expect(v3.contains { $0.opcode == 0xbc })  // wD = wS
+        #expect(v3.contains { $0.opcode == 0x57 && $0.imm == 0xff })
+        let v4 = try compile(f, cpu: .v4).instructions
+        #expect(v4.contains { $0.opcode == 0xbf && $0.offset == 16 })  // movsx
+        #expect(!v4.contains { $0.opcode == 0x67 })
+    }
+
+    @Test func signedDivisionPerCPU() throws {
+        let f = single([ir(.binary(Temp(2), .sdiv, .bits64, .temp(Temp(0)), .temp(Temp(1))))],
+                       parameters: 2, tempCount: 3, result: .temp(Temp(2)))
+        #expect(try compile(f, cpu: .v4).instructions.contains { $0.opcode == 0x3f && $0.offset == 1 })
+        let v3 = try compile(f, cpu: .v3).instructions
+        #expect(v3.contains { $0.opcode == 0x3f && $0.offset == 0 })
+        #expect(!v3.contains { ($0.opcode & 0xf0 == 0x30 || $0.opcode & 0xf0 == 0x90) && $0.offset != 0 })
+    }
+
+    @Test func callsKeepLiveValuesInPreservedRegisters() throws {
+        let f = single([
+            ir(.call(Temp(2), .function("g"), [.temp(Temp(1))])),
+            ir(.call(Temp(3), .helper(8), [])),
+            ir(.call(nil, .kfunc("bpf_arena_alloc_pages"), [.temp(Temp(3))])),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .temp(Temp(2)))),
+        ], parameters: 2, tempCount: 5, result: .temp(Temp(4)))
+        let compiled = try compile(f)
+        let code = compiled.instructions
+        #expect(compiled.relocations.map(\.symbol) == ["g", "bpf_arena_alloc_pages"])
+        for relocation in compiled.relocations {
+            #expect(code[relocation.instructionIndex] == Instruction(opcode: 0x85, src: .r1, imm: -1))
+        }
+        #expect(code.contains(Instruction(opcode: 0x85, imm: 8)))
+        // %0 and %2 survive calls, so they are read from preserved registers after the last call.
+        let add = try #require(code.lastIndex { $0.opcode == 0x0f })
+        #expect(preserved.contains(code[add].src))
+        let left = code[add - 1].opcode == 0xbf ? code[add - 1].src : code[add].dst
+        #expect(preserved.contains(left))
+    }
+
+    @Test func highPressureSpillsEightBytesAtATime() throws {
+        let values = 14
+        var instructions = (0..<values).map {
+            ir(.binary(Temp(1 + $0), .mul, .bits64, .temp(Temp(0)), .constant(Int64($0 + 3))))
+        }
+        for i in 1..<values {
+            instructions.append(ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(1 + i)))))
+        }
+        let compiled = try compile(single(instructions, parameters: 1, tempCount: values + 1, result: .temp(Temp(1))))
+        let stack = compiled.instructions.filter { $0.dst == .r10 || $0.src == .r10 }
+        #expect(compiled.stackSize >= 8 * (values - 8))
+        #expect(!stack.isEmpty)
+        #expect(stack.allSatisfy { $0.opcode == 0x7b || $0.opcode == 0x79 })  // stx/ldx DW
+    }
+
+    @Test func slotAddressAndFrame() throws {
+        let slots = [StackSlot(size: 12, alignment: 4, name: "a", location: nil),
+                     StackSlot(size: 8, alignment: 8, name: "b", location: nil)]
+        let f = single([ir(.slotAddress(Temp(0), SlotID(1), offset: 4)),
+                        ir(.store(.slot(SlotID(0), offset: 0), .constant(7), .word, addressSpace: 0))],
+                       parameters: 0, tempCount: 1, result: .temp(Temp(0)), slots: slots)
+        let v3 = try compile(f, cpu: .v3)
+        #expect(v3.stackSize == 24)
+        let mov = try #require(v3.instructions.firstIndex { $0.opcode == 0xbf && $0.src == .r10 })
+        #expect(v3.instructions[mov + 1] == Instruction(opcode: 0x07, dst: v3.instructions[mov].dst, imm: -24 + 4))
+        #expect(v3.instructions.contains { $0.opcode == 0x63 && $0.dst == .r10 && $0.offset == -12 })  // stx W
+        #expect(!v3.instructions.contains { Opcode.classOf($0.opcode) == Opcode.classST })
+        #expect(try compile(f, cpu: .v4).instructions.contains(Instruction(opcode: 0x62, dst: .r10, offset: -12, imm: 7)))
+    }
+
+    @Test func frameOverLimitIsDiagnosed() {
+        let location = SourceLocation(file: "test.c", line: 9, column: 5)
+        let slots = [StackSlot(size: 400, alignment: 8, name: "big", location: location),
+                     StackSlot(size: 200, alignment: 8, name: "other", location: nil)]
+        let f = single([ir(.slotAddress(Temp(0), SlotID(0), offset: 0))], parameters: 0, tempCount: 1,
+                       result: .temp(Temp(0)), slots: slots)
+        #expect {
+            try compile(f)
+        } throws: { error in
+            guard let list = error as? DiagnosticList else { return false }
+            return list.diagnostics.first?.description
+                == "test.c:1:1: error: stack frame of 'f' is 600 bytes, over BPF's 512-byte limit"
+                && list.diagnostics[1] == Diagnostic(.note, "'big' takes 400 bytes", at: location)
+        }
+    }
+
+    @Test func temporariesReadBeforeWrittenStartAtZero() throws {
+        // %1 is written only on one path but read after the join.
+        let blocks = [
+            Block(id: BlockID(0), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(0),
+                                                      then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(1), .constant(5)))], terminator: .jump(BlockID(2))),
+            Block(id: BlockID(2), terminator: .return(.temp(Temp(1)))),
+        ]
+        let compiled = try compile(testFunction(parameters: 1, tempCount: 2, blocks: blocks))
+        #expect(compiled.instructions[0].opcode == 0xb7 && compiled.instructions[0].imm == 0)
+        #expect(compiled.notes[0]?.contains("read before it is written") == true)
+    }
+}
+
+@Suite struct BranchResolutionTests {
+    /// `while (i < n) i += 2; return i` with the loop test at the top.
+    @Test func loopLayoutNeedsOneBackwardJump() throws {
+        let blocks = [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0)))], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits32, .temp(Temp(1)), .temp(Temp(0)),
+                                                      then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(2)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(1)))),
+        ]
+        let code = try compile(testFunction(parameters: 1, tempCount: 2, blocks: blocks)).instructions
+        let jumps = code.enumerated().filter { Opcode.classOf($0.element.opcode) == Opcode.classJMP32
+            || (Opcode.classOf($0.element.opcode) == Opcode.classJMP && $0.element.opcode != 0x95) }
+        #expect(jumps.count == 2)
+        let conditional = try #require(jumps.first)
+        #expect(conditional.element.opcode == 0x7e)  // JMP32 jsge: leave the loop when not i < n
+        #expect(code[conditional.offset + 1 + Int(conditional.element.offset)].opcode == 0xbf
+                || code[conditional.offset + 1 + Int(conditional.element.offset)] == BPF.exit)
+        let back = try #require(jumps.last)
+        #expect(back.element.opcode == 0x05 && back.offset + 1 + Int(back.element.offset) == conditional.offset)
+    }
+
+    @Test func mayGotoNeverGetsOffsetZero() throws {
+        let blocks = [
+            Block(id: BlockID(0), terminator: .mayGoto(bail: BlockID(2), next: BlockID(1))),
+            Block(id: BlockID(1), terminator: .jump(BlockID(2))),
+            Block(id: BlockID(2), terminator: .return(.constant(3))),
+        ]
+        let code = try compile(testFunction(parameters: 0, tempCount: 0, blocks: blocks)).instructions
+        let mayGoto = try #require(code.firstIndex { $0.opcode == 0xe5 })
+        #expect(code[mayGoto].offset == 1)
+        #expect(code[mayGoto + 1] == Instruction(opcode: 0x05))
+    }
+
+    @Test func locationsAndNotesFollowEveryInstruction() throws {
+        var instruction = ir(.addrSpaceCast(Temp(1), .temp(Temp(0)), to: 0, from: 1), line: 7)
+        instruction.note = "cast_kern"
+        let f = single([instruction, ir(.symbolAddress(Temp(2), symbol: "arena", offset: 16), line: 8)],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(2)))
+        let compiled = try compile(f)
+        #expect(compiled.locations.count == compiled.instructions.count)
+        #expect(compiled.notes.count == compiled.instructions.count)
+        let cast = try #require(compiled.instructions.firstIndex { $0.opcode == 0xbf && $0.offset == 1 })
+        #expect(compiled.instructions[cast].imm == 1)
+        #expect(compiled.notes[cast] == "cast_kern" && compiled.locations[cast]?.line == 7)
+        let relocation = try #require(compiled.relocations.first)
+        #expect(relocation.symbol == "arena")
+        #expect(compiled.instructions[relocation.instructionIndex].isLoadImm64)
+        #expect(compiled.instructions[relocation.instructionIndex].imm == 16)
+        #expect(compiled.locations[relocation.instructionIndex + 1]?.line == 8)
+    }
+}

@@ -1,0 +1,163 @@
+import BPFIR
+import IRTestSupport
+import Testing
+@testable import Passes
+
+/// Operand pairs around every sign and magnitude boundary of both widths.
+let divisionOperands: [Int64] = [
+    0, 1, -1, 2, -2, 3, -3, 7, -7, 100, -100, 12345, -98765,
+    Int64(Int32.max), Int64(Int32.min), Int64(Int32.max) - 1, Int64(Int32.min) + 1,
+    Int64.max, Int64.min, Int64.max - 1, Int64.min + 1, 1 << 40, -(1 << 40), 0x1_0000_0007,
+]
+
+/// `f(a, b)` returning `a op b`, with both operands temps or the divisor a constant.
+private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: Int64?) -> Module {
+    let divisor: Value = constantDivisor.map { .constant($0) } ?? .temp(Temp(1))
+    let block = Block(id: BlockID(0), instructions: [ir(.binary(Temp(2), op, width, .temp(Temp(0)), divisor))],
+                      terminator: .return(.temp(Temp(2))))
+    return Module(functions: [testFunction(parameters: 2, tempCount: 3, blocks: [block])])
+}
+
+@Suite struct SignedDivisionLoweringTests {
+    @Test(arguments: [BinaryOperator.sdiv, .smod], [ALUWidth.bits64, .bits32])
+    func matchesSignedDivision(op: BinaryOperator, width: ALUWidth) {
+        var lowered = division(op, width, constantDivisor: nil)
+        lowerSignedDivision(&lowered)
+        var interpreter = IRInterpreter(module: lowered)
+        var checked = 0
+        for a in divisionOperands {
+            for b in divisionOperands {
+                let expected = evaluate(op, width, UInt64(bitPattern: a), UInt64(bitPattern: b))
+                #expect(interpreter.call("f", [UInt64(bitPattern: a), UInt64(bitPattern: b)]) == expected,
+                        "\(a) \(op) \(b) on \(width)")
+                checked += 1
+            }
+        }
+        #expect(checked == divisionOperands.count * divisionOperands.count)
+    }
+
+    @Test(arguments: [BinaryOperator.sdiv, .smod], [ALUWidth.bits64, .bits32])
+    func foldsConstantDivisors(op: BinaryOperator, width: ALUWidth) {
+        for b in divisionOperands {
+            var lowered = division(op, width, constantDivisor: b)
+            lowerSignedDivision(&lowered)
+            var interpreter = IRInterpreter(module: lowered)
+            for a in divisionOperands {
+                let expected = evaluate(op, width, UInt64(bitPattern: a), UInt64(bitPattern: b))
+                #expect(interpreter.call("f", [UInt64(bitPattern: a), 0]) == expected, "\(a) \(op) \(b) on \(width)")
+            }
+        }
+    }
+
+    @Test func cExamples() {
+        func run(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64 {
+            var lowered = division(op, width, constantDivisor: nil)
+            lowerSignedDivision(&lowered)
+            var interpreter = IRInterpreter(module: lowered)
+            let result = interpreter.call("f", [UInt64(bitPattern: a), UInt64(bitPattern: b)])
+            return width == .bits32 ? Int64(Int32(truncatingIfNeeded: result)) : Int64(bitPattern: result)
+        }
+        for width in [ALUWidth.bits32, .bits64] {
+            #expect(run(.sdiv, width, -7, 2) == -3)
+            #expect(run(.smod, width, -7, 2) == -1)
+            #expect(run(.sdiv, width, 7, -2) == -3)
+            #expect(run(.smod, width, 7, -2) == 1)
+        }
+        #expect(run(.sdiv, .bits64, Int64.min, 1) == Int64.min)
+        #expect(run(.sdiv, .bits64, Int64.min, 2) == Int64.min / 2)
+        #expect(run(.smod, .bits64, Int64.min, 3) == Int64.min % 3)
+        #expect(run(.sdiv, .bits32, Int64(Int32.min), 1) == Int64(Int32.min))
+    }
+
+    @Test func leavesNoSignedDivisionAndKeepsLocations() {
+        var module = division(.smod, .bits32, constantDivisor: nil)
+        lowerSignedDivision(&module)
+        let instructions = module.functions[0].blocks[0].instructions
+        for instruction in instructions {
+            if case .binary(_, let op, _, _, _) = instruction.operation {
+                #expect(op != .sdiv && op != .smod)
+            }
+            #expect(instruction.location?.line == 2)
+        }
+        #expect(module.functions[0].tempCount > 3)
+    }
+}
+
+@Suite struct AggregateLoweringTests {
+    @Test func piecesFollowAlignment() {
+        #expect(pieces(size: 16, alignment: 8).map(\.size) == [.double, .double])
+        #expect(pieces(size: 7, alignment: 8).map(\.size) == [.word, .half, .byte])
+        #expect(pieces(size: 7, alignment: 8).map(\.offset) == [0, 4, 6])
+        #expect(pieces(size: 12, alignment: 4).map(\.size) == [.word, .word, .word])
+        #expect(pieces(size: 3, alignment: 1).map(\.size) == [.byte, .byte, .byte])
+        #expect(pieces(size: 10, alignment: 2).map(\.size).allSatisfy { $0 == .half })
+    }
+
+    /// Copies 13 bytes from one slot to another and fills a third, then reads the results back.
+    @Test func copyAndFillBehaveLikeTheAggregates() {
+        let slots = (0..<3).map { StackSlot(size: 16, alignment: 8, name: "s\($0)", location: nil) }
+        var instructions: [IRInstruction] = []
+        for i in 0..<2 {
+            instructions.append(ir(.store(.slot(SlotID(0), offset: 8 * i), .constant(0x1122_3344_5566_7788 &* Int64(i + 1)),
+                                          .double, addressSpace: 0)))
+        }
+        instructions += [
+            ir(.slotAddress(Temp(0), SlotID(1), offset: 0)),
+            ir(.copyMemory(destination: .temp(Temp(0), offset: 1), source: .slot(SlotID(0), offset: 1), size: 13,
+                           alignment: 1, destinationSpace: 0, sourceSpace: 0)),
+            ir(.setMemory(.slot(SlotID(2), offset: 0), byte: 0xab, size: 12, alignment: 4, addressSpace: 0)),
+            ir(.load(Temp(1), .slot(SlotID(1), offset: 8), .double, addressSpace: 0)),
+            ir(.load(Temp(2), .slot(SlotID(2), offset: 8), .double, addressSpace: 0)),
+            ir(.load(Temp(3), .slot(SlotID(1), offset: 0), .double, addressSpace: 0)),
+            ir(.binary(Temp(4), .xor, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+            ir(.binary(Temp(4), .xor, .bits64, .temp(Temp(4)), .temp(Temp(3)))),
+        ]
+        let block = Block(id: BlockID(0), instructions: instructions, terminator: .return(.temp(Temp(4))))
+        let original = Module(functions: [testFunction(parameters: 0, tempCount: 5, blocks: [block], slots: slots)])
+        var lowered = original
+        lowerAggregates(&lowered)
+
+        var before = IRInterpreter(module: original)
+        var after = IRInterpreter(module: lowered)
+        // Slot 1's byte 0 and bytes 14-15 stay zero, slot 2's bytes 12-15 too: the copy's and fill's extents show.
+        let expected: UInt64 = 0x0000_6688_aacc_ef10 ^ 0xabab_abab ^ 0x1122_3344_5566_7700
+        #expect(before.call("f", []) == expected)
+        #expect(after.call("f", []) == expected)
+        for instruction in lowered.functions[0].blocks[0].instructions {
+            switch instruction.operation {
+            case .copyMemory, .setMemory: Issue.record("aggregate left in \(instruction)")
+            default: break
+            }
+        }
+    }
+
+    @Test func keepsEachSidesAddressSpace() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.copyMemory(destination: .temp(Temp(0), offset: 0), source: .temp(Temp(1), offset: 0), size: 12,
+                           alignment: 4, destinationSpace: 1, sourceSpace: 0)),
+        ], terminator: .return(nil))
+        var module = Module(functions: [testFunction(parameters: 2, tempCount: 2, blocks: [block])])
+        lowerAggregates(&module)
+        let operations = module.functions[0].blocks[0].instructions.map(\.operation)
+        #expect(operations.count == 6)
+        for operation in operations {
+            switch operation {
+            case .load(_, .temp(let base, _), .word, let space): #expect(base == Temp(1) && space == 0)
+            case .store(.temp(let base, _), _, .word, let space): #expect(base == Temp(0) && space == 1)
+            default: Issue.record("unexpected \(operation)")
+            }
+        }
+    }
+}
+
+@Suite struct IRPrinterTests {
+    @Test func printsOneInstructionPerLineWithLocations() {
+        var module = division(.sdiv, .bits32, constantDivisor: nil)
+        module.functions[0].blocks[0].instructions[0].note = "why"
+        let text = printIR(module)
+        #expect(text.contains("function f(%0, %1) global section \"syscall\" {"))
+        #expect(text.contains("%2 = sdiv.32 %0, %1"))
+        #expect(text.contains("; test.c:2:1  why"))
+        #expect(text.contains("  ret %2"))
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds swiftbpfcc, then compiles each sample, runs it
+# natively (cc) and in the kernel (swiftbpfcc + swiftbpf), and prints both results side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin"
+scripts/install-deps.sh
+swift build -c release 2>&1 | tail -n 1
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# run_sample FILE.c SETS... -- RUN-ARGS...: native driver and BPF run, side by side.
+run_sample() {
+	local source=$1 name
+	name=$(basename "$source" .c)
+	shift
+	local runargs=("$@")
+	# The native driver calls the programs in the same order and prints the same lines.
+	{
+		echo "#include \"$PWD/$source\""
+		echo "#include \"$PWD/Tests/Support/native_driver.h\""
+		echo "int main(void) {"
+		local i=0
+		while [ $i -lt ${#runargs[@]} ]; do
+			case "${runargs[$i]}" in
+			--set) echo "  ${runargs[$((i + 1))]/=/ = };" ;;
+			--prog) echo "  SWIFTBPF_RUN(${runargs[$((i + 1))]});" ;;
+			--get) echo "  SWIFTBPF_GET(${runargs[$((i + 1))]});" ;;
+			esac
+			i=$((i + 2))
+		done
+		echo "  return 0;"
+		echo "}"
+	} >"$work/$name-native.c"
+	cc -O2 -I include -o "$work/$name-native" "$work/$name-native.c"
+	"$work/$name-native" >"$work/$name-native.out"
+	"$bin/swiftbpfcc" -O2 -g -I include "$source" -o "$work/$name.o"
+	"$bin/swiftbpf" run "$work/$name.o" "${runargs[@]}" >"$work/$name-bpf.out"
+	echo
+	echo "== $source: swiftbpf run ${runargs[*]}"
+	printf '%-36s %s\n' "native (cc -O2)" "BPF (swiftbpfcc, in the kernel)"
+	paste -d '\n' "$work/$name-native.out" "$work/$name-bpf.out" | while IFS= read -r native && IFS= read -r bpf; do
+		mark="  "
+		[ "$native" = "$bpf" ] || mark="!="
+		printf '%-36s %s %s\n' "$native" "$mark" "$bpf"
+	done
+	cmp -s "$work/$name-native.out" "$work/$name-bpf.out" && echo "same result" || { echo "RESULTS DIFFER"; return 1; }
+}
+
+run_sample samples/hello.c --set n=20 --prog hello --get sum_of_squares --get digest

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages swiftbpfcc needs, only those missing. Swift itself is expected
+# at /opt/swift (or on PATH).
+set -euo pipefail
+
+packages=(libclang-19-dev clang-19 llvm-19 bpftool libbpf-dev gcc make)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        echo "note: add /opt/swift/usr/bin to PATH" >&2
+    else
+        echo "error: Swift 6.1 or newer is needed (https://swift.org/install)" >&2
+        exit 1
+    fi
+fi
