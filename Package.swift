@@ -32,6 +32,7 @@ let package = Package(
         .executableTarget(name: "swiftbpfcc", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader"]),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen"]),
         .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),

@@ -70,8 +70,10 @@ public struct FunctionSymbol: Sendable, Hashable {
 
 /// A relocation in a code section (a REL entry in `.rel<section>`).
 ///
-/// The symbol is named: a function, a data object (`.data`, `.maps`, ...), or an extern. The
-/// writer chooses ELF relocation type from the instruction: R_BPF_64_64 on `ld_imm64`,
+/// The symbol is named: a function, a data object (`.data`, `.maps`, ...), or an extern. A
+/// section name (`.text`, `.data`, ...) stands for that section's STT_SECTION symbol, clang's way
+/// of referring to static functions and variables; the offset then sits in the instruction (the
+/// ld_imm64 imm in bytes, or the call imm as in `call` = offset/8 - 1). The writer chooses ELF relocation type from the instruction: R_BPF_64_64 on `ld_imm64`,
 /// R_BPF_64_32 on `call`.
 public struct CodeRelocation: Sendable, Hashable {
     public var instructionIndex: Int

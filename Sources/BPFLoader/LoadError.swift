@@ -1,0 +1,40 @@
+import BPFObject
+
+/// Why an object could not be loaded or run. Each case names the program, map, variable or
+/// instruction involved; a verifier rejection keeps the whole log and the source line of the
+/// instruction the log ends at.
+public enum LoadError: Error, Sendable, CustomStringConvertible {
+    case syscall(SyscallError, context: String)
+    case verifier(program: String, errno: Int32, log: String, failingLine: LineRecord?)
+    case unsupportedProgram(program: String, section: String)
+    case noSuchProgram(String)
+    case noSuchVariable(String)
+    case badMap(name: String, reason: String)
+    case relocation(program: String, section: String, instruction: Int, symbol: String, reason: String)
+    case badValue(variable: String, value: String, reason: String)
+    case btf(String)
+
+    public var description: String {
+        switch self {
+        case .syscall(let error, let context):
+            "\(context): \(error)"
+        case .verifier(let program, let errno, _, let line):
+            "program '\(program)' was rejected by the verifier (\(errnoName(errno)))"
+                + (line.map { " at \($0.file):\($0.line)" } ?? "")
+        case .unsupportedProgram(let program, let section):
+            "program '\(program)': section '\(section)' names no program type this loader supports"
+        case .noSuchProgram(let name):
+            "no program named '\(name)'"
+        case .noSuchVariable(let name):
+            "no global variable named '\(name)' in .data, .bss or .rodata"
+        case .badMap(let name, let reason):
+            "map '\(name)': \(reason)"
+        case .relocation(let program, let section, let instruction, let symbol, let reason):
+            "program '\(program)': relocation of '\(symbol)' at \(section)+\(instruction): \(reason)"
+        case .badValue(let variable, let value, let reason):
+            "cannot set '\(variable)' to '\(value)': \(reason)"
+        case .btf(let reason):
+            "BTF: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import BPFInstructions
+import BPFObject
+import BTF
+
+/// A program the loader knows how to load: its section's program type and load flags.
+enum ProgramType {
+    /// SEC("syscall"): BPF_PROG_TYPE_SYSCALL, which the kernel only accepts as sleepable.
+    case syscall
+
+    init?(section: String) {
+        switch section {
+        case "syscall": self = .syscall
+        default: return nil
+        }
+    }
+
+    var number: UInt32 {
+        switch self {
+        case .syscall: 31
+        }
+    }
+
+    var flags: UInt32 {
+        switch self {
+        case .syscall: 1 << 4  // BPF_F_SLEEPABLE
+        }
+    }
+}
+
+/// An entry program of an object: a global function in a code section other than `.text`.
+public struct ProgramEntry: Hashable, Sendable {
+    public var name: String
+    public var section: String
+}
+
+/// Entry programs in file order (libbpf's bpf_object__add_programs; `.text` holds sub-programs).
+public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
+    object.codeSections.filter { $0.name != ".text" }.flatMap { section in
+        section.functions.filter { $0.binding != .local }.map { ProgramEntry(name: $0.name, section: section.name) }
+    }
+}
+
+/// An object whose maps exist in the kernel and whose programs are loaded, verified and ready
+/// to run. Releasing it closes every map and program fd.
+public final class LoadedObject {
+    public let object: ObjectFile
+    private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
+    /// The fds relocations refer to; the maps above own them.
+    private var mapTable = MapTable()
+    private var arenas: [ArenaMapping] = []
+    private var programs: [String: FileDescriptor] = [:]
+    private let kernelFunctions = KernelFunctions()
+
+    /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
+    /// `name` (the file name, usually) prefixes internal map names as libbpf does.
+    public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
+        self.object = object
+        try createMaps(objectName: name)
+        let entries = entryPrograms(of: object)
+        for programName in programNames ?? entries.map(\.name) {
+            guard programs[programName] == nil else { continue }
+            guard let entry = entries.first(where: { $0.name == programName }) else {
+                throw .noSuchProgram(programName)
+            }
+            programs[programName] = try load(entry)
+        }
+    }
+
+    /// Runs a loaded program once with BPF_PROG_TEST_RUN and returns its r0 (the kernel
+    /// reports it as u32; C programs return int).
+    public func run(_ programName: String) throws(LoadError) -> Int32 {
+        guard let fd = programs[programName] else { throw .noSuchProgram(programName) }
+        do {
+            return Int32(bitPattern: try BPFSyscall.testRun(program: fd))
+        } catch {
+            throw .syscall(error, context: "running '\(programName)'")
+        }
+    }
+
+    /// The current bytes of a global, read from its internal map.
+    public func value(of variable: GlobalVariable) throws(LoadError) -> [UInt8] {
+        guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
+        let bytes: [UInt8]
+        do {
+            bytes = try BPFSyscall.lookupElement(map: fd, key: [0, 0, 0, 0], valueSize: Int(definition.valueSize))
+        } catch {
+            throw .syscall(error, context: "reading '\(variable.name)' from map '\(variable.section)'")
+        }
+        return Array(bytes[variable.offset..<variable.offset + variable.size])
+    }
+
+    // MARK: Loading
+
+    private func createMaps(objectName: String) throws(LoadError) {
+        var definitions = object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
+            .map(MapDefinition.internalMap)
+        definitions += try MapDefinition.definedMaps(in: object)
+        for definition in definitions {
+            let isInternal = definition.initialValue != nil
+            let kernelName = kernelObjectName(isInternal ? String(objectName.prefix(8)) + definition.name : definition.name)
+            do {
+                let fd = try BPFSyscall.createMap(
+                    type: definition.type, keySize: definition.keySize, valueSize: definition.valueSize,
+                    maxEntries: definition.maxEntries, flags: definition.flags, name: kernelName,
+                    mapExtra: definition.mapExtra)
+                if let initialValue = definition.initialValue {
+                    try BPFSyscall.updateElement(map: fd, key: [0, 0, 0, 0], value: initialValue)
+                }
+                if definition.freeze { try BPFSyscall.freeze(map: fd) }
+                maps[definition.name] = (definition, fd)
+            } catch {
+                throw .syscall(error, context: "creating map '\(definition.name)'")
+            }
+            guard let fd = maps[definition.name]?.fd else { continue }
+            if isInternal {
+                mapTable.sectionMaps[definition.name] = fd.raw
+            } else {
+                mapTable.definedMaps[definition.name] = fd.raw
+            }
+            if definition.type == MapDefinition.arena {
+                try mapArena(definition, fd: fd)
+            }
+        }
+    }
+
+    /// Maps the object's arena before any program load and makes `.addr_space.1` globals
+    /// addresses inside it. libbpf allows one arena per object.
+    private func mapArena(_ definition: MapDefinition, fd: FileDescriptor) throws(LoadError) {
+        guard arenas.isEmpty else { throw .badMap(name: definition.name, reason: "a second arena map") }
+        let data = object.dataSections.first { $0.name == MapDefinition.arenaSection }
+        arenas.append(try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
+                                       initialData: data?.bytes ?? []))
+        mapTable.sectionMaps[MapDefinition.arenaSection] = fd.raw
+    }
+
+    private func load(_ entry: ProgramEntry) throws(LoadError) -> FileDescriptor {
+        guard let type = ProgramType(section: entry.section) else {
+            throw .unsupportedProgram(program: entry.name, section: entry.section)
+        }
+        guard let sectionIndex = object.codeSections.firstIndex(where: { $0.name == entry.section }),
+              let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
+        else { throw .noSuchProgram(entry.name) }
+
+        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable,
+                              kfunc: kernelFunctions.id(of:))
+        let license = object.dataSections.first { $0.name == "license" }
+            .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
+        let request = BPFSyscall.ProgramLoad(
+            type: type.number, flags: type.flags, name: kernelObjectName(entry.name), instructions: linked.instructions,
+            license: license, btf: nil, funcInfo: [], funcInfoCount: 0, lineInfo: [], lineInfoCount: 0)
+
+        // First without a log (cheap); on failure again with one, grown until the log fits.
+        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
+        var logSize = 1 << 16
+        while case .failure(let error) = result, error.errno != 1 {
+            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
+            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < 1 << 28 else { break }
+            logSize = max(logSize * 4, trueSize + 1)
+        }
+        switch result {
+        case .success(let fd):
+            return fd
+        case .failure(let error):
+            if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
+            let failing = lastInstruction(in: log).flatMap(linked.line(atInstruction:))
+            throw .verifier(program: entry.name, errno: error.errno, log: log, failingLine: failing)
+        }
+    }
+}
+
+/// The index of the last instruction a verifier log mentions (`12: (85) call ...`), which is
+/// where verification stopped.
+func lastInstruction(in log: String) -> Int? {
+    for line in log.split(separator: "\n").reversed() {
+        guard let colon = line.firstIndex(of: ":"), let index = Int(line[..<colon]) else { continue }
+        return index
+    }
+    return nil
+}
+
+/// Map and program names: at most 15 characters of [A-Za-z0-9_.], as the kernel requires.
+func kernelObjectName(_ name: String) -> String {
+    String(String.UnicodeScalarView(name.unicodeScalars.map {
+        (("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "_" || $0 == ".")
+            ? $0 : "_"
+    }).prefix(15))
+}

@@ -1,0 +1,229 @@
+import BPFInstructions
+import CBPFSyscall
+
+/// bpf() commands used by the loader (`enum bpf_cmd` in include/uapi/linux/bpf.h).
+public enum BPFCommand: Int32, Sendable {
+    case mapCreate = 0
+    case mapLookupElem = 1
+    case mapUpdateElem = 2
+    case progLoad = 5
+    case progTestRun = 10
+    case btfLoad = 18
+    case mapFreeze = 22
+
+    public var name: String {
+        switch self {
+        case .mapCreate: "BPF_MAP_CREATE"
+        case .mapLookupElem: "BPF_MAP_LOOKUP_ELEM"
+        case .mapUpdateElem: "BPF_MAP_UPDATE_ELEM"
+        case .progLoad: "BPF_PROG_LOAD"
+        case .progTestRun: "BPF_PROG_TEST_RUN"
+        case .btfLoad: "BPF_BTF_LOAD"
+        case .mapFreeze: "BPF_MAP_FREEZE"
+        }
+    }
+}
+
+/// A failed bpf() call: the command and the errno it returned.
+public struct SyscallError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var command: BPFCommand
+    public var errno: Int32
+
+    public var description: String { "\(command.name) failed: \(errnoName(errno))" }
+
+    /// bpf() is not available to this process at all (not root, or no BPF in the kernel).
+    public var isPermissionOrAbsence: Bool { errno == 1 || errno == 38 }  // EPERM, ENOSYS
+}
+
+/// Symbolic names of the errno values bpf() returns, as a loader user would look them up.
+func errnoName(_ errno: Int32) -> String {
+    let names: [Int32: String] = [
+        1: "EPERM", 2: "ENOENT", 7: "E2BIG", 9: "EBADF", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT",
+        16: "EBUSY", 22: "EINVAL", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
+    ]
+    return "\(names[errno] ?? "errno") (\(errno))"
+}
+
+/// The one door into the bpf() syscall. Each command's `union bpf_attr` member is written as a
+/// byte layout (offsets from include/uapi/linux/bpf.h) rather than imported from a C header,
+/// because the build machine's UAPI header is older than the kernel the loader targets.
+enum BPFSyscall {
+    /// Calls bpf(command, attr); returns the non-negative result.
+    @discardableResult
+    static func call(_ command: BPFCommand, _ attr: inout AttrBuilder) -> Result<Int32, SyscallError> {
+        let result = attr.bytes.withUnsafeMutableBytes { buffer in
+            swiftbpf_bpf(command.rawValue, buffer.baseAddress, UInt32(buffer.count))
+        }
+        guard result >= 0 else { return .failure(SyscallError(command: command, errno: swiftbpf_errno())) }
+        return .success(Int32(truncatingIfNeeded: result))
+    }
+
+    /// Like `call`, for commands that return a new fd.
+    static func callReturningFD(_ command: BPFCommand, _ attr: inout AttrBuilder) throws(SyscallError) -> FileDescriptor {
+        switch call(command, &attr) {
+        case .success(let fd): return FileDescriptor(fd)
+        case .failure(let error): throw error
+        }
+    }
+
+    // MARK: Maps
+
+    /// BPF_MAP_CREATE: map_type@0 key_size@4 value_size@8 max_entries@12 map_flags@16
+    /// map_name[16]@28 map_extra@64.
+    static func createMap(type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32,
+                          name: String, mapExtra: UInt64) throws(SyscallError) -> FileDescriptor
+    {
+        var attr = AttrBuilder(size: 72)
+        attr.set32(0, type)
+        attr.set32(4, keySize)
+        attr.set32(8, valueSize)
+        attr.set32(12, maxEntries)
+        attr.set32(16, flags)
+        attr.setName(28, name)
+        attr.set64(64, mapExtra)
+        return try callReturningFD(.mapCreate, &attr)
+    }
+
+    /// BPF_MAP_UPDATE_ELEM: map_fd@0 key@8 value@16 flags@24.
+    static func updateElement(map: FileDescriptor, key: [UInt8], value: [UInt8]) throws(SyscallError) {
+        let keyBuffer = PinnedBuffer(key), valueBuffer = PinnedBuffer(value)
+        var attr = AttrBuilder(size: 32)
+        attr.set32(0, UInt32(bitPattern: map.raw))
+        attr.set64(8, keyBuffer.address)
+        attr.set64(16, valueBuffer.address)
+        if case .failure(let error) = withExtendedLifetime((keyBuffer, valueBuffer), { call(.mapUpdateElem, &attr) }) {
+            throw error
+        }
+    }
+
+    /// BPF_MAP_LOOKUP_ELEM: same layout as update; the kernel writes the value.
+    static func lookupElement(map: FileDescriptor, key: [UInt8], valueSize: Int) throws(SyscallError) -> [UInt8] {
+        let keyBuffer = PinnedBuffer(key), valueBuffer = PinnedBuffer(zeroed: valueSize)
+        var attr = AttrBuilder(size: 32)
+        attr.set32(0, UInt32(bitPattern: map.raw))
+        attr.set64(8, keyBuffer.address)
+        attr.set64(16, valueBuffer.address)
+        if case .failure(let error) = withExtendedLifetime(keyBuffer, { call(.mapLookupElem, &attr) }) {
+            throw error
+        }
+        return valueBuffer.bytes(count: valueSize)
+    }
+
+    /// BPF_MAP_FREEZE: map_fd@0. Afterwards user space can no longer write the map.
+    static func freeze(map: FileDescriptor) throws(SyscallError) {
+        var attr = AttrBuilder(size: 8)
+        attr.set32(0, UInt32(bitPattern: map.raw))
+        if case .failure(let error) = call(.mapFreeze, &attr) { throw error }
+    }
+
+    // MARK: BTF and programs
+
+    /// BPF_BTF_LOAD: btf@0 btf_log_buf@8 btf_size@16 btf_log_size@20 btf_log_level@24.
+    static func loadBTF(_ blob: [UInt8], logSize: Int) -> (Result<FileDescriptor, SyscallError>, log: String) {
+        let blobBuffer = PinnedBuffer(blob), logBuffer = PinnedBuffer(zeroed: logSize)
+        var attr = AttrBuilder(size: 32)
+        attr.set64(0, blobBuffer.address)
+        attr.set32(16, UInt32(blob.count))
+        if logSize > 0 {
+            attr.set64(8, logBuffer.address)
+            attr.set32(20, UInt32(logSize))
+            attr.set32(24, 1)
+        }
+        let result = withExtendedLifetime(blobBuffer) { call(.btfLoad, &attr) }
+        return (result.map(FileDescriptor.init), cString(logBuffer, logSize))
+    }
+
+    /// The inputs of BPF_PROG_LOAD that the loader varies.
+    struct ProgramLoad {
+        var type: UInt32
+        var flags: UInt32
+        var name: String
+        var instructions: [Instruction]
+        var license: String
+        var btf: FileDescriptor?
+        var funcInfo: [UInt8]
+        var funcInfoCount: Int
+        var lineInfo: [UInt8]
+        var lineInfoCount: Int
+    }
+
+    /// BPF_PROG_LOAD: prog_type@0 insn_cnt@4 insns@8 license@16 log_level@24 log_size@28
+    /// log_buf@32 prog_flags@44 prog_name[16]@48 prog_btf_fd@72 func_info_rec_size@76 func_info@80
+    /// func_info_cnt@88 line_info_rec_size@92 line_info@96 line_info_cnt@104 log_true_size@140.
+    /// Returns the fd or the error, the log, and the log size the kernel says it needed.
+    static func loadProgram(_ load: ProgramLoad, logSize: Int)
+        -> (Result<FileDescriptor, SyscallError>, log: String, trueLogSize: Int)
+    {
+        let code = PinnedBuffer(encode(load.instructions))
+        let license = PinnedBuffer(Array(load.license.utf8) + [0])
+        let funcInfo = PinnedBuffer(load.funcInfo), lineInfo = PinnedBuffer(load.lineInfo)
+        let log = PinnedBuffer(zeroed: logSize)
+        var attr = AttrBuilder(size: 144)
+        attr.set32(0, load.type)
+        attr.set32(4, UInt32(load.instructions.count))
+        attr.set64(8, code.address)
+        attr.set64(16, license.address)
+        if logSize > 0 {
+            attr.set32(24, 1)
+            attr.set32(28, UInt32(logSize))
+            attr.set64(32, log.address)
+        }
+        attr.set32(44, load.flags)
+        attr.setName(48, load.name)
+        if let btf = load.btf {
+            attr.set32(72, UInt32(bitPattern: btf.raw))
+            if load.funcInfoCount > 0 {
+                attr.set32(76, 8)
+                attr.set64(80, funcInfo.address)
+                attr.set32(88, UInt32(load.funcInfoCount))
+            }
+            if load.lineInfoCount > 0 {
+                attr.set32(92, 16)
+                attr.set64(96, lineInfo.address)
+                attr.set32(104, UInt32(load.lineInfoCount))
+            }
+        }
+        let result = withExtendedLifetime((code, license, funcInfo, lineInfo, load.btf)) { call(.progLoad, &attr) }
+        return (result.map(FileDescriptor.init), cString(log, logSize), Int(attr.get32(140)))
+    }
+
+    /// BPF_PROG_TEST_RUN: prog_fd@0 retval@4 (out). Everything else zero, as syscall programs
+    /// require (no data, context, repeat or flags).
+    static func testRun(program: FileDescriptor) throws(SyscallError) -> UInt32 {
+        var attr = AttrBuilder(size: 80)
+        attr.set32(0, UInt32(bitPattern: program.raw))
+        if case .failure(let error) = call(.progTestRun, &attr) { throw error }
+        return attr.get32(4)
+    }
+
+    private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
+        let bytes = buffer.bytes(count: size)
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}
+
+/// A zeroed `union bpf_attr` prefix of the size a command needs, filled field by field.
+struct AttrBuilder {
+    var bytes: [UInt8]
+
+    init(size: Int) {
+        bytes = Array(repeating: 0, count: size)
+    }
+
+    mutating func set32(_ offset: Int, _ value: UInt32) {
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+    }
+
+    mutating func set64(_ offset: Int, _ value: UInt64) {
+        for i in 0..<8 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+
+    /// Object names are 16 bytes with a terminating NUL; the kernel accepts [A-Za-z0-9_.] only.
+    mutating func setName(_ offset: Int, _ name: String) {
+        for (i, byte) in name.utf8.prefix(15).enumerated() { bytes[offset + i] = byte }
+    }
+
+    func get32(_ offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) }
+    }
+}

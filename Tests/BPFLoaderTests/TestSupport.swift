@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import BPFLoader
+
+/// Builds C sources for the tests: with clang-19 into a BPF object, and with `cc` into a native
+/// program whose output is the expected answer.
+enum Toolchain {
+    struct Failed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-loader-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// Runs a program, returning stdout; throws with stderr when it exits non-zero.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")): "
+                + String(decoding: errData, as: UTF8.self))
+        }
+        return String(decoding: outData, as: UTF8.self)
+    }
+
+    static func write(_ source: String, name: String) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try source.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// `clang-19 -target bpf -O2 -g -mcpu=v3 -c` and the object's bytes.
+    static func compileBPF(_ source: String, name: String) throws -> [UInt8] {
+        let input = try write(source, name: name + ".c")
+        let output = directory.appendingPathComponent(name + ".o")
+        try run("clang-19", ["-target", "bpf", "-O2", "-g", "-mcpu=v3", "-c", input.path, "-o", output.path])
+        return Array(try Data(contentsOf: output))
+    }
+
+    /// Compiles `source` natively together with `driver` (which includes it) and returns what the
+    /// driver prints.
+    static func runNative(_ source: String, name: String, driver: String) throws -> String {
+        _ = try write(source, name: name + ".c")
+        let driverURL = try write("#include \"\(name).c\"\n#include <stdio.h>\n" + driver, name: name + "_driver.c")
+        let binary = directory.appendingPathComponent(name + "_native")
+        try run("cc", ["-O1", "-w", "-o", binary.path, driverURL.path])
+        return try run(binary.path, [])
+    }
+}
+
+/// Whether bpf() works here. Tests that need the kernel are enabled only then, and Swift
+/// Testing reports the reason when they are skipped.
+enum Kernel {
+    static let unavailableReason: String? = {
+        do throws(SyscallError) {
+            _ = try BPFSyscall.createMap(type: 2, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0,
+                                         name: "probe", mapExtra: 0)
+            return nil
+        } catch {
+            return error.isPermissionOrAbsence ? "bpf() is not permitted here: \(error)" : nil
+        }
+    }()
+
+    static var available: Bool {
+        if let reason = unavailableReason {
+            print("skipping kernel test: \(reason)")
+            return false
+        }
+        return true
+    }
+}
