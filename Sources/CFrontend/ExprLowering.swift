@@ -322,8 +322,8 @@ extension FunctionLowering {
         let step: Int64
         if case .pointer(let elementSize, _) = s { step = Int64(elementSize) } else { step = 1 }
         let raw = emit { .binary($0, isIncrement ? .add : .sub, .bits64, old, .constant(step)) }
-        let new: Value
-        if case .bool = s { new = fit(raw, to: .bool) } else { new = fit(raw, to: s) }
+        // An int or long cannot overflow in a defined program; narrower types and unsigned wrap.
+        let new = s.isSigned && s.size >= 4 ? raw : fit(raw, to: s)
         // A post-increment's old value must survive the store when the local is a register.
         let result: Value
         if !isPrefix, case .register = place, case .temp = old {
@@ -395,9 +395,10 @@ extension FunctionLowering {
         case CXBinaryOperator_Add where signed: return emit { .binary($0, .add, .bits64, a, b) }
         case CXBinaryOperator_Sub where signed: return emit { .binary($0, .sub, .bits64, a, b) }
         case CXBinaryOperator_Mul where signed: return emit { .binary($0, .mul, .bits64, a, b) }
-        case CXBinaryOperator_Add: return fit(emit { .binary($0, .add, width, a, b) }, to: result)
-        case CXBinaryOperator_Sub: return fit(emit { .binary($0, .sub, width, a, b) }, to: result)
-        case CXBinaryOperator_Mul: return fit(emit { .binary($0, .mul, width, a, b) }, to: result)
+        case CXBinaryOperator_Add: return emit { .binary($0, .add, width, a, b) }
+        case CXBinaryOperator_Sub: return emit { .binary($0, .sub, width, a, b) }
+        case CXBinaryOperator_Mul: return emit { .binary($0, .mul, width, a, b) }
+        case CXBinaryOperator_Shl where !signed: return emit { .binary($0, .shl, width, a, b) }
         case CXBinaryOperator_Shl: return fit(emit { .binary($0, .shl, width, a, b) }, to: result)
         // Normalized operands make these exact in 64 bits, with nothing to re-normalize.
         case CXBinaryOperator_Div: return emit { .binary($0, signed ? .sdiv : .udiv, .bits64, a, b) }

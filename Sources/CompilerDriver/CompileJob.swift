@@ -31,6 +31,8 @@ public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> Compil
             throw DiagnosticList([.error("internal error writing the object: \(error)", at: nil)])
         }
     case .assembly:
-        throw DiagnosticList([.error("-S lands with the disassembler", at: nil)])
+        let compiled = try assembleObject(module, cpu: options.cpu, debugInfo: options.debugInfo)
+        return CompileOutput(bytes: Array(renderListing(compiled, module: module, source: options.input,
+                                                        cpu: options.cpu).utf8), warnings: warnings)
     }
 }

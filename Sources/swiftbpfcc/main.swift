@@ -15,7 +15,9 @@ do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let output = try compile(options)
     report(output.warnings)
-    guard FileManager.default.createFile(atPath: options.outputPath, contents: Data(output.bytes)) else {
+    if options.outputPath == "-" {
+        FileHandle.standardOutput.write(Data(output.bytes))
+    } else if !FileManager.default.createFile(atPath: options.outputPath, contents: Data(output.bytes)) {
         report([.error("cannot write '\(options.outputPath)'", at: nil)])
         exit(1)
     }
