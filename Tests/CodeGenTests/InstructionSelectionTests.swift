@@ -6,9 +6,11 @@ import Testing
 @testable import CodeGen
 @testable import Passes
 
+/// Runs the passes code generation needs (not the arena checks, which want a whole object).
 private func compile(_ function: Function, cpu: CPUVersion = .v3) throws -> CompiledFunction {
     var module = Module(functions: [function])
-    try runPasses(&module, cpu: cpu)
+    if cpu == .v3 { lowerSignedDivision(&module) }
+    lowerAggregates(&module)
     return try compileFunction(module.functions[0], in: module, cpu: cpu)
 }
 
