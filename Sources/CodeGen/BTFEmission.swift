@@ -11,7 +11,10 @@
 // (`char` is SIGNED, not CHAR); array indices use clang's `__ARRAY_SIZE_TYPE__`; VARs are named by
 // their ELF symbol (`prog.calls` for a static local, as clang does, which the kernel accepts); every
 // DATASEC gets its final size and offsets, which clang leaves for libbpf to fill in, and `.ksyms`
-// lists the extern kfuncs with offset and size 0, as clang writes it.
+// lists the extern kfuncs with offset and size 0, as clang writes it. A non-static function that
+// does not return an integer gets static linkage in BTF (see `returnsScalar`), and `btf_decl_tag`s
+// on functions and parameters become DECL_TAGs (`arg:arena` makes a global function's parameter
+// an arena pointer for the verifier).
 
 import BPFIR
 import BPFObject
@@ -26,9 +29,13 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
         let linkage: BTFLinkage
         switch function.linkage {
         case .static: linkage = .static
-        case .global: linkage = .global
+        case .global: linkage = returnsScalar(function, in: module.types) ? .global : .static
         }
-        functions[function.name] = emitter.function(function.name, type: function.type, linkage: linkage)
+        let id = emitter.function(function.name, type: function.type, linkage: linkage)
+        functions[function.name] = id
+        for tag in function.declTags {
+            emitter.spec.add(.declTag(name: tag.name, type: id, componentIndex: Int32(tag.componentIndex)))
+        }
     }
 
     var kfuncs: [BTFType.SectionVariable] = []
@@ -64,6 +71,26 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
         emitter.spec.add(.dataSection(name: ".ksyms", size: 0, variables: kfuncs))
     }
     return (emitter.spec, functions)
+}
+
+/// Whether the kernel accepts the function as a global sub-program: it verifies a global function
+/// once, on its own, and (on 6.18) only when it returns an integer or an enum ("Global function
+/// f() doesn't return scalar"). Other non-static functions keep their global ELF symbol but get
+/// static linkage in BTF, so the kernel verifies them at each call, in the caller's context, as
+/// it does static functions; their callers see no difference.
+private func returnsScalar(_ function: Function, in types: TypeTable) -> Bool {
+    guard case .function(let returnType, _, _) = types[function.type] else { return false }
+    var type = returnType
+    while true {
+        switch types[type] {
+        case .typedef(_, let inner), .const(let inner), .volatile(let inner):
+            type = inner
+        case .integer, .enumeration:
+            return true
+        case .void, .pointer, .array, .structure, .union, .forward, .function:
+            return false
+        }
+    }
 }
 
 /// The walk from `TypeTable` to `BTFSpec`.
