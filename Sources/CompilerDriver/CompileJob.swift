@@ -18,7 +18,7 @@ public struct CompileOutput: Sendable {
 ///     → ELF bytes (BPFObject), or a listing for -S, or the IR for -emit-ir
 public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> CompileOutput {
     var (module, warnings) = try lowerTranslationUnit(path: options.input, options: options.frontend)
-    try runPasses(&module, cpu: options.cpu)
+    try runPasses(&module, cpu: options.cpu, optimize: options.optimize)
     switch options.output {
     case .ir:
         return CompileOutput(bytes: Array(printIR(module).utf8), warnings: warnings)

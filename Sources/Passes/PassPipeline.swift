@@ -3,6 +3,7 @@ import BPFIR
 
 // The IR passes between the frontend and code generation, in the one order they run.
 //
+//   0. Inlining (when optimizing): small and single-use static functions are inlined.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access.
@@ -11,7 +12,8 @@ import BPFIR
 //   4. Arena association: a program that touches arena memory references its arena map.
 
 /// Runs every pass code generation relies on, in order.
-public func runPasses(_ module: inout Module, cpu: CPUVersion) throws(DiagnosticList) {
+public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true) throws(DiagnosticList) {
+    if optimize { inlineFunctions(&module) }
     switch cpu {
     case .v3: lowerSignedDivision(&module)
     case .v4: break

@@ -1,0 +1,171 @@
+import BPFIR
+
+// Inlining of static functions.
+//
+// Requires: frontend IR (any pass order; it runs first).
+// Guarantees: calls to small static functions, and to static functions called once, are replaced
+// by the callee's body; static functions no longer called are removed. Semantics are unchanged.
+// Why: a BPF-to-BPF call costs argument moves, a call, a new frame and a return, and the verifier
+// re-verifies the callee at every call site anyway; clang inlines every such function at -O2.
+// Global functions are never inlined: the kernel verifies them once, on their own, which is what
+// keeps a loop that calls one cheap to verify.
+//
+// The callee's instructions keep their own source locations, so line_info and listings point at
+// the callee's lines, as clang's do.
+
+/// Static functions up to this many IR instructions are inlined at every call.
+private let smallFunction = 60
+/// A caller stops growing past this many instructions (a guard against blow-up).
+private let largestCaller = 4000
+
+/// Inlines static functions into their callers and drops static functions nobody calls.
+public func inlineFunctions(_ module: inout Module) {
+    // Callees are flattened before their callers take copies of them.
+    for name in bottomUpOrder(module) {
+        guard let index = module.functions.firstIndex(where: { $0.name == name }) else { continue }
+        var function = module.functions[index]
+        inlineCalls(in: &function, module: module)
+        module.functions[index] = function
+    }
+    removeUncalledStaticFunctions(&module)
+}
+
+private func size(_ function: Function) -> Int {
+    function.blocks.reduce(0) { $0 + $1.instructions.count + 1 }
+}
+
+private func callees(_ function: Function) -> [String] {
+    function.blocks.flatMap { block in
+        block.instructions.compactMap {
+            if case .call(_, .function(let callee), _) = $0.operation { return callee }
+            return nil
+        }
+    }
+}
+
+/// Functions ordered so that every callee comes before its callers (the call graph has no
+/// cycles: the frontend rejects recursion).
+private func bottomUpOrder(_ module: Module) -> [String] {
+    let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var order: [String] = []
+    var visited: Set<String> = []
+    func visit(_ name: String) {
+        guard visited.insert(name).inserted, let function = byName[name] else { return }
+        for callee in callees(function) { visit(callee) }
+        order.append(name)
+    }
+    for function in module.functions { visit(function.name) }
+    return order
+}
+
+private func inlineCalls(in caller: inout Function, module: Module) {
+    let callCounts = module.functions.flatMap(callees).reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+    var blockIndex = 0
+    while blockIndex < caller.blocks.count {
+        let block = caller.blocks[blockIndex]
+        guard let position = block.instructions.firstIndex(where: { instruction in
+            guard case .call(_, .function(let name), _) = instruction.operation,
+                  let callee = module.functions.first(where: { $0.name == name }),
+                  callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return false }
+            return (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
+        }), case .call(let result, .function(let name), let arguments) = block.instructions[position].operation,
+           let callee = module.functions.first(where: { $0.name == name }) else {
+            blockIndex += 1
+            continue
+        }
+        splice(callee, into: &caller, at: blockIndex, position: position, arguments: arguments, result: result)
+        // The same block now ends in a jump into the callee's copy; look at it again for later calls
+        // in the continuation, which became a new block at the end.
+        blockIndex += 1
+    }
+}
+
+/// Replaces the call at `position` of block `blockIndex` with a copy of `callee`'s body.
+private func splice(_ callee: Function, into caller: inout Function, at blockIndex: Int, position: Int,
+                    arguments: [Value], result: Temp?) {
+    let call = caller.blocks[blockIndex].instructions[position]
+    let temps = (0..<callee.tempCount).map { _ in caller.makeTemp() }
+    let firstSlot = caller.slots.count
+    caller.slots += callee.slots
+    let firstBlock = caller.blocks.count
+    let continuation = BlockID(firstBlock + callee.blocks.count)
+
+    func temp(_ t: Temp) -> Temp { temps[t.index] }
+    func value(_ v: Value) -> Value {
+        if case .temp(let t) = v { return .temp(temp(t)) }
+        return v
+    }
+    func address(_ a: Address) -> Address {
+        switch a {
+        case .temp(let t, let offset): return .temp(temp(t), offset: offset)
+        case .slot(let s, let offset): return .slot(SlotID(firstSlot + s.index), offset: offset)
+        }
+    }
+    func block(_ b: BlockID) -> BlockID { BlockID(firstBlock + b.index) }
+
+    for original in callee.blocks {
+        var copy = Block(id: block(original.id), terminator: .return(nil),
+                         terminatorLocation: original.terminatorLocation)
+        copy.instructions = original.instructions.map { instruction in
+            var renamed = instruction
+            renamed.operation = rename(instruction.operation, temp: temp, value: value, address: address,
+                                       slot: { SlotID(firstSlot + $0.index) })
+            return renamed
+        }
+        switch original.terminator {
+        case .jump(let b):
+            copy.terminator = .jump(block(b))
+        case .branch(let condition, let width, let a, let b, let then, let otherwise):
+            copy.terminator = .branch(condition, width, value(a), value(b), then: block(then), else: block(otherwise))
+        case .mayGoto(let bail, let next):
+            copy.terminator = .mayGoto(bail: block(bail), next: block(next))
+        case .return(let returned):
+            if let result, let returned {
+                copy.instructions.append(IRInstruction(.copy(result, value(returned)), at: original.terminatorLocation))
+            }
+            copy.terminator = .jump(continuation)
+        }
+        caller.blocks.append(copy)
+    }
+
+    var head = caller.blocks[blockIndex]
+    let after = Block(id: continuation, instructions: Array(head.instructions[(position + 1)...]),
+                      terminator: head.terminator, terminatorLocation: head.terminatorLocation)
+    head.instructions = Array(head.instructions[..<position])
+    for (parameter, argument) in zip(callee.parameters, arguments) {
+        head.instructions.append(IRInstruction(.copy(temp(parameter), argument), at: call.location))
+    }
+    head.terminator = .jump(block(BlockID(0)))
+    head.terminatorLocation = call.location
+    caller.blocks[blockIndex] = head
+    caller.blocks.append(after)
+}
+
+/// The same operation over renamed temps, slots and addresses.
+private func rename(_ operation: Operation, temp: (Temp) -> Temp, value: (Value) -> Value,
+                    address: (Address) -> Address, slot: (SlotID) -> SlotID) -> Operation {
+    switch operation {
+    case .copy(let d, let v): return .copy(temp(d), value(v))
+    case .binary(let d, let op, let w, let a, let b): return .binary(temp(d), op, w, value(a), value(b))
+    case .negate(let d, let w, let v): return .negate(temp(d), w, value(v))
+    case .signExtend(let d, let v, let bits): return .signExtend(temp(d), value(v), fromBits: bits)
+    case .zeroExtend(let d, let v, let bits): return .zeroExtend(temp(d), value(v), fromBits: bits)
+    case .load(let d, let a, let size, let space): return .load(temp(d), address(a), size, addressSpace: space)
+    case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
+    case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
+        return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
+                           destinationSpace: ds, sourceSpace: ss)
+    case .setMemory(let a, let byte, let size, let alignment, let space):
+        return .setMemory(address(a), byte: byte, size: size, alignment: alignment, addressSpace: space)
+    case .slotAddress(let d, let s, let offset): return .slotAddress(temp(d), slot(s), offset: offset)
+    case .symbolAddress(let d, let symbol, let offset): return .symbolAddress(temp(d), symbol: symbol, offset: offset)
+    case .call(let d, let callee, let arguments): return .call(d.map(temp), callee, arguments.map(value))
+    case .addrSpaceCast(let d, let v, let to, let from): return .addrSpaceCast(temp(d), value(v), to: to, from: from)
+    case .setCondition(let d, let c, let w, let a, let b): return .setCondition(temp(d), c, w, value(a), value(b))
+    }
+}
+
+private func removeUncalledStaticFunctions(_ module: inout Module) {
+    let called = Set(module.functions.flatMap(callees))
+    module.functions.removeAll { $0.linkage == .static && $0.section == nil && !called.contains($0.name) }
+}

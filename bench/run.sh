@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmarks swiftbpfcc against clang-19 -target bpf -O2 -g on the same sources, in one run:
+# instructions emitted (slots of each program as loaded, sub-programs included), instructions the
+# verifier processed (the kernel's verified_insns), and compile time; each as ours/clang. Then the
+# arena samples' run time in the kernel against the native build.
+#
+#     bench/run.sh            # every corpus program and the samples
+#
+# Ratios below 1.00 mean we emit or cost less than clang. Needs root (bpf()) for the verifier
+# columns and the run times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin"
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+now_ns() { date +%s%N; }
+
+# Best of three wall-clock times of a command, in microseconds.
+best_of_three() {
+	local best=0 start end elapsed
+	for _ in 1 2 3; do
+		start=$(now_ns)
+		"$@" >/dev/null
+		end=$(now_ns)
+		elapsed=$(((end - start) / 1000))
+		if [ "$best" -eq 0 ] || [ "$elapsed" -lt "$best" ]; then best=$elapsed; fi
+	done
+	echo "$best"
+}
+
+# Sums the insns= and verified= columns of `swiftbpf stats`.
+stats() {
+	"$bin/swiftbpf" stats "$1" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] } }
+		END { printf "%d %d\n", t["insns"], t["verified"] }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' program emitted "" "" verified "" "" "compile" "(us)" ""
+printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' "" clang ours ratio clang ours ratio clang ours ratio
+totals=(0 0 0 0 0 0)
+log_sums=(0 0 0)
+count=0
+sources=(Tests/EndToEndTests/Corpus/*.c samples/hello.c samples/arena_list/arena_list.c samples/arena_htab/arena_htab.c)
+for source in "${sources[@]}"; do
+	name=$(basename "$source" .c)
+	cflags=$(sed -n 's|^// CFLAGS: ||p' "$source")
+	cflags=${cflags:--mcpu=v3}
+	clang_cmd=(clang-19 -target bpf -O2 -g $cflags -I include -I /usr/include/x86_64-linux-gnu -c "$source" -o "$work/$name-clang.o")
+	ours_cmd=("$bin/swiftbpfcc" -O2 -g $cflags -I include "$source" -o "$work/$name-ours.o")
+	clang_us=$(best_of_three "${clang_cmd[@]}")
+	ours_us=$(best_of_three "${ours_cmd[@]}")
+	read -r clang_insns clang_verified < <(stats "$work/$name-clang.o")
+	read -r ours_insns ours_verified < <(stats "$work/$name-ours.o")
+	printf '%-22s %8d %8d %6s   %9d %9d %6s   %9d %9d %6s\n' "$name" \
+		"$clang_insns" "$ours_insns" "$(ratio "$ours_insns" "$clang_insns")" \
+		"$clang_verified" "$ours_verified" "$(ratio "$ours_verified" "$clang_verified")" \
+		"$clang_us" "$ours_us" "$(ratio "$ours_us" "$clang_us")"
+	totals=($((totals[0] + clang_insns)) $((totals[1] + ours_insns)) $((totals[2] + clang_verified))
+		$((totals[3] + ours_verified)) $((totals[4] + clang_us)) $((totals[5] + ours_us)))
+	log_sums=($(awk -v s0="${log_sums[0]}" -v s1="${log_sums[1]}" -v s2="${log_sums[2]}" \
+		-v a="$ours_insns" -v b="$clang_insns" -v c="$ours_verified" -v d="$clang_verified" -v e="$ours_us" -v f="$clang_us" \
+		'BEGIN { printf "%f %f %f", s0 + log(a / b), s1 + log(c / d), s2 + log(e / f) }'))
+	count=$((count + 1))
+done
+printf '%-22s %8d %8d %6s   %9d %9d %6s   %9d %9d %6s\n' "total" \
+	"${totals[0]}" "${totals[1]}" "$(ratio "${totals[1]}" "${totals[0]}")" \
+	"${totals[2]}" "${totals[3]}" "$(ratio "${totals[3]}" "${totals[2]}")" \
+	"${totals[4]}" "${totals[5]}" "$(ratio "${totals[5]}" "${totals[4]}")"
+awk -v n="$count" -v a="${log_sums[0]}" -v b="${log_sums[1]}" -v c="${log_sums[2]}" \
+	'BEGIN { printf "%-22s %17s %6.2f   %19s %6.2f   %19s %6.2f\n", "geometric mean", "", exp(a / n), "", exp(b / n), "", exp(c / n) }'
