@@ -3,7 +3,9 @@ import BPFIR
 
 // The IR passes between the frontend and code generation, in the one order they run.
 //
-//   0. Inlining (when optimizing): small and single-use static functions are inlined.
+//   0. Inlining and simplification (when optimizing): small and single-use static functions are
+//      inlined, then constants and copies propagated, extensions that change nothing and dead
+//      instructions removed.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access.
@@ -13,7 +15,10 @@ import BPFIR
 
 /// Runs every pass code generation relies on, in order.
 public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true) throws(DiagnosticList) {
-    if optimize { inlineFunctions(&module) }
+    if optimize {
+        inlineFunctions(&module)
+        simplify(&module)
+    }
     switch cpu {
     case .v3: lowerSignedDivision(&module)
     case .v4: break

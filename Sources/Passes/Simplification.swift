@@ -1,0 +1,335 @@
+import BPFIR
+
+// Simplification: constant and copy propagation, constant folding, redundant extension removal
+// and dead code elimination, repeated until nothing changes.
+//
+// Requires: nothing (it runs right after inlining, on frontend IR).
+// Guarantees: the same behaviour with fewer instructions. Loads, stores, calls and
+// symbolAddress are never removed (a load may be volatile; the arena pass relies on an unused
+// ld_imm64 of the arena map).
+// Why: the frontend lowers each C expression on its own, so it leaves copies of constants,
+// parameters copied by inlining, and extensions of values that are already extended (a byte
+// load is already zero-extended). The facts used here hold for Temps assigned exactly once,
+// which every expression temporary is; a C local assigned in several places is left alone.
+
+/// Simplifies every function of the module.
+public func simplify(_ module: inout Module) {
+    for index in module.functions.indices {
+        var function = module.functions[index]
+        for _ in 0..<8 {
+            guard simplifyOnce(&function) else { break }
+        }
+        module.functions[index] = function
+    }
+}
+
+/// What is known about a Temp assigned once, wherever it is read.
+private enum Fact {
+    case constant(Int64)
+    case copy(Temp)
+    /// The upper bits are zero above this many low bits.
+    case zeroExtended(bits: Int)
+    /// The upper bits repeat bit `bits - 1`; `source` is the value that was extended, when it is
+    /// a constant or assigned once (so it still holds that value wherever this Temp is read).
+    case signExtended(bits: Int, source: Value?)
+}
+
+private func simplifyOnce(_ function: inout Function) -> Bool {
+    var assignments = [Int](repeating: 0, count: function.tempCount)
+    for parameter in function.parameters { assignments[parameter.index] += 1 }
+    for block in function.blocks {
+        for instruction in block.instructions {
+            for temp in definitions(of: instruction.operation) { assignments[temp.index] += 1 }
+        }
+    }
+    let once = { (t: Temp) in assignments[t.index] == 1 }
+
+    var facts: [Temp: Fact] = [:]
+    for block in function.blocks {
+        for instruction in block.instructions {
+            guard let fact = fact(of: instruction.operation, once: once) else { continue }
+            if let temp = definitions(of: instruction.operation).first, once(temp) { facts[temp] = fact }
+        }
+    }
+
+    /// A value with known copies and constants substituted.
+    func resolve(_ value: Value) -> Value {
+        var value = value
+        var steps = 0
+        while case .temp(let t) = value, steps < 64, let fact = facts[t] {
+            steps += 1
+            switch fact {
+            case .constant(let c): value = .constant(c)
+            case .copy(let u): value = .temp(u)
+            case .zeroExtended, .signExtended: return value
+            }
+        }
+        return value
+    }
+    func resolveAddress(_ address: Address) -> Address {
+        if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t)) {
+            return .temp(u, offset: offset)
+        }
+        return address
+    }
+    func zeroExtendedBits(_ value: Value) -> Int? {
+        switch value {
+        case .constant(let c): return c >= 0 ? 64 - c.leadingZeroBitCount : nil
+        case .temp(let t):
+            if case .zeroExtended(let bits) = facts[t] { return bits }
+            return nil
+        }
+    }
+    func signExtendedBits(_ value: Value) -> Int? {
+        switch value {
+        case .constant(let c): return 65 - (c < 0 ? (~c).leadingZeroBitCount : c.leadingZeroBitCount)
+        case .temp(let t):
+            switch facts[t] {
+            case .signExtended(let bits, _): return bits
+            case .zeroExtended(let bits) where bits < 64: return bits + 1
+            default: return nil
+            }
+        }
+    }
+
+    var changed = false
+    for b in function.blocks.indices {
+        var kept: [IRInstruction] = []
+        for instruction in function.blocks[b].instructions {
+            var rewritten = instruction
+            rewritten.operation = substitute(instruction.operation, resolve, resolveAddress)
+            rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
+                                       signExtendedBits: signExtendedBits, facts: facts)
+            if rewritten.operation != instruction.operation { changed = true }
+            kept.append(rewritten)
+        }
+        function.blocks[b].instructions = kept
+        let terminator = foldTerminator(substituteTerminator(function.blocks[b].terminator, resolve))
+        if terminator != function.blocks[b].terminator {
+            function.blocks[b].terminator = terminator
+            changed = true
+        }
+    }
+    return removeDeadInstructions(&function) || changed
+}
+
+private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
+    switch operation {
+    case .copy(_, .constant(let c)):
+        return .constant(c)
+    case .copy(let d, .temp(let u)) where once(u) && u != d:
+        return .copy(u)
+    case .load(_, _, let size, _):
+        return size == .double ? nil : .zeroExtended(bits: size.rawValue * 8)
+    case .zeroExtend(_, _, let bits):
+        return .zeroExtended(bits: bits)
+    case .signExtend(_, let value, let bits):
+        if case .temp(let t) = value, !once(t) { return .signExtended(bits: bits, source: nil) }
+        return .signExtended(bits: bits, source: value)
+    case .setCondition:
+        return .zeroExtended(bits: 1)
+    case .binary(_, _, .bits32, _, _):
+        return .zeroExtended(bits: 32)
+    case .binary(_, .and, .bits64, _, .constant(let mask)) where mask >= 0:
+        return .zeroExtended(bits: 64 - mask.leadingZeroBitCount)
+    default:
+        return nil
+    }
+}
+
+/// Folds constant operations and drops extensions that change no bit.
+private func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtendedBits: (Value) -> Int?,
+                  facts: [Temp: Fact]) -> Operation {
+    switch operation {
+    case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
+        if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
+    case .binary(let d, .add, _, let a, .constant(0)), .binary(let d, .sub, _, let a, .constant(0)),
+         .binary(let d, .or, _, let a, .constant(0)), .binary(let d, .xor, _, let a, .constant(0)),
+         .binary(let d, .shl, _, let a, .constant(0)), .binary(let d, .lshr, _, let a, .constant(0)),
+         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, .bits64, let a, .constant(1)):
+        if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
+        return .copy(d, a)
+    case .binary(let d, .and, .bits64, let a, .constant(let mask)):
+        if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) - 1) == (1 << Int64(bits)) - 1 {
+            return .copy(d, a)
+        }
+    case .zeroExtend(let d, let value, let bits):
+        if case .constant(let c) = value { return .copy(d, .constant(c & ((1 << Int64(bits)) - 1))) }
+        if let known = zeroExtendedBits(value), known <= bits { return .copy(d, value) }
+        // Sign-extending from at least `bits` leaves the bits this keeps as they were.
+        if case .temp(let t) = value, case .signExtended(let from, let source?) = facts[t], from >= bits {
+            return .zeroExtend(d, source, fromBits: bits)
+        }
+    case .signExtend(let d, let value, let bits):
+        if case .constant(let c) = value {
+            let shift = Int64(64 - bits)
+            return .copy(d, .constant((c << shift) >> shift))
+        }
+        if let known = signExtendedBits(value), known <= bits { return .copy(d, value) }
+    case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
+        return .copy(d, .constant(holds(condition, width, a, b) ? 1 : 0))
+    default:
+        break
+    }
+    return operation
+}
+
+private func width(of operation: Operation) -> ALUWidth? {
+    if case .binary(_, _, let width, _, _) = operation { return width }
+    return nil
+}
+
+/// `a op b` as BPF computes it, or nil when folding would hide a division by zero.
+private func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
+    let is32 = width == .bits32
+    let x = is32 ? Int64(UInt32(truncatingIfNeeded: a)) : a
+    let y = is32 ? Int64(UInt32(truncatingIfNeeded: b)) : b
+    let ux = UInt64(bitPattern: x), uy = UInt64(bitPattern: y)
+    let shift = uy & (is32 ? 31 : 63)
+    let result: Int64
+    switch op {
+    case .add: result = x &+ y
+    case .sub: result = x &- y
+    case .mul: result = x &* y
+    case .and: result = x & y
+    case .or: result = x | y
+    case .xor: result = x ^ y
+    case .shl: result = Int64(bitPattern: ux << shift)
+    case .lshr: result = Int64(bitPattern: ux >> shift)
+    case .ashr: result = is32 ? Int64(Int32(truncatingIfNeeded: x) >> Int32(shift)) : x >> Int64(shift)
+    case .udiv, .umod, .sdiv, .smod:
+        guard y != 0 else { return nil }
+        if is32 {
+            let sx = Int32(truncatingIfNeeded: x), sy = Int32(truncatingIfNeeded: y)
+            switch op {
+            case .udiv: result = Int64(UInt32(ux) / UInt32(uy))
+            case .umod: result = Int64(UInt32(ux) % UInt32(uy))
+            case .sdiv: result = Int64(sx.dividedReportingOverflow(by: sy).partialValue)
+            default: result = Int64(sx.remainderReportingOverflow(dividingBy: sy).partialValue)
+            }
+        } else {
+            switch op {
+            case .udiv: result = Int64(bitPattern: ux / uy)
+            case .umod: result = Int64(bitPattern: ux % uy)
+            case .sdiv: result = x.dividedReportingOverflow(by: y).partialValue
+            default: result = x.remainderReportingOverflow(dividingBy: y).partialValue
+            }
+        }
+    }
+    return is32 ? Int64(UInt32(truncatingIfNeeded: result)) : result
+}
+
+private func holds(_ condition: Condition, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Bool {
+    let (x, y) = width == .bits32 ? (Int64(Int32(truncatingIfNeeded: a)), Int64(Int32(truncatingIfNeeded: b))) : (a, b)
+    let (ux, uy) = width == .bits32 ? (UInt64(UInt32(truncatingIfNeeded: a)), UInt64(UInt32(truncatingIfNeeded: b)))
+                                    : (UInt64(bitPattern: a), UInt64(bitPattern: b))
+    switch condition {
+    case .eq: return ux == uy
+    case .ne: return ux != uy
+    case .ugt: return ux > uy
+    case .uge: return ux >= uy
+    case .ult: return ux < uy
+    case .ule: return ux <= uy
+    case .sgt: return x > y
+    case .sge: return x >= y
+    case .slt: return x < y
+    case .sle: return x <= y
+    }
+}
+
+private func substitute(_ operation: Operation, _ value: (Value) -> Value, _ address: (Address) -> Address) -> Operation {
+    switch operation {
+    case .copy(let d, let v): return .copy(d, value(v))
+    case .binary(let d, let op, let w, let a, let b): return .binary(d, op, w, value(a), value(b))
+    case .negate(let d, let w, let v): return .negate(d, w, value(v))
+    case .signExtend(let d, let v, let bits): return .signExtend(d, value(v), fromBits: bits)
+    case .zeroExtend(let d, let v, let bits): return .zeroExtend(d, value(v), fromBits: bits)
+    case .load(let d, let a, let size, let space): return .load(d, address(a), size, addressSpace: space)
+    case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
+    case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
+        return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
+                           destinationSpace: ds, sourceSpace: ss)
+    case .setMemory(let a, let byte, let size, let alignment, let space):
+        return .setMemory(address(a), byte: byte, size: size, alignment: alignment, addressSpace: space)
+    case .slotAddress, .symbolAddress: return operation
+    case .call(let d, let callee, let arguments): return .call(d, callee, arguments.map(value))
+    case .addrSpaceCast(let d, let v, let to, let from): return .addrSpaceCast(d, value(v), to: to, from: from)
+    case .setCondition(let d, let c, let w, let a, let b): return .setCondition(d, c, w, value(a), value(b))
+    }
+}
+
+private func substituteTerminator(_ terminator: Terminator, _ value: (Value) -> Value) -> Terminator {
+    switch terminator {
+    case .branch(let c, let w, let a, let b, let then, let otherwise):
+        return .branch(c, w, value(a), value(b), then: then, else: otherwise)
+    case .return(let v):
+        return .return(v.map(value))
+    case .jump, .mayGoto:
+        return terminator
+    }
+}
+
+private func foldTerminator(_ terminator: Terminator) -> Terminator {
+    if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
+        return .jump(holds(c, w, a, b) ? then : otherwise)
+    }
+    return terminator
+}
+
+/// Removes side-effect-free instructions whose result nobody reads; true when any went.
+private func removeDeadInstructions(_ function: inout Function) -> Bool {
+    var removedAny = false
+    while true {
+        var used = Set<Temp>()
+        func use(_ v: Value) { if case .temp(let t) = v { used.insert(t) } }
+        func use(_ a: Address) { if case .temp(let t, _) = a { used.insert(t) } }
+        for block in function.blocks {
+            for instruction in block.instructions { uses(of: instruction.operation, value: use, address: use) }
+            switch block.terminator {
+            case .branch(_, _, let a, let b, _, _): use(a); use(b)
+            case .return(let v): v.map(use)
+            case .jump, .mayGoto: break
+            }
+        }
+        var removed = false
+        for b in function.blocks.indices {
+            function.blocks[b].instructions.removeAll { instruction in
+                guard isPure(instruction.operation),
+                      let d = definitions(of: instruction.operation).first, !used.contains(d) else { return false }
+                removed = true
+                return true
+            }
+        }
+        if !removed { return removedAny }
+        removedAny = true
+    }
+}
+
+private func isPure(_ operation: Operation) -> Bool {
+    switch operation {
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
+        return true
+    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call:
+        return false
+    }
+}
+
+private func uses(of operation: Operation, value: (Value) -> Void, address: (Address) -> Void) {
+    switch operation {
+    case .copy(_, let v), .negate(_, _, let v), .signExtend(_, let v, _), .zeroExtend(_, let v, _),
+         .addrSpaceCast(_, let v, _, _):
+        value(v)
+    case .binary(_, _, _, let a, let b), .setCondition(_, _, _, let a, let b):
+        value(a); value(b)
+    case .load(_, let a, _, _), .setMemory(let a, _, _, _, _):
+        address(a)
+    case .store(let a, let v, _, _):
+        address(a); value(v)
+    case .copyMemory(let d, let s, _, _, _, _):
+        address(d); address(s)
+    case .call(_, _, let arguments):
+        arguments.forEach(value)
+    case .slotAddress, .symbolAddress:
+        break
+    }
+}
