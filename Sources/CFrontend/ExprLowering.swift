@@ -404,9 +404,11 @@ extension FunctionLowering {
         case CXBinaryOperator_Div: return emit { .binary($0, signed ? .sdiv : .udiv, .bits64, a, b) }
         case CXBinaryOperator_Rem: return emit { .binary($0, signed ? .smod : .umod, .bits64, a, b) }
         case CXBinaryOperator_Shr: return emit { .binary($0, signed ? .ashr : .lshr, .bits64, a, b) }
-        case CXBinaryOperator_And: return emit { .binary($0, .and, .bits64, a, b) }
-        case CXBinaryOperator_Or: return emit { .binary($0, .or, .bits64, a, b) }
-        case CXBinaryOperator_Xor: return emit { .binary($0, .xor, .bits64, a, b) }
+        // Bitwise operations keep normalized operands normalized; for unsigned int the 32-bit form
+        // is the same and takes a 32-bit immediate (`w1 &= -8` rather than an ld_imm64 mask).
+        case CXBinaryOperator_And: return emit { .binary($0, .and, signed ? .bits64 : width, a, b) }
+        case CXBinaryOperator_Or: return emit { .binary($0, .or, signed ? .bits64 : width, a, b) }
+        case CXBinaryOperator_Xor: return emit { .binary($0, .xor, signed ? .bits64 : width, a, b) }
         default: throw failure("unsupported binary operator", at: e)
         }
     }

@@ -1,3 +1,4 @@
+import BPFDiagnostics
 import BPFIR
 
 // Arena cast insertion.
@@ -12,13 +13,15 @@ import BPFIR
 // load or store through it (bpf-arena-abi.md §1.3); user space must see user addresses, so the
 // cast result never escapes into memory.
 //
-// One cast serves every access through the same pointer in a block until that pointer's Temp is
-// assigned again; the access's constant offset stays in the instruction.
+// A pointer Temp assigned once gets one cast, right after it is computed, shared by every access;
+// a Temp assigned several times (a C local) gets one cast per block until it is assigned again.
+// The access's constant offset stays in the instruction.
 
-/// Inserts `addr_space_cast(p, 0, 1)` before every access to arena memory.
+/// Inserts `addr_space_cast(p, 0, 1)` for every access to arena memory.
 public func insertArenaCasts(_ module: inout Module) {
     for f in module.functions.indices {
         var function = module.functions[f]
+        castPointersAssignedOnce(&function)
         for b in function.blocks.indices {
             function.blocks[b].instructions = castArenaAccesses(in: function.blocks[b].instructions, of: &function)
         }
@@ -26,15 +29,90 @@ public func insertArenaCasts(_ module: inout Module) {
     }
 }
 
+/// A pointer Temp assigned once (an expression's value, a parameter never reassigned) holds one
+/// value for the whole function: it gets one cast, right after it is computed (at the entry for
+/// a parameter), and every access through it uses that cast, as LLVM's BPF backend does.
+private func castPointersAssignedOnce(_ function: inout Function) {
+    var assignments = [Int](repeating: 0, count: function.tempCount)
+    for parameter in function.parameters { assignments[parameter.index] += 1 }
+    var accessLines: [Temp: [Int]] = [:]
+    for block in function.blocks {
+        for instruction in block.instructions {
+            for temp in definitions(of: instruction.operation) { assignments[temp.index] += 1 }
+            if let (pointer, _) = arenaAccess(instruction.operation) {
+                accessLines[pointer, default: []].append(instruction.location?.line ?? 0)
+            }
+        }
+    }
+    var casts: [Temp: Temp] = [:]
+    for pointer in accessLines.keys.sorted() where assignments[pointer.index] == 1 {
+        casts[pointer] = function.makeTemp()
+    }
+    guard !casts.isEmpty else { return }
+
+    func castInstruction(_ pointer: Temp, at location: SourceLocation?) -> IRInstruction {
+        let lines = Array(Set((accessLines[pointer] ?? []).filter { $0 > 0 })).sorted()
+        let where_ = lines.isEmpty ? "" : " at line\(lines.count > 1 ? "s" : "") \(lines.map(String.init).joined(separator: ", "))"
+        return IRInstruction(.addrSpaceCast(casts[pointer] ?? pointer, .temp(pointer), to: 0, from: 1), at: location,
+                             note: "cast_kern: this __arena pointer is dereferenced\(where_)")
+    }
+
+    for parameter in function.parameters where casts[parameter] != nil {
+        function.blocks[0].instructions.insert(castInstruction(parameter, at: function.location), at: 0)
+    }
+    for b in function.blocks.indices {
+        var rewritten: [IRInstruction] = []
+        for instruction in function.blocks[b].instructions {
+            var current = instruction
+            if let (pointer, address) = arenaAccess(instruction.operation), let cast = casts[pointer],
+               case .temp(_, let offset) = address {
+                current.operation = replacingAddress(of: instruction.operation, with: .temp(cast, offset: offset))
+            }
+            rewritten.append(current)
+            for defined in definitions(of: instruction.operation) where casts[defined] != nil
+                && !function.parameters.contains(defined) {
+                rewritten.append(castInstruction(defined, at: instruction.location))
+            }
+        }
+        function.blocks[b].instructions = rewritten
+    }
+}
+
+/// The pointer and address of a load or store to arena memory.
+private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
+    switch operation {
+    case .load(_, .temp(let pointer, let offset), _, 1):
+        return (pointer, .temp(pointer, offset: offset))
+    case .store(.temp(let pointer, let offset), _, _, 1):
+        return (pointer, .temp(pointer, offset: offset))
+    default:
+        return nil
+    }
+}
+
+private func replacingAddress(of operation: Operation, with address: Address) -> Operation {
+    switch operation {
+    case .load(let dst, _, let size, let space): return .load(dst, address, size, addressSpace: space)
+    case .store(_, let value, let size, let space): return .store(address, value, size, addressSpace: space)
+    default: return operation
+    }
+}
+
+/// Pointers assigned more than once: one cast per block, reused until the pointer changes.
 private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function) -> [IRInstruction] {
     var result: [IRInstruction] = []
     result.reserveCapacity(instructions.count)
     /// Pointer Temp → the Temp holding its kernel form, while the pointer is unchanged.
     var kernelForm: [Temp: Temp] = [:]
+    /// Casts made by castPointersAssignedOnce: their accesses are already done.
+    let castResults = Set(instructions.compactMap { instruction -> Temp? in
+        if case .addrSpaceCast(let d, _, to: 0, from: 1) = instruction.operation { return d }
+        return nil
+    })
 
     func kernelAddress(_ address: Address, at instruction: IRInstruction, reason: String) -> Address {
-        guard case .temp(let pointer, let offset) = address else {
-            // Stack slots are ordinary kernel memory.
+        guard case .temp(let pointer, let offset) = address, !castResults.contains(pointer) else {
+            // Stack slots are ordinary kernel memory; kernel-form pointers are already cast.
             return address
         }
         if let cast = kernelForm[pointer] { return .temp(cast, offset: offset) }

@@ -110,7 +110,94 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
             changed = true
         }
     }
+    for b in function.blocks.indices {
+        if propagateWithinBlock(&function.blocks[b]) { changed = true }
+    }
+    if coalesceCopies(&function) { changed = true }
     return removeDeadInstructions(&function) || changed
+}
+
+/// Forward propagation inside one block, for every Temp (also those assigned several times):
+/// after `t = 5`, reads of t up to its next assignment read 5; after `t = u`, they read u until
+/// either changes.
+private func propagateWithinBlock(_ block: inout Block) -> Bool {
+    var known: [Temp: Value] = [:]
+    var changed = false
+    func value(_ v: Value) -> Value {
+        if case .temp(let t) = v, let k = known[t] { return k }
+        return v
+    }
+    func address(_ a: Address) -> Address {
+        if case .temp(let t, let offset) = a, case .temp(let u)? = known[t] { return .temp(u, offset: offset) }
+        return a
+    }
+    for i in block.instructions.indices {
+        let original = block.instructions[i].operation
+        var operation = substitute(original, value, address)
+        operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, facts: [:])
+        if operation != original {
+            block.instructions[i].operation = operation
+            changed = true
+        }
+        for defined in definitions(of: operation) {
+            known[defined] = nil
+            for (t, v) in known where v == .temp(defined) { known[t] = nil }
+            if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
+        }
+    }
+    let terminator = foldTerminator(substituteTerminator(block.terminator, value))
+    if terminator != block.terminator {
+        block.terminator = terminator
+        changed = true
+    }
+    return changed
+}
+
+/// `t = a op b; x = t` with t read nowhere else becomes `x = a op b`: a C assignment of an
+/// expression, without the temporary.
+private func coalesceCopies(_ function: inout Function) -> Bool {
+    var reads = [Int](repeating: 0, count: function.tempCount)
+    func count(_ v: Value) { if case .temp(let t) = v { reads[t.index] += 1 } }
+    func count(_ a: Address) { if case .temp(let t, _) = a { reads[t.index] += 1 } }
+    for block in function.blocks {
+        for instruction in block.instructions { uses(of: instruction.operation, value: count, address: count) }
+        switch block.terminator {
+        case .branch(_, _, let a, let b, _, _): count(a); count(b)
+        case .return(let v): v.map(count)
+        case .jump, .mayGoto: break
+        }
+    }
+    var changed = false
+    for b in function.blocks.indices {
+        var instructions = function.blocks[b].instructions
+        var i = 0
+        while i + 1 < instructions.count {
+            if case .copy(let x, .temp(let t)) = instructions[i + 1].operation, reads[t.index] == 1,
+               definitions(of: instructions[i].operation) == [t],
+               let retargeted = retarget(instructions[i].operation, to: x) {
+                instructions[i].operation = retargeted
+                instructions.remove(at: i + 1)
+                changed = true
+            }
+            i += 1
+        }
+        function.blocks[b].instructions = instructions
+    }
+    return changed
+}
+
+/// The same operation writing `destination` instead of its own Temp; nil for calls and loads,
+/// whose results code generation places itself.
+private func retarget(_ operation: Operation, to destination: Temp) -> Operation? {
+    switch operation {
+    case .binary(_, let op, let w, let a, let b): return .binary(destination, op, w, a, b)
+    case .negate(_, let w, let v): return .negate(destination, w, v)
+    case .signExtend(_, let v, let bits): return .signExtend(destination, v, fromBits: bits)
+    case .zeroExtend(_, let v, let bits): return .zeroExtend(destination, v, fromBits: bits)
+    case .setCondition(_, let c, let w, let a, let b): return .setCondition(destination, c, w, a, b)
+    case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast:
+        return nil
+    }
 }
 
 private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
@@ -166,6 +253,9 @@ private func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, sig
             return .copy(d, .constant((c << shift) >> shift))
         }
         if let known = signExtendedBits(value), known <= bits { return .copy(d, value) }
+    case .addrSpaceCast(let d, .constant(0), _, _):
+        // NULL is NULL in both address spaces.
+        return .copy(d, .constant(0))
     case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
         return .copy(d, .constant(holds(condition, width, a, b) ? 1 : 0))
     default:
