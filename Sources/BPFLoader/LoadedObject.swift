@@ -40,6 +40,13 @@ public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
     }
 }
 
+/// A program in the kernel and the number of instruction slots it was loaded with (the entry
+/// function plus the sub-programs appended to it).
+struct LoadedProgram {
+    var fd: FileDescriptor
+    var instructionCount: Int
+}
+
 /// An object whose maps exist in the kernel and whose programs are loaded, verified and ready
 /// to run. Releasing it closes every map and program fd.
 public final class LoadedObject {
@@ -48,14 +55,17 @@ public final class LoadedObject {
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
     private var arenas: [ArenaMapping] = []
-    private var programs: [String: FileDescriptor] = [:]
+    private var programs: [String: LoadedProgram] = [:]
     private let kernelFunctions = KernelFunctions()
+    /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
+    private var programBTF: ProgramBTF?
 
     /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
     /// `name` (the file name, usually) prefixes internal map names as libbpf does.
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
         self.object = object
         try createMaps(objectName: name)
+        if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
         let entries = entryPrograms(of: object)
         for programName in programNames ?? entries.map(\.name) {
             guard programs[programName] == nil else { continue }
@@ -69,9 +79,9 @@ public final class LoadedObject {
     /// Runs a loaded program once with BPF_PROG_TEST_RUN and returns its r0 (the kernel
     /// reports it as u32; C programs return int).
     public func run(_ programName: String) throws(LoadError) -> Int32 {
-        guard let fd = programs[programName] else { throw .noSuchProgram(programName) }
+        guard let program = programs[programName] else { throw .noSuchProgram(programName) }
         do {
-            return Int32(bitPattern: try BPFSyscall.testRun(program: fd))
+            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd))
         } catch {
             throw .syscall(error, context: "running '\(programName)'")
         }
@@ -133,7 +143,7 @@ public final class LoadedObject {
         mapTable.sectionMaps[MapDefinition.arenaSection] = fd.raw
     }
 
-    private func load(_ entry: ProgramEntry) throws(LoadError) -> FileDescriptor {
+    private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
         guard let type = ProgramType(section: entry.section) else {
             throw .unsupportedProgram(program: entry.name, section: entry.section)
         }
@@ -141,13 +151,15 @@ public final class LoadedObject {
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
-        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable,
-                              kfunc: kernelFunctions.id(of:))
+        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
+            name throws(LoadError) in try kernelFunctions.id(of: name, declaredIn: object.btf)
+        }
         let license = object.dataSections.first { $0.name == "license" }
             .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
         let request = BPFSyscall.ProgramLoad(
             type: type.number, flags: type.flags, name: kernelObjectName(entry.name), instructions: linked.instructions,
-            license: license, btf: nil, funcInfo: [], funcInfoCount: 0, lineInfo: [], lineInfoCount: 0)
+            license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
+            lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
 
         // First without a log (cheap); on failure again with one, grown until the log fits.
         var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
@@ -159,7 +171,7 @@ public final class LoadedObject {
         }
         switch result {
         case .success(let fd):
-            return fd
+            return LoadedProgram(fd: fd, instructionCount: linked.instructions.count)
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
             let failing = lastInstruction(in: log).flatMap(linked.line(atInstruction:))
