@@ -32,7 +32,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
         case .noSuchProgram(let name):
             "no program named '\(name)'"
         case .noSuchVariable(let name):
-            "no global variable named '\(name)' in .data, .bss or .rodata"
+            "no global variable named '\(name)' in .data, .bss, .rodata or .addr_space.1"
         case .badMap(let name, let reason):
             "map '\(name)': \(reason)"
         case .relocation(let program, let section, let instruction, let symbol, let reason):

@@ -40,6 +40,20 @@ public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
     }
 }
 
+/// An arena map's user-space mapping: `size` bytes from `base`.
+public struct ArenaRegion {
+    public let base: UnsafeMutableRawPointer
+    public let size: Int
+}
+
+/// Size and verification cost of a loaded program, for comparing compilers' output.
+public struct ProgramStatistics: Hashable, Sendable {
+    /// Instruction slots as loaded: the entry function plus every sub-program appended to it.
+    public var instructions: Int
+    /// The kernel's verified_insns: instructions the verifier processed, over all paths.
+    public var verifiedInstructions: Int
+}
+
 /// A program in the kernel and the number of instruction slots it was loaded with (the entry
 /// function plus the sub-programs appended to it).
 struct LoadedProgram {
@@ -54,7 +68,7 @@ public final class LoadedObject {
     private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
-    private var arenas: [ArenaMapping] = []
+    private var arenaMapping: ArenaMapping?
     private var programs: [String: LoadedProgram] = [:]
     private let kernelFunctions = KernelFunctions()
     /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
@@ -87,8 +101,29 @@ public final class LoadedObject {
         }
     }
 
-    /// The current bytes of a global, read from its internal map.
+    /// Where the object's arena map is mapped in this process; nil when the object has none.
+    /// The programs' arena pointers are addresses in this range, so callers can follow them.
+    public var arena: ArenaRegion? {
+        arenaMapping.map { ArenaRegion(base: $0.address, size: $0.length) }
+    }
+
+    /// The user address of an `__arena` global (a symbol in `.addr_space.1`): the arena's base
+    /// plus where the arena globals start in it plus the symbol's offset among them.
+    public func arenaAddress(of name: String) throws(LoadError) -> UnsafeMutableRawPointer {
+        guard let arenaMapping,
+              let symbol = object.dataSections.first(where: { $0.name == MapDefinition.arenaSection })?
+                  .symbols.first(where: { $0.name == name })
+        else { throw .noSuchVariable(name) }
+        return arenaMapping.address + ArenaMapping.dataOffset + symbol.offset
+    }
+
+    /// The current bytes of a global, read from its internal map (or, for an `__arena` global,
+    /// from the arena's mapping).
     public func value(of variable: GlobalVariable) throws(LoadError) -> [UInt8] {
+        if variable.section == MapDefinition.arenaSection {
+            let address = try arenaAddress(of: variable.name)
+            return Array(UnsafeRawBufferPointer(start: address, count: variable.size))
+        }
         guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
         let bytes: [UInt8]
         do {
@@ -97,6 +132,17 @@ public final class LoadedObject {
             throw .syscall(error, context: "reading '\(variable.name)' from map '\(variable.section)'")
         }
         return Array(bytes[variable.offset..<variable.offset + variable.size])
+    }
+
+    /// How big a loaded program is and how much work the verifier did on it.
+    public func statistics(of programName: String) throws(LoadError) -> ProgramStatistics {
+        guard let program = programs[programName] else { throw .noSuchProgram(programName) }
+        do {
+            let verified = try BPFSyscall.verifiedInstructions(program: program.fd)
+            return ProgramStatistics(instructions: program.instructionCount, verifiedInstructions: Int(verified))
+        } catch {
+            throw .syscall(error, context: "reading the statistics of '\(programName)'")
+        }
     }
 
     // MARK: Loading
@@ -136,10 +182,10 @@ public final class LoadedObject {
     /// Maps the object's arena before any program load and makes `.addr_space.1` globals
     /// addresses inside it. libbpf allows one arena per object.
     private func mapArena(_ definition: MapDefinition, fd: FileDescriptor) throws(LoadError) {
-        guard arenas.isEmpty else { throw .badMap(name: definition.name, reason: "a second arena map") }
+        guard arenaMapping == nil else { throw .badMap(name: definition.name, reason: "a second arena map") }
         let data = object.dataSections.first { $0.name == MapDefinition.arenaSection }
-        arenas.append(try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
-                                       initialData: data?.bytes ?? []))
+        arenaMapping = try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
+                                        initialData: data?.bytes ?? [])
         mapTable.sectionMaps[MapDefinition.arenaSection] = fd.raw
     }
 
@@ -188,6 +234,14 @@ func lastInstruction(in log: String) -> Int? {
         return index
     }
     return nil
+}
+
+/// The line of a verifier log that says why verification stopped: the last one before the
+/// closing statistics (`processed N insns ...`, `verification time`, `stack depth`).
+public func verifierReason(in log: String) -> String {
+    let statistics = ["processed ", "verification time ", "stack depth "]
+    return log.split(separator: "\n").last { line in !statistics.contains { line.hasPrefix($0) } }
+        .map(String.init) ?? "no reason in the log"
 }
 
 /// Map and program names: at most 15 characters of [A-Za-z0-9_.], as the kernel requires.
