@@ -240,9 +240,11 @@ struct SwiftbpfCommandTests {
         }
     }
 
+    /// Of two programs the second fails: the output names it.
     @Test func rejectionEndsInADiagnosticAtTheSourceLine() throws {
-        let path = try Toolchain.compileClang(BTFPrograms.nullable, name: "cli_nullable")
-        let result = try Toolchain.runReporting(try Toolchain.ours("swiftbpf"), ["run", path.path])
+        let source = BTFPrograms.nullable + "\nSEC(\"syscall\") int good(void *ctx) { return 1; }\n"
+        let path = try Toolchain.compileClang(source, name: "cli_nullable")
+        let result = try Toolchain.runReporting(try Toolchain.ours("swiftbpf"), ["run", path.path, "--prog", "good", "--prog", "entry"])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "swiftbpf: \(path.path): program 'entry' failed to load; verifier log:")
