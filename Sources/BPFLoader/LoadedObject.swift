@@ -40,7 +40,8 @@ public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
     }
 }
 
-/// An arena map's user-space mapping: `size` bytes from `base`.
+/// An arena map's user-space mapping: `size` bytes from `base`, valid while the LoadedObject
+/// that owns the arena lives.
 public struct ArenaRegion {
     public let base: UnsafeMutableRawPointer
     public let size: Int
