@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CodeGen", dependencies: ["BPFIR", "BPFInstructions", "BTF", "BPFObject"]),
         .target(name: "CompilerDriver", dependencies: ["CFrontend", "Passes", "CodeGen"], swiftSettings: libclangInclude),
         .executableTarget(name: "swiftbpfcc", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
-        .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader"]),
+        .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader", "BPFDiagnostics"]),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen"]),

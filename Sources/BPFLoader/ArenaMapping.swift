@@ -9,12 +9,15 @@ import Musl
 /// right after creating it, before any program load, and copies `.addr_space.1` to its start
 /// (offset 0, where libbpf puts arena globals on kernels before 7.0). Unmapped on release.
 final class ArenaMapping {
+    /// Where the `.addr_space.1` globals start in the mapping.
+    static let dataOffset = 0
+
     let address: UnsafeMutableRawPointer
     let length: Int
 
     init(map: FileDescriptor, pages: UInt32, fixedAddress: UInt64, initialData: [UInt8]) throws(LoadError) {
         length = Int(pages) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard initialData.count <= length else {
+        guard Self.dataOffset + initialData.count <= length else {
             throw .badMap(name: ".addr_space.1", reason: "\(initialData.count) bytes of arena globals exceed the arena")
         }
         let flags = MAP_SHARED | (fixedAddress != 0 ? MAP_FIXED : 0)
@@ -23,7 +26,7 @@ final class ArenaMapping {
             throw .badMap(name: "arena", reason: "mmap of \(length) bytes failed (errno \(errno))")
         }
         address = mapped
-        UnsafeMutableRawBufferPointer(start: mapped, count: length).copyBytes(from: initialData)
+        UnsafeMutableRawBufferPointer(start: mapped + Self.dataOffset, count: length - Self.dataOffset).copyBytes(from: initialData)
     }
 
     deinit {

@@ -47,3 +47,95 @@ extension BTFSpec {
         return (BTFTypeID(rawValue: UInt32(index + 1)), types[index])
     }
 }
+
+// MARK: kfunc prototypes
+
+extension BTFSpec {
+    /// Whether the object's type `local` can stand for `target` of the kernel's BTF in a kfunc
+    /// prototype, by the rules of libbpf's bpf_core_types_are_compat: typedefs, qualifiers and
+    /// type tags do not count; any integer matches any integer (the size lives in the register);
+    /// structs, unions, enums and forward declarations match their own kind by kind alone;
+    /// pointers, arrays and function prototypes match when what they are built from matches, and
+    /// prototypes need the same number of parameters.
+    func isCompatible(_ local: BTFTypeID, with target: BTFTypeID, in kernel: BTFSpec, depth: Int = 32) -> Bool {
+        guard depth > 0 else { return false }
+        // nil is void (or a broken chain, which then matches nothing but void).
+        let localType = resolved(local)?.type, targetType = kernel.resolved(target)?.type
+        guard let localType else { return targetType == nil }
+        guard let targetType else { return false }
+        func matches(_ a: BTFTypeID, _ b: BTFTypeID) -> Bool {
+            isCompatible(a, with: b, in: kernel, depth: depth - 1)
+        }
+        switch localType {
+        case .int:
+            if case .int = targetType { return true }
+        case .enumeration:
+            if case .enumeration = targetType { return true }
+        case .structure:
+            if case .structure = targetType { return true }
+        case .union:
+            if case .union = targetType { return true }
+        case .forward(_, let isUnion):
+            if case .forward(_, isUnion) = targetType { return true }
+        case .pointer(let pointee):
+            if case .pointer(let targetPointee) = targetType { return matches(pointee, targetPointee) }
+        case .array(let element, _, _):
+            if case .array(let targetElement, _, _) = targetType { return matches(element, targetElement) }
+        case .functionProto(let returnType, let parameters):
+            if case .functionProto(let targetReturn, let targetParameters) = targetType {
+                return parameters.count == targetParameters.count && matches(returnType, targetReturn)
+                    && zip(parameters, targetParameters).allSatisfy { matches($0.type, $1.type) }
+            }
+        case .float, .function, .variable, .dataSection, .declTag, .typedef, .volatile, .const, .restrict, .typeTag:
+            break  // not a kind a prototype is made of (the last five are resolved away)
+        }
+        return false
+    }
+
+    /// A type as C, declaring `declarator` (a name, or empty): `void *bpf_arena_alloc_pages(void
+    /// *p__map, ..., u64 flags)` for a FUNC. Type tags are left out, as C has no spelling for them.
+    func cDeclaration(of id: BTFTypeID, declarator: String = "") -> String {
+        func spaced(_ base: String) -> String { declarator.isEmpty ? base : base + " " + declarator }
+        // Array and function declarators bind tighter than `*`.
+        let grouped = declarator.hasPrefix("*") ? "(\(declarator))" : declarator
+        guard let type = self[id] else { return spaced("void") }
+        switch type {
+        case .int(let name, _, _), .float(let name, _), .typedef(let name, _):
+            return spaced(name)
+        case .structure(let name, _, _):
+            return spaced("struct \(name)")
+        case .union(let name, _, _):
+            return spaced("union \(name)")
+        case .enumeration(let name, _, _, _):
+            return spaced("enum \(name)")
+        case .forward(let name, let isUnion):
+            return spaced((isUnion ? "union " : "struct ") + name)
+        case .pointer(let pointee):
+            return cDeclaration(of: pointee, declarator: "*" + declarator)
+        case .const(let next), .volatile(let next), .restrict(let next):
+            let qualifier = if case .const = type { "const" } else if case .volatile = type { "volatile" } else { "restrict" }
+            // A qualified pointer puts the qualifier after the `*`; anything else before the type.
+            if case .pointer? = self[next] {
+                return cDeclaration(of: next, declarator: qualifier + (declarator.isEmpty ? "" : " " + declarator))
+            }
+            return qualifier + " " + cDeclaration(of: next, declarator: declarator)
+        case .typeTag(_, let next):
+            return cDeclaration(of: next, declarator: declarator)
+        case .array(let element, _, let count):
+            return cDeclaration(of: element, declarator: grouped + "[\(count)]")
+        case .functionProto(let returnType, let parameters):
+            let list = parameters.isEmpty ? "void" : parameters.map {
+                $0.type == .void && $0.name.isEmpty ? "..." : cDeclaration(of: $0.type, declarator: $0.name)
+            }.joined(separator: ", ")
+            return cDeclaration(of: returnType, declarator: grouped + "(\(list))")
+        case .function(let name, let proto, _):
+            return cDeclaration(of: proto, declarator: name)
+        case .variable(let name, let type, _):
+            return cDeclaration(of: type, declarator: name)
+        case .dataSection(let name, _, _):
+            return "SEC(\"\(name)\")"
+        case .declTag(let name, let target, _):
+            return "__attribute__((btf_decl_tag(\"\(name)\"))) " + cDeclaration(of: target, declarator: declarator)
+        }
+    }
+}

@@ -1,8 +1,8 @@
 import BPFObject
 import BTF
 
-/// A global variable in one of the internal-map sections (`.data*`, `.bss*`, `.rodata*`): where
-/// it lives and how to read its bytes as a number.
+/// A global variable in one of the internal-map sections (`.data*`, `.bss*`, `.rodata*`) or an
+/// `__arena` global (`.addr_space.1`): where it lives and how to read its bytes as a number.
 public struct GlobalVariable: Hashable, Sendable {
     /// How the bytes of a variable read as a number, from its BTF type.
     public enum Interpretation: Hashable, Sendable {
@@ -17,10 +17,12 @@ public struct GlobalVariable: Hashable, Sendable {
     public var size: Int
     public var interpretation: Interpretation
 
-    /// Finds `name` among the OBJECT symbols of the internal-map sections. Without BTF (or
+    /// Finds `name` among the OBJECT symbols of the internal-map and arena sections. Without BTF (or
     /// without a VAR of that name) an integer-sized variable is taken as signed, like C's `int`.
     public init(named name: String, in object: ObjectFile) throws(LoadError) {
-        guard let section = object.dataSections.first(where: { isInternalMapSection($0.name) && $0.symbols.contains { $0.name == name } }),
+        guard let section = object.dataSections.first(where: {
+            (isInternalMapSection($0.name) || $0.name == MapDefinition.arenaSection) && $0.symbols.contains { $0.name == name }
+        }),
               let symbol = section.symbols.first(where: { $0.name == name })
         else { throw .noSuchVariable(name) }
         self.name = name

@@ -7,17 +7,28 @@ import BTF
 
 /// Resolves kfunc names to their BTF ids in the running kernel's BTF (/sys/kernel/btf/vmlinux),
 /// as libbpf's bpf_object__resolve_ksym_func_btf_id does for vmlinux (module kfuncs are not
-/// looked up). The blob is read and decoded once, on the first call.
+/// looked up), and checks that the object declares the same prototype: a call through a wrong
+/// prototype would pass the wrong arguments. The blob is read and decoded once, on first use.
 final class KernelFunctions {
-    private var functions: [String: Int32]?
+    private var vmlinux: (spec: BTFSpec, functions: [String: BTFTypeID])?
 
-    func id(of name: String) throws(LoadError) -> Int32 {
-        if functions == nil { functions = try Self.readVmlinuxFunctions() }
-        guard let id = functions?[name] else { throw .btf("the kernel's BTF has no function '\(name)'") }
-        return id
+    /// The kernel's id for `name`, after checking the object's extern FUNC of that name against it.
+    func id(of name: String, declaredIn object: BTFSpec?) throws(LoadError) -> Int32 {
+        if vmlinux == nil { vmlinux = try Self.readVmlinux() }
+        guard let (kernel, functions) = vmlinux, let id = functions[name],
+              case .function(_, let kernelProto, _)? = kernel[id]
+        else { throw .unknownKernelFunction(name) }
+        guard let object,
+              let (localID, local) = object.first(where: { if case .function(name, _, _) = $0 { true } else { false } }),
+              case .function(_, let localProto, _) = local
+        else { throw .btf("kfunc '\(name)' has no BTF FUNC in the object, so its prototype cannot be checked") }
+        guard object.isCompatible(localProto, with: kernelProto, in: kernel) else {
+            throw .kernelFunctionMismatch(name: name, kernel: kernel.cDeclaration(of: id), object: object.cDeclaration(of: localID))
+        }
+        return Int32(bitPattern: id.rawValue)
     }
 
-    private static func readVmlinuxFunctions() throws(LoadError) -> [String: Int32] {
+    private static func readVmlinux() throws(LoadError) -> (spec: BTFSpec, functions: [String: BTFTypeID]) {
         let path = "/sys/kernel/btf/vmlinux"
         guard let file = fopen(path, "rb") else { throw .btf("cannot open \(path)") }
         defer { fclose(file) }
@@ -34,12 +45,12 @@ final class KernelFunctions {
         } catch {
             throw .btf("\(path): \(error)")
         }
-        var functions: [String: Int32] = [:]
+        var functions: [String: BTFTypeID] = [:]
         for (index, type) in spec.types.enumerated() {
             if case .function(let name, _, _) = type, functions[name] == nil {
-                functions[name] = Int32(index + 1)
+                functions[name] = BTFTypeID(rawValue: UInt32(index + 1))
             }
         }
-        return functions
+        return (spec, functions)
     }
 }

@@ -13,6 +13,12 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case relocation(program: String, section: String, instruction: Int, symbol: String, reason: String)
     case badValue(variable: String, value: String, reason: String)
     case btf(String)
+    /// BPF_BTF_LOAD failed; the log is the kernel's BTF checker naming the type it refused.
+    case btfRejected(errno: Int32, log: String)
+    /// The running kernel's BTF has no function of this name.
+    case unknownKernelFunction(String)
+    /// The object declares a kfunc with a prototype the kernel's does not match (both as C).
+    case kernelFunctionMismatch(name: String, kernel: String, object: String)
 
     public var description: String {
         switch self {
@@ -26,7 +32,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
         case .noSuchProgram(let name):
             "no program named '\(name)'"
         case .noSuchVariable(let name):
-            "no global variable named '\(name)' in .data, .bss or .rodata"
+            "no global variable named '\(name)' in .data, .bss, .rodata or .addr_space.1"
         case .badMap(let name, let reason):
             "map '\(name)': \(reason)"
         case .relocation(let program, let section, let instruction, let symbol, let reason):
@@ -35,6 +41,13 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
             "cannot set '\(variable)' to '\(value)': \(reason)"
         case .btf(let reason):
             "BTF: \(reason)"
+        case .btfRejected(let errno, let log):
+            "the kernel rejected the object's BTF (\(errnoName(errno))): "
+                + (log.split(separator: "\n").last.map(String.init) ?? "no log")
+        case .unknownKernelFunction(let name):
+            "kfunc '\(name)': the running kernel's BTF (/sys/kernel/btf/vmlinux) has no function of that name"
+        case .kernelFunctionMismatch(let name, let kernel, let object):
+            "kfunc '\(name)': the object's prototype does not match the kernel's\n  kernel: \(kernel)\n  object: \(object)"
         }
     }
 }

@@ -40,6 +40,28 @@ public func entryPrograms(of object: ObjectFile) -> [ProgramEntry] {
     }
 }
 
+/// An arena map's user-space mapping: `size` bytes from `base`, valid while the LoadedObject
+/// that owns the arena lives.
+public struct ArenaRegion {
+    public let base: UnsafeMutableRawPointer
+    public let size: Int
+}
+
+/// Size and verification cost of a loaded program, for comparing compilers' output.
+public struct ProgramStatistics: Hashable, Sendable {
+    /// Instruction slots as loaded: the entry function plus every sub-program appended to it.
+    public var instructions: Int
+    /// The kernel's verified_insns: instructions the verifier processed, over all paths.
+    public var verifiedInstructions: Int
+}
+
+/// A program in the kernel and the number of instruction slots it was loaded with (the entry
+/// function plus the sub-programs appended to it).
+struct LoadedProgram {
+    var fd: FileDescriptor
+    var instructionCount: Int
+}
+
 /// An object whose maps exist in the kernel and whose programs are loaded, verified and ready
 /// to run. Releasing it closes every map and program fd.
 public final class LoadedObject {
@@ -47,15 +69,18 @@ public final class LoadedObject {
     private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
-    private var arenas: [ArenaMapping] = []
-    private var programs: [String: FileDescriptor] = [:]
+    private var arenaMapping: ArenaMapping?
+    private var programs: [String: LoadedProgram] = [:]
     private let kernelFunctions = KernelFunctions()
+    /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
+    private var programBTF: ProgramBTF?
 
     /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
     /// `name` (the file name, usually) prefixes internal map names as libbpf does.
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
         self.object = object
         try createMaps(objectName: name)
+        if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
         let entries = entryPrograms(of: object)
         for programName in programNames ?? entries.map(\.name) {
             guard programs[programName] == nil else { continue }
@@ -69,16 +94,37 @@ public final class LoadedObject {
     /// Runs a loaded program once with BPF_PROG_TEST_RUN and returns its r0 (the kernel
     /// reports it as u32; C programs return int).
     public func run(_ programName: String) throws(LoadError) -> Int32 {
-        guard let fd = programs[programName] else { throw .noSuchProgram(programName) }
+        guard let program = programs[programName] else { throw .noSuchProgram(programName) }
         do {
-            return Int32(bitPattern: try BPFSyscall.testRun(program: fd))
+            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd))
         } catch {
             throw .syscall(error, context: "running '\(programName)'")
         }
     }
 
-    /// The current bytes of a global, read from its internal map.
+    /// Where the object's arena map is mapped in this process; nil when the object has none.
+    /// The programs' arena pointers are addresses in this range, so callers can follow them.
+    public var arena: ArenaRegion? {
+        arenaMapping.map { ArenaRegion(base: $0.address, size: $0.length) }
+    }
+
+    /// The user address of an `__arena` global (a symbol in `.addr_space.1`): the arena's base
+    /// plus where the arena globals start in it plus the symbol's offset among them.
+    public func arenaAddress(of name: String) throws(LoadError) -> UnsafeMutableRawPointer {
+        guard let arenaMapping,
+              let symbol = object.dataSections.first(where: { $0.name == MapDefinition.arenaSection })?
+                  .symbols.first(where: { $0.name == name })
+        else { throw .noSuchVariable(name) }
+        return arenaMapping.address + ArenaMapping.dataOffset + symbol.offset
+    }
+
+    /// The current bytes of a global, read from its internal map (or, for an `__arena` global,
+    /// from the arena's mapping).
     public func value(of variable: GlobalVariable) throws(LoadError) -> [UInt8] {
+        if variable.section == MapDefinition.arenaSection {
+            let address = try arenaAddress(of: variable.name)
+            return Array(UnsafeRawBufferPointer(start: address, count: variable.size))
+        }
         guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
         let bytes: [UInt8]
         do {
@@ -87,6 +133,17 @@ public final class LoadedObject {
             throw .syscall(error, context: "reading '\(variable.name)' from map '\(variable.section)'")
         }
         return Array(bytes[variable.offset..<variable.offset + variable.size])
+    }
+
+    /// How big a loaded program is and how much work the verifier did on it.
+    public func statistics(of programName: String) throws(LoadError) -> ProgramStatistics {
+        guard let program = programs[programName] else { throw .noSuchProgram(programName) }
+        do {
+            let verified = try BPFSyscall.verifiedInstructions(program: program.fd)
+            return ProgramStatistics(instructions: program.instructionCount, verifiedInstructions: Int(verified))
+        } catch {
+            throw .syscall(error, context: "reading the statistics of '\(programName)'")
+        }
     }
 
     // MARK: Loading
@@ -126,14 +183,14 @@ public final class LoadedObject {
     /// Maps the object's arena before any program load and makes `.addr_space.1` globals
     /// addresses inside it. libbpf allows one arena per object.
     private func mapArena(_ definition: MapDefinition, fd: FileDescriptor) throws(LoadError) {
-        guard arenas.isEmpty else { throw .badMap(name: definition.name, reason: "a second arena map") }
+        guard arenaMapping == nil else { throw .badMap(name: definition.name, reason: "a second arena map") }
         let data = object.dataSections.first { $0.name == MapDefinition.arenaSection }
-        arenas.append(try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
-                                       initialData: data?.bytes ?? []))
+        arenaMapping = try ArenaMapping(map: fd, pages: definition.maxEntries, fixedAddress: definition.mapExtra,
+                                        initialData: data?.bytes ?? [])
         mapTable.sectionMaps[MapDefinition.arenaSection] = fd.raw
     }
 
-    private func load(_ entry: ProgramEntry) throws(LoadError) -> FileDescriptor {
+    private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
         guard let type = ProgramType(section: entry.section) else {
             throw .unsupportedProgram(program: entry.name, section: entry.section)
         }
@@ -141,13 +198,15 @@ public final class LoadedObject {
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
-        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable,
-                              kfunc: kernelFunctions.id(of:))
+        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
+            name throws(LoadError) in try kernelFunctions.id(of: name, declaredIn: object.btf)
+        }
         let license = object.dataSections.first { $0.name == "license" }
             .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
         let request = BPFSyscall.ProgramLoad(
             type: type.number, flags: type.flags, name: kernelObjectName(entry.name), instructions: linked.instructions,
-            license: license, btf: nil, funcInfo: [], funcInfoCount: 0, lineInfo: [], lineInfoCount: 0)
+            license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
+            lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
 
         // First without a log (cheap); on failure again with one, grown until the log fits.
         var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
@@ -159,7 +218,7 @@ public final class LoadedObject {
         }
         switch result {
         case .success(let fd):
-            return fd
+            return LoadedProgram(fd: fd, instructionCount: linked.instructions.count)
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
             let failing = lastInstruction(in: log).flatMap(linked.line(atInstruction:))
@@ -176,6 +235,14 @@ func lastInstruction(in log: String) -> Int? {
         return index
     }
     return nil
+}
+
+/// The line of a verifier log that says why verification stopped: the last one before the
+/// closing statistics (`processed N insns ...`, `verification time`, `stack depth`).
+public func verifierReason(in log: String) -> String {
+    let statistics = ["processed ", "verification time ", "stack depth "]
+    return log.split(separator: "\n").last { line in !statistics.contains { line.hasPrefix($0) } }
+        .map(String.init) ?? "no reason in the log"
 }
 
 /// Map and program names: at most 15 characters of [A-Za-z0-9_.], as the kernel requires.

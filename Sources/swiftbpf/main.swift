@@ -1,10 +1,12 @@
-// swiftbpf: loads a BPF ELF object into the running kernel and runs its programs, or prints
-// its disassembly. All the work happens in BPFLoader/BPFObject; this file parses arguments and
-// prints.
+// swiftbpf: loads a BPF ELF object into the running kernel and runs its programs, reports what
+// loading them cost, or prints the disassembly. All the work happens in BPFLoader/BPFObject;
+// this file parses arguments and prints.
 //
 //   swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
+//   swiftbpf stats OBJ [--prog NAME]...
 //   swiftbpf dump OBJ
 
+import BPFDiagnostics
 import BPFInstructions
 import BPFLoader
 import BPFObject
@@ -17,13 +19,14 @@ import Musl
 
 let usage = """
     usage: swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
+           swiftbpf stats OBJ [--prog NAME]...
            swiftbpf dump OBJ
     """
 
-/// A command-line mistake or a failure to report; main prints it and exits 1.
+/// A command-line mistake or a failure to report; main prints it to stderr and exits 1.
 struct Failure: Error {
     var message: String
-    /// Extra output for stdout-adjacent context, such as a verifier log.
+    /// Printed after the message: a verifier log and the diagnostic that sums it up.
     var details: String = ""
 }
 
@@ -34,11 +37,13 @@ struct RunOptions {
     var gets: [String] = []
 }
 
-func parseRun(_ arguments: ArraySlice<String>) throws(Failure) -> RunOptions {
+/// `run` takes every flag; `stats` only `--prog`.
+func parseRun(_ arguments: ArraySlice<String>, allowing flags: Set<String>) throws(Failure) -> RunOptions {
     var rest = arguments
     guard let path = rest.popFirst() else { throw Failure(message: usage) }
     var options = RunOptions(path: path)
     while let flag = rest.popFirst() {
+        guard flags.contains(flag) else { throw Failure(message: "unknown option '\(flag)'\n\(usage)") }
         guard let value = rest.popFirst() else { throw Failure(message: "\(flag) needs a value\n\(usage)") }
         switch flag {
         case "--prog": options.programs.append(value)
@@ -46,7 +51,7 @@ func parseRun(_ arguments: ArraySlice<String>) throws(Failure) -> RunOptions {
         case "--set":
             guard let equals = value.firstIndex(of: "=") else { throw Failure(message: "--set wants VAR=VALUE, got '\(value)'") }
             options.sets.append((String(value[..<equals]), String(value[value.index(after: equals)...])))
-        default: throw Failure(message: "unknown option '\(flag)'\n\(usage)")
+        default: preconditionFailure("flag '\(flag)' allowed but not handled")
         }
     }
     return options
@@ -76,17 +81,26 @@ func loadObject(_ path: String) throws(Failure) -> ObjectFile {
     }
 }
 
-func run(_ options: RunOptions) throws(Failure) -> [String] {
+/// Loads the object (after `--set`) with the chosen programs, all entry programs by default.
+func load(_ options: RunOptions) throws(Failure) -> (object: ObjectFile, loaded: LoadedObject, programs: [String]) {
     var object = try loadObject(options.path)
     let name = String(options.path.split(separator: "/").last ?? "obj").split(separator: ".").first.map(String.init) ?? "obj"
-    var output: [String] = []
     do {
         for (variableName, value) in options.sets {
             let variable = try GlobalVariable(named: variableName, in: object)
             try object.setInitialValue(of: variable, to: try variable.encode(value))
         }
         let programs = options.programs.isEmpty ? entryPrograms(of: object).map(\.name) : options.programs
-        let loaded = try LoadedObject(object, name: name, programs: programs)
+        return (object, try LoadedObject(object, name: name, programs: programs), programs)
+    } catch {
+        throw failure(error, path: options.path)
+    }
+}
+
+func run(_ options: RunOptions) throws(Failure) -> [String] {
+    let (object, loaded, programs) = try load(options)
+    var output: [String] = []
+    do {
         for program in programs {
             output.append("\(program) retval=\(try loaded.run(program))")
         }
@@ -95,14 +109,42 @@ func run(_ options: RunOptions) throws(Failure) -> [String] {
             output.append("\(variableName)=\(try variable.format(try loaded.value(of: variable)))")
         }
     } catch {
-        if case .verifier(_, _, let log, let line) = error {
-            var details = log
-            if let line { details += "\(line.file):\(line.line): \(line.sourceText)\n" }
-            throw Failure(message: "\(options.path): \(error)", details: details)
-        }
-        throw Failure(message: "\(options.path): \(error)")
+        throw failure(error, path: options.path)
     }
     return output
+}
+
+/// One line per program: instruction slots as loaded and the kernel's verified_insns.
+func stats(_ options: RunOptions) throws(Failure) -> [String] {
+    let (_, loaded, programs) = try load(options)
+    var output: [String] = []
+    for program in programs {
+        do {
+            let statistics = try loaded.statistics(of: program)
+            output.append("\(program) insns=\(statistics.instructions) verified=\(statistics.verifiedInstructions)")
+        } catch {
+            throw failure(error, path: options.path)
+        }
+    }
+    return output
+}
+
+/// A loader error for the user. A verifier rejection names the program, shows the whole log,
+/// and ends in a diagnostic at the source line of the instruction the verifier stopped at, with
+/// that line's text (from line_info) and a caret under its column.
+func failure(_ error: LoadError, path: String) -> Failure {
+    guard case .verifier(let program, _, let log, let line) = error else { return Failure(message: "\(path): \(error)") }
+    var details = log.hasSuffix("\n") || log.isEmpty ? log : log + "\n"
+    let message = "verifier rejected program '\(program)': \(verifierReason(in: log))"
+    if let line {
+        details += Diagnostic.error(message, at: SourceLocation(file: line.file, line: line.line, column: line.column))
+            .description + "\n"
+        let padding = line.sourceText.prefix(max(0, line.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+        details += "\(line.sourceText)\n\(padding)^\n"
+    } else {
+        details += Diagnostic.error(message, at: nil).description + "\n"
+    }
+    return Failure(message: "\(path): program '\(program)' failed to load; verifier log:", details: details)
 }
 
 /// Disassembly per section and function, with each new source line as a `; text` comment.
@@ -139,7 +181,8 @@ do {
     guard arguments.count >= 3 else { throw Failure(message: usage) }
     let lines: [String]
     switch arguments[1] {
-    case "run": lines = try run(parseRun(arguments[2...]))
+    case "run": lines = try run(parseRun(arguments[2...], allowing: ["--prog", "--set", "--get"]))
+    case "stats": lines = try stats(parseRun(arguments[2...], allowing: ["--prog"]))
     case "dump":
         guard arguments.count == 3 else { throw Failure(message: usage) }
         lines = try dump(arguments[2])
@@ -147,8 +190,7 @@ do {
     }
     for line in lines { print(line) }
 } catch let failure as Failure {
-    if !failure.details.isEmpty { print(failure.details, terminator: failure.details.hasSuffix("\n") ? "" : "\n") }
-    let message = "swiftbpf: \(failure.message)\n"
+    let message = "swiftbpf: \(failure.message)\n" + failure.details
     _ = message.withCString { write(2, $0, strlen($0)) }
     exit(1)
 }

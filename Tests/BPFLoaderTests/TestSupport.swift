@@ -18,6 +18,17 @@ enum Toolchain {
     /// Runs a program, returning stdout; throws with stderr when it exits non-zero.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let (status, stdout, stderr) = try runReporting(executable, arguments)
+        guard status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")): " + stderr)
+        }
+        return stdout
+    }
+
+    /// Runs a program and returns its exit status, stdout and stderr.
+    static func runReporting(_ executable: String, _ arguments: [String]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
@@ -28,11 +39,29 @@ enum Toolchain {
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")): "
-                + String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Our executables: $SWIFTBPF_BIN_DIR, else the package's debug build (`swift build` first).
+    static func ours(_ name: String) throws -> String {
+        let environment = ProcessInfo.processInfo.environment["SWIFTBPF_BIN_DIR"] ?? ""
+        let directory = environment.isEmpty
+            ? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug").path
+            : environment
+        let path = directory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Failed(description: "\(path) does not exist: run `swift build` before `swift test`")
         }
-        return String(decoding: outData, as: UTF8.self)
+        return path
+    }
+
+    /// `swiftbpfcc -O2 -g` and the object's path.
+    static func compileOurs(_ source: String, name: String) throws -> URL {
+        let input = try write(source, name: name + ".c")
+        let output = directory.appendingPathComponent(name + ".ours.o")
+        try run(try ours("swiftbpfcc"), ["-O2", "-g", input.path, "-o", output.path])
+        return output
     }
 
     static func write(_ source: String, name: String) throws -> URL {
@@ -43,10 +72,15 @@ enum Toolchain {
 
     /// `clang-19 -target bpf -O2 -g -mcpu=v3 -c` and the object's bytes.
     static func compileBPF(_ source: String, name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: try compileClang(source, name: name)))
+    }
+
+    /// `clang-19 -target bpf -O2 -g -mcpu=v3 -c` and the object's path.
+    static func compileClang(_ source: String, name: String) throws -> URL {
         let input = try write(source, name: name + ".c")
         let output = directory.appendingPathComponent(name + ".o")
         try run("clang-19", ["-target", "bpf", "-O2", "-g", "-mcpu=v3", "-c", input.path, "-o", output.path])
-        return Array(try Data(contentsOf: output))
+        return output
     }
 
     /// Compiles `source` natively together with `driver` (which includes it) and returns what the

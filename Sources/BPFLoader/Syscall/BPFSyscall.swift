@@ -8,6 +8,7 @@ public enum BPFCommand: Int32, Sendable {
     case mapUpdateElem = 2
     case progLoad = 5
     case progTestRun = 10
+    case objGetInfoByFD = 15
     case btfLoad = 18
     case mapFreeze = 22
 
@@ -18,6 +19,7 @@ public enum BPFCommand: Int32, Sendable {
         case .mapUpdateElem: "BPF_MAP_UPDATE_ELEM"
         case .progLoad: "BPF_PROG_LOAD"
         case .progTestRun: "BPF_PROG_TEST_RUN"
+        case .objGetInfoByFD: "BPF_OBJ_GET_INFO_BY_FD"
         case .btfLoad: "BPF_BTF_LOAD"
         case .mapFreeze: "BPF_MAP_FREEZE"
         }
@@ -194,6 +196,19 @@ enum BPFSyscall {
         attr.set32(0, UInt32(bitPattern: program.raw))
         if case .failure(let error) = call(.progTestRun, &attr) { throw error }
         return attr.get32(4)
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD on a program: bpf_fd@0 info_len@4 info@8, filling a `struct
+    /// bpf_prog_info` of which only verified_insns@216 (kernel 5.16 and later) is read.
+    static func verifiedInstructions(program: FileDescriptor) throws(SyscallError) -> UInt32 {
+        let infoSize = 232
+        let info = PinnedBuffer(zeroed: infoSize)
+        var attr = AttrBuilder(size: 16)
+        attr.set32(0, UInt32(bitPattern: program.raw))
+        attr.set32(4, UInt32(infoSize))
+        attr.set64(8, info.address)
+        if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
+        return UInt32(littleEndian: info.pointer.load(fromByteOffset: 216, as: UInt32.self))
     }
 
     private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
