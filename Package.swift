@@ -31,6 +31,16 @@ let package = Package(
         .target(name: "CompilerDriver", dependencies: ["CFrontend", "Passes", "CodeGen"], swiftSettings: libclangInclude),
         .executableTarget(name: "swiftbpfcc", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         .executableTarget(name: "swiftbpf", dependencies: ["BPFLoader", "BPFDiagnostics"]),
+        // The arena samples: the same C natively (on the heap) and as BPF, and user space reading
+        // what the BPF programs built through the mmap'ed arena.
+        .target(name: "ArenaListNative", path: "samples/arena_list/native",
+                cSettings: [.headerSearchPath("../../../include")]),
+        .executableTarget(name: "arena-list", dependencies: ["BPFLoader", "ArenaListNative"],
+                          path: "samples/arena_list/driver"),
+        .target(name: "ArenaHtabNative", path: "samples/arena_htab/native",
+                cSettings: [.headerSearchPath("../../../include")]),
+        .executableTarget(name: "arena-htab", dependencies: ["BPFLoader", "ArenaHtabNative"],
+                          path: "samples/arena_htab/driver"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen"]),

@@ -135,6 +135,28 @@ public final class LoadedObject {
         return Array(bytes[variable.offset..<variable.offset + variable.size])
     }
 
+    /// Changes a global between runs: programs that run next see the new bytes. `.rodata` is
+    /// frozen after loading, as libbpf freezes it, so only writable globals can change.
+    public func setValue(of variable: GlobalVariable, to bytes: [UInt8]) throws(LoadError) {
+        guard bytes.count == variable.size else {
+            throw .badValue(variable: variable.name, value: "\(bytes.count) bytes",
+                            reason: "the variable has \(variable.size) bytes")
+        }
+        if variable.section == MapDefinition.arenaSection {
+            let address = try arenaAddress(of: variable.name)
+            address.copyMemory(from: bytes, byteCount: bytes.count)
+            return
+        }
+        guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
+        do {
+            var contents = try BPFSyscall.lookupElement(map: fd, key: [0, 0, 0, 0], valueSize: Int(definition.valueSize))
+            contents.replaceSubrange(variable.offset..<variable.offset + variable.size, with: bytes)
+            try BPFSyscall.updateElement(map: fd, key: [0, 0, 0, 0], value: contents)
+        } catch {
+            throw .syscall(error, context: "writing '\(variable.name)' to map '\(variable.section)'")
+        }
+    }
+
     /// How big a loaded program is and how much work the verifier did on it.
     public func statistics(of programName: String) throws(LoadError) -> ProgramStatistics {
         guard let program = programs[programName] else { throw .noSuchProgram(programName) }

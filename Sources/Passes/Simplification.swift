@@ -45,37 +45,52 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     let once = { (t: Temp) in assignments[t.index] == 1 }
 
     var facts: [Temp: Fact] = [:]
-    for block in function.blocks {
-        for instruction in block.instructions {
-            guard let fact = fact(of: instruction.operation, once: once) else { continue }
-            if let temp = definitions(of: instruction.operation).first, once(temp) { facts[temp] = fact }
+    /// Where each once-assigned Temp gets its value: (block, instruction), -1 for parameters.
+    var definedAt: [Temp: (block: Int, index: Int)] = [:]
+    for parameter in function.parameters where once(parameter) { definedAt[parameter] = (0, -1) }
+    for (b, block) in function.blocks.enumerated() {
+        for (i, instruction) in block.instructions.enumerated() {
+            guard let temp = definitions(of: instruction.operation).first, once(temp) else { continue }
+            definedAt[temp] = (b, i)
+            if let fact = fact(of: instruction.operation, once: once) { facts[temp] = fact }
         }
     }
+    let graph = ControlFlow(function)
 
-    /// A value with known copies and constants substituted.
-    func resolve(_ value: Value) -> Value {
+    /// A once-assigned Temp holds its one value wherever its assignment dominates the read; where
+    /// it does not, the read may see no value yet (C's uninitialized read), which must stay as is.
+    func isAssigned(_ t: Temp, before position: (block: Int, index: Int)) -> Bool {
+        guard let at = definedAt[t] else { return false }
+        if at.block == position.block { return at.index < position.index }
+        return graph.dominates(at.block, position.block)
+    }
+    /// A Temp copied from `u` still equals `u` where `u` is not computed anew in between: `u` is a
+    /// parameter, or assigned in a block that runs at most once, before the copy.
+    /// `d` was copied (or extended) from `u` after `u` got its value, so the two agree.
+    func isStable(_ u: Temp, copiedInto d: Temp) -> Bool {
+        guard let at = definedAt[u], let copiedAt = definedAt[d] else { return false }
+        return (at.index < 0 || !graph.inCycle.contains(at.block)) && isAssigned(u, before: copiedAt)
+    }
+
+    /// A value with known copies and constants substituted, for a read at `position`.
+    func resolve(_ value: Value, at position: (block: Int, index: Int)) -> Value {
         var value = value
         var steps = 0
-        while case .temp(let t) = value, steps < 64, let fact = facts[t] {
+        while case .temp(let t) = value, steps < 64, let fact = facts[t], isAssigned(t, before: position) {
             steps += 1
             switch fact {
             case .constant(let c): value = .constant(c)
-            case .copy(let u): value = .temp(u)
-            case .zeroExtended, .signExtended: return value
+            case .copy(let u) where isStable(u, copiedInto: t): value = .temp(u)
+            case .copy, .zeroExtended, .signExtended: return value
             }
         }
         return value
-    }
-    func resolveAddress(_ address: Address) -> Address {
-        if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t)) {
-            return .temp(u, offset: offset)
-        }
-        return address
     }
     func zeroExtendedBits(_ value: Value) -> Int? {
         switch value {
         case .constant(let c): return c >= 0 ? 64 - c.leadingZeroBitCount : nil
         case .temp(let t):
+            // Every value a once-assigned Temp ever holds has this shape, and so has "not yet" (0).
             if case .zeroExtended(let bits) = facts[t] { return bits }
             return nil
         }
@@ -95,16 +110,28 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     var changed = false
     for b in function.blocks.indices {
         var kept: [IRInstruction] = []
-        for instruction in function.blocks[b].instructions {
+        for (i, instruction) in function.blocks[b].instructions.enumerated() {
+            let position = (block: b, index: i)
             var rewritten = instruction
-            rewritten.operation = substitute(instruction.operation, resolve, resolveAddress)
+            rewritten.operation = substitute(instruction.operation, { resolve($0, at: position) }, { address in
+                if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) {
+                    return .temp(u, offset: offset)
+                }
+                return address
+            })
+            // Look through a sign extension only to a source that still holds the extended value.
+            let stableFacts = facts.filter { temp, fact in
+                guard case .signExtended(_, .temp(let source)?) = fact else { return true }
+                return isAssigned(temp, before: position) && isStable(source, copiedInto: temp)
+            }
             rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
-                                       signExtendedBits: signExtendedBits, facts: facts)
+                                       signExtendedBits: signExtendedBits, facts: stableFacts)
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)
         }
         function.blocks[b].instructions = kept
-        let terminator = foldTerminator(substituteTerminator(function.blocks[b].terminator, resolve))
+        let end = (block: b, index: kept.count)
+        let terminator = foldTerminator(substituteTerminator(function.blocks[b].terminator, { resolve($0, at: end) }))
         if terminator != function.blocks[b].terminator {
             function.blocks[b].terminator = terminator
             changed = true
@@ -115,6 +142,59 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     }
     if coalesceCopies(&function) { changed = true }
     return removeDeadInstructions(&function) || changed
+}
+
+/// Dominators and loops of a function's control-flow graph.
+private struct ControlFlow {
+    /// `dominators[b]`: the blocks every path from the entry to b passes through, b included.
+    private var dominators: [Set<Int>]
+    /// Blocks on some cycle: their instructions may run more than once.
+    private(set) var inCycle: Set<Int> = []
+
+    init(_ function: Function) {
+        let count = function.blocks.count
+        let successors = function.blocks.map { successorsOf($0.terminator).map(\.index) }
+        var predecessors = [[Int]](repeating: [], count: count)
+        for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
+        let all = Set(0..<count)
+        dominators = (0..<count).map { $0 == 0 ? [0] : all }
+        var changed = true
+        while changed {
+            changed = false
+            for b in 1..<max(1, count) {
+                var meet = all
+                for p in predecessors[b] { meet.formIntersection(dominators[p]) }
+                if predecessors[b].isEmpty { meet = [] }
+                meet.insert(b)
+                if meet != dominators[b] {
+                    dominators[b] = meet
+                    changed = true
+                }
+            }
+        }
+        for start in 0..<count {
+            var seen: Set<Int> = []
+            var work = successors[start]
+            while let b = work.popLast() {
+                if b == start {
+                    inCycle.insert(start)
+                    break
+                }
+                if seen.insert(b).inserted { work += successors[b] }
+            }
+        }
+    }
+
+    func dominates(_ a: Int, _ b: Int) -> Bool { dominators[b].contains(a) }
+}
+
+private func successorsOf(_ terminator: Terminator) -> [BlockID] {
+    switch terminator {
+    case .jump(let b): return [b]
+    case .branch(_, _, _, _, let a, let b): return [a, b]
+    case .mayGoto(let a, let b): return [a, b]
+    case .return: return []
+    }
 }
 
 /// Forward propagation inside one block, for every Temp (also those assigned several times):

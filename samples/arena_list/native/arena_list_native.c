@@ -3,12 +3,26 @@
 #include "../arena_list.c"
 #include "arena_list_native.h"
 
+#include <time.h>
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 struct arena_list_result arena_list_run_native(int count_to_add)
 {
 	struct arena_list_result result = { 0 };
 
+	long long start;
+
 	n = count_to_add;
+	start = now_ns();
 	list_add(NULL);
+	result.add_ns = now_ns() - start;
 	result.count_added = count;
 	list_del_all(NULL);
 	result.sum = sum;

@@ -12,6 +12,10 @@ int arena_htab_build_native(int n, int *count);
 /* Looks `key` up in the natively built table: the value, or ARENA_HTAB_ABSENT. */
 int arena_htab_lookup_native(int key);
 
+/* Runs htab_lookup_all natively: looks every key up `rounds` times; returns the wall time in
+ * nanoseconds and stores the sum of the values found. */
+long long arena_htab_lookup_all_native(int rounds, long *found);
+
 /* Looks `key` up in a table a BPF program built, through the mmap'ed arena: `table` is the user
  * address of the program's `table` global. */
 int arena_htab_lookup_user(const void *table, int key);

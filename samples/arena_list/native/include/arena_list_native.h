@@ -9,6 +9,7 @@ struct arena_list_result {
 	int count_left;    /* `count` after list_del_all */
 	int deleted;       /* elements list_del_all removed */
 	int empty;         /* the list head is NULL at the end */
+	long long add_ns;  /* wall time of list_add */
 };
 
 /* Runs list_add and list_del_all natively, on heap memory, for n elements. */
