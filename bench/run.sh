@@ -41,6 +41,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%
 
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' program emitted "" "" verified "" "" "compile" "(us)" ""
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' "" clang ours ratio clang ours ratio clang ours ratio
+# Rows where either object cannot be compiled or loaded say why and stay out of the totals.
 totals=(0 0 0 0 0 0)
 log_sums=(0 0 0)
 count=0
@@ -51,8 +52,22 @@ for source in "${sources[@]}"; do
 	cflags=${cflags:--mcpu=v3}
 	clang_cmd=(clang-19 -target bpf -O2 -g $cflags -I include -I /usr/include/x86_64-linux-gnu -c "$source" -o "$work/$name-clang.o")
 	ours_cmd=("$bin/swiftbpfcc" -O2 -g $cflags -I include "$source" -o "$work/$name-ours.o")
+	if ! "${clang_cmd[@]}" 2>"$work/$name-clang.err"; then
+		printf '%-22s clang-19 cannot compile it: %s\n' "$name" "$(grep -m1 error: "$work/$name-clang.err" | sed 's/.*error: //')"
+		continue
+	fi
 	clang_us=$(best_of_three "${clang_cmd[@]}")
 	ours_us=$(best_of_three "${ours_cmd[@]}")
+	failed=""
+	for side in clang ours; do
+		if ! "$bin/swiftbpf" stats "$work/$name-$side.o" >"$work/$name-$side.stats" 2>"$work/$name-$side.load"; then
+			failed="$failed $side's object fails to load: $(grep -m1 'error:' "$work/$name-$side.load" | sed 's/.*error: //')"
+		fi
+	done
+	if [ -n "$failed" ]; then
+		printf '%-22s%s\n' "$name" "$failed"
+		continue
+	fi
 	read -r clang_insns clang_verified < <(stats "$work/$name-clang.o")
 	read -r ours_insns ours_verified < <(stats "$work/$name-ours.o")
 	printf '%-22s %8d %8d %6s   %9d %9d %6s   %9d %9d %6s\n' "$name" \
@@ -72,3 +87,13 @@ printf '%-22s %8d %8d %6s   %9d %9d %6s   %9d %9d %6s\n' "total" \
 	"${totals[4]}" "${totals[5]}" "$(ratio "${totals[5]}" "${totals[4]}")"
 awk -v n="$count" -v a="${log_sums[0]}" -v b="${log_sums[1]}" -v c="${log_sums[2]}" \
 	'BEGIN { printf "%-22s %17s %6.2f   %19s %6.2f   %19s %6.2f\n", "geometric mean", "", exp(a / n), "", exp(b / n), "", exp(c / n) }'
+
+echo
+echo "Arena samples at run time (kernel: swiftbpfcc's object; native: the same C built by cc -O2, on the heap)"
+"$bin/swiftbpfcc" -O2 -g -I include samples/arena_list/arena_list.c -o "$work/arena_list.o"
+"$bin/arena-list" "$work/arena_list.o" 5000 | grep time-per-insert
+clang-19 -target bpf -O2 -g -mcpu=v3 -I include -I /usr/include/x86_64-linux-gnu -c samples/arena_list/arena_list.c \
+	-o "$work/arena_list-clang.o"
+"$bin/arena-list" "$work/arena_list-clang.o" 5000 2>&1 | grep -E "time-per-insert|rejected" | sed 's/kernel=/kernel(clang)=/' || true
+"$bin/swiftbpfcc" -O2 -g -I include samples/arena_htab/arena_htab.c -o "$work/arena_htab.o"
+"$bin/arena-htab" "$work/arena_htab.o" 10000 | grep lookups-per-second

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds swiftbpfcc, then compiles each sample, runs it
-# natively (cc) and in the kernel (swiftbpfcc + swiftbpf), and prints both results side by side.
+# The main job: installs what is missing, builds swiftbpfcc, then compiles each sample and runs it
+# natively (cc) and in the kernel (swiftbpfcc + the swiftbpf loader), printing the results side by
+# side; for the arena samples also what user space reads from the BPF-built data in the arena.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -49,3 +50,17 @@ run_sample() {
 }
 
 run_sample samples/hello.c --set n=20 --prog hello --get sum_of_squares --get digest
+
+# run_arena_sample SOURCE DRIVER COUNTS...: the driver prints native, kernel and user-space results.
+run_arena_sample() {
+	local source=$1 driver=$2 name
+	name=$(basename "$source" .c)
+	shift 2
+	"$bin/swiftbpfcc" -O2 -g -I include "$source" -o "$work/$name.o"
+	echo
+	echo "== $source: the same C natively (heap) and in the kernel (arena), and user space reading the arena"
+	"$bin/$driver" "$work/$name.o" "$@"
+}
+
+run_arena_sample samples/arena_list/arena_list.c arena-list 100 5000
+run_arena_sample samples/arena_htab/arena_htab.c arena-htab 1000 10000
