@@ -22,8 +22,14 @@ public func insertArenaCasts(_ module: inout Module) {
     for f in module.functions.indices {
         var function = module.functions[f]
         castPointersAssignedOnce(&function)
+        // Casts made above: the accesses through them are already done.
+        let casts = Set(function.blocks.flatMap(\.instructions).compactMap { instruction -> Temp? in
+            if case .addrSpaceCast(let d, _, to: 0, from: 1) = instruction.operation { return d }
+            return nil
+        })
         for b in function.blocks.indices {
-            function.blocks[b].instructions = castArenaAccesses(in: function.blocks[b].instructions, of: &function)
+            function.blocks[b].instructions = castArenaAccesses(in: function.blocks[b].instructions, of: &function,
+                                                                alreadyCast: casts)
         }
         module.functions[f] = function
     }
@@ -99,16 +105,12 @@ private func replacingAddress(of operation: Operation, with address: Address) ->
 }
 
 /// Pointers assigned more than once: one cast per block, reused until the pointer changes.
-private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function) -> [IRInstruction] {
+private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function,
+                               alreadyCast castResults: Set<Temp>) -> [IRInstruction] {
     var result: [IRInstruction] = []
     result.reserveCapacity(instructions.count)
     /// Pointer Temp → the Temp holding its kernel form, while the pointer is unchanged.
     var kernelForm: [Temp: Temp] = [:]
-    /// Casts made by castPointersAssignedOnce: their accesses are already done.
-    let castResults = Set(instructions.compactMap { instruction -> Temp? in
-        if case .addrSpaceCast(let d, _, to: 0, from: 1) = instruction.operation { return d }
-        return nil
-    })
 
     func kernelAddress(_ address: Address, at instruction: IRInstruction, reason: String) -> Address {
         guard case .temp(let pointer, let offset) = address, !castResults.contains(pointer) else {
