@@ -148,6 +148,22 @@ func failure(_ error: LoadError, path: String) -> Failure {
 }
 
 /// Disassembly per section and function, with each new source line as a `; text` comment.
+/// Why an `addr_space_cast` is there, for readers of the listing: the object does not record
+/// the compiler's reasons, but the two legal forms have one meaning each.
+func castReason(_ instruction: Instruction, line: Int?) -> String? {
+    guard instruction.opcode == Opcode.classALU64 | Opcode.mov | Opcode.sourceX,
+          instruction.offset == Opcode.addrSpaceCastOffset else { return nil }
+    let at = line.map { " (line \($0))" } ?? ""
+    switch instruction.imm {
+    case 1:
+        return "cast_kern: the __arena pointer in \(instruction.src) becomes dereferenceable for the accesses that follow\(at)"
+    case 0x10000:
+        return "cast_user: the pointer in \(instruction.src) becomes an __arena (user-space) address\(at)"
+    default:
+        return "addr_space_cast between address spaces the kernel does not allow\(at)"
+    }
+}
+
 func dump(_ path: String) throws(Failure) -> [String] {
     let object = try loadObject(path)
     var output: [String] = []
@@ -167,7 +183,10 @@ func dump(_ path: String) throws(Failure) -> [String] {
                     output.append("; \(source.sourceText)")
                     lastLine = source
                 }
-                let annotation = relocations[index].map { " <\($0)>" } ?? ""
+                var annotation = relocations[index].map { " <\($0)>" } ?? ""
+                if let reason = castReason(section.instructions[index], line: lastLine?.line) {
+                    annotation += "\t; \(reason)"
+                }
                 output.append(String(repeating: " ", count: max(0, 5 - String(index).count)) + "\(index): \(line.text)\(annotation)")
             }
         }

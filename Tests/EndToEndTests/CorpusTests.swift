@@ -258,5 +258,28 @@ struct CorpusTests {
         let bpftool = try await runProcess(try which("bpftool"), ["btf", "dump", "file", object], in: directory)
         #expect(bpftool.status == 0 && bpftool.stderr.isEmpty, "\(bpftool.transcript)")
         #expect(bpftool.stdout.contains("FUNC '"), "no functions in the BTF dump")
+        // Our own dump shows the source lines, and says why each arena cast is there.
+        let dump = try await runProcess(try await Tools.ours("swiftbpf"), ["dump", object], in: directory)
+        #expect(dump.status == 0, "\(dump.transcript)")
+        #expect(dump.stdout.contains("; "), "no source lines in the dump")
+        if program.needsArenaLoader {
+            #expect(dump.stdout.contains("addr_space_cast") && dump.stdout.contains("; cast_kern: "),
+                    "arena casts are not explained: \(dump.stdout)")
+        }
+    }
+
+    /// `-S` listings mark each cast the compiler inserted with its reason and source line.
+    @Test(arguments: CorpusProgram.all.filter(\.needsArenaLoader))
+    func listingExplainsArenaCasts(_ program: CorpusProgram) async throws {
+        let directory = try await Artifacts.shared.directory(program)
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-S", program.source.path, "-O2", "-I", Paths.include.path, "-o", "-",
+        ], in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        let casts = result.stdout.split(separator: "\n").filter { $0.contains("addr_space_cast(") && $0.contains(", 0, 1)") }
+        #expect(!casts.isEmpty)
+        for line in casts {
+            #expect(line.contains("; cast_kern: ") && line.contains("line"), "unexplained cast: \(line)")
+        }
     }
 }
