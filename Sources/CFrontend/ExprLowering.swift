@@ -755,6 +755,10 @@ extension FunctionLowering {
 
     private mutating func builtin(_ name: String, _ arguments: [CXCursor], at e: CXCursor) throws(DiagnosticList) -> Value {
         switch name {
+        case "__builtin_constant_p":
+            // Whether the argument folds to a constant, which is what the compiler knows here.
+            guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
+            return .constant(foldedConstant(first) != nil ? 1 : 0)
         case "__builtin_expect", "__builtin_expect_with_probability":
             guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
             return try rvalue(first)

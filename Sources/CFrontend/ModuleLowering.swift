@@ -89,12 +89,21 @@ final class ModuleLowering {
         return module
     }
 
+    /// Problems in static functions, reported only if something reachable calls them: clang says
+    /// nothing about an unused `static inline` helper in a header (bpf_helpers.h has some that use
+    /// inline assembly we do not assemble), and neither do we.
+    private var staticFunctionProblems: [String: [Diagnostic]] = [:]
+
     private func lowerFunction(_ cursor: CXCursor) {
         var lowering = FunctionLowering(module: self, declaration: cursor)
         do {
             functions.append(try lowering.lower())
         } catch {
-            diagnostics.append(contentsOf: error.diagnostics)
+            if clang_getCursorLinkage(cursor) == CXLinkage_Internal && Attributes(cursor).section == nil {
+                staticFunctionProblems[cursor.spelling] = error.diagnostics
+            } else {
+                diagnostics.append(contentsOf: error.diagnostics)
+            }
         }
     }
 
@@ -224,7 +233,9 @@ final class ModuleLowering {
         var work = module.functions.filter { $0.linkage == .global || $0.section != nil }.map(\.name)
         let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let name = work.popLast() {
-            guard reachable.insert(name).inserted, let function = byName[name] else { continue }
+            guard reachable.insert(name).inserted else { continue }
+            if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
+            guard let function = byName[name] else { continue }
             for block in function.blocks {
                 for instruction in block.instructions {
                     switch instruction.operation {
