@@ -710,6 +710,7 @@ extension FunctionLowering {
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__builtin_") {
             return try builtin(name, arguments, at: e)
         }
+        if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
         if arguments.count > 5 {
             throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
         }

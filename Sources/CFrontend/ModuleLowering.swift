@@ -84,7 +84,15 @@ final class ModuleLowering {
         var module = Module(functions: functions, globals: globals, externs: externs, types: types.table)
         module = pruneUnreferenced(module)
         checkCallGraph(module)
-        if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
+        if !diagnostics.isEmpty {
+            // In source order, as clang reports.
+            let ordered = diagnostics.enumerated().sorted { a, b in
+                let x = a.element.location, y = b.element.location
+                if x?.file != y?.file || x == nil || y == nil { return a.offset < b.offset }
+                return (x?.line ?? 0, x?.column ?? 0, a.offset) < (y?.line ?? 0, y?.column ?? 0, b.offset)
+            }.map(\.element)
+            throw DiagnosticList(ordered)
+        }
         module.sourceLines = loadSources(module)
         return module
     }
@@ -93,6 +101,8 @@ final class ModuleLowering {
     /// nothing about an unused `static inline` helper in a header (bpf_helpers.h has some that use
     /// inline assembly we do not assemble), and neither do we.
     private var staticFunctionProblems: [String: [Diagnostic]] = [:]
+    /// Functions named in a call anywhere, even in a function that failed to lower.
+    var calledFunctions: Set<String> = []
 
     private func lowerFunction(_ cursor: CXCursor) {
         var lowering = FunctionLowering(module: self, declaration: cursor)
@@ -245,6 +255,9 @@ final class ModuleLowering {
                     }
                 }
             }
+        }
+        for name in calledFunctions.subtracting(reachable) {
+            if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
         }
         var result = module
         result.functions = module.functions.filter { reachable.contains($0.name) }
