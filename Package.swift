@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),
         .testTarget(name: "CodeGenTests", dependencies: ["CodeGen", "Passes", "IRTestSupport", "CBPFSyscall"]),
+        .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "CBPFSyscall"],
+                    swiftSettings: libclangInclude),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         // Spawns the built executables, cc, clang and libbpf_run: it links none of our modules.
         .testTarget(name: "EndToEndTests", exclude: ["Corpus", "Errors", "Reference"]),

@@ -6,16 +6,31 @@ import BPFIR
 // can compare what a pass or the kernel computes with what the IR means.
 //
 // Memory is a byte map. Pointers are plain numbers: the caller places its buffers at chosen
-// addresses; each call frame's slots live at their own base.
+// addresses; each call frame's slots live at their own base; each global of the module lives at
+// its own address from `globalBase` on, holding its initializer from the start.
 
 /// Runs IR functions of one module.
 public struct IRInterpreter {
     public let module: Module
     public var memory: [UInt64: UInt8] = [:]
+    /// Where each global's symbol lives.
+    public private(set) var globalAddresses: [String: UInt64] = [:]
     private var nextFrame: UInt64 = 0x7000_0000
+
+    /// Where the first global is placed: far from the frames and from the small addresses tests use.
+    public static let globalBase: UInt64 = 0x1000_0000
 
     public init(module: Module) {
         self.module = module
+        var cursor = IRInterpreter.globalBase
+        for global in module.globals {
+            let alignment = UInt64(max(global.alignment, 1))
+            cursor = (cursor + alignment - 1) / alignment * alignment
+            globalAddresses[global.symbol] = cursor
+            write(global.initializer, at: cursor)
+            // A gap between globals, so that an access past one's end does not read its neighbour.
+            cursor += UInt64(global.size) + 16
+        }
     }
 
     public mutating func write(_ bytes: [UInt8], at address: UInt64) {
@@ -83,8 +98,11 @@ public struct IRInterpreter {
                     write([UInt8](repeating: byte, count: size), at: address(a))
                 case .slotAddress(let d, let s, let offset):
                     temps[d.index] = slotBase[s.index] &+ UInt64(bitPattern: Int64(offset))
-                case .symbolAddress, .addrSpaceCast:
-                    preconditionFailure("the interpreter has no globals or arenas")
+                case .symbolAddress(let d, let symbol, let offset):
+                    guard let base = globalAddresses[symbol] else { preconditionFailure("no global \(symbol)") }
+                    temps[d.index] = base &+ UInt64(bitPattern: Int64(offset))
+                case .addrSpaceCast:
+                    preconditionFailure("the interpreter has no arenas")
                 case .call(let d, let callee, let arguments):
                     guard case .function(let name) = callee else { preconditionFailure("only calls to functions") }
                     let result = call(name, arguments.map(value))

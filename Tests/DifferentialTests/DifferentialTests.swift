@@ -1,0 +1,303 @@
+import BPFDiagnostics
+import BPFIR
+import BPFInstructions
+import CFrontend
+import CodeGen
+import Foundation
+import IRTestSupport
+import Passes
+import Testing
+
+// Differential testing of the frontend, the passes and code generation against `cc`.
+//
+// Each seed's program (ProgramGenerator) is compiled natively with UBSan and run for the reference
+// checksum. Ours: lowered by the frontend, run through the passes at v3 and at v4, interpreted
+// (IRInterpreter), compiled function by function, and, where bpf() is allowed, loaded and run in
+// the kernel. Every result must equal the native one.
+//
+// `FUZZ_SEEDS=5000 swift test --filter DifferentialTests` runs more seeds; `FUZZ_FIRST_SEED`
+// moves the window. The generated files stay in the printed directory when something fails.
+
+/// Seeds whose programs hit a reported bug, with the report's reference. Empty the list to re-run them.
+let knownFailures: [UInt64: String] = [
+    13: stackFrame,
+    34: stackFrame,
+    56: stackFrame,
+    107: stackFrame,
+    115: stackFrame,
+    126: stackFrame,
+    135: stackFrame,
+    144: stackFrame,
+    192: stackFrame,
+    264: stackFrame,
+    271: stackFrame,
+    316: stackFrame,
+    317: stackFrame,
+    347: stackFrame,
+    353: stackFrame,
+    396: stackFrame,
+    403: stackFrame,
+    419: stackFrame,
+    420: stackFrame,
+    431: stackFrame,
+    438: stackFrame,
+    443: stackFrame,
+    470: stackFrame,
+    473: stackFrame,
+    483: stackFrame,
+    550: stackFrame,
+    564: stackFrame,
+    583: stackFrame,
+    587: stackFrame,
+    639: stackFrame,
+    650: stackFrame,
+    656: stackFrame,
+    659: stackFrame,
+    680: stackFrame,
+    697: stackFrame,
+    698: stackFrame,
+    741: stackFrame,
+    778: stackFrame,
+    805: stackFrame,
+    885: stackFrame,
+    886: stackFrame,
+    944: stackFrame,
+    661: verifierInternalError,
+]
+/// Fuzz report, bug 1: compileFunction throws "stack frame of 'fuzz_main' is N bytes, over BPF's
+/// 512-byte limit" (N up to 1296) where clang -O2 fits: spill slots for values pending across
+/// nested calls and conditionals (CodeGen/RegisterAllocation.swift).
+private let stackFrame = "fuzz report bug 1: spill slots overflow the 512-byte frame"
+/// Fuzz report, note 2: the 6.18 verifier fails with EFAULT "verifier bug: stack slot 7, total
+/// slots 7" on a variable-offset read of a local array in a sub-program; the IR result matches cc.
+private let verifierInternalError = "fuzz report note 2: kernel verifier internal error"
+
+
+/// Whether this process may load BPF programs; the reason when not.
+let kernelUnavailable: String? = {
+    do {
+        _ = try SyscallProgram([Instruction(opcode: Opcode.classALU64 | Opcode.mov | Opcode.sourceK),
+                                Instruction(opcode: Opcode.classJMP | Opcode.exit)])
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}()
+
+private func environmentNumber(_ name: String, default value: UInt64) -> UInt64 {
+    ProcessInfo.processInfo.environment[name].flatMap { UInt64($0) } ?? value
+}
+
+/// Runs `arguments` and returns its exit status, standard output and standard error.
+private func run(_ arguments: [String], in directory: URL) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    // Read before waiting: a full pipe would block the child.
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// The native checksum of every program, by seed, from one `cc` run over all of them; seeds whose
+/// program UBSan (or gcc's sequence-point check) objects to are generator bugs and come back apart.
+private func nativeChecksums(_ seeds: [UInt64], in directory: URL) throws -> (values: [UInt64: UInt64], undefined: [UInt64: String]) {
+    var driver = "#include <stdio.h>\n"
+    var sources: [String] = []
+    for seed in seeds {
+        let wrapper = "native_\(seed).c"
+        try "#define fuzz_main fuzz_main_\(seed)\n#define fuzz_prog fuzz_prog_\(seed)\n#include \"p\(seed).c\"\n"
+            .write(to: directory.appendingPathComponent(wrapper), atomically: true, encoding: .utf8)
+        sources.append(wrapper)
+        driver += "long long fuzz_main_\(seed)(void);\n"
+    }
+    driver += "int main(void)\n{\n"
+    for seed in seeds { driver += "\tprintf(\"\(seed) %lld\\n\", fuzz_main_\(seed)());\n" }
+    driver += "\treturn 0;\n}\n"
+    try driver.write(to: directory.appendingPathComponent("driver.c"), atomically: true, encoding: .utf8)
+    // UBSan recovers here so that one run names every offending program (the report names the file).
+    let (status, _, errors) = try run(["cc", "-O0", "-w", "-fsanitize=undefined", "-Werror=sequence-point",
+                                       "-o", "native", "driver.c"] + sources, in: directory)
+    guard status == 0 else { throw NativeError(text: "cc failed:\n\(errors.prefix(4000))") }
+    let (runStatus, output, report) = try run(["./native"], in: directory)
+    guard runStatus == 0 else { throw NativeError(text: "native run failed (\(runStatus)):\n\(report.prefix(4000))") }
+    var values: [UInt64: UInt64] = [:]
+    for line in output.split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        if parts.count == 2, let seed = UInt64(parts[0]), let value = Int64(parts[1]) {
+            values[seed] = UInt64(bitPattern: value)
+        }
+    }
+    var undefined: [UInt64: String] = [:]
+    for line in report.split(separator: "\n") where line.contains("runtime error") {
+        guard let name = line.split(separator: ":").first, name.hasPrefix("p"), name.hasSuffix(".c"),
+              let seed = UInt64(name.dropFirst().dropLast(2)) else { continue }
+        undefined[seed, default: ""] += line + "\n"
+    }
+    return (values, undefined)
+}
+
+struct NativeError: Error, CustomStringConvertible {
+    var text: String
+    var description: String { text }
+}
+
+/// What our compiler made of one program at one CPU version.
+private struct OurResult {
+    var interpreted: UInt64
+    /// nil when the kernel is unavailable.
+    var kernel: Result<UInt64, KernelError>?
+}
+
+/// Whether the verifier turned a program down for its size or stack rather than for what it does:
+/// random programs can exceed the verifier's budget (1M instructions explored) or the 512-byte
+/// stack of a call chain without anything being wrong with the code.
+private func isVerifierLimit(_ error: KernelError) -> Bool {
+    guard case .rejected(let errno, let log) = error else { return false }
+    return errno == E2BIG || log.contains("combined stack size") || log.contains("stack size")
+}
+
+/// Lowers, runs the passes, interprets, compiles and (when allowed) runs `path` in the kernel.
+private func ours(_ path: String, cpu: CPUVersion) throws -> OurResult {
+    var module = try lowerTranslationUnit(path: path, options: FrontendOptions(cpu: cpu == .v3 ? "v3" : "v4"))
+    runPasses(&module, cpu: cpu)
+    var interpreter = IRInterpreter(module: module)
+    let interpreted = interpreter.call("fuzz_main", [])
+    let globalsMap = kernelUnavailable == nil ? try GlobalsMap(module.globals) : nil
+    let globalNames = Set(module.globals.map(\.symbol))
+    var compiled: [(name: String, instructions: [Instruction], calls: [(index: Int, symbol: String)])] = []
+    for function in module.functions {
+        let code = try compileFunction(function, in: module, cpu: cpu)
+        var instructions = code.instructions
+        var calls: [(index: Int, symbol: String)] = []
+        for relocation in code.relocations {
+            if globalNames.contains(relocation.symbol) {
+                globalsMap?.resolve(&instructions, at: relocation.instructionIndex, symbol: relocation.symbol)
+            } else {
+                calls.append((relocation.instructionIndex, relocation.symbol))
+            }
+        }
+        compiled.append((function.name, instructions, calls))
+    }
+    guard globalsMap != nil else { return OurResult(interpreted: interpreted, kernel: nil) }
+    // The verifier rejects unreachable code: link only what fuzz_prog reaches.
+    var used: Set<String> = ["fuzz_prog"]
+    var work = ["fuzz_prog"]
+    while let name = work.popLast() {
+        for call in compiled.first(where: { $0.name == name })?.calls ?? [] where used.insert(call.symbol).inserted {
+            work.append(call.symbol)
+        }
+    }
+    // The program's own code comes first: the kernel starts at instruction 0.
+    let reached = compiled.filter { used.contains($0.name) }
+    let instructions = link(reached.filter { $0.name == "fuzz_prog" } + reached.filter { $0.name != "fuzz_prog" })
+    do throws(KernelError) {
+        let program = try SyscallProgram(instructions)
+        var context = [UInt8](repeating: 0, count: 8)
+        _ = try program.run(context: &context)
+        return OurResult(interpreted: interpreted, kernel: .success(words(context)[0]))
+    } catch {
+        return OurResult(interpreted: interpreted, kernel: .failure(error))
+    }
+}
+
+@Suite struct DifferentialTests {
+    /// Random C programs compute the same checksum natively and through our compiler, at v3 and v4,
+    /// in the interpreter and in the kernel.
+    @Test func randomProgramsMatchNative() throws {
+        let count = environmentNumber("FUZZ_SEEDS", default: 100)
+        let first = environmentNumber("FUZZ_FIRST_SEED", default: 1)
+        let skipped = (first..<first + count).filter { knownFailures[$0] != nil }
+        let seeds = (first..<first + count).filter { knownFailures[$0] == nil }
+        if !skipped.isEmpty { print("DifferentialTests: skipping known failures \(skipped.map { "\($0)" }.joined(separator: " "))") }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swiftbpfcc-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for seed in seeds {
+            var generator = ProgramGenerator(seed: seed)
+            try generator.generate().write(to: directory.appendingPathComponent("p\(seed).c"), atomically: true, encoding: .utf8)
+        }
+        let started = Date()
+        let native = try nativeChecksums(seeds, in: directory)
+        if let reason = kernelUnavailable { print("DifferentialTests: not running programs in the kernel: \(reason)") }
+        var failures = 0, kernelRuns = 0
+        var verifierLimited: [String] = []
+        let nativeSeconds = Date().timeIntervalSince(started)
+        for seed in seeds {
+            let path = directory.appendingPathComponent("p\(seed).c").path
+            if let report = native.undefined[seed] {
+                Issue.record("generator bug: seed \(seed) (\(path)) has undefined behaviour:\n\(report)")
+                failures += 1
+                continue
+            }
+            guard let want = native.values[seed] else {
+                Issue.record("seed \(seed): no native result")
+                failures += 1
+                continue
+            }
+            for cpu in [CPUVersion.v3, .v4] {
+                do {
+                    let got = try ours(path, cpu: cpu)
+                    if got.interpreted != want {
+                        Issue.record("seed \(seed) at \(cpu) (\(path)): native \(Int64(bitPattern: want)), IR \(Int64(bitPattern: got.interpreted))")
+                        failures += 1
+                    }
+                    switch got.kernel {
+                    case nil:
+                        break
+                    case .success(let kernel):
+                        kernelRuns += 1
+                        if kernel != want {
+                            Issue.record("seed \(seed) at \(cpu) (\(path)): native \(Int64(bitPattern: want)), kernel \(Int64(bitPattern: kernel))")
+                            failures += 1
+                        }
+                    case .failure(let error) where isVerifierLimit(error):
+                        verifierLimited.append("\(seed)/\(cpu)")
+                    case .failure(let error):
+                        Issue.record("seed \(seed) at \(cpu) (\(path)): \(error)")
+                        failures += 1
+                    }
+                } catch {
+                    Issue.record("seed \(seed) at \(cpu) (\(path)): \(error)")
+                    failures += 1
+                }
+            }
+        }
+        print("DifferentialTests: \(seeds.count) programs from seed \(first), \(failures) failures, \(kernelRuns) kernel runs; "
+              + "native \(String(format: "%.1f", nativeSeconds)) s, ours \(String(format: "%.1f", Date().timeIntervalSince(started) - nativeSeconds)) s")
+        if !verifierLimited.isEmpty {
+            print("DifferentialTests: over the verifier's limits, not run in the kernel: \(verifierLimited.joined(separator: " "))")
+        }
+        if failures == 0 { try FileManager.default.removeItem(at: directory) }
+    }
+
+    /// The interpreter places globals with their initializers and resolves their addresses.
+    @Test func interpreterModelsGlobals() {
+        let location = SourceLocation(file: "test.c", line: 1, column: 1)
+        let globals = [
+            GlobalVariable(symbol: "a", name: "a", linkage: .static, section: ".data", type: TypeID(rawValue: 0),
+                           size: 2, alignment: 2, initializer: [0x34, 0x12], location: location),
+            GlobalVariable(symbol: "b", name: "b", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
+                           size: 8, alignment: 8, initializer: [UInt8](repeating: 0, count: 8), location: location),
+        ]
+        let p = Temp(0), q = Temp(1), x = Temp(2)
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(p, symbol: "a", offset: 0)),
+            ir(.load(x, .temp(p, offset: 0), .half, addressSpace: 0)),
+            ir(.symbolAddress(q, symbol: "b", offset: 4)),
+            ir(.store(.temp(q, offset: 0), .temp(x), .word, addressSpace: 0)),
+        ], terminator: .return(.temp(x)))
+        let module = Module(functions: [testFunction(parameters: 0, tempCount: 3, blocks: [block])], globals: globals)
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", []) == 0x1234)
+        let b = interpreter.globalAddresses["b"] ?? 0
+        #expect(b % 8 == 0 && b != interpreter.globalAddresses["a"])
+        #expect(interpreter.read(8, at: b) == [0, 0, 0, 0, 0x34, 0x12, 0, 0])
+    }
+}

@@ -1,0 +1,1 @@
+../CodeGenTests/KernelRunner.swift
