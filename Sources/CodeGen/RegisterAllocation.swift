@@ -18,8 +18,10 @@ import BPFInstructions
 //
 // Registers (BPF calling convention: r1-r5 arguments, r0 result, both clobbered by calls; r6-r9
 // preserved; r10 the read-only frame pointer):
-//   - r0 and r5 are never allocated: they are the scratch registers of instruction selection
-//     (operands reloaded from spill slots, large constants, results bound for a spill slot).
+//   - r0 and r5 are the scratch registers of instruction selection (operands reloaded from spill
+//     slots, large constants, results bound for a spill slot). r5 is never allocated; r0 is given,
+//     after everything else is decided, to the ranges of returned values and call results where
+//     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
 // type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot.
@@ -47,7 +49,8 @@ struct RegisterAssignment {
     }
 }
 
-/// The scratch registers of instruction selection, never given to a Temp.
+/// The scratch registers of instruction selection: r5 is never given to a Temp, r0 only where
+/// instruction selection needs no scratch.
 enum Scratch {
     static let first = Register.r0
     static let second = Register.r5
@@ -95,7 +98,10 @@ private struct LiveRange {
 
 /// Numbers the instructions of `order` and computes each Temp's live range, indexed by Temp; nil
 /// for Temps never live.
-private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness) -> [LiveRange?] {
+private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness)
+    -> (ranges: [LiveRange?], accesses: [TempAccess])
+{
+    var accesses: [TempAccess] = []
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
     let depth = loopDepths(function)
@@ -112,6 +118,11 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
             frequency[t.index] += weight
             if openEnd[t] == nil { openEnd[t] = terminatorPosition }
         }
+        switch block.terminator {
+        case .return(.temp(let t)): accesses.append(TempAccess(position: terminatorPosition, returned: t))
+        case .branch, .return, .jump, .mayGoto:
+            accesses.append(TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps))
+        }
         for (i, instruction) in block.instructions.enumerated().reversed() {
             let position = blockStart + 2 * i
             if let d = instruction.operation.definedTemp {
@@ -119,6 +130,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
                 // A value nobody reads still occupies its register for the instant it is written.
                 pieces[d.index].append((position + 1)...(openEnd.removeValue(forKey: d) ?? position + 1))
             }
+            accesses.append(TempAccess(position: position, instruction.operation))
             if case .call = instruction.operation { calls.append(position + 1) }
             for t in instruction.operation.usedTemps {
                 frequency[t.index] += weight
@@ -139,12 +151,83 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
         ranges[index] = range
     }
-    return ranges
+    return (ranges, accesses)
+}
+
+/// What one instruction or terminator at `position` does that decides whether a Temp may live in
+/// r0 around it: instruction selection uses r0 as scratch for spilled operands and results and
+/// for offsets too wide for the instruction, and a call clobbers it.
+private struct TempAccess {
+    var position: Int
+    var temps: [Temp]
+    /// Always uses r0, whatever the allocation: a call, or an access at a displacement that may
+    /// not fit 16 bits.
+    var usesScratch = false
+    /// The result of a call, which arrives in r0.
+    var callResult: Temp?
+    /// The Temp a `return` moves into r0.
+    var returned: Temp?
+
+    init(position: Int, temps: [Temp]) {
+        self.position = position
+        self.temps = temps
+    }
+
+    init(position: Int, returned: Temp) {
+        self.init(position: position, temps: [returned])
+        self.returned = returned
+    }
+
+    init(position: Int, _ operation: Operation) {
+        self.init(position: position, temps: operation.usedTemps + (operation.definedTemp.map { [$0] } ?? []))
+        switch operation {
+        case .call(let d, _, _):
+            usesScratch = true
+            callResult = d
+        case .load(_, let address, _, _), .store(let address, _, _, _):
+            switch address {
+            case .temp(_, let displacement), .slot(_, let displacement):
+                // A slot's offset adds the frame offset, at most 512 further.
+                usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
+            }
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .copyMemory, .setMemory, .slotAddress,
+             .symbolAddress, .addrSpaceCast, .setCondition:
+            break
+        }
+    }
+}
+
+/// Moves into r0 the ranges of Temps that a `return` moves there or that a call leaves there, so
+/// the move disappears, when instruction selection never needs r0 as scratch inside them.
+private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _ locations: inout [Location?]) {
+    func isSpilled(_ t: Temp) -> Bool {
+        if case .spill = locations[t.index] { return true }
+        return false
+    }
+    var clobbers: [(position: Int, except: Temp?)] = []
+    for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
+        clobbers.append((access.position, nil))
+        clobbers.append((access.position + 1, access.callResult))
+    }
+    let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+    var occupied: [ClosedRange<Int>] = []
+    for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
+        && range.start > 0 && !range.overlaps(occupied)
+    {
+        let clobbered = clobbers.contains { clobber in
+            range.segments.contains { $0.contains(clobber.position) }
+                && !(clobber.except.map(range.temps.contains) ?? false)
+        }
+        if clobbered { continue }
+        for t in range.temps { locations[t.index] = .register(.r0) }
+        occupied = (occupied + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+    }
 }
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
-    let ranges = coalesce(liveRanges(function, order: order, liveness: liveness), function).sorted {
+    let (unjoined, accesses) = liveRanges(function, order: order, liveness: liveness)
+    let ranges = coalesce(unjoined, function).sorted {
         ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
     }
     let hints = registerHints(function)
@@ -187,6 +270,7 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
         for t in range.temps { locations[t.index] = .spill(slot) }
     }
+    placeResultsInR0(ranges, accesses, &locations)
 
     let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
