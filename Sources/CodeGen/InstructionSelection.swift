@@ -41,7 +41,9 @@ struct InstructionSelector {
             lines = []
             if i == 0 { prologue() }
             let block = function.blocks[id.index]
-            for instruction in block.instructions {
+            for (index, instruction) in block.instructions.enumerated()
+                where !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
+            {
                 location = instruction.location
                 note = instruction.note
                 select(instruction.operation)

@@ -33,6 +33,12 @@ enum Location: Equatable {
     case spill(Int)
 }
 
+/// One IR instruction: its block and its index there.
+struct InstructionSite: Hashable {
+    var block: BlockID
+    var index: Int
+}
+
 /// The result of register allocation for one function.
 struct RegisterAssignment {
     /// Indexed by Temp; nil for Temps that are never live.
@@ -40,6 +46,8 @@ struct RegisterAssignment {
     var spillSlotCount: Int
     /// Temps live into the entry block: parameters and Temps read before written on some path.
     var liveAtEntry: [Temp]
+    /// Instructions that only compute a result nothing reads; instruction selection leaves them out.
+    var unreadResults: Set<InstructionSite>
 
     func location(of t: Temp) -> Location {
         guard let location = locations[t.index] else {
@@ -99,9 +107,10 @@ private struct LiveRange {
 /// Numbers the instructions of `order` and computes each Temp's live range, indexed by Temp; nil
 /// for Temps never live.
 private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness)
-    -> (ranges: [LiveRange?], accesses: [TempAccess])
+    -> (ranges: [LiveRange?], accesses: [TempAccess], unread: Set<InstructionSite>)
 {
     var accesses: [TempAccess] = []
+    var unread = Set<InstructionSite>()
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
     let depth = loopDepths(function)
@@ -128,7 +137,9 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
             if let d = instruction.operation.definedTemp {
                 frequency[d.index] += weight
                 // A value nobody reads still occupies its register for the instant it is written.
-                pieces[d.index].append((position + 1)...(openEnd.removeValue(forKey: d) ?? position + 1))
+                let end = openEnd.removeValue(forKey: d)
+                pieces[d.index].append((position + 1)...(end ?? position + 1))
+                if end == nil, instruction.operation.onlyComputes { unread.insert(InstructionSite(block: id, index: i)) }
             }
             accesses.append(TempAccess(position: position, instruction.operation))
             if case .call = instruction.operation { calls.append(position + 1) }
@@ -151,7 +162,21 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
         ranges[index] = range
     }
-    return (ranges, accesses)
+    return (ranges, accesses, unread)
+}
+
+extension Operation {
+    /// Whether the operation does nothing but compute its result: without a reader it can go.
+    /// Loads stay (a volatile read must happen), and so do calls and stores.
+    fileprivate var onlyComputes: Bool {
+        switch self {
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .symbolAddress, .addrSpaceCast,
+             .setCondition:
+            return true
+        case .load, .store, .copyMemory, .setMemory, .call:
+            return false
+        }
+    }
 }
 
 /// What one instruction or terminator at `position` does that decides whether a Temp may live in
@@ -226,7 +251,7 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
-    let (unjoined, accesses) = liveRanges(function, order: order, liveness: liveness)
+    let (unjoined, accesses, unread) = liveRanges(function, order: order, liveness: liveness)
     let ranges = coalesce(unjoined, function).sorted {
         ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
     }
@@ -274,7 +299,7 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
 
     let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
-                              liveAtEntry: liveness.liveIn[entry].elements)
+                              liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread)
 }
 
 /// Joins the live ranges of Temps copied into one another whenever they do not overlap, so that
