@@ -6,8 +6,8 @@ import BPFInstructions
 // spill slots the allocator chose.
 //
 // A Temp in a register is used in place. A spilled Temp is reloaded into a scratch register (r0 or
-// r5, never allocated) before it is read, and a result bound for a spill slot is computed in r0 and
-// stored afterwards. Constants become immediates when the instruction can hold them and are
+// r5) before it is read, and a result bound for a spill slot is computed in r0 and stored
+// afterwards; the allocator gives r0 to a Temp only where no instruction does either. Constants become immediates when the instruction can hold them and are
 // materialized into a register (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
 //
 // Width discipline: ALU32 (`w` registers) only for IR `bits32` operations and for
@@ -41,7 +41,9 @@ struct InstructionSelector {
             lines = []
             if i == 0 { prologue() }
             let block = function.blocks[id.index]
-            for instruction in block.instructions {
+            for (index, instruction) in block.instructions.enumerated()
+                where !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
+            {
                 location = instruction.location
                 note = instruction.note
                 select(instruction.operation)

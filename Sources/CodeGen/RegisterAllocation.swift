@@ -1,29 +1,42 @@
 import BPFIR
 import BPFInstructions
 
-// Register allocation: linear scan over live intervals (Poletto & Sarkar, 1999).
+// Register allocation: priority-ordered assignment over live ranges with holes.
 //
 // Instructions are numbered in layout order, two positions each: operands are read at the even
 // position, the result is written at the odd one, so a Temp that dies in an instruction can hand
-// its register to that instruction's result. A Temp's interval runs from the first to the last
-// position where it is live (holes are ignored: the interval is the hull), taken from the block
-// live-in/live-out sets and from its own reads and writes.
+// its register to that instruction's result. A Temp's live range is a list of disjoint segments,
+// built backwards through each block from its live-out set: a Temp occupies its register only
+// where its value may still be read, so two Temps whose values are never needed at the same time
+// (a loop counter and a temporary of a slow path laid out after the loop) can share a register.
+//
+// Temps are taken in order of spill weight (reads and writes, each counting 8^loop depth, per
+// instruction spanned), heaviest first, and each gets the first register whose occupants' ranges
+// do not overlap its own, trying first the registers of the Temps it is copied from or to (so the
+// copy disappears), then the register it arrives or leaves in, then the rest. A Temp that finds no
+// register is spilled: the lightest Temps, those least used inside loops, end up on the stack.
 //
 // Registers (BPF calling convention: r1-r5 arguments, r0 result, both clobbered by calls; r6-r9
 // preserved; r10 the read-only frame pointer):
-//   - r0 and r5 are never allocated: they are the scratch registers of instruction selection
-//     (operands reloaded from spill slots, large constants, results bound for a spill slot).
-//   - r1-r4 hold Temps whose interval contains no call; r6-r9 hold any Temp.
-// When no register is free, the interval that ends last is spilled (the current one or an active
-// one), as in the paper. A spilled Temp lives in an 8-byte stack slot for its whole life: the
-// verifier keeps a pointer's type only across 8-byte spills. Spilled Temps whose intervals do not
-// overlap share a slot.
+//   - r0 and r5 are the scratch registers of instruction selection (operands reloaded from spill
+//     slots, large constants, results bound for a spill slot). r5 is never allocated; r0 is given,
+//     after everything else is decided, to the ranges of returned values and call results where
+//     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
+//   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
+// A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
+// type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot.
 
 /// Where a Temp lives for its whole lifetime.
 enum Location: Equatable {
     case register(Register)
     /// An 8-byte spill slot, numbered from 0; the frame layout places it.
     case spill(Int)
+}
+
+/// One IR instruction: its block and its index there.
+struct InstructionSite: Hashable {
+    var block: BlockID
+    var index: Int
 }
 
 /// The result of register allocation for one function.
@@ -33,6 +46,8 @@ struct RegisterAssignment {
     var spillSlotCount: Int
     /// Temps live into the entry block: parameters and Temps read before written on some path.
     var liveAtEntry: [Temp]
+    /// Instructions that only compute a result nothing reads; instruction selection leaves them out.
+    var unreadResults: Set<InstructionSite>
 
     func location(of t: Temp) -> Location {
         guard let location = locations[t.index] else {
@@ -42,114 +57,294 @@ struct RegisterAssignment {
     }
 }
 
-/// The scratch registers of instruction selection, never given to a Temp.
+/// The scratch registers of instruction selection: r5 is never given to a Temp, r0 only where
+/// instruction selection needs no scratch.
 enum Scratch {
     static let first = Register.r0
     static let second = Register.r5
 }
 
+
 private let callClobbered: [Register] = [.r1, .r2, .r3, .r4]
 private let callPreserved: [Register] = [.r6, .r7, .r8, .r9]
 
-private struct LiveInterval {
-    var temp: Temp
-    var start: Int
-    var end: Int
+/// Where some Temps that share one location are live: sorted, disjoint closed segments of
+/// positions. Coalescing joins the ranges of Temps copied into one another.
+private struct LiveRange {
+    var temps: [Temp]
+    var segments: [ClosedRange<Int>]
+    /// Reads and writes, each weighted by how deeply nested in loops it is.
+    var useFrequency = 0.0
     var crossesCall = false
+
+    var start: Int { segments[0].lowerBound }
+
+    /// How much keeping the Temp in a register saves per position it occupies; the constant keeps
+    /// short ranges from outweighing everything a loop uses.
+    var spillWeight: Double {
+        let span = segments.reduce(0) { $0 + $1.count }
+        return useFrequency / Double(span / 2 + 8)
+    }
+
+    /// Adds the Temps of `other`, which must not overlap.
+    mutating func join(_ other: LiveRange) {
+        temps += other.temps
+        segments = (segments + other.segments).sorted { $0.lowerBound < $1.lowerBound }
+        useFrequency += other.useFrequency
+        crossesCall = crossesCall || other.crossesCall
+    }
+
+    func overlaps(_ other: [ClosedRange<Int>]) -> Bool {
+        var (i, j) = (0, 0)
+        while i < segments.count && j < other.count {
+            if segments[i].overlaps(other[j]) { return true }
+            if segments[i].upperBound < other[j].upperBound { i += 1 } else { j += 1 }
+        }
+        return false
+    }
 }
 
-/// Numbers the instructions of `order` and computes each Temp's live interval.
-private func liveIntervals(_ function: Function, order: [BlockID], liveness: Liveness) -> [LiveInterval] {
-    var start = [Int?](repeating: nil, count: function.tempCount)
-    var end = [Int?](repeating: nil, count: function.tempCount)
-    func extend(_ t: Temp, _ position: Int) {
-        start[t.index] = min(start[t.index] ?? position, position)
-        end[t.index] = max(end[t.index] ?? position, position)
-    }
+/// Numbers the instructions of `order` and computes each Temp's live range, indexed by Temp; nil
+/// for Temps never live.
+private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness)
+    -> (ranges: [LiveRange?], accesses: [TempAccess], unread: Set<InstructionSite>)
+{
+    var accesses: [TempAccess] = []
+    var unread = Set<InstructionSite>()
+    var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
+    var frequency = [Double](repeating: 0, count: function.tempCount)
+    let depth = loopDepths(function)
     var calls: [Int] = []
-    var position = 0
+    var blockStart = 0
     for id in order {
         let block = function.blocks[id.index]
-        for t in liveness.liveIn[id.index].elements { extend(t, position) }
-        for instruction in block.instructions {
-            for t in instruction.operation.usedTemps { extend(t, position) }
-            if let d = instruction.operation.definedTemp { extend(d, position + 1) }
-            if case .call = instruction.operation { calls.append(position + 1) }
-            position += 2
+        let terminatorPosition = blockStart + 2 * block.instructions.count
+        let weight = Double(1 << (3 * min(depth[id.index], 6)))
+        // Walking backwards, `openEnd[t]` is where the segment of t being built ends.
+        var openEnd: [Temp: Int] = [:]
+        for t in liveness.liveOut[id.index].elements { openEnd[t] = terminatorPosition + 1 }
+        for t in block.terminator.usedTemps {
+            frequency[t.index] += weight
+            if openEnd[t] == nil { openEnd[t] = terminatorPosition }
         }
-        for t in block.terminator.usedTemps { extend(t, position) }
-        for t in liveness.liveOut[id.index].elements { extend(t, position + 1) }
-        position += 2
+        switch block.terminator {
+        case .return(.temp(let t)): accesses.append(TempAccess(position: terminatorPosition, returned: t))
+        case .branch, .return, .jump, .mayGoto:
+            accesses.append(TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps))
+        }
+        for (i, instruction) in block.instructions.enumerated().reversed() {
+            let position = blockStart + 2 * i
+            if let d = instruction.operation.definedTemp {
+                frequency[d.index] += weight
+                // A value nobody reads still occupies its register for the instant it is written.
+                let end = openEnd.removeValue(forKey: d)
+                pieces[d.index].append((position + 1)...(end ?? position + 1))
+                if end == nil, instruction.operation.onlyComputes { unread.insert(InstructionSite(block: id, index: i)) }
+            }
+            accesses.append(TempAccess(position: position, instruction.operation))
+            if case .call = instruction.operation { calls.append(position + 1) }
+            for t in instruction.operation.usedTemps {
+                frequency[t.index] += weight
+                if openEnd[t] == nil { openEnd[t] = position }
+            }
+        }
+        for (t, end) in openEnd { pieces[t.index].append(blockStart...end) }
+        blockStart = terminatorPosition + 2
     }
 
-    var intervals: [LiveInterval] = []
-    for index in 0..<function.tempCount {
-        guard let s = start[index], let e = end[index] else { continue }
-        var interval = LiveInterval(temp: Temp(index), start: s, end: e)
+    var ranges: [LiveRange?] = Array(repeating: nil, count: function.tempCount)
+    for index in 0..<function.tempCount where !pieces[index].isEmpty {
+        // Pieces of one Temp never overlap; adjacent ones stay apart so that a Temp passed to a
+        // call and redefined by it is not taken for one live across the call.
+        let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
+        var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index])
         // The value must survive a call when the call's clobber point lies strictly inside.
-        interval.crossesCall = calls.contains { s < $0 && $0 < e }
-        intervals.append(interval)
+        range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
+        ranges[index] = range
     }
-    return intervals
+    return (ranges, accesses, unread)
+}
+
+extension Operation {
+    /// Whether the operation does nothing but compute its result: without a reader it can go.
+    /// Loads stay (a volatile read must happen), and so do calls and stores.
+    fileprivate var onlyComputes: Bool {
+        switch self {
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .symbolAddress, .addrSpaceCast,
+             .setCondition:
+            return true
+        case .load, .store, .copyMemory, .setMemory, .call:
+            return false
+        }
+    }
+}
+
+/// What one instruction or terminator at `position` does that decides whether a Temp may live in
+/// r0 around it: instruction selection uses r0 as scratch for spilled operands and results and
+/// for offsets too wide for the instruction, and a call clobbers it.
+private struct TempAccess {
+    var position: Int
+    var temps: [Temp]
+    /// Always uses r0, whatever the allocation: a call, or an access at a displacement that may
+    /// not fit 16 bits.
+    var usesScratch = false
+    /// The result of a call, which arrives in r0.
+    var callResult: Temp?
+    /// The Temp a `return` moves into r0.
+    var returned: Temp?
+
+    init(position: Int, temps: [Temp]) {
+        self.position = position
+        self.temps = temps
+    }
+
+    init(position: Int, returned: Temp) {
+        self.init(position: position, temps: [returned])
+        self.returned = returned
+    }
+
+    init(position: Int, _ operation: Operation) {
+        self.init(position: position, temps: operation.usedTemps + (operation.definedTemp.map { [$0] } ?? []))
+        switch operation {
+        case .call(let d, _, _):
+            usesScratch = true
+            callResult = d
+        case .load(_, let address, _, _), .store(let address, _, _, _):
+            switch address {
+            case .temp(_, let displacement), .slot(_, let displacement):
+                // A slot's offset adds the frame offset, at most 512 further.
+                usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
+            }
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .copyMemory, .setMemory, .slotAddress,
+             .symbolAddress, .addrSpaceCast, .setCondition:
+            break
+        }
+    }
+}
+
+/// Moves into r0 the ranges of Temps that a `return` moves there or that a call leaves there, so
+/// the move disappears, when instruction selection never needs r0 as scratch inside them.
+private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _ locations: inout [Location?]) {
+    func isSpilled(_ t: Temp) -> Bool {
+        if case .spill = locations[t.index] { return true }
+        return false
+    }
+    var clobbers: [(position: Int, except: Temp?)] = []
+    for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
+        clobbers.append((access.position, nil))
+        clobbers.append((access.position + 1, access.callResult))
+    }
+    let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+    var occupied: [ClosedRange<Int>] = []
+    for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
+        && range.start > 0 && !range.overlaps(occupied)
+    {
+        let clobbered = clobbers.contains { clobber in
+            range.segments.contains { $0.contains(clobber.position) }
+                && !(clobber.except.map(range.temps.contains) ?? false)
+        }
+        if clobbered { continue }
+        for t in range.temps { locations[t.index] = .register(.r0) }
+        occupied = (occupied + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+    }
 }
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
-    let intervals = liveIntervals(function, order: order, liveness: liveness).sorted {
-        ($0.start, $0.temp) < ($1.start, $1.temp)
+    let (unjoined, accesses, unread) = liveRanges(function, order: order, liveness: liveness)
+    let ranges = coalesce(unjoined, function).sorted {
+        ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
     }
     let hints = registerHints(function)
 
     var locations = [Location?](repeating: nil, count: function.tempCount)
-    var free = Set(callClobbered + callPreserved)
-    var active: [(interval: LiveInterval, register: Register)] = []
-    var spilled: [LiveInterval] = []
-
-    for interval in intervals {
-        active.removeAll { entry in
-            guard entry.interval.end < interval.start else { return false }
-            free.insert(entry.register)
-            return true
+    var occupied: [Register: [ClosedRange<Int>]] = [:]
+    // Where ranges not allocated yet would like their hinted register: another range takes it
+    // there only when nothing else is free.
+    var wanted: [Register: [(index: Int, range: LiveRange)]] = [:]
+    for (index, range) in ranges.enumerated() {
+        for hint in Set(range.temps.compactMap { hints[$0] }) { wanted[hint, default: []].append((index, range)) }
+    }
+    var spilled: [LiveRange] = []
+    for (index, range) in ranges.enumerated() {
+        let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
+        let preference = range.temps.compactMap { hints[$0] } + allowed
+        for r in preference { wanted[r]?.removeAll { $0.index == index } }
+        func isFree(_ r: Register) -> Bool { allowed.contains(r) && !range.overlaps(occupied[r] ?? []) }
+        let unwanted = preference.first { r in
+            isFree(r) && !(wanted[r] ?? []).contains { range.overlaps($0.range.segments) }
         }
-        let allowed = interval.crossesCall ? callPreserved : callClobbered + callPreserved
-        let preference = (hints[interval.temp].map { [$0] } ?? []) + allowed
-        if let register = preference.first(where: { free.contains($0) && allowed.contains($0) }) {
-            free.remove(register)
-            active.append((interval, register))
-            locations[interval.temp.index] = .register(register)
+        guard let register = unwanted ?? preference.first(where: isFree) else {
+            spilled.append(range)
             continue
         }
-        // Spill whichever of the current interval and the active ones it could displace ends last.
-        let victim = active.indices.filter { allowed.contains(active[$0].register) }
-            .max { active[$0].interval.end < active[$1].interval.end }
-        if let v = victim, active[v].interval.end > interval.end {
-            let register = active[v].register
-            spilled.append(active[v].interval)
-            active.remove(at: v)
-            active.append((interval, register))
-            locations[interval.temp.index] = .register(register)
-        } else {
-            spilled.append(interval)
-        }
+        for t in range.temps { locations[t.index] = .register(register) }
+        occupied[register] = ((occupied[register] ?? []) + range.segments).sorted { $0.lowerBound < $1.lowerBound }
     }
 
-    // Spill slots, shared by spilled intervals that do not overlap.
-    var slotEnds: [Int] = []
-    for interval in spilled.sorted(by: { $0.start < $1.start }) {
+    // Spill slots, shared by spilled ranges that do not overlap.
+    var slots: [[ClosedRange<Int>]] = []
+    for range in spilled.sorted(by: { $0.start < $1.start }) {
         let slot: Int
-        if let reusable = slotEnds.firstIndex(where: { $0 < interval.start }) {
+        if let reusable = slots.firstIndex(where: { !range.overlaps($0) }) {
             slot = reusable
-            slotEnds[slot] = interval.end
+            slots[slot] = (slots[slot] + range.segments).sorted { $0.lowerBound < $1.lowerBound }
         } else {
-            slot = slotEnds.count
-            slotEnds.append(interval.end)
+            slot = slots.count
+            slots.append(range.segments)
         }
-        locations[interval.temp.index] = .spill(slot)
+        for t in range.temps { locations[t.index] = .spill(slot) }
     }
+    placeResultsInR0(ranges, accesses, &locations)
 
     let entry = function.blocks[0].id.index
-    return RegisterAssignment(locations: locations, spillSlotCount: slotEnds.count,
-                              liveAtEntry: liveness.liveIn[entry].elements)
+    return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
+                              liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread)
+}
+
+/// Joins the live ranges of Temps copied into one another whenever they do not overlap, so that
+/// the copy becomes a move from a register to itself, which instruction selection leaves out.
+/// The copies inside the deepest loops are joined first.
+private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRange] {
+    var ranges = ranges
+    // Which range each Temp's range has been joined into (union-find, with path halving).
+    var leader = Array(0..<function.tempCount)
+    func find(_ t: Int) -> Int {
+        var t = t
+        while leader[t] != t {
+            leader[t] = leader[leader[t]]
+            t = leader[t]
+        }
+        return t
+    }
+    let depth = loopDepths(function)
+    var copies: [(depth: Int, destination: Temp, source: Temp)] = []
+    for block in function.blocks {
+        for instruction in block.instructions {
+            // `d = a op b` is selected as `d = a; d op= b`: a copy of a into d.
+            let source: Value
+            switch instruction.operation {
+            case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
+                 .zeroExtend(_, let value, _), .binary(_, _, _, let value, _):
+                source = value
+            case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
+                 .setCondition:
+                continue
+            }
+            if case .temp(let s) = source, let d = instruction.operation.definedTemp {
+                copies.append((depth[block.id.index], d, s))
+            }
+        }
+    }
+    for copy in copies.sorted(by: { $0.depth > $1.depth }) {
+        let (d, s) = (find(copy.destination.index), find(copy.source.index))
+        guard d != s, let destination = ranges[d], let source = ranges[s],
+              !destination.overlaps(source.segments) else { continue }
+        ranges[d]?.join(source)
+        ranges[s] = nil
+        leader[s] = d
+    }
+    return ranges.compactMap { $0 }
 }
 
 /// Registers a Temp would like, to save moves: a parameter the register it arrives in, a call

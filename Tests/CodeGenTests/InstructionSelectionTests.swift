@@ -179,10 +179,21 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(code[mayGoto + 1] == Instruction(opcode: 0x05))
     }
 
+    @Test func unreadResultsAreLeftOutAndResultsComputedInR0() throws {
+        // %1 is never read; %2 is returned, so it is computed in r0 with no move before exit.
+        let f = single([ir(.copy(Temp(1), .constant(7))),
+                        ir(.load(Temp(2), .temp(Temp(0), offset: 8), .double, addressSpace: 0))],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(2)))
+        let code = try compile(f).instructions
+        #expect(code == [BPF.load(.double, .r0, .r1, 8), BPF.exit])
+    }
+
     @Test func locationsAndNotesFollowEveryInstruction() throws {
         var instruction = ir(.addrSpaceCast(Temp(1), .temp(Temp(0)), to: 0, from: 1), line: 7)
         instruction.note = "cast_kern"
-        let f = single([instruction, ir(.symbolAddress(Temp(2), symbol: "arena", offset: 16), line: 8)],
+        // The store reads the cast's result: an instruction whose result nobody reads is left out.
+        let f = single([instruction, ir(.store(.temp(Temp(1), offset: 0), .constant(0), .double, addressSpace: 0)),
+                        ir(.symbolAddress(Temp(2), symbol: "arena", offset: 16), line: 8)],
                        parameters: 1, tempCount: 3, result: .temp(Temp(2)))
         let compiled = try compile(f)
         #expect(compiled.locations.count == compiled.instructions.count)
