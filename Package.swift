@@ -46,8 +46,9 @@ let package = Package(
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen"]),
         .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),
-        .testTarget(name: "CodeGenTests", dependencies: ["CodeGen", "Passes", "IRTestSupport", "CBPFSyscall"]),
-        .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "CBPFSyscall"],
+        .target(name: "KernelTestSupport", dependencies: ["BPFInstructions", "CBPFSyscall"], path: "Tests/KernelTestSupport"),
+        .testTarget(name: "CodeGenTests", dependencies: ["CodeGen", "Passes", "IRTestSupport", "KernelTestSupport"]),
+        .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "KernelTestSupport"],
                     swiftSettings: libclangInclude),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
         // Spawns the built executables, cc, clang and libbpf_run: it links none of our modules.

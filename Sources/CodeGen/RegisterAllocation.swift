@@ -170,10 +170,11 @@ extension Operation {
     /// Loads stay (a volatile read must happen), and so do calls and stores.
     fileprivate var onlyComputes: Bool {
         switch self {
-        case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .symbolAddress, .addrSpaceCast,
-             .setCondition:
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
             return true
-        case .load, .store, .copyMemory, .setMemory, .call:
+        // An ld_imm64 of a map tells the kernel which maps, and which arena, the program uses, even
+        // when nothing reads its value (ArenaAssociation relies on that).
+        case .load, .store, .copyMemory, .setMemory, .call, .symbolAddress:
             return false
         }
     }

@@ -16,7 +16,7 @@ import BPFIR
 /// Static functions up to this many IR instructions are inlined at every call.
 private let smallFunction = 60
 /// A caller stops growing past this many instructions (a guard against blow-up).
-private let largestCaller = 4000
+private let largestCaller = 1500
 
 /// Inlines static functions into their callers and drops static functions nobody calls.
 public func inlineFunctions(_ module: inout Module) {

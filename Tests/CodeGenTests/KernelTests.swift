@@ -1,3 +1,4 @@
+import KernelTestSupport
 import BPFIR
 import BPFInstructions
 import IRTestSupport

@@ -1,3 +1,4 @@
+import KernelTestSupport
 import BPFDiagnostics
 import BPFIR
 import BPFInstructions
@@ -18,58 +19,11 @@ import Testing
 // `FUZZ_SEEDS=5000 swift test --filter DifferentialTests` runs more seeds; `FUZZ_FIRST_SEED`
 // moves the window. The generated files stay in the printed directory when something fails.
 
-/// Seeds whose programs hit a reported bug, with the report's reference. Empty the list to re-run them.
+/// Seeds whose programs hit a known bug outside our code, with the reason. Empty the list to re-run them.
 let knownFailures: [UInt64: String] = [
-    13: stackFrame,
-    34: stackFrame,
-    56: stackFrame,
-    59: stackFrame,
-    107: stackFrame,
-    115: stackFrame,
-    126: stackFrame,
-    135: stackFrame,
-    144: stackFrame,
-    192: stackFrame,
-    264: stackFrame,
-    271: stackFrame,
-    316: stackFrame,
-    317: stackFrame,
-    347: stackFrame,
-    353: stackFrame,
-    396: stackFrame,
-    403: stackFrame,
-    419: stackFrame,
-    420: stackFrame,
-    431: stackFrame,
-    438: stackFrame,
-    443: stackFrame,
-    470: stackFrame,
-    473: stackFrame,
-    483: stackFrame,
-    550: stackFrame,
-    564: stackFrame,
-    583: stackFrame,
-    587: stackFrame,
-    639: stackFrame,
-    650: stackFrame,
-    656: stackFrame,
-    659: stackFrame,
-    680: stackFrame,
-    697: stackFrame,
-    698: stackFrame,
-    741: stackFrame,
-    778: stackFrame,
-    805: stackFrame,
-    885: stackFrame,
-    886: stackFrame,
-    944: stackFrame,
     661: verifierInternalError,
 ]
-/// Fuzz report, bug 1: compileFunction throws "stack frame of 'fuzz_main' is N bytes, over BPF's
-/// 512-byte limit" (N up to 1296) where clang -O2 fits: spill slots for values pending across
-/// nested calls and conditionals (CodeGen/RegisterAllocation.swift).
-private let stackFrame = "fuzz report bug 1: spill slots overflow the 512-byte frame"
-/// Fuzz report, note 2: the 6.18 verifier fails with EFAULT "verifier bug: stack slot 7, total
+/// The 6.18 verifier fails with EFAULT "verifier bug: stack slot 7, total
 /// slots 7" on a variable-offset read of a local array in a sub-program; the IR result matches cc.
 private let verifierInternalError = "fuzz report note 2: kernel verifier internal error"
 

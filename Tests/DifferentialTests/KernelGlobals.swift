@@ -1,3 +1,4 @@
+import KernelTestSupport
 import BPFInstructions
 import BPFIR
 import CBPFSyscall

@@ -7,13 +7,13 @@ import Glibc
 // layouts from include/uapi/linux/bpf.h (union bpf_attr). The real loader lives in BPFLoader;
 // this stays inside the tests on purpose.
 
-enum KernelError: Error, CustomStringConvertible {
+public enum KernelError: Error, CustomStringConvertible {
     /// bpf() is not permitted here: tests skip with this reason.
     case notPermitted(String)
     case rejected(errno: Int32, log: String)
     case runFailed(errno: Int32)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .notPermitted(let reason): return reason
         case .rejected(let errno, let log): return "BPF_PROG_LOAD failed (errno \(errno)):\n\(log)"
@@ -23,7 +23,7 @@ enum KernelError: Error, CustomStringConvertible {
 }
 
 /// A loaded syscall program, closed when the test is done with it.
-final class SyscallProgram {
+public final class SyscallProgram {
     private let fd: Int32
 
     private static let progLoad: Int32 = 5
@@ -31,7 +31,7 @@ final class SyscallProgram {
     private static let progTypeSyscall: UInt32 = 31
     private static let sleepable: UInt32 = 1 << 4
 
-    init(_ instructions: [Instruction]) throws(KernelError) {
+    public init(_ instructions: [Instruction]) throws(KernelError) {
         var result = SyscallProgram.load(instructions, logLevel: 0)
         if case .failure(.rejected) = result {
             result = SyscallProgram.load(instructions, logLevel: 1)
@@ -78,7 +78,7 @@ final class SyscallProgram {
     }
 
     /// Runs the program once with `context` as its ctx (r1), which the kernel copies back.
-    func run(context: inout [UInt8]) throws(KernelError) -> UInt32 {
+    public func run(context: inout [UInt8]) throws(KernelError) -> UInt32 {
         var attr = [UInt8](repeating: 0, count: 80)
         let status = context.withUnsafeMutableBytes { ctx in
             attr.withUnsafeMutableBytes { a in
@@ -95,7 +95,7 @@ final class SyscallProgram {
 
 /// Links a caller and the sub-programs it calls into one instruction stream, resolving each
 /// relocated call (`call -1` + relocation) to its callee, as libbpf does for `.text` functions.
-func link(_ functions: [(name: String, instructions: [Instruction], calls: [(index: Int, symbol: String)])])
+public func link(_ functions: [(name: String, instructions: [Instruction], calls: [(index: Int, symbol: String)])])
     -> [Instruction]
 {
     var start: [String: Int] = [:]
@@ -113,11 +113,11 @@ func link(_ functions: [(name: String, instructions: [Instruction], calls: [(ind
     return all
 }
 
-func littleEndian(_ values: [UInt64]) -> [UInt8] {
+public func littleEndian(_ values: [UInt64]) -> [UInt8] {
     values.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * $0)) } }
 }
 
-func words(_ bytes: [UInt8]) -> [UInt64] {
+public func words(_ bytes: [UInt8]) -> [UInt64] {
     stride(from: 0, to: bytes.count, by: 8).map { start in
         bytes[start..<start + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }

@@ -1,1 +1,0 @@
-../CodeGenTests/KernelRunner.swift
