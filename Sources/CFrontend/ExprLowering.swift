@@ -354,8 +354,8 @@ extension FunctionLowering {
             return try logical(e)
         case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
              CXBinaryOperator_EQ, CXBinaryOperator_NE:
-            let (condition, a, b) = try comparison(e)
-            return emit { .setCondition($0, condition, .bits64, a, b) }
+            let (condition, width, a, b) = try comparison(e)
+            return emit { .setCondition($0, condition, width, a, b) }
         default:
             let a = try rvalue(lhs)
             let b = try rvalue(rhs)
@@ -427,13 +427,17 @@ extension FunctionLowering {
         return emit { .binary($0, .sdiv, .bits64, value, .constant(Int64(size))) }
     }
 
-    /// The condition and operands of a relational or equality expression.
-    mutating func comparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, Value, Value) {
+    /// The condition, width and operands of a relational or equality expression. Operands of a
+    /// 32-bit type compare as 32-bit values (JMP32): normalized, they order the same either way,
+    /// and the 32-bit form lets the extension of a loaded `int` go away.
+    mutating func comparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, ALUWidth, Value, Value) {
         let kids = e.children.filter { $0.isExpression }
         let a = try rvalue(kids[0])
         let b = try rvalue(kids[1])
         builder.location = e.location
-        let signed = try scalar(kids[0].type, at: kids[0]).isSigned
+        let operandType = try scalar(kids[0].type, at: kids[0])
+        let signed = operandType.isSigned
+        let width: ALUWidth = operandType.size == 4 ? .bits32 : .bits64
         let condition: Condition
         switch e.binaryOperator {
         case CXBinaryOperator_LT: condition = signed ? .slt : .ult
@@ -443,7 +447,7 @@ extension FunctionLowering {
         case CXBinaryOperator_EQ: condition = .eq
         default: condition = .ne
         }
-        return (condition, a, b)
+        return (condition, width, a, b)
     }
 
     private mutating func logical(_ e: CXCursor) throws(DiagnosticList) -> Value {

@@ -127,8 +127,8 @@ extension FunctionLowering {
                 return
             case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
                  CXBinaryOperator_EQ, CXBinaryOperator_NE:
-                let (condition, a, b) = try comparison(e)
-                builder.terminate(.branch(condition, .bits64, a, b, then: then, else: otherwise))
+                let (condition, width, a, b) = try comparison(e)
+                builder.terminate(.branch(condition, width, a, b, then: then, else: otherwise))
                 return
             default:
                 break
