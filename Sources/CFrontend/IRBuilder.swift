@@ -72,7 +72,7 @@ struct IRBuilder {
         var reachable: Set<BlockID> = [BlockID(0)]
         var work = [BlockID(0)]
         while let b = work.popLast() {
-            for s in successors(blocks[b.index].terminator) where reachable.insert(s).inserted {
+            for s in blocks[b.index].terminator.successors where reachable.insert(s).inserted {
                 work.append(s)
             }
         }
@@ -83,28 +83,9 @@ struct IRBuilder {
         let kept = blocks.filter { reachable.contains($0.id) }.map { block -> Block in
             var b = block
             b.id = renumber[block.id] ?? block.id
-            b.terminator = rename(block.terminator, renumber)
+            b.terminator = block.terminator.mapped(value: { $0 }, block: { renumber[$0] ?? $0 })
             return b
         }
         return (kept, slots, tempCount)
-    }
-
-    private func successors(_ t: Terminator) -> [BlockID] {
-        switch t {
-        case .jump(let b): return [b]
-        case .branch(_, _, _, _, let a, let b): return [a, b]
-        case .return: return []
-        case .mayGoto(let a, let b): return [a, b]
-        }
-    }
-
-    private func rename(_ t: Terminator, _ map: [BlockID: BlockID]) -> Terminator {
-        func r(_ b: BlockID) -> BlockID { map[b] ?? b }
-        switch t {
-        case .jump(let b): return .jump(r(b))
-        case .branch(let c, let w, let x, let y, let a, let b): return .branch(c, w, x, y, then: r(a), else: r(b))
-        case .return(let v): return .return(v)
-        case .mayGoto(let a, let b): return .mayGoto(bail: r(a), next: r(b))
-        }
     }
 }

@@ -59,7 +59,7 @@ private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>) 
 /// The successors control can reach: a branch on two constants goes one way only.
 func takenSuccessors(_ terminator: Terminator) -> [BlockID] {
     if case .branch(let condition, let width, .constant(let x), .constant(let y), let then, let otherwise) = terminator {
-        return [evaluate(condition, width, x, y) ? then : otherwise]
+        return [condition.holds(width, x, y) ? then : otherwise]
     }
     return terminator.successors
 }

@@ -296,7 +296,7 @@ struct InstructionSelector {
     private mutating func setCondition(_ dst: Temp, _ condition: Condition, _ width: ALUWidth,
                                        _ a: Value, _ b: Value) {
         if case .constant(let x) = a, case .constant(let y) = b {
-            assign(dst, constant: evaluate(condition, width, x, y) ? 1 : 0)
+            assign(dst, constant: condition.holds(width, x, y) ? 1 : 0)
             return
         }
         let (opcode, lhs, rhs, imm) = comparison(condition, width, a, b)
@@ -342,7 +342,7 @@ struct InstructionSelector {
 
         case .branch(let condition, let width, let a, let b, let then, let otherwise):
             if case .constant(let x) = a, case .constant(let y) = b {
-                let target = evaluate(condition, width, x, y) ? then : otherwise
+                let target = condition.holds(width, x, y) ? then : otherwise
                 if target != next { jump(to: target) }
                 return
             }
@@ -522,24 +522,6 @@ private func swapped(_ condition: Condition) -> Condition {
     case .sge: return .sle
     case .slt: return .sgt
     case .sle: return .sge
-    }
-}
-
-/// `x cond y` on constants, on 64 bits or on the low 32.
-func evaluate(_ condition: Condition, _ width: ALUWidth, _ x: Int64, _ y: Int64) -> Bool {
-    let (x, y) = (normalized(x, width, signed: true), normalized(y, width, signed: true))
-    let (ux, uy) = (UInt64(bitPattern: normalized(x, width)), UInt64(bitPattern: normalized(y, width)))
-    switch condition {
-    case .eq: return x == y
-    case .ne: return x != y
-    case .ugt: return ux > uy
-    case .uge: return ux >= uy
-    case .ult: return ux < uy
-    case .ule: return ux <= uy
-    case .sgt: return x > y
-    case .sge: return x >= y
-    case .slt: return x < y
-    case .sle: return x <= y
     }
 }
 

@@ -44,7 +44,7 @@ private func castPointersAssignedOnce(_ function: inout Function) {
     var accessLines: [Temp: [Int]] = [:]
     for block in function.blocks {
         for instruction in block.instructions {
-            for temp in definitions(of: instruction.operation) { assignments[temp.index] += 1 }
+            if let temp = instruction.operation.definedTemp { assignments[temp.index] += 1 }
             if let (pointer, _) = arenaAccess(instruction.operation) {
                 accessLines[pointer, default: []].append(instruction.location?.line ?? 0)
             }
@@ -75,8 +75,8 @@ private func castPointersAssignedOnce(_ function: inout Function) {
                 current.operation = replacingAddress(of: instruction.operation, with: .temp(cast, offset: offset))
             }
             rewritten.append(current)
-            for defined in definitions(of: instruction.operation) where casts[defined] != nil
-                && !function.parameters.contains(defined) {
+            if let defined = instruction.operation.definedTemp, casts[defined] != nil,
+               !function.parameters.contains(defined) {
                 rewritten.append(castInstruction(defined, at: instruction.location))
             }
         }
@@ -141,24 +141,10 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
             break
         }
         result.append(rewritten)
-        for defined in definitions(of: rewritten.operation) {
+        if let defined = rewritten.operation.definedTemp {
             kernelForm[defined] = nil
             for (pointer, cast) in kernelForm where cast == defined { kernelForm[pointer] = nil }
         }
     }
     return result
-}
-
-/// The Temps an operation assigns.
-func definitions(of operation: Operation) -> [Temp] {
-    switch operation {
-    case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
-         .zeroExtend(let d, _, _), .load(let d, _, _, _), .slotAddress(let d, _, _), .symbolAddress(let d, _, _),
-         .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
-        return [d]
-    case .call(let d, _, _):
-        return d.map { [$0] } ?? []
-    case .store, .copyMemory, .setMemory:
-        return []
-    }
 }

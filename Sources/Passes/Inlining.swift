@@ -108,22 +108,17 @@ private func splice(_ callee: Function, into caller: inout Function, at blockInd
                          terminatorLocation: original.terminatorLocation)
         copy.instructions = original.instructions.map { instruction in
             var renamed = instruction
-            renamed.operation = rename(instruction.operation, temp: temp, value: value, address: address,
-                                       slot: { SlotID(firstSlot + $0.index) })
+            renamed.operation = instruction.operation.mapped(defined: temp, value: value, address: address,
+                                                             slot: { SlotID(firstSlot + $0.index) })
             return renamed
         }
-        switch original.terminator {
-        case .jump(let b):
-            copy.terminator = .jump(block(b))
-        case .branch(let condition, let width, let a, let b, let then, let otherwise):
-            copy.terminator = .branch(condition, width, value(a), value(b), then: block(then), else: block(otherwise))
-        case .mayGoto(let bail, let next):
-            copy.terminator = .mayGoto(bail: block(bail), next: block(next))
-        case .return(let returned):
+        if case .return(let returned) = original.terminator {
             if let result, let returned {
                 copy.instructions.append(IRInstruction(.copy(result, value(returned)), at: original.terminatorLocation))
             }
             copy.terminator = .jump(continuation)
+        } else {
+            copy.terminator = original.terminator.mapped(value: value, block: block)
         }
         caller.blocks.append(copy)
     }
@@ -139,30 +134,6 @@ private func splice(_ callee: Function, into caller: inout Function, at blockInd
     head.terminatorLocation = call.location
     caller.blocks[blockIndex] = head
     caller.blocks.append(after)
-}
-
-/// The same operation over renamed temps, slots and addresses.
-private func rename(_ operation: Operation, temp: (Temp) -> Temp, value: (Value) -> Value,
-                    address: (Address) -> Address, slot: (SlotID) -> SlotID) -> Operation {
-    switch operation {
-    case .copy(let d, let v): return .copy(temp(d), value(v))
-    case .binary(let d, let op, let w, let a, let b): return .binary(temp(d), op, w, value(a), value(b))
-    case .negate(let d, let w, let v): return .negate(temp(d), w, value(v))
-    case .signExtend(let d, let v, let bits): return .signExtend(temp(d), value(v), fromBits: bits)
-    case .zeroExtend(let d, let v, let bits): return .zeroExtend(temp(d), value(v), fromBits: bits)
-    case .load(let d, let a, let size, let space): return .load(temp(d), address(a), size, addressSpace: space)
-    case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
-    case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
-        return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
-                           destinationSpace: ds, sourceSpace: ss)
-    case .setMemory(let a, let byte, let size, let alignment, let space):
-        return .setMemory(address(a), byte: byte, size: size, alignment: alignment, addressSpace: space)
-    case .slotAddress(let d, let s, let offset): return .slotAddress(temp(d), slot(s), offset: offset)
-    case .symbolAddress(let d, let symbol, let offset): return .symbolAddress(temp(d), symbol: symbol, offset: offset)
-    case .call(let d, let callee, let arguments): return .call(d.map(temp), callee, arguments.map(value))
-    case .addrSpaceCast(let d, let v, let to, let from): return .addrSpaceCast(temp(d), value(v), to: to, from: from)
-    case .setCondition(let d, let c, let w, let a, let b): return .setCondition(temp(d), c, w, value(a), value(b))
-    }
 }
 
 private func removeUncalledStaticFunctions(_ module: inout Module) {

@@ -39,7 +39,7 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     for parameter in function.parameters { assignments[parameter.index] += 1 }
     for block in function.blocks {
         for instruction in block.instructions {
-            for temp in definitions(of: instruction.operation) { assignments[temp.index] += 1 }
+            if let temp = instruction.operation.definedTemp { assignments[temp.index] += 1 }
         }
     }
     let once = { (t: Temp) in assignments[t.index] == 1 }
@@ -50,7 +50,7 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     for parameter in function.parameters where once(parameter) { definedAt[parameter] = (0, -1) }
     for (b, block) in function.blocks.enumerated() {
         for (i, instruction) in block.instructions.enumerated() {
-            guard let temp = definitions(of: instruction.operation).first, once(temp) else { continue }
+            guard let temp = instruction.operation.definedTemp, once(temp) else { continue }
             definedAt[temp] = (b, i)
             if let fact = fact(of: instruction.operation, once: once) { facts[temp] = fact }
         }
@@ -113,7 +113,7 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
         for (i, instruction) in function.blocks[b].instructions.enumerated() {
             let position = (block: b, index: i)
             var rewritten = instruction
-            rewritten.operation = substitute(instruction.operation, { resolve($0, at: position) }, { address in
+            rewritten.operation = instruction.operation.mapped(defined: { $0 }, value: { resolve($0, at: position) }, address: { address in
                 if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) {
                     return .temp(u, offset: offset)
                 }
@@ -131,7 +131,7 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
         }
         function.blocks[b].instructions = kept
         let end = (block: b, index: kept.count)
-        let terminator = foldTerminator(substituteTerminator(function.blocks[b].terminator, { resolve($0, at: end) }))
+        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
         if terminator != function.blocks[b].terminator {
             function.blocks[b].terminator = terminator
             changed = true
@@ -193,11 +193,12 @@ private func useLowHalvesDirectly(_ function: inout Function,
             for value in lowOnly {
                 if let t = reads(value), !isAssigned(t, position) { rejected.insert(t) }
             }
-            uses(of: instruction.operation, value: { value in
-                if let t = reads(value), !lowOnly.contains(value) { rejected.insert(t) }
-            }, address: { address in
-                if case .temp(let t, _) = address, sources[t] != nil { rejected.insert(t) }
-            })
+            // Every other read (an address base too, even of the same Temp) reads all 64 bits.
+            var fullReads = instruction.operation.usedValues
+            for value in lowOnly {
+                if let i = fullReads.firstIndex(of: value) { fullReads.remove(at: i) }
+            }
+            for t in fullReads.compactMap(reads) { rejected.insert(t) }
         }
         let end = (block: b, index: block.instructions.count)
         switch block.terminator {
@@ -222,7 +223,7 @@ private func useLowHalvesDirectly(_ function: inout Function,
     for b in function.blocks.indices {
         for i in function.blocks[b].instructions.indices {
             let operation = function.blocks[b].instructions[i].operation
-            let rewritten = substitute(operation, replace, { $0 })
+            let rewritten = operation.mapped(defined: { $0 }, value: replace, address: { $0 })
             if rewritten != operation {
                 function.blocks[b].instructions[i].operation = rewritten
                 changed = true
@@ -246,7 +247,7 @@ private struct ControlFlow {
 
     init(_ function: Function) {
         let count = function.blocks.count
-        let successors = function.blocks.map { successorsOf($0.terminator).map(\.index) }
+        let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
         var predecessors = [[Int]](repeating: [], count: count)
         for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
         let all = Set(0..<count)
@@ -281,14 +282,6 @@ private struct ControlFlow {
     func dominates(_ a: Int, _ b: Int) -> Bool { dominators[b].contains(a) }
 }
 
-private func successorsOf(_ terminator: Terminator) -> [BlockID] {
-    switch terminator {
-    case .jump(let b): return [b]
-    case .branch(_, _, _, _, let a, let b): return [a, b]
-    case .mayGoto(let a, let b): return [a, b]
-    case .return: return []
-    }
-}
 
 /// Forward propagation inside one block, for every Temp (also those assigned several times):
 /// after `t = 5`, reads of t up to its next assignment read 5; after `t = u`, they read u until
@@ -306,19 +299,19 @@ private func propagateWithinBlock(_ block: inout Block) -> Bool {
     }
     for i in block.instructions.indices {
         let original = block.instructions[i].operation
-        var operation = substitute(original, value, address)
+        var operation = original.mapped(defined: { $0 }, value: value, address: address)
         operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, facts: [:])
         if operation != original {
             block.instructions[i].operation = operation
             changed = true
         }
-        for defined in definitions(of: operation) {
+        if let defined = operation.definedTemp {
             known[defined] = nil
             for (t, v) in known where v == .temp(defined) { known[t] = nil }
             if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
         }
     }
-    let terminator = foldTerminator(substituteTerminator(block.terminator, value))
+    let terminator = foldTerminator(block.terminator.mapped(value: value))
     if terminator != block.terminator {
         block.terminator = terminator
         changed = true
@@ -330,15 +323,11 @@ private func propagateWithinBlock(_ block: inout Block) -> Bool {
 /// expression, without the temporary.
 private func coalesceCopies(_ function: inout Function) -> Bool {
     var reads = [Int](repeating: 0, count: function.tempCount)
-    func count(_ v: Value) { if case .temp(let t) = v { reads[t.index] += 1 } }
-    func count(_ a: Address) { if case .temp(let t, _) = a { reads[t.index] += 1 } }
     for block in function.blocks {
-        for instruction in block.instructions { uses(of: instruction.operation, value: count, address: count) }
-        switch block.terminator {
-        case .branch(_, _, let a, let b, _, _): count(a); count(b)
-        case .return(let v): v.map(count)
-        case .jump, .mayGoto: break
+        for instruction in block.instructions {
+            for t in instruction.operation.usedTemps { reads[t.index] += 1 }
         }
+        for t in block.terminator.usedTemps { reads[t.index] += 1 }
     }
     var changed = false
     for b in function.blocks.indices {
@@ -346,7 +335,7 @@ private func coalesceCopies(_ function: inout Function) -> Bool {
         var i = 0
         while i + 1 < instructions.count {
             if case .copy(let x, .temp(let t)) = instructions[i + 1].operation, reads[t.index] == 1,
-               definitions(of: instructions[i].operation) == [t],
+               instructions[i].operation.definedTemp == t,
                let retargeted = retarget(instructions[i].operation, to: x) {
                 instructions[i].operation = retargeted
                 instructions.remove(at: i + 1)
@@ -430,7 +419,7 @@ private func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, sig
         // NULL is NULL in both address spaces.
         return .copy(d, .constant(0))
     case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
-        return .copy(d, .constant(holds(condition, width, a, b) ? 1 : 0))
+        return .copy(d, .constant(condition.holds(width, a, b) ? 1 : 0))
     default:
         break
     }
@@ -482,59 +471,12 @@ private func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: 
     return is32 ? Int64(UInt32(truncatingIfNeeded: result)) : result
 }
 
-private func holds(_ condition: Condition, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Bool {
-    let (x, y) = width == .bits32 ? (Int64(Int32(truncatingIfNeeded: a)), Int64(Int32(truncatingIfNeeded: b))) : (a, b)
-    let (ux, uy) = width == .bits32 ? (UInt64(UInt32(truncatingIfNeeded: a)), UInt64(UInt32(truncatingIfNeeded: b)))
-                                    : (UInt64(bitPattern: a), UInt64(bitPattern: b))
-    switch condition {
-    case .eq: return ux == uy
-    case .ne: return ux != uy
-    case .ugt: return ux > uy
-    case .uge: return ux >= uy
-    case .ult: return ux < uy
-    case .ule: return ux <= uy
-    case .sgt: return x > y
-    case .sge: return x >= y
-    case .slt: return x < y
-    case .sle: return x <= y
-    }
-}
 
-private func substitute(_ operation: Operation, _ value: (Value) -> Value, _ address: (Address) -> Address) -> Operation {
-    switch operation {
-    case .copy(let d, let v): return .copy(d, value(v))
-    case .binary(let d, let op, let w, let a, let b): return .binary(d, op, w, value(a), value(b))
-    case .negate(let d, let w, let v): return .negate(d, w, value(v))
-    case .signExtend(let d, let v, let bits): return .signExtend(d, value(v), fromBits: bits)
-    case .zeroExtend(let d, let v, let bits): return .zeroExtend(d, value(v), fromBits: bits)
-    case .load(let d, let a, let size, let space): return .load(d, address(a), size, addressSpace: space)
-    case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
-    case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
-        return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
-                           destinationSpace: ds, sourceSpace: ss)
-    case .setMemory(let a, let byte, let size, let alignment, let space):
-        return .setMemory(address(a), byte: byte, size: size, alignment: alignment, addressSpace: space)
-    case .slotAddress, .symbolAddress: return operation
-    case .call(let d, let callee, let arguments): return .call(d, callee, arguments.map(value))
-    case .addrSpaceCast(let d, let v, let to, let from): return .addrSpaceCast(d, value(v), to: to, from: from)
-    case .setCondition(let d, let c, let w, let a, let b): return .setCondition(d, c, w, value(a), value(b))
-    }
-}
 
-private func substituteTerminator(_ terminator: Terminator, _ value: (Value) -> Value) -> Terminator {
-    switch terminator {
-    case .branch(let c, let w, let a, let b, let then, let otherwise):
-        return .branch(c, w, value(a), value(b), then: then, else: otherwise)
-    case .return(let v):
-        return .return(v.map(value))
-    case .jump, .mayGoto:
-        return terminator
-    }
-}
 
 private func foldTerminator(_ terminator: Terminator) -> Terminator {
     if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
-        return .jump(holds(c, w, a, b) ? then : otherwise)
+        return .jump(c.holds(w, a, b) ? then : otherwise)
     }
     return terminator
 }
@@ -544,21 +486,15 @@ private func removeDeadInstructions(_ function: inout Function) -> Bool {
     var removedAny = false
     while true {
         var used = Set<Temp>()
-        func use(_ v: Value) { if case .temp(let t) = v { used.insert(t) } }
-        func use(_ a: Address) { if case .temp(let t, _) = a { used.insert(t) } }
         for block in function.blocks {
-            for instruction in block.instructions { uses(of: instruction.operation, value: use, address: use) }
-            switch block.terminator {
-            case .branch(_, _, let a, let b, _, _): use(a); use(b)
-            case .return(let v): v.map(use)
-            case .jump, .mayGoto: break
-            }
+            for instruction in block.instructions { used.formUnion(instruction.operation.usedTemps) }
+            used.formUnion(block.terminator.usedTemps)
         }
         var removed = false
         for b in function.blocks.indices {
             function.blocks[b].instructions.removeAll { instruction in
                 guard isPure(instruction.operation),
-                      let d = definitions(of: instruction.operation).first, !used.contains(d) else { return false }
+                      let d = instruction.operation.definedTemp, !used.contains(d) else { return false }
                 removed = true
                 return true
             }
@@ -577,22 +513,3 @@ private func isPure(_ operation: Operation) -> Bool {
     }
 }
 
-private func uses(of operation: Operation, value: (Value) -> Void, address: (Address) -> Void) {
-    switch operation {
-    case .copy(_, let v), .negate(_, _, let v), .signExtend(_, let v, _), .zeroExtend(_, let v, _),
-         .addrSpaceCast(_, let v, _, _):
-        value(v)
-    case .binary(_, _, _, let a, let b), .setCondition(_, _, _, let a, let b):
-        value(a); value(b)
-    case .load(_, let a, _, _), .setMemory(let a, _, _, _, _):
-        address(a)
-    case .store(let a, let v, _, _):
-        address(a); value(v)
-    case .copyMemory(let d, let s, _, _, _, _):
-        address(d); address(s)
-    case .call(_, _, let arguments):
-        arguments.forEach(value)
-    case .slotAddress, .symbolAddress:
-        break
-    }
-}

@@ -1,0 +1,147 @@
+// What each IR operation and terminator reads, writes and jumps to, and how to rename its
+// operands: the questions every pass and code generation ask, answered in one place, so a new
+// operation is taught to all of them at once (the switches here have no `default:`).
+
+extension Operation {
+    /// The Temp this operation writes.
+    public var definedTemp: Temp? {
+        switch self {
+        case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
+             .zeroExtend(let d, _, _), .load(let d, _, _, _), .slotAddress(let d, _, _),
+             .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
+            return d
+        case .call(let d, _, _):
+            return d
+        case .store, .copyMemory, .setMemory:
+            return nil
+        }
+    }
+
+    /// The values this operation reads, address bases included (as `.temp`).
+    public var usedValues: [Value] {
+        switch self {
+        case .copy(_, let v), .negate(_, _, let v), .signExtend(_, let v, _), .zeroExtend(_, let v, _),
+             .addrSpaceCast(_, let v, _, _):
+            return [v]
+        case .binary(_, _, _, let a, let b), .setCondition(_, _, _, let a, let b):
+            return [a, b]
+        case .load(_, let address, _, _), .setMemory(let address, _, _, _, _):
+            return address.baseValue
+        case .store(let address, let value, _, _):
+            return address.baseValue + [value]
+        case .copyMemory(let destination, let source, _, _, _, _):
+            return destination.baseValue + source.baseValue
+        case .slotAddress, .symbolAddress:
+            return []
+        case .call(_, _, let arguments):
+            return arguments
+        }
+    }
+
+    /// The Temps this operation reads.
+    public var usedTemps: [Temp] { usedValues.compactMap(\.temp) }
+
+    /// The same operation with its written Temp, read values, addresses and slots replaced.
+    public func mapped(defined: (Temp) -> Temp, value: (Value) -> Value, address: (Address) -> Address,
+                       slot: (SlotID) -> SlotID = { $0 }) -> Operation {
+        switch self {
+        case .copy(let d, let v): return .copy(defined(d), value(v))
+        case .binary(let d, let op, let w, let a, let b): return .binary(defined(d), op, w, value(a), value(b))
+        case .negate(let d, let w, let v): return .negate(defined(d), w, value(v))
+        case .signExtend(let d, let v, let bits): return .signExtend(defined(d), value(v), fromBits: bits)
+        case .zeroExtend(let d, let v, let bits): return .zeroExtend(defined(d), value(v), fromBits: bits)
+        case .load(let d, let a, let size, let space): return .load(defined(d), address(a), size, addressSpace: space)
+        case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
+        case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
+            return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
+                               destinationSpace: ds, sourceSpace: ss)
+        case .setMemory(let a, let byte, let size, let alignment, let space):
+            return .setMemory(address(a), byte: byte, size: size, alignment: alignment, addressSpace: space)
+        case .slotAddress(let d, let s, let offset): return .slotAddress(defined(d), slot(s), offset: offset)
+        case .symbolAddress(let d, let symbol, let offset):
+            return .symbolAddress(defined(d), symbol: symbol, offset: offset)
+        case .call(let d, let callee, let arguments): return .call(d.map(defined), callee, arguments.map(value))
+        case .addrSpaceCast(let d, let v, let to, let from):
+            return .addrSpaceCast(defined(d), value(v), to: to, from: from)
+        case .setCondition(let d, let c, let w, let a, let b):
+            return .setCondition(defined(d), c, w, value(a), value(b))
+        }
+    }
+}
+
+extension Terminator {
+    /// The values this terminator reads.
+    public var usedValues: [Value] {
+        switch self {
+        case .branch(_, _, let a, let b, _, _): return [a, b]
+        case .return(let v): return v.map { [$0] } ?? []
+        case .jump, .mayGoto: return []
+        }
+    }
+
+    public var usedTemps: [Temp] { usedValues.compactMap(\.temp) }
+
+    /// The blocks control may go to next.
+    public var successors: [BlockID] {
+        switch self {
+        case .jump(let b): return [b]
+        case .branch(_, _, _, _, let then, let otherwise): return [then, otherwise]
+        case .return: return []
+        case .mayGoto(let bail, let next): return [bail, next]
+        }
+    }
+
+    /// The same terminator with its read values and targets replaced.
+    public func mapped(value: (Value) -> Value, block: (BlockID) -> BlockID = { $0 }) -> Terminator {
+        switch self {
+        case .jump(let b): return .jump(block(b))
+        case .branch(let c, let w, let a, let b, let then, let otherwise):
+            return .branch(c, w, value(a), value(b), then: block(then), else: block(otherwise))
+        case .return(let v): return .return(v.map(value))
+        case .mayGoto(let bail, let next): return .mayGoto(bail: block(bail), next: block(next))
+        }
+    }
+}
+
+extension Value {
+    /// The Temp, when the value is one.
+    public var temp: Temp? {
+        if case .temp(let t) = self { return t }
+        return nil
+    }
+}
+
+extension Address {
+    /// The register the address is relative to; nil for a stack slot.
+    public var baseTemp: Temp? {
+        switch self {
+        case .temp(let t, _): return t
+        case .slot: return nil
+        }
+    }
+
+    var baseValue: [Value] { baseTemp.map { [.temp($0)] } ?? [] }
+}
+
+extension Condition {
+    /// Whether `a cond b` holds for constants, as BPF compares them on `width` bits (JMP32 looks
+    /// at the low halves only).
+    public func holds(_ width: ALUWidth, _ a: Int64, _ b: Int64) -> Bool {
+        let (x, y) = width == .bits32 ? (Int64(Int32(truncatingIfNeeded: a)), Int64(Int32(truncatingIfNeeded: b))) : (a, b)
+        let (ux, uy) = width == .bits32
+            ? (UInt64(UInt32(truncatingIfNeeded: a)), UInt64(UInt32(truncatingIfNeeded: b)))
+            : (UInt64(bitPattern: a), UInt64(bitPattern: b))
+        switch self {
+        case .eq: return ux == uy
+        case .ne: return ux != uy
+        case .ugt: return ux > uy
+        case .uge: return ux >= uy
+        case .ult: return ux < uy
+        case .ule: return ux <= uy
+        case .sgt: return x > y
+        case .sge: return x >= y
+        case .slt: return x < y
+        case .sle: return x <= y
+        }
+    }
+}
