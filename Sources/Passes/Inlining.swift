@@ -17,6 +17,9 @@ import BPFIR
 private let smallFunction = 60
 /// A caller stops growing past this many instructions (a guard against blow-up).
 private let largestCaller = 1500
+/// Nor does its stack grow past this many bytes of slots: every inlined copy brings its own slots,
+/// while a called function reuses one frame, and BPF has 512 bytes for a whole call chain.
+private let largestCallerStack = 256
 
 /// Inlines static functions into their callers and drops static functions nobody calls.
 public func inlineFunctions(_ module: inout Module) {
@@ -32,6 +35,10 @@ public func inlineFunctions(_ module: inout Module) {
 
 private func size(_ function: Function) -> Int {
     function.blocks.reduce(0) { $0 + $1.instructions.count + 1 }
+}
+
+private func stackBytes(_ function: Function) -> Int {
+    function.slots.reduce(0) { $0 + ($1.size + 7) / 8 * 8 }
 }
 
 private func callees(_ function: Function) -> [String] {
@@ -68,6 +75,7 @@ private func inlineCalls(in caller: inout Function, module: Module) {
                   let callee = module.functions.first(where: { $0.name == name }),
                   callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return false }
             return (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
+                && stackBytes(caller) + stackBytes(callee) <= largestCallerStack
         }), case .call(let result, .function(let name), let arguments) = block.instructions[position].operation,
            let callee = module.functions.first(where: { $0.name == name }) else {
             blockIndex += 1
