@@ -8,20 +8,6 @@ import IRTestSupport
 // stack slot; half of the Temps are read before ever written. That is more than r1-r4/r6-r9 can
 // hold, so the allocator spills.
 
-/// SplitMix64: small, deterministic.
-struct RandomSource {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-}
-
 private let constants: [Int64] = [0, 1, -1, 2, 7, -3, 31, 63, 64, 255, 0x7fff_ffff, -0x8000_0000, 0x1_0000_0000,
                                   0x1234_5678_9abc_def0, -0x0fed_cba9_8765_4321]
 private let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl,

@@ -16,20 +16,7 @@
 // What C leaves implementation-defined (conversions to a narrower signed type, right shifts of
 // negative values) is used freely: cc and the BPF target agree on it, and it is where bugs hide.
 
-/// SplitMix64: small, deterministic.
-struct RandomSource {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
+import IRTestSupport
 
 /// A generated expression: its text (fully parenthesized), C type and possible values.
 struct Expr {
