@@ -145,3 +145,26 @@ extension Condition {
         }
     }
 }
+
+/// Drops the blocks no path from the entry reaches and renumbers the rest densely, keeping their
+/// order: the verifier rejects unreachable instructions, and code generation wants dense ids.
+public func removingUnreachableBlocks(_ blocks: [Block]) -> [Block] {
+    guard !blocks.isEmpty else { return blocks }
+    var reachable: Set<BlockID> = [blocks[0].id]
+    var work = [blocks[0].id]
+    while let b = work.popLast() {
+        for s in blocks[b.index].terminator.successors where reachable.insert(s).inserted {
+            work.append(s)
+        }
+    }
+    var renumber: [BlockID: BlockID] = [:]
+    for block in blocks where reachable.contains(block.id) {
+        renumber[block.id] = BlockID(renumber.count)
+    }
+    return blocks.filter { reachable.contains($0.id) }.map { block in
+        var b = block
+        b.id = renumber[block.id] ?? block.id
+        b.terminator = block.terminator.mapped(value: { $0 }, block: { renumber[$0] ?? $0 })
+        return b
+    }
+}

@@ -69,23 +69,7 @@ struct IRBuilder {
         for i in blocks.indices where !closed.contains(blocks[i].id) {
             blocks[i].terminator = .return(fallbackReturn)
         }
-        var reachable: Set<BlockID> = [BlockID(0)]
-        var work = [BlockID(0)]
-        while let b = work.popLast() {
-            for s in blocks[b.index].terminator.successors where reachable.insert(s).inserted {
-                work.append(s)
-            }
-        }
-        var renumber: [BlockID: BlockID] = [:]
-        for block in blocks where reachable.contains(block.id) {
-            renumber[block.id] = BlockID(renumber.count)
-        }
-        let kept = blocks.filter { reachable.contains($0.id) }.map { block -> Block in
-            var b = block
-            b.id = renumber[block.id] ?? block.id
-            b.terminator = block.terminator.mapped(value: { $0 }, block: { renumber[$0] ?? $0 })
-            return b
-        }
+        let kept = removingUnreachableBlocks(blocks)
         return (kept, slots, tempCount)
     }
 }

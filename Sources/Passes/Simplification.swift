@@ -69,7 +69,10 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     /// `d` was copied (or extended) from `u` after `u` got its value, so the two agree.
     func isStable(_ u: Temp, copiedInto d: Temp) -> Bool {
         guard let at = definedAt[u], let copiedAt = definedAt[d] else { return false }
-        return (at.index < 0 || !graph.inCycle.contains(at.block)) && isAssigned(u, before: copiedAt)
+        // Computed earlier in the copy's own block, `u` cannot be computed again before the copy
+        // is: straight-line code runs both every time.
+        let sameBlockEarlier = at.block == copiedAt.block && at.index < copiedAt.index
+        return (at.index < 0 || !graph.inCycle.contains(at.block) || sameBlockEarlier) && isAssigned(u, before: copiedAt)
     }
 
     /// A value with known copies and constants substituted, for a read at `position`.
@@ -144,7 +147,55 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
     }
     if coalesceCopies(&function) { changed = true }
+    if threadJumps(&function) { changed = true }
     return removeDeadInstructions(&function) || changed
+}
+
+/// A jump into an empty block that only branches on a Temp whose value is known at the jump goes
+/// straight to the side the branch would take. `can_loop` sets a flag to 1 before its may_goto
+/// and to 0 on the bail-out edge, then tests it: both edges can skip the test.
+///
+/// What is known at the end of a block: its own assignments of constants, on top of what was
+/// known at the end of its only predecessor.
+private func threadJumps(_ function: inout Function) -> Bool {
+    let count = function.blocks.count
+    var predecessors = [[Int]](repeating: [], count: count)
+    for (b, block) in function.blocks.enumerated() {
+        for s in block.terminator.successors { predecessors[s.index].append(b) }
+    }
+    var known = [[Temp: Int64]?](repeating: nil, count: count)
+    func constantsAtEnd(_ b: Int, depth: Int = 0) -> [Temp: Int64] {
+        if let k = known[b] { return k }
+        var values: [Temp: Int64] = [:]
+        if predecessors[b].count == 1, b != 0, depth < 32 {
+            values = constantsAtEnd(predecessors[b][0], depth: depth + 1)
+        }
+        for instruction in function.blocks[b].instructions {
+            guard let defined = instruction.operation.definedTemp else { continue }
+            if case .copy(_, .constant(let c)) = instruction.operation { values[defined] = c } else { values[defined] = nil }
+        }
+        known[b] = values
+        return values
+    }
+    var changed = false
+    for b in function.blocks.indices {
+        guard case .jump(let target) = function.blocks[b].terminator,
+              function.blocks[target.index].instructions.isEmpty,
+              case .branch(let condition, let width, let x, let y, let then, let otherwise) =
+                function.blocks[target.index].terminator else { continue }
+        let values = constantsAtEnd(b)
+        func constant(_ v: Value) -> Int64? {
+            switch v {
+            case .constant(let c): return c
+            case .temp(let t): return values[t]
+            }
+        }
+        guard let a = constant(x), let c = constant(y) else { continue }
+        function.blocks[b].terminator = .jump(condition.holds(width, a, c) ? then : otherwise)
+        changed = true
+    }
+    if changed { function.blocks = removingUnreachableBlocks(function.blocks) }
+    return changed
 }
 
 /// A 32-bit extension whose every reader looks only at the low 32 bits (a 32-bit compare or ALU
