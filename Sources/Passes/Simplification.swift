@@ -339,6 +339,9 @@ private struct ControlFlow {
 /// either changes.
 private func propagateWithinBlock(_ block: inout Block) -> Bool {
     var known: [Temp: Value] = [:]
+    /// Which Temp already holds the address of a global (`symbol+offset`): the same ld_imm64
+    /// again is a copy.
+    var addresses: [String: Temp] = [:]
     var changed = false
     func value(_ v: Value) -> Value {
         if case .temp(let t) = v, let k = known[t] { return k }
@@ -352,6 +355,10 @@ private func propagateWithinBlock(_ block: inout Block) -> Bool {
         let original = block.instructions[i].operation
         var operation = original.mapped(defined: { $0 }, value: value, address: address)
         operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, facts: [:])
+        if case .symbolAddress(let d, let symbol, let offset) = operation,
+           let holder = addresses["\(symbol)+\(offset)"], holder != d {
+            operation = .copy(d, .temp(holder))
+        }
         if operation != original {
             block.instructions[i].operation = operation
             changed = true
@@ -359,7 +366,9 @@ private func propagateWithinBlock(_ block: inout Block) -> Bool {
         if let defined = operation.definedTemp {
             known[defined] = nil
             for (t, v) in known where v == .temp(defined) { known[t] = nil }
+            for (key, holder) in addresses where holder == defined { addresses[key] = nil }
             if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
+            if case .symbolAddress(let d, let symbol, let offset) = operation { addresses["\(symbol)+\(offset)"] = d }
         }
     }
     let terminator = foldTerminator(block.terminator.mapped(value: value))
