@@ -45,7 +45,7 @@ struct ErrorTests {
     @Test func everyConstructHasAFile() {
         let names = Set(ErrorCase.all.map(\.testDescription))
         for expected in ["floating_point.c", "varargs.c", "function_pointer.c", "recursion.c", "mutual_recursion.c",
-                         "six_arguments.c", "large_stack.c", "syntax_error.c"] {
+                         "six_arguments.c", "large_stack.c", "syntax_error.c", "struct_argument.c"] {
             #expect(names.contains(expected))
         }
     }
