@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolTestSupport
 import BPFObject
 import BTF
 @testable import BPFLoader
@@ -244,7 +245,7 @@ struct SwiftbpfCommandTests {
     @Test func rejectionEndsInADiagnosticAtTheSourceLine() throws {
         let source = BTFPrograms.nullable + "\nSEC(\"syscall\") int good(void *ctx) { return 1; }\n"
         let path = try Toolchain.compileClang(source, name: "cli_nullable")
-        let result = try Toolchain.runReporting(try Toolchain.ours("swiftbpf"), ["run", path.path, "--prog", "good", "--prog", "entry"])
+        let result = try runTool([try Toolchain.ours("swiftbpf"), "run", path.path, "--prog", "good", "--prog", "entry"])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "swiftbpf: \(path.path): program 'entry' failed to load; verifier log:")

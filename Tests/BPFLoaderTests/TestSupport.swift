@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolTestSupport
 @testable import BPFLoader
 
 /// Builds C sources for the tests: with clang-19 into a BPF object, and with `cc` into a native
@@ -18,28 +19,11 @@ enum Toolchain {
     /// Runs a program, returning stdout; throws with stderr when it exits non-zero.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let (status, stdout, stderr) = try runReporting(executable, arguments)
-        guard status == 0 else {
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")): " + stderr)
+        let result = try runTool([executable] + arguments)
+        guard result.status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")): " + result.stderr)
         }
-        return stdout
-    }
-
-    /// Runs a program and returns its exit status, stdout and stderr.
-    static func runReporting(_ executable: String, _ arguments: [String]) throws
-        -> (status: Int32, stdout: String, stderr: String)
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return result.stdout
     }
 
     /// Our executables: $SWIFTBPF_BIN_DIR, else the package's debug build (`swift build` first).

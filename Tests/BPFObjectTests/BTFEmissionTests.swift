@@ -6,6 +6,7 @@ import BTF
 import CodeGen
 import Foundation
 import Testing
+import ToolTestSupport
 
 /// The IR of this C, built by hand as the frontend would:
 ///

@@ -3,6 +3,7 @@ import BPFObject
 import BTF
 import Foundation
 import Testing
+import ToolTestSupport
 
 /// A hand-built object: `prog` (SEC "syscall") adds `counter` (.data, 40) and `zero` (.bss) and
 /// calls the global sub-program `two` in `.text`, which returns 2; so it returns 42.

@@ -3,31 +3,7 @@
 
 import Foundation
 import Testing
-
-/// What a finished external command printed.
-struct ToolOutput {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `arguments[0]` found on PATH with the rest as arguments.
-func runTool(_ arguments: [String]) throws -> ToolOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read before waiting so a chatty tool cannot fill the pipe and block.
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ToolOutput(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-}
+import ToolTestSupport
 
 /// A fresh directory for one test's files.
 func makeScratchDirectory(_ name: String) throws -> URL {

@@ -1,7 +1,7 @@
-import KernelTestSupport
 import BPFIR
 import BPFInstructions
 import IRTestSupport
+import KernelTestSupport
 import Testing
 @testable import CodeGen
 @testable import Passes

@@ -1,6 +1,6 @@
-import KernelTestSupport
 import BPFIR
 import IRTestSupport
+import KernelTestSupport
 import Testing
 @testable import Passes
 

@@ -1,4 +1,3 @@
-import KernelTestSupport
 import BPFDiagnostics
 import BPFIR
 import BPFInstructions
@@ -6,8 +5,10 @@ import CFrontend
 import CodeGen
 import Foundation
 import IRTestSupport
+import KernelTestSupport
 import Passes
 import Testing
+import ToolTestSupport
 
 // Differential testing of the frontend, the passes and code generation against `cc`.
 //
@@ -43,23 +44,6 @@ private func environmentNumber(_ name: String, default value: UInt64) -> UInt64 
     ProcessInfo.processInfo.environment[name].flatMap { UInt64($0) } ?? value
 }
 
-/// Runs `arguments` and returns its exit status, standard output and standard error.
-private func run(_ arguments: [String], in directory: URL) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Read before waiting: a full pipe would block the child.
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 /// The native checksum of every program, by seed, from one `cc` run over all of them; seeds whose
 /// program UBSan (or gcc's sequence-point check) objects to are generator bugs and come back apart.
 private func nativeChecksums(_ seeds: [UInt64], in directory: URL) throws -> (values: [UInt64: UInt64], undefined: [UInt64: String]) {
@@ -77,11 +61,14 @@ private func nativeChecksums(_ seeds: [UInt64], in directory: URL) throws -> (va
     driver += "\treturn 0;\n}\n"
     try driver.write(to: directory.appendingPathComponent("driver.c"), atomically: true, encoding: .utf8)
     // UBSan recovers here so that one run names every offending program (the report names the file).
-    let (status, _, errors) = try run(["cc", "-O0", "-w", "-fsanitize=undefined", "-Werror=sequence-point",
+    let compile = try runTool(["cc", "-O0", "-w", "-fsanitize=undefined", "-Werror=sequence-point",
                                        "-o", "native", "driver.c"] + sources, in: directory)
-    guard status == 0 else { throw NativeError(text: "cc failed:\n\(errors.prefix(4000))") }
-    let (runStatus, output, report) = try run(["./native"], in: directory)
-    guard runStatus == 0 else { throw NativeError(text: "native run failed (\(runStatus)):\n\(report.prefix(4000))") }
+    guard compile.status == 0 else { throw NativeError(text: "cc failed:\n\(compile.stderr.prefix(4000))") }
+    let native = try runTool(["./native"], in: directory)
+    guard native.status == 0 else {
+        throw NativeError(text: "native run failed (\(native.status)):\n\(native.stderr.prefix(4000))")
+    }
+    let output = native.stdout
     var values: [UInt64: UInt64] = [:]
     for line in output.split(separator: "\n") {
         let parts = line.split(separator: " ")
@@ -90,7 +77,7 @@ private func nativeChecksums(_ seeds: [UInt64], in directory: URL) throws -> (va
         }
     }
     var undefined: [UInt64: String] = [:]
-    for line in report.split(separator: "\n") where line.contains("runtime error") {
+    for line in native.stderr.split(separator: "\n") where line.contains("runtime error") {
         guard let name = line.split(separator: ":").first, name.hasPrefix("p"), name.hasSuffix(".c"),
               let seed = UInt64(name.dropFirst().dropLast(2)) else { continue }
         undefined[seed, default: ""] += line + "\n"

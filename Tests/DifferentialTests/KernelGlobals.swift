@@ -1,8 +1,8 @@
-import KernelTestSupport
-import BPFInstructions
 import BPFIR
+import BPFInstructions
 import CBPFSyscall
 import Glibc
+import KernelTestSupport
 
 // Globals for kernel runs without a loader: one single-entry array map holds every global of the
 // module at its own offset, filled with the initializers, and each `ld_imm64` that names a global
