@@ -90,6 +90,22 @@ public enum MemorySize: Int, Hashable, Sendable {
     case byte = 1, half = 2, word = 4, double = 8
 }
 
+/// The (offset, size) of each access covering `size` bytes: as wide as the alignment allows
+/// (at most 8), narrowing only for the tail.
+public func pieces(size: Int, alignment: Int) -> [(offset: Int, size: MemorySize)] {
+    let alignment = max(alignment, 1)
+    let widest = [MemorySize.double, .word, .half, .byte].first { alignment % $0.rawValue == 0 } ?? .byte
+    var result: [(offset: Int, size: MemorySize)] = []
+    var offset = 0
+    for piece in [MemorySize.double, .word, .half, .byte] where piece.rawValue <= widest.rawValue {
+        while size - offset >= piece.rawValue {
+            result.append((offset, piece))
+            offset += piece.rawValue
+        }
+    }
+    return result
+}
+
 /// Where a load or store goes.
 public enum Address: Hashable, Sendable, CustomStringConvertible {
     /// `base + offset`, base a pointer in a register.

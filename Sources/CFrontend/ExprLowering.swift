@@ -581,7 +581,7 @@ extension FunctionLowering {
         case CXCursor_StringLiteral:
             var bytes = stringLiteralBytes(e)
             bytes += [UInt8](repeating: 0, count: max(1, (e.type.size ?? 0) - bytes.count))
-            let symbol = module.stringLiteral(bytes, location: e.location)
+            let symbol = module.stringLiteral(bytes, type: e.type, location: e.location)
             let base = emit { .symbolAddress($0, symbol: symbol, offset: 0) }
             return .memory(.temp(register(base), offset: 0), addressSpace: 0)
         case CXCursor_CompoundLiteralExpr:
@@ -723,7 +723,7 @@ extension FunctionLowering {
             let definition = clang_getCursorDefinition(declaration)
             if !definition.isNull {
                 target = .function(name)
-            } else if Attributes(declaration).section == ".ksyms" {
+            } else if module.attributes(of: declaration).section == ".ksyms" {
                 module.useExtern(declaration)
                 target = .kfunc(name)
             } else {
@@ -758,6 +758,27 @@ extension FunctionLowering {
         return fit(result, to: try scalar(e.type, at: e))
     }
 
+    /// `memmove`: the ranges may overlap, which `copyMemory` (memcpy) does not allow. Copying
+    /// piece by piece upwards is right when the destination starts at or below the source, and
+    /// downwards otherwise; each piece is loaded whole before it is stored, so its width does not matter.
+    private mutating func moveMemory(_ destination: Temp, _ source: Temp, size: Int, destinationSpace: Int,
+                                     sourceSpace: Int) {
+        let ascending = pieces(size: size, alignment: 1)
+        guard !ascending.isEmpty else { return }
+        let upwards = builder.makeBlock(), downwards = builder.makeBlock(), done = builder.makeBlock()
+        builder.terminate(.branch(.ule, .bits64, .temp(destination), .temp(source), then: upwards, else: downwards))
+        for (block, order) in [(upwards, ascending), (downwards, ascending.reversed())] {
+            builder.position(at: block)
+            let value = builder.makeTemp()
+            for (offset, piece) in order {
+                builder.emit(.load(value, .temp(source, offset: offset), piece, addressSpace: sourceSpace))
+                builder.emit(.store(.temp(destination, offset: offset), .temp(value), piece, addressSpace: destinationSpace))
+            }
+            builder.terminate(.jump(done))
+        }
+        builder.position(at: done)
+    }
+
     private mutating func builtin(_ name: String, _ arguments: [CXCursor], at e: CXCursor) throws(DiagnosticList) -> Value {
         switch name {
         case "__builtin_constant_p":
@@ -780,11 +801,15 @@ extension FunctionLowering {
                 }
                 builder.emit(.setMemory(.temp(destination, offset: 0), byte: UInt8(truncatingIfNeeded: byte),
                                         size: Int(size), alignment: 1, addressSpace: destinationSpace))
-            } else {
+            } else if name == "__builtin_memcpy" {
                 let source = register(try rvalue(arguments[1]))
                 builder.emit(.copyMemory(destination: .temp(destination, offset: 0), source: .temp(source, offset: 0),
                                          size: Int(size), alignment: 1, destinationSpace: destinationSpace,
                                          sourceSpace: arguments[1].type.pointee.addressSpace))
+            } else {
+                let source = register(try rvalue(arguments[1]))
+                moveMemory(destination, source, size: Int(size), destinationSpace: destinationSpace,
+                           sourceSpace: arguments[1].type.pointee.addressSpace)
             }
             return .temp(destination)
         default:

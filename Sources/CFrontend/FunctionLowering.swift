@@ -134,22 +134,33 @@ struct FunctionLowering {
 
         builder.location = location
         let finished = builder.finish(fallbackReturn: returnsValue ? .constant(0) : nil)
-        let attributes = Attributes(declaration)
+        let attributes = module.attributes(of: declaration)
         let linkage: Linkage = clang_getCursorLinkage(declaration) == CXLinkage_External ? .global : .static
-        // The function's own text repeats its parameters' tags; what remains is the function's.
-        var functionTags = attributes.declTags
-        var declTags: [DeclTag] = []
-        for (index, parameter) in parameterCursors.enumerated() {
-            for tag in Attributes(parameter).declTags {
-                declTags.append(DeclTag(name: tag, componentIndex: index))
-                if let i = functionTags.firstIndex(of: tag) { functionTags.remove(at: i) }
-            }
-        }
-        declTags = functionTags.map { DeclTag(name: $0, componentIndex: -1) } + declTags
         return Function(name: name, linkage: linkage, section: attributes.section,
                         type: module.types.functionTypeID(declaration), parameters: parameters,
                         blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
-                        location: location, declTags: declTags)
+                        location: location, declTags: declTags(parameterCount: parameterCursors.count))
+    }
+
+    /// The `btf_decl_tag`s of the function (component -1) and of each parameter, from every
+    /// declaration of the function. A declaration's own text repeats its parameters' tags; what
+    /// remains after removing them is the function's.
+    private func declTags(parameterCount: Int) -> [DeclTag] {
+        var functionTags: [String] = []
+        var parameterTags = [[String]](repeating: [], count: parameterCount)
+        for each in module.declarations(of: declaration) {
+            var own = Attributes(each).declTags
+            let parameters = each.children.filter { $0.kind == CXCursor_ParmDecl }
+            for (index, parameter) in parameters.enumerated() where index < parameterCount {
+                for tag in Attributes(parameter).declTags {
+                    if !parameterTags[index].contains(tag) { parameterTags[index].append(tag) }
+                    if let i = own.firstIndex(of: tag) { own.remove(at: i) }
+                }
+            }
+            functionTags += own.filter { !functionTags.contains($0) }
+        }
+        return functionTags.map { DeclTag(name: $0, componentIndex: -1) }
+            + parameterTags.enumerated().flatMap { index, tags in tags.map { DeclTag(name: $0, componentIndex: index) } }
     }
 
     /// Marks locals whose address is taken (`&x`), so they get a stack slot.

@@ -4,61 +4,83 @@ import CClang
 
 /// Decodes a string literal's bytes from libclang's re-escaped spelling (adjacent pieces already
 /// joined), without the terminating NUL.
+///
+/// Wide literals (`L"…"`, `u"…"`, `U"…"`) have code units of 4, 2 and 4 bytes, stored little-endian;
+/// the width comes from the literal's element type. libclang spells a code unit that is not
+/// printable ASCII as an octal or hex escape (its value, taken as is), and a character beyond
+/// 0xff as `\u`/`\U` (a code point, encoded here as UTF-8, UTF-16 or UTF-32 for the width).
 func stringLiteralBytes(_ cursor: CXCursor) -> [UInt8] {
+    let width = max(1, cursor.type.canonical.elementType.size ?? 1)
+    let unitMask: UInt32 = width >= 4 ? .max : (1 << (8 * UInt32(width))) - 1
     let spelling = Array(cursor.spelling.utf8)
     guard let first = spelling.firstIndex(of: UInt8(ascii: "\"")),
           let last = spelling.lastIndex(of: UInt8(ascii: "\"")), first < last else { return [] }
     let body = spelling[(first + 1)..<last]
-    var bytes: [UInt8] = []
+    var units: [UInt32] = []
+    func appendCodePoint(_ codePoint: UInt32) {
+        guard let scalar = Unicode.Scalar(codePoint) else { return units.append(codePoint & unitMask) }
+        switch width {
+        case 1: units += UTF8.encode(scalar).map { $0.map(UInt32.init) } ?? []
+        case 2: units += UTF16.encode(scalar).map { $0.map(UInt32.init) } ?? []
+        default: units.append(codePoint)
+        }
+    }
     var i = body.startIndex
     func isOctal(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "7") }
-    func hexValue(_ c: UInt8) -> UInt8? {
+    func hexValue(_ c: UInt8) -> UInt32? {
         switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(c - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(c - UInt8(ascii: "A") + 10)
         default: return nil
         }
+    }
+    /// Up to `limit` hex digits at `i`.
+    func hexDigits(limit: Int) -> UInt32 {
+        var value: UInt32 = 0
+        var digits = 0
+        while digits < limit, i < body.endIndex, let h = hexValue(body[i]) {
+            value = value &<< 4 | h
+            i += 1
+            digits += 1
+        }
+        return value
     }
     while i < body.endIndex {
         let c = body[i]
         i += 1
         guard c == UInt8(ascii: "\\"), i < body.endIndex else {
-            bytes.append(c)
+            units.append(UInt32(c))
             continue
         }
         let e = body[i]
         i += 1
         switch e {
-        case UInt8(ascii: "n"): bytes.append(10)
-        case UInt8(ascii: "t"): bytes.append(9)
-        case UInt8(ascii: "r"): bytes.append(13)
-        case UInt8(ascii: "a"): bytes.append(7)
-        case UInt8(ascii: "b"): bytes.append(8)
-        case UInt8(ascii: "f"): bytes.append(12)
-        case UInt8(ascii: "v"): bytes.append(11)
-        case UInt8(ascii: "e"): bytes.append(27)
-        case UInt8(ascii: "x"):
-            var value: UInt8 = 0
-            while i < body.endIndex, let h = hexValue(body[i]) {
-                value = value &* 16 &+ h
-                i += 1
-            }
-            bytes.append(value)
+        case UInt8(ascii: "n"): units.append(10)
+        case UInt8(ascii: "t"): units.append(9)
+        case UInt8(ascii: "r"): units.append(13)
+        case UInt8(ascii: "a"): units.append(7)
+        case UInt8(ascii: "b"): units.append(8)
+        case UInt8(ascii: "f"): units.append(12)
+        case UInt8(ascii: "v"): units.append(11)
+        case UInt8(ascii: "e"): units.append(27)
+        case UInt8(ascii: "x"): units.append(hexDigits(limit: .max) & unitMask)
+        case UInt8(ascii: "u"): appendCodePoint(hexDigits(limit: 4))
+        case UInt8(ascii: "U"): appendCodePoint(hexDigits(limit: 8))
         case _ where isOctal(e):
-            var value = e - UInt8(ascii: "0")
+            var value = UInt32(e - UInt8(ascii: "0"))
             var digits = 1
             while digits < 3, i < body.endIndex, isOctal(body[i]) {
-                value = value &* 8 &+ (body[i] - UInt8(ascii: "0"))
+                value = value * 8 + UInt32(body[i] - UInt8(ascii: "0"))
                 i += 1
                 digits += 1
             }
-            bytes.append(value)
+            units.append(value & unitMask)
         default:
-            bytes.append(e)  // \\ \" \' \?
+            units.append(UInt32(e))  // \\ \" \' \?
         }
     }
-    return bytes
+    return units.flatMap { unit in (0..<width).map { UInt8(truncatingIfNeeded: unit >> (8 * UInt32($0))) } }
 }
 
 /// One place an initializer element goes: a byte offset and type, or a bitfield.

@@ -20,6 +20,9 @@ public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(
 
 /// A declaration's attributes as written, recovered from its pretty-printed text because libclang
 /// exposes `section`, `weak` and `btf_decl_tag` only as unexposed attributes.
+///
+/// As in clang, what any declaration of a function or variable says applies to all of them:
+/// libbpf's `BPF_PROG` puts `SEC()` on a prototype and defines the function after it.
 struct Attributes {
     var section: String?
     var isWeak = false
@@ -31,6 +34,17 @@ struct Attributes {
         section = Attributes.arguments(of: "section", in: text).first
         isWeak = text.contains("__attribute__((weak))")
         declTags = Attributes.arguments(of: "btf_decl_tag", in: text)
+    }
+
+    /// The union of what the `declarations` of one entity say, in source order (a section named
+    /// twice keeps the first, as clang requires both to agree).
+    init(merging declarations: [CXCursor]) {
+        for declaration in declarations {
+            let one = Attributes(declaration)
+            section = section ?? one.section
+            isWeak = isWeak || one.isWeak
+            declTags += one.declTags.filter { !declTags.contains($0) }
+        }
     }
 
     /// Every string argument of `__attribute__((NAME("...")))` in `text`.
@@ -60,8 +74,25 @@ final class ModuleLowering {
     private var stringCount = 0
     private var sourceLines: [String: [String]] = [:]
 
+    /// Every file-scope declaration of each function and variable, by canonical declaration.
+    private var redeclarations: [CursorKey: [CXCursor]] = [:]
+
     init(parsed: ParsedUnit) {
         self.parsed = parsed
+        for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl || cursor.kind == CXCursor_VarDecl {
+            redeclarations[CursorKey(clang_getCanonicalCursor(cursor)), default: []].append(cursor)
+        }
+    }
+
+    /// Every declaration of the function or variable `declaration` declares, in source order.
+    func declarations(of declaration: CXCursor) -> [CXCursor] {
+        let all = redeclarations[CursorKey(clang_getCanonicalCursor(declaration))] ?? []
+        return all.contains(where: { $0.equals(declaration) }) ? all : all + [declaration]
+    }
+
+    /// The attributes of a function or variable, from all its declarations.
+    func attributes(of declaration: CXCursor) -> Attributes {
+        Attributes(merging: declarations(of: declaration))
     }
 
     var unit: CXTranslationUnit { parsed.unit }
@@ -109,7 +140,7 @@ final class ModuleLowering {
         do {
             functions.append(try lowering.lower())
         } catch {
-            if clang_getCursorLinkage(cursor) == CXLinkage_Internal && Attributes(cursor).section == nil {
+            if clang_getCursorLinkage(cursor) == CXLinkage_Internal && attributes(of: cursor).section == nil {
                 staticFunctionProblems[cursor.spelling] = error.diagnostics
             } else {
                 diagnostics.append(contentsOf: error.diagnostics)
@@ -170,13 +201,14 @@ final class ModuleLowering {
             let writer = InitializerWriter(module: self)
             try writer.write(initializer, type: type, into: &bytes, at: 0)
         }
-        let attributes = Attributes(cursor)
+        let attributes = attributes(of: cursor)
         let section: String
         if let explicit = attributes.section {
             section = explicit
         } else if type.addressSpace == 1 {
             section = ".addr_space.1"
-        } else if type.isConst || isConstArray(type) {
+        } else if type.canonical.isConst {
+            // libclang moves an array's element `const` onto the canonical array type.
             section = ".rodata"
         } else if bytes.allSatisfy({ $0 == 0 }) {
             section = ".bss"
@@ -195,21 +227,14 @@ final class ModuleLowering {
         return t
     }
 
-    private func isConstArray(_ type: CXType) -> Bool {
-        let c = type.canonical
-        guard c.kind == CXType_ConstantArray || c.kind == CXType_IncompleteArray else { return false }
-        return c.elementType.isConst || isConstArray(c.elementType)
-    }
-
-    /// A string literal as a `.rodata` object; returns its symbol.
-    func stringLiteral(_ bytes: [UInt8], location: SourceLocation) -> String {
+    /// A string literal as a `.rodata` object of its own type (`char[N]`, or `int[N]` for `L"…"`);
+    /// returns its symbol.
+    func stringLiteral(_ bytes: [UInt8], type: CXType, location: SourceLocation) -> String {
         stringCount += 1
         let symbol = ".str.\(stringCount)"
-        let charType = types.table.intern(.integer(name: "char", size: 1, isSigned: true))
-        let arrayType = types.table.intern(.array(element: charType, count: bytes.count))
         globals.append(GlobalVariable(symbol: symbol, name: symbol, linkage: .static, section: ".rodata",
-                                      type: arrayType, size: bytes.count, alignment: 1, initializer: bytes,
-                                      location: location))
+                                      type: types.typeID(type), size: bytes.count,
+                                      alignment: type.alignment ?? 1, initializer: bytes, location: location))
         return symbol
     }
 
@@ -233,7 +258,7 @@ final class ModuleLowering {
         let name = declaration.spelling
         guard !externs.contains(where: { $0.name == name }) else { return }
         externs.append(ExternFunction(name: name, type: types.functionTypeID(declaration),
-                                      isWeak: Attributes(declaration).isWeak))
+                                      isWeak: attributes(of: declaration).isWeak))
     }
 
     /// Drops static functions and globals that nothing reachable refers to.

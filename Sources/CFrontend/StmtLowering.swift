@@ -378,7 +378,13 @@ extension FunctionLowering {
         defer { scopes.removeLast() }
         let statements = compound.children
         for statement in statements.dropLast() { try lowerStatement(statement) }
-        guard let last = statements.last else { return .constant(0) }
+        guard var last = statements.last else { return .constant(0) }
+        // C gives the value of the last expression statement, labels included
+        // (`({ ...; goto ok; out: more = 0; ok: more; })` in can_loop-style macros).
+        while last.kind == CXCursor_LabelStmt, let body = last.children.last {
+            builder.fallThrough(to: labelBlock(last))
+            last = body
+        }
         if last.isExpression && e.type.canonical.kind != CXType_Void && !isAggregate(e.type) {
             return try rvalue(last)
         }

@@ -48,22 +48,6 @@ public func lowerAggregates(_ module: inout Module) {
     }
 }
 
-/// The (offset, size) of each access covering `size` bytes: as wide as the alignment allows
-/// (at most 8), narrowing only for the tail.
-func pieces(size: Int, alignment: Int) -> [(offset: Int, size: MemorySize)] {
-    let alignment = max(alignment, 1)
-    let widest = [MemorySize.double, .word, .half, .byte].first { alignment % $0.rawValue == 0 } ?? .byte
-    var result: [(offset: Int, size: MemorySize)] = []
-    var offset = 0
-    for piece in [MemorySize.double, .word, .half, .byte] where piece.rawValue <= widest.rawValue {
-        while size - offset >= piece.rawValue {
-            result.append((offset, piece))
-            offset += piece.rawValue
-        }
-    }
-    return result
-}
-
 private func displaced(_ address: Address, by delta: Int) -> Address {
     switch address {
     case .temp(let base, let offset): return .temp(base, offset: offset + delta)

@@ -102,6 +102,20 @@ struct CorpusProgram: Sendable, CustomTestStringConvertible {
     }
 }
 
+/// How our compiler builds a corpus file: optimized or not (at -O0 every call stays a BPF-to-BPF
+/// call), for the v3 or the v4 instruction set, or for what the file's own CFLAGS say.
+struct BuildVariant: Sendable, Hashable, CustomTestStringConvertible {
+    var optimize = true
+    var cpu: String?
+
+    static let all = [true, false].flatMap { optimize in ["v3", "v4"].map { BuildVariant(optimize: optimize, cpu: $0) } }
+
+    var flags: [String] { [optimize ? "-O2" : "-O0"] + (cpu.map { ["-mcpu=\($0)"] } ?? []) }
+    /// Names this variant's object, empty for the default.
+    var suffix: String { self == BuildVariant() ? "" : "-" + flags.joined().replacingOccurrences(of: "-mcpu=", with: "") }
+    var testDescription: String { flags.joined(separator: " ") }
+}
+
 /// What each corpus file produces, made once per test run and shared by the tests that
 /// compare against it (the tests run in parallel).
 actor Artifacts {
@@ -138,17 +152,17 @@ actor Artifacts {
         return task
     }
 
-    /// The path of the object our compiler writes for `program`, at -O2 or, unoptimized, at -O0
-    /// (no inlining: every call stays a BPF-to-BPF call).
-    func ourObject(_ program: CorpusProgram, optimize: Bool = true) throws -> Task<String, any Error> {
-        let key = program.name + (optimize ? "" : "-O0")
+    /// The path of the object our compiler writes for `program` in `variant` (by default -O2 for v3).
+    func ourObject(_ program: CorpusProgram, _ variant: BuildVariant = .init()) throws -> Task<String, any Error> {
+        let key = program.name + variant.suffix
         if let task = ours[key] { return task }
         let directory = try directory(program)
         let task = Task<String, any Error> {
-            let object = directory.appendingPathComponent(optimize ? "ours.o" : "ours-O0.o").path
+            let object = directory.appendingPathComponent("ours\(variant.suffix).o").path
+            // The variant's CPU comes last: it overrides a `-mcpu=v4` that the file asks of clang.
             _ = try await runChecked(try await Tools.ours("swiftbpfcc"), [
-                program.source.path, optimize ? "-O2" : "-O0", "-g", "-I", Paths.include.path,
-            ] + program.compilerFlags + ["-o", object], in: directory)
+                program.source.path, "-g", "-I", Paths.include.path,
+            ] + program.compilerFlags + variant.flags + ["-o", object], in: directory)
             guard FileManager.default.fileExists(atPath: object) else {
                 throw HarnessError(description: "swiftbpfcc exited 0 but wrote no \(object)")
             }
@@ -222,12 +236,12 @@ struct CorpusTests {
         #expect(result.stdout == expected)
     }
 
-    /// (c) our compiler's object, run by our loader, must agree with the native run; at -O2, and
-    /// at -O0 where every function call stays a BPF-to-BPF call.
-    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() }, arguments: CorpusProgram.all, [true, false])
-    func ourObjectMatchesNative(_ program: CorpusProgram, optimize: Bool) async throws {
+    /// (c) our compiler's object, run by our loader, must agree with the native run; at -O2 and
+    /// -O0, for v3 and v4.
+    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() }, arguments: CorpusProgram.all, BuildVariant.all)
+    func ourObjectMatchesNative(_ program: CorpusProgram, variant: BuildVariant) async throws {
         let expected = try await Artifacts.shared.nativeOutput(program).value
-        let object = try await Artifacts.shared.ourObject(program, optimize: optimize).value
+        let object = try await Artifacts.shared.ourObject(program, variant).value
         let result = try await runProcess(try await Tools.ours("swiftbpf"), ["run", object] + program.runArguments,
                                           in: try await Artifacts.shared.directory(program))
         #expect(result.status == 0, "\(result.transcript)")

@@ -23,11 +23,11 @@ struct ReferenceTests {
         try #require(reference.status == 0, "clang's object: \(reference.transcript)")
         #expect(!reference.stdout.isEmpty)
 
-        for optimize in [true, false] {
-            let object = try await Artifacts.shared.ourObject(program, optimize: optimize).value
+        for variant in BuildVariant.all {
+            let object = try await Artifacts.shared.ourObject(program, variant).value
             let ours = try await runProcess(swiftbpf, ["run", object] + program.runArguments, in: directory)
             #expect(ours.status == 0, "\(ours.transcript)")
-            #expect(ours.stdout == reference.stdout, "optimize: \(optimize)")
+            #expect(ours.stdout == reference.stdout, "\(variant.flags)")
             if !program.needsArenaLoader {
                 let libbpf = try await runProcess(try await Tools.libbpfRun.value, [object] + program.runArguments,
                                                   in: directory)

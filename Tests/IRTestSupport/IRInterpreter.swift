@@ -93,7 +93,12 @@ public struct IRInterpreter {
                     let x = value(v)
                     write((0..<size.rawValue).map { UInt8(truncatingIfNeeded: x >> UInt64(8 * $0)) }, at: address(a))
                 case .copyMemory(let destination, let source, let size, _, _, _):
-                    write(read(size, at: address(source)), at: address(destination))
+                    // As strict as C: memcpy and struct assignment never copy between ranges
+                    // that partly overlap (memmove is lowered to loads and stores instead).
+                    let (to, from) = (address(destination), address(source))
+                    precondition(to == from || to &+ UInt64(size) <= from || from &+ UInt64(size) <= to,
+                                 "\(name): copyMemory of \(size) bytes between overlapping ranges")
+                    write(read(size, at: from), at: to)
                 case .setMemory(let a, let byte, let size, _, _):
                     write([UInt8](repeating: byte, count: size), at: address(a))
                 case .slotAddress(let d, let s, let offset):
