@@ -115,6 +115,18 @@ extension CXType {
         return (0..<UInt32(n)).map { clang_getArgType(self, $0) }
     }
 
+    /// A record's fields in declaration order, including the unnamed ones that hold anonymous
+    /// structs and unions (cursor children show those only as the nested record declaration).
+    var fields: [CXCursor] {
+        let list = ChildList()
+        _ = clang_Type_visitFields(self, { field, data in
+            guard let data else { return CXVisit_Break }
+            Unmanaged<ChildList>.fromOpaque(data).takeUnretainedValue().cursors.append(field)
+            return CXVisit_Continue
+        }, Unmanaged.passUnretained(list).toOpaque())
+        return list.cursors
+    }
+
     /// Size in bytes; nil for incomplete, dependent and builtin-function types.
     var size: Int? {
         guard isValid, canonical.kind != CXType_Unexposed else { return nil }

@@ -91,82 +91,257 @@ struct InitializerTarget {
     var bitfield: (field: CXCursor, bitOffset: Int)?
 }
 
-/// The fields of a record type, in declaration order.
-func recordFields(_ type: CXType) -> [CXCursor] {
-    clang_getCursorDefinition(type.canonical.declaration).children.filter { $0.kind == CXCursor_FieldDecl }
-}
-
 func isDesignator(_ e: CXCursor) -> Bool {
     e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
 }
 
-/// Walks an initializer list element by element, following C's positional order and designators
-/// (`.f = `, `[i] = `, `[2].y = `), and hands each value with its target to `visit`.
-///
-/// libclang gives the list as written, so positional elements fill fields and array elements in
-/// order, and a designator moves the position to the element it names.
-func forEachInitializer(_ list: CXCursor, type: CXType, at offset: Int,
-                        _ visit: (CXCursor, InitializerTarget) throws(DiagnosticList) -> Void) throws(DiagnosticList) {
-    let canonical = type.canonical
-    let elements = list.children.filter { $0.isExpression }
-    let isArray = canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray
-    let isRecord = canonical.kind == CXType_Record
-    let fields = isRecord ? recordFields(canonical) : []
-    let isUnion = isRecord && canonical.declaration.kind == CXCursor_UnionDecl
-    var position = 0
-    for element in elements {
-        if isDesignator(element) {
-            let (target, first) = try designate(element, type: canonical, at: offset)
-            guard let value = element.children.last else { continue }
-            try visit(value, target)
-            position = first + 1
-            continue
+/// An initializer element without the parentheses and no-op casts libclang may wrap around a
+/// braced list or a string literal (`char s[] = ("abc")`).
+fileprivate func unwrapped(_ e: CXCursor) -> CXCursor {
+    if e.kind == CXCursor_UnexposedExpr || e.kind == CXCursor_ParenExpr,
+       let inner = e.children.last(where: { $0.isExpression }),
+       inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral || inner.kind == CXCursor_ParenExpr {
+        return unwrapped(inner)
+    }
+    return e
+}
+
+/// What a braced initializer sets, after C's rules (C11 6.7.9) have been applied to the list as
+/// written: positional elements fill subobjects in order, descending into sub-aggregates whose
+/// braces were left out; a designator moves to the subobject it names; a later initializer of a
+/// subobject overrides an earlier one, a braced list replacing the whole subobject (so
+/// `{ .in.b = 5, .in = { .c = 7 } }` leaves `in.b` zero); a union keeps only the member
+/// initialized last. Subobjects nothing sets are zero.
+private indirect enum Initialization {
+    /// A scalar's value, a string literal for a character array, or an expression of the
+    /// subobject's own struct or union type.
+    case expression(CXCursor)
+    /// The initialized subobjects of an aggregate, by element or field index.
+    case aggregate([Int: Initialization])
+}
+
+/// One subobject of an aggregate: its type and where it lies in the aggregate.
+private struct Subobject {
+    var type: CXType
+    var offset: Int
+    var bitfield: (field: CXCursor, bitOffset: Int)?
+}
+
+/// The aggregates initializers walk into: arrays (by index) and records (by field, anonymous
+/// members included).
+private enum AggregateShape {
+    /// `count` is nil for an array of unknown size: a flexible array member.
+    case array(element: CXType, count: Int?)
+    case record(fields: [CXCursor], isUnion: Bool)
+
+    init?(_ type: CXType) {
+        let canonical = type.canonical
+        switch canonical.kind {
+        case CXType_ConstantArray: self = .array(element: canonical.elementType, count: Int(canonical.arraySize))
+        case CXType_IncompleteArray: self = .array(element: canonical.elementType, count: nil)
+        case CXType_Record:
+            self = .record(fields: canonical.fields, isUnion: canonical.declaration.kind == CXCursor_UnionDecl)
+        default: return nil
         }
-        if isArray {
-            let elementType = canonical.elementType
-            try visit(element, InitializerTarget(offset: offset + position * (elementType.size ?? 0), type: elementType))
-        } else if isRecord {
-            guard position < fields.count, !(isUnion && position > 0) else { break }
-            try visit(element, fieldTarget(fields[position], in: canonical, at: offset))
-        } else {
-            // `int x = { 5 };`: braces around a scalar.
-            try visit(element, InitializerTarget(offset: offset, type: type))
-            return
+    }
+
+    /// How many subobjects positional initialization visits; nil when unbounded.
+    var positions: Int? {
+        switch self {
+        case .array(_, let count): return count
+        case .record(let fields, let isUnion): return isUnion ? min(fields.count, 1) : fields.count
         }
-        position += 1
+    }
+
+    func subobject(_ index: Int) -> Subobject {
+        switch self {
+        case .array(let element, _):
+            return Subobject(type: element, offset: index * (element.size ?? 0))
+        case .record(let fields, _):
+            let field = fields[index]
+            let bits = Int(clang_Cursor_getOffsetOfField(field))
+            if clang_Cursor_isBitField(field) != 0 {
+                return Subobject(type: field.type, offset: 0, bitfield: (field, bits))
+            }
+            return Subobject(type: field.type, offset: bits / 8)
+        }
+    }
+
+    var isUnion: Bool {
+        if case .record(_, true) = self { return true }
+        return false
     }
 }
 
-private func fieldTarget(_ field: CXCursor, in record: CXType, at offset: Int) -> InitializerTarget {
-    let bits = Int(clang_Cursor_getOffsetOfField(field))
-    if clang_Cursor_isBitField(field) != 0 {
-        return InitializerTarget(offset: offset, type: field.type, bitfield: (field, bits))
+/// Resolves braced initializer lists into `Initialization`s.
+private struct InitializerResolver {
+    /// The initialization a braced `list` gives an object of aggregate `type`.
+    func resolve(_ list: CXCursor, type: CXType) throws(DiagnosticList) -> [Int: Initialization] {
+        guard AggregateShape(type) != nil else {
+            throw DiagnosticList([.error("braced initializer for type '\(type.spelling)'", at: list.location)])
+        }
+        var tree: [Int: Initialization] = [:]
+        // Where the next positional element goes: indices from `type` down, deeper where braces
+        // were elided. Empty once the list has gone past the aggregate's end.
+        var path: [Int]? = [0]
+        for element in list.children where element.isExpression {
+            if isDesignator(element) {
+                let parts = Array(element.children.dropLast())
+                guard let value = element.children.last else { continue }
+                let designated = try designatedPath(parts, in: type)
+                try assign(unwrapped(value), at: designated, in: &tree, of: type)
+                path = advanced(designated, in: type)
+                continue
+            }
+            guard var at = path else { continue }  // excess elements: clang warns and drops them
+            let value = unwrapped(element)
+            // Brace elision: a value that cannot initialize the subobject whole goes to its first part.
+            while let inner = AggregateShape(subobjectType(at, in: type)), !initializesWhole(value, subobjectType(at, in: type)) {
+                guard inner.positions != 0 else { break }
+                at.append(0)
+            }
+            try assign(value, at: at, in: &tree, of: type)
+            path = advanced(at, in: type)
+        }
+        return tree
     }
-    return InitializerTarget(offset: offset + bits / 8, type: field.type)
+
+    /// Whether `value` initializes an aggregate of `type` by itself, rather than its first part.
+    private func initializesWhole(_ value: CXCursor, _ type: CXType) -> Bool {
+        if value.kind == CXCursor_InitListExpr { return true }
+        let canonical = type.canonical
+        if value.kind == CXCursor_StringLiteral {
+            return (canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray)
+                && canonical.elementType.size == value.type.canonical.elementType.size
+        }
+        return clang_equalTypes(clang_getUnqualifiedType(value.type.canonical), clang_getUnqualifiedType(canonical)) != 0
+    }
+
+    private func subobjectType(_ path: [Int], in type: CXType) -> CXType {
+        var current = type
+        for index in path {
+            guard let shape = AggregateShape(current) else { return current }
+            current = shape.subobject(index).type
+        }
+        return current
+    }
+
+    /// The position after `path` for the next positional element: the next sibling, climbing out
+    /// of aggregates that are full; nil past the end of the outermost one.
+    private func advanced(_ path: [Int], in type: CXType) -> [Int]? {
+        var path = path
+        while let last = path.popLast() {
+            let parent = subobjectType(path, in: type)
+            guard let shape = AggregateShape(parent) else { return nil }
+            if let positions = shape.positions, last + 1 >= positions || shape.isUnion { continue }
+            return path + [last + 1]
+        }
+        return nil
+    }
+
+    /// Follows the designator `parts` (`.a`, `[2]`, `.b.c[1]`) from `type`; a member of an
+    /// anonymous struct or union is reached through the unnamed field that holds it.
+    private func designatedPath(_ parts: [CXCursor], in type: CXType) throws(DiagnosticList) -> [Int] {
+        var path: [Int] = []
+        var current = type
+        for part in parts {
+            switch AggregateShape(current) {
+            case .record(let fields, _) where part.kind == CXCursor_MemberRef:
+                guard let route = fieldRoute(to: part.referenced, in: fields) else {
+                    throw DiagnosticList([.error("designator '.\(part.spelling)' names no member of '\(current.spelling)'",
+                                                 at: part.location)])
+                }
+                for index in route {
+                    path.append(index)
+                    current = subobjectType([index], in: current)
+                }
+            case .array(_, let count) where part.kind != CXCursor_MemberRef:
+                guard let index = part.integerConstant, index >= 0, count.map({ index < $0 }) ?? true else {
+                    throw DiagnosticList([.error("array designator is not a constant index inside the array",
+                                                 at: part.location)])
+                }
+                path.append(Int(index))
+                current = subobjectType([Int(index)], in: current)
+            default:
+                throw DiagnosticList([.error("unsupported designator for type '\(current.spelling)'", at: part.location)])
+            }
+        }
+        return path
+    }
+
+    /// The field indices leading to `field` among `fields`, through anonymous members.
+    private func fieldRoute(to field: CXCursor, in fields: [CXCursor]) -> [Int]? {
+        for (index, candidate) in fields.enumerated() {
+            if candidate.equals(field) { return [index] }
+            if clang_Cursor_isAnonymousRecordDecl(candidate.type.canonical.declaration) != 0,
+               let rest = fieldRoute(to: field, in: candidate.type.canonical.fields) {
+                return [index] + rest
+            }
+        }
+        return nil
+    }
+
+    /// Records that `value` initializes the subobject at `path` of an object of `type`.
+    private func assign(_ value: CXCursor, at path: [Int], in tree: inout [Int: Initialization],
+                        of type: CXType) throws(DiagnosticList) {
+        guard let index = path.first, let shape = AggregateShape(type) else { return }
+        // A union holds one member: initializing another forgets the previous one.
+        if shape.isUnion { tree = tree.filter { $0.key == index } }
+        let subobject = shape.subobject(index)
+        if path.count > 1 {
+            var inner: [Int: Initialization]
+            switch tree[index] {
+            case .aggregate(let existing): inner = existing
+            case .none: inner = [:]
+            case .expression(let whole):
+                throw DiagnosticList([.error("initializer overrides part of a subobject initialized by an expression: not supported",
+                                             at: whole.location)])
+            }
+            try assign(value, at: Array(path.dropFirst()), in: &inner, of: subobject.type)
+            tree[index] = .aggregate(inner)
+        } else if value.kind == CXCursor_InitListExpr {
+            if AggregateShape(subobject.type) != nil {
+                tree[index] = .aggregate(try resolve(value, type: subobject.type))
+            } else if let scalar = value.children.first(where: { $0.isExpression }) {
+                tree[index] = .expression(unwrapped(scalar))  // `{ 5 }` for a scalar
+            } else {
+                tree[index] = nil  // `{}`: zero
+            }
+        } else {
+            tree[index] = .expression(value)
+        }
+    }
 }
 
-/// Follows `.a.b[2]` from the aggregate `type` at `offset`; also returns the position of the first
-/// part within the aggregate, where positional initialization resumes.
-private func designate(_ e: CXCursor, type: CXType, at offset: Int) throws(DiagnosticList) -> (InitializerTarget, Int) {
-    var target = InitializerTarget(offset: offset, type: type)
-    var firstPosition = 0
-    for (i, part) in e.children.dropLast().enumerated() {
-        let current = target.type.canonical
-        var position = 0
-        if part.kind == CXCursor_MemberRef {
-            let field = part.referenced
-            position = recordFields(current).firstIndex(where: { $0.equals(field) }) ?? 0
-            target = fieldTarget(field, in: current, at: target.offset)
-        } else if let index = part.integerConstant {
-            position = Int(index)
-            let elementType = current.elementType
-            target = InitializerTarget(offset: target.offset + Int(index) * (elementType.size ?? 0), type: elementType)
-        } else {
-            throw DiagnosticList([.error("unsupported designator", at: part.location)])
-        }
-        if i == 0 { firstPosition = position }
+/// The values a braced initializer `list` gives an object of `type` at `offset`, each with the
+/// place it goes, in increasing index order; every place not listed is zero.
+func initializerElements(_ list: CXCursor, type: CXType, at offset: Int) throws(DiagnosticList)
+    -> [(value: CXCursor, target: InitializerTarget)]
+{
+    let list = unwrapped(list)
+    guard AggregateShape(type) != nil else {
+        // `int x = { 5 };`: braces around a scalar.
+        guard let value = list.children.first(where: { $0.isExpression }) else { return [] }
+        return [(unwrapped(value), InitializerTarget(offset: offset, type: type))]
     }
-    return (target, firstPosition)
+    var result: [(value: CXCursor, target: InitializerTarget)] = []
+    func flatten(_ tree: [Int: Initialization], type: CXType, at offset: Int) {
+        guard let shape = AggregateShape(type) else { return }
+        for index in tree.keys.sorted() {
+            let subobject = shape.subobject(index)
+            switch tree[index] {
+            case .expression(let value):
+                result.append((value, InitializerTarget(offset: offset + subobject.offset, type: subobject.type,
+                                                        bitfield: subobject.bitfield)))
+            case .aggregate(let inner):
+                flatten(inner, type: subobject.type, at: offset + subobject.offset)
+            case .none:
+                break
+            }
+        }
+    }
+    flatten(try InitializerResolver().resolve(list, type: type), type: type, at: offset)
+    return result
 }
 
 /// Lays a constant initializer out as the bytes of a global.
@@ -177,12 +352,26 @@ struct InitializerWriter {
         try write(e, InitializerTarget(offset: offset, type: type), into: &bytes)
     }
 
+    /// The most bytes an initializer may give a global: what an array map's value can hold
+    /// (a flexible array member makes a global larger than its type).
+    static let maximumSize = Int(UInt32.max)
+
     private func write(_ e: CXCursor, _ target: InitializerTarget, into bytes: inout [UInt8]) throws(DiagnosticList) {
+        let e = unwrapped(e)
         let type = target.type
         let canonical = type.canonical
         let offset = target.offset
+        /// Grows `bytes` to hold `count` bytes from `offset`, for a flexible array member.
+        func reserve(_ count: Int) throws(DiagnosticList) {
+            let (end, overflow) = offset.addingReportingOverflow(count)
+            guard !overflow, end <= InitializerWriter.maximumSize else {
+                throw DiagnosticList([.error("initializer makes the object larger than a BPF map value can hold (\(InitializerWriter.maximumSize) bytes)",
+                                             at: e.location)])
+            }
+            if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }
+        }
         if e.kind == CXCursor_InitListExpr {
-            try forEachInitializer(e, type: type, at: offset) { value, inner throws(DiagnosticList) in
+            for (value, inner) in try initializerElements(e, type: type, at: offset) {
                 try write(value, inner, into: &bytes)
             }
             return
@@ -190,14 +379,9 @@ struct InitializerWriter {
         if e.kind == CXCursor_StringLiteral,
            canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray {
             let literal = stringLiteralBytes(e)
-            let size = type.size ?? literal.count + 1
+            let size = type.size ?? literal.count + (e.type.canonical.elementType.size ?? 1)
+            try reserve(size)
             for (i, byte) in literal.prefix(size).enumerated() { bytes[offset + i] = byte }
-            return
-        }
-        if (e.kind == CXCursor_UnexposedExpr || e.kind == CXCursor_ParenExpr),
-           let inner = e.children.last(where: { $0.isExpression }),
-           inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral {
-            try write(inner, target, into: &bytes)
             return
         }
         guard case .scalar(let scalar) = module.types.classify(canonical) else {
@@ -213,6 +397,7 @@ struct InitializerWriter {
         }
         if let (field, bitOffset) = target.bitfield {
             let width = Int(clang_getFieldDeclBitWidth(field))
+            try reserve((bitOffset + width + 7) / 8)
             for bit in 0..<width where (UInt64(bitPattern: value) >> UInt64(bit)) & 1 == 1 {
                 let at = offset * 8 + bitOffset + bit
                 bytes[at / 8] |= UInt8(1) << UInt8(at % 8)
@@ -221,6 +406,7 @@ struct InitializerWriter {
         }
         var v = UInt64(bitPattern: value)
         if case .bool = scalar { v = value != 0 ? 1 : 0 }
+        try reserve(scalar.size)
         for i in 0..<scalar.size {
             bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))
         }

@@ -216,8 +216,9 @@ final class ModuleLowering {
             section = ".data"
         }
         let linkage: Linkage = clang_getCursorLinkage(cursor) == CXLinkage_External ? .global : .static
+        // An initialized flexible array member makes the global larger than its type.
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
-                              type: types.typeID(type), size: size, alignment: alignment, initializer: bytes,
+                              type: types.typeID(type), size: bytes.count, alignment: alignment, initializer: bytes,
                               location: location)
     }
 

@@ -347,12 +347,8 @@ extension FunctionLowering {
             }
             return
         }
-        // Element offsets are relative to `address`; a copy of the walk's targets, lowered in order.
-        var targets: [(CXCursor, InitializerTarget)] = []
-        try forEachInitializer(e, type: type, at: 0) { value, target throws(DiagnosticList) in
-            targets.append((value, target))
-        }
-        for (value, target) in targets {
+        // Element offsets are relative to `address`.
+        for (value, target) in try initializerElements(e, type: type, at: 0) {
             let place = address.advanced(by: target.offset)
             if let (field, bitOffset) = target.bitfield {
                 let s = try scalar(field.type, at: value)
