@@ -220,6 +220,23 @@ public enum Linkage: Hashable, Sendable {
     case global
 }
 
+/// What `__attribute__((weak))`, `visibility("hidden")` and `used` say of a symbol, from any of
+/// its declarations.
+public struct SymbolAttributes: Hashable, Sendable {
+    /// A weak definition: another object's definition of the name wins when objects are linked.
+    public var isWeak: Bool
+    /// Hidden visibility: libbpf verifies such a function as static, in its caller's context.
+    public var isHidden: Bool
+    /// Kept in the object even when nothing refers to it.
+    public var isUsed: Bool
+
+    public init(isWeak: Bool = false, isHidden: Bool = false, isUsed: Bool = false) {
+        self.isWeak = isWeak
+        self.isHidden = isHidden
+        self.isUsed = isUsed
+    }
+}
+
 /// A `btf_decl_tag` on a function (`componentIndex` -1) or on one of its parameters (0-based):
 /// `arg:arena` tells the kernel a global function's parameter points into the arena.
 public struct DeclTag: Hashable, Sendable {
@@ -247,12 +264,14 @@ public struct Function: Sendable {
     public var tempCount: Int
     public var location: SourceLocation
     public var declTags: [DeclTag]
+    public var symbolAttributes: SymbolAttributes
 
     public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
                 blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation,
-                declTags: [DeclTag] = []) {
+                declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes()) {
         self.name = name
         self.linkage = linkage
+        self.symbolAttributes = symbolAttributes
         self.section = section
         self.type = type
         self.parameters = parameters
@@ -285,9 +304,12 @@ public struct GlobalVariable: Sendable {
     /// Exactly `size` bytes.
     public var initializer: [UInt8]
     public var location: SourceLocation
+    public var symbolAttributes: SymbolAttributes
 
     public init(symbol: String, name: String, linkage: Linkage, section: String, type: TypeID,
-                size: Int, alignment: Int, initializer: [UInt8], location: SourceLocation) {
+                size: Int, alignment: Int, initializer: [UInt8], location: SourceLocation,
+                symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+        self.symbolAttributes = symbolAttributes
         self.symbol = symbol
         self.name = name
         self.linkage = linkage

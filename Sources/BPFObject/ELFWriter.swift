@@ -70,6 +70,8 @@ private struct Symbol {
     var name: String
     var type: UInt8
     var binding: UInt8
+    /// st_other: the visibility.
+    var visibility: UInt8 = ELF.stvDefault
     var sectionIndex: UInt16
     var value: UInt64
     var size: UInt64
@@ -180,6 +182,7 @@ private struct ELFBuilder {
                       function.firstInstruction + function.instructionCount <= code.instructions.count
                 else { throw .functionOutOfRange(section: code.name, function: function.name) }
                 add(Symbol(name: function.name, type: ELF.sttFunc, binding: elfBinding(function.binding),
+                           visibility: function.isHidden ? ELF.stvHidden : ELF.stvDefault,
                            sectionIndex: UInt16(codeIndex[code.name] ?? 0),
                            value: UInt64(function.firstInstruction * 8), size: UInt64(function.instructionCount * 8)))
             }
@@ -190,6 +193,7 @@ private struct ELFBuilder {
                 guard symbol.offset >= 0, symbol.size >= 0, symbol.offset + symbol.size <= data.bytes.count
                 else { throw .dataSymbolOutOfRange(section: data.name, symbol: symbol.name) }
                 add(Symbol(name: symbol.name, type: ELF.sttObject, binding: elfBinding(symbol.binding),
+                           visibility: symbol.isHidden ? ELF.stvHidden : ELF.stvDefault,
                            sectionIndex: UInt16(dataIndex[data.name] ?? 0),
                            value: UInt64(symbol.offset), size: UInt64(symbol.size)))
             }
@@ -285,7 +289,7 @@ private struct ELFBuilder {
             // Section symbols are named by their section's header name, as clang leaves st_name 0.
             symbols.append(symbol.type == ELF.sttSection ? 0 : strings.offset(of: symbol.name))
             symbols.append(symbol.binding << 4 | symbol.type)
-            symbols.append(ELF.stvDefault)
+            symbols.append(symbol.visibility)
             symbols.append(symbol.sectionIndex)
             symbols.append(symbol.value)
             symbols.append(symbol.size)

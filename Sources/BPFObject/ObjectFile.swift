@@ -55,12 +55,15 @@ public struct FunctionSymbol: Sendable, Hashable {
     public var firstInstruction: Int
     public var instructionCount: Int
     public var binding: SymbolBinding
+    /// STV_HIDDEN: libbpf verifies a hidden global function as static.
+    public var isHidden: Bool
     /// The BTF FUNC that `.BTF.ext` func_info names for this function; nil emits no record.
     public var btfFunction: BTFTypeID?
 
     public init(name: String, firstInstruction: Int, instructionCount: Int, binding: SymbolBinding,
-                btfFunction: BTFTypeID? = nil) {
+                isHidden: Bool = false, btfFunction: BTFTypeID? = nil) {
         self.name = name
+        self.isHidden = isHidden
         self.firstInstruction = firstInstruction
         self.instructionCount = instructionCount
         self.binding = binding
@@ -128,9 +131,12 @@ public struct DataSymbol: Sendable, Hashable {
     public var offset: Int
     public var size: Int
     public var binding: SymbolBinding
+    /// STV_HIDDEN.
+    public var isHidden: Bool
 
-    public init(name: String, offset: Int, size: Int, binding: SymbolBinding) {
+    public init(name: String, offset: Int, size: Int, binding: SymbolBinding, isHidden: Bool = false) {
         self.name = name
+        self.isHidden = isHidden
         self.offset = offset
         self.size = size
         self.binding = binding

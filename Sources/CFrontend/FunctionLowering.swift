@@ -139,7 +139,8 @@ struct FunctionLowering {
         return Function(name: name, linkage: linkage, section: attributes.section,
                         type: module.types.functionTypeID(declaration), parameters: parameters,
                         blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
-                        location: location, declTags: declTags(parameterCount: parameterCursors.count))
+                        location: location, declTags: declTags(parameterCount: parameterCursors.count),
+                        symbolAttributes: attributes.symbolAttributes)
     }
 
     /// The `btf_decl_tag`s of the function (component -1) and of each parameter, from every

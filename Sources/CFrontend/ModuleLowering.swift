@@ -26,6 +26,9 @@ public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(
 struct Attributes {
     var section: String?
     var isWeak = false
+    var isHidden = false
+    /// `used`: kept even when nothing refers to it.
+    var isUsed = false
     var declTags: [String] = []
 
     init(_ declaration: CXCursor) {
@@ -33,8 +36,12 @@ struct Attributes {
         let text = declaration.prettyPrinted
         section = Attributes.arguments(of: "section", in: text).first
         isWeak = text.contains("__attribute__((weak))")
+        isHidden = Attributes.arguments(of: "visibility", in: text).last == "hidden"
+        isUsed = text.contains("__attribute__((used))")
         declTags = Attributes.arguments(of: "btf_decl_tag", in: text)
     }
+
+    var symbolAttributes: SymbolAttributes { SymbolAttributes(isWeak: isWeak, isHidden: isHidden, isUsed: isUsed) }
 
     /// The union of what the `declarations` of one entity say, in source order (a section named
     /// twice keeps the first, as clang requires both to agree).
@@ -43,6 +50,8 @@ struct Attributes {
             let one = Attributes(declaration)
             section = section ?? one.section
             isWeak = isWeak || one.isWeak
+            isHidden = isHidden || one.isHidden
+            isUsed = isUsed || one.isUsed
             declTags += one.declTags.filter { !declTags.contains($0) }
         }
     }
@@ -219,7 +228,7 @@ final class ModuleLowering {
         // An initialized flexible array member makes the global larger than its type.
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
                               type: types.typeID(type), size: bytes.count, alignment: alignment, initializer: bytes,
-                              location: location)
+                              location: location, symbolAttributes: attributes.symbolAttributes)
     }
 
     private func innermostElement(_ type: CXType) -> CXType {
@@ -266,7 +275,8 @@ final class ModuleLowering {
     private func pruneUnreferenced(_ module: Module) -> Module {
         var referencedSymbols: Set<String> = []
         var reachable: Set<String> = []
-        var work = module.functions.filter { $0.linkage == .global || $0.section != nil }.map(\.name)
+        var work = module.functions.filter { $0.linkage == .global || $0.section != nil || $0.symbolAttributes.isUsed }
+            .map(\.name)
         let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let name = work.popLast() {
             guard reachable.insert(name).inserted else { continue }
@@ -287,7 +297,9 @@ final class ModuleLowering {
         }
         var result = module
         result.functions = module.functions.filter { reachable.contains($0.name) }
-        result.globals = module.globals.filter { $0.linkage == .global || referencedSymbols.contains($0.symbol) }
+        result.globals = module.globals.filter {
+            $0.linkage == .global || referencedSymbols.contains($0.symbol) || $0.symbolAttributes.isUsed
+        }
         return result
     }
 

@@ -29,7 +29,10 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
         let linkage: BTFLinkage
         switch function.linkage {
         case .static: linkage = .static
-        case .global: linkage = returnsScalar(function, in: module.types) ? .global : .static
+        case .global:
+            // A hidden function is verified in its caller's context, as libbpf does with clang's
+            // objects (it rewrites their BTF linkage at load time).
+            linkage = returnsScalar(function, in: module.types) && !function.symbolAttributes.isHidden ? .global : .static
         }
         let id = emitter.function(function.name, type: function.type, linkage: linkage)
         functions[function.name] = id

@@ -29,9 +29,10 @@ public func layOutData(_ module: Module) -> [DataSection] {
         let binding: SymbolBinding
         switch global.linkage {
         case .static: binding = .local
-        case .global: binding = .global
+        case .global: binding = global.symbolAttributes.isWeak ? .weak : .global
         }
-        section.symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size, binding: binding))
+        section.symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size, binding: binding,
+                                          isHidden: global.symbolAttributes.isHidden))
         sections[index] = section
     }
     return sections

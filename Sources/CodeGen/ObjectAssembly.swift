@@ -55,10 +55,10 @@ public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) t
         section.relocations += code.relocations.map {
             CodeRelocation(instructionIndex: start + $0.instructionIndex, symbol: $0.symbol)
         }
-        // Programs must be global symbols for libbpf, even when written `static`.
-        let binding: SymbolBinding = function.linkage == .global || function.section != nil ? .global : .local
         section.functions.append(FunctionSymbol(name: function.name, firstInstruction: start,
-                                                instructionCount: code.instructions.count, binding: binding,
+                                                instructionCount: code.instructions.count,
+                                                binding: symbolBinding(function),
+                                                isHidden: function.symbolAttributes.isHidden,
                                                 btfFunction: btfFunctions[function.name]))
         if debugInfo {
             section.lines += lineRecords(code, start: start, function: function, module: module)
@@ -73,6 +73,13 @@ public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) t
                             externs: module.externs.map { ExternSymbol(name: $0.name, isWeak: $0.isWeak) },
                             btf: btf)
     return CompiledObject(object: object, listings: listings)
+}
+
+/// Programs must be global symbols for libbpf, even when written `static`; a weak definition is
+/// STB_WEAK.
+private func symbolBinding(_ function: Function) -> SymbolBinding {
+    guard function.linkage == .global || function.section != nil else { return .local }
+    return function.symbolAttributes.isWeak ? .weak : .global
 }
 
 /// One line_info record per change of source line. The kernel wants every function to start

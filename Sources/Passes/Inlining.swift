@@ -146,5 +146,7 @@ private func splice(_ callee: Function, into caller: inout Function, at blockInd
 
 private func removeUncalledStaticFunctions(_ module: inout Module) {
     let called = Set(module.functions.flatMap(callees))
-    module.functions.removeAll { $0.linkage == .static && $0.section == nil && !called.contains($0.name) }
+    module.functions.removeAll {
+        $0.linkage == .static && $0.section == nil && !$0.symbolAttributes.isUsed && !called.contains($0.name)
+    }
 }

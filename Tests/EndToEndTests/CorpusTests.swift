@@ -282,6 +282,36 @@ struct CorpusTests {
         }
     }
 
+    /// (f) Our symbols say what clang's say: every global and weak function and object has the same
+    /// binding and visibility (attributes from any declaration apply), and every static one that
+    /// clang keeps, we keep (clang may drop more: it folds reads of const statics).
+    @Test(arguments: CorpusProgram.all)
+    func symbolsMatchClangs(_ program: CorpusProgram) async throws {
+        let (clangObject, compile) = try await Artifacts.shared.compileWithClang(program)
+        guard compile.status == 0 else {
+            // Only where the file says clang cannot build it (see clangObjectMatchesNative).
+            #expect(program.clangFailure != nil, "\(compile.transcript)")
+            return
+        }
+        let object = try await Artifacts.shared.ourObject(program).value
+        let directory = try await Artifacts.shared.directory(program)
+        /// "TYPE BIND VIS NAME" of each function and object symbol, from llvm-readelf.
+        func symbols(_ path: String) async throws -> Set<String> {
+            let table = try await runChecked(try which("llvm-readelf-19"), ["-s", path], in: directory)
+            return Set(table.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                guard fields.count == 8, fields[3] == "FUNC" || fields[3] == "OBJECT", !fields[7].hasPrefix(".") else {
+                    return nil
+                }
+                return fields[3...5].joined(separator: " ") + " " + fields[7]
+            })
+        }
+        let theirs = try await symbols(clangObject), ours = try await symbols(object)
+        let isLocal = { (symbol: String) in symbol.split(separator: " ")[1] == "LOCAL" }
+        #expect(ours.filter { !isLocal($0) } == theirs.filter { !isLocal($0) })
+        #expect(theirs.filter(isLocal).isSubset(of: ours), "clang's static symbols missing from ours")
+    }
+
     /// `-S` listings mark each cast the compiler inserted with its reason and source line.
     @Test(arguments: CorpusProgram.all.filter(\.needsArenaLoader))
     func listingExplainsArenaCasts(_ program: CorpusProgram) async throws {
