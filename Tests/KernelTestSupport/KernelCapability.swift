@@ -38,16 +38,19 @@ public enum KernelCapability: String, Sendable {
     /// capability the test run requires.
     public func check() throws(RefusedCapability) -> Bool {
         let test = Test.current.map { "\($0.id)" } ?? "?"
-        guard let refusal else {
+        // An arena needs bpf() first: where bpf() itself is refused, that is the refusal to report.
+        guard let refused = [KernelCapability.bpf, self].first(where: { $0.refusal != nil }),
+              let refusal = refused.refusal
+        else {
             logKernelTest("ran\t\(rawValue)\t\(test)")
             return true
         }
-        guard !isRequired else {
-            logKernelTest("failed\t\(rawValue)\t\(test)\t\(refusal)")
+        guard !refused.isRequired else {
+            logKernelTest("failed\t\(refused.rawValue)\t\(test)\t\(refusal)")
             throw RefusedCapability(reason: refusal)
         }
-        logKernelTest("skipped\t\(rawValue)\t\(test)\t\(refusal)")
-        if printedRefusals.withLock({ $0.insert(self).inserted }) { print("skipping kernel tests: \(refusal)") }
+        logKernelTest("skipped\t\(refused.rawValue)\t\(test)\t\(refusal)")
+        if printedRefusals.withLock({ $0.insert(refusal).inserted }) { print("skipping kernel tests: \(refusal)") }
         return false
     }
 
@@ -87,7 +90,7 @@ extension Trait where Self == KernelCapabilityTrait {
     public static func needs(_ capability: KernelCapability) -> Self { KernelCapabilityTrait(capability: capability) }
 }
 
-private let printedRefusals = Mutex<Set<KernelCapability>>([])
+private let printedRefusals = Mutex<Set<String>>([])
 
 /// Only these two errors say the kernel turned the caller away; any other error means the probe
 /// reached the code it asked for, so the tests run and show the real problem.
