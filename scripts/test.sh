@@ -32,7 +32,7 @@ ran=$(grep -c '^ran	' "$log" || true)
 skipped=$(grep -c '^skipped	' "$log" || true)
 refused=$(grep -c '^failed	' "$log" || true)
 echo "kernel tests: $ran test cases ran in the kernel, $skipped skipped, $refused refused although the probe found the capability working"
-awk -F'\t' '$1 != "ran" { print "  " $1 " (" $2 "): " $4 }' "$log" | sort | uniq -c
+awk -F'\t' '$1 != "ran" { print $1 " (" $2 "): " $4 }' "$log" | sort | uniq -c | sed 's/^ */  /'
 for capability in $SWIFTBPF_REQUIRE_KERNEL; do
     if awk -F'\t' -v c="$capability" '$1 != "ran" && $2 == c { found = 1 } END { exit !found }' "$log"; then
         echo "error: kernel tests skipped or refused for '$capability', which works here" >&2
