@@ -37,13 +37,24 @@ public enum KernelCapability: String, Sendable {
     /// with the reason printed (once) and logged, when it refuses it. Throws when it refuses a
     /// capability the test run requires.
     public func check() throws(RefusedCapability) -> Bool {
+        try skipReason() == nil
+    }
+
+    /// For a test case that is nothing without the capability: skips (cancels) it where the kernel
+    /// refuses the capability.
+    public func require() throws {
+        if let reason = try skipReason() { try Test.cancel(Comment(rawValue: reason)) }
+    }
+
+    /// Logs the test case as run or skipped; returns why it must skip, if it must.
+    private func skipReason() throws(RefusedCapability) -> String? {
         let test = Test.current.map { "\($0.id)" } ?? "?"
         // An arena needs bpf() first: where bpf() itself is refused, that is the refusal to report.
         guard let refused = [KernelCapability.bpf, self].first(where: { $0.refusal != nil }),
               let refusal = refused.refusal
         else {
             logKernelTest("ran\t\(rawValue)\t\(test)")
-            return true
+            return nil
         }
         guard !refused.isRequired else {
             logKernelTest("failed\t\(refused.rawValue)\t\(test)\t\(refusal)")
@@ -51,17 +62,11 @@ public enum KernelCapability: String, Sendable {
         }
         logKernelTest("skipped\t\(refused.rawValue)\t\(test)\t\(refusal)")
         if printedRefusals.withLock({ $0.insert(refusal).inserted }) { print("skipping kernel tests: \(refusal)") }
-        return false
-    }
-
-    /// For a test case that is nothing without the capability: skips (cancels) it where the kernel
-    /// refuses the capability.
-    public func require() throws {
-        if try !check() { try Test.cancel(Comment(rawValue: refusal ?? "")) }
+        return refusal
     }
 }
 
-/// The kernel refused a capability that scripts/test.sh found working, or was told works.
+/// The kernel refused a capability that SWIFTBPF_REQUIRE_KERNEL lists as working here.
 public struct RefusedCapability: Error, CustomStringConvertible {
     public var reason: String
     public var description: String {
