@@ -43,8 +43,10 @@ let package = Package(
                           path: "samples/arena_htab/driver"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
-        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF", "ToolTestSupport"]),
-        .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen", "ToolTestSupport"]),
+        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF", "ToolTestSupport",
+                                                     "KernelTestSupport"]),
+        .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen", "ToolTestSupport",
+                                                     "KernelTestSupport"]),
         .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),
         .target(name: "KernelTestSupport", dependencies: ["BPFInstructions", "CBPFSyscall"], path: "Tests/KernelTestSupport"),
@@ -52,7 +54,7 @@ let package = Package(
         .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "KernelTestSupport", "ToolTestSupport"],
                     swiftSettings: libclangInclude),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
-        // Spawns the built executables, cc, clang and libbpf_run: it links none of our modules.
-        .testTarget(name: "EndToEndTests", exclude: ["Corpus", "Errors", "Reference"]),
+        // Spawns the built executables, cc, clang and libbpf_run: of ours it links only the kernel probe.
+        .testTarget(name: "EndToEndTests", dependencies: ["KernelTestSupport"], exclude: ["Corpus", "Errors", "Reference"]),
     ]
 )

@@ -1,10 +1,11 @@
-import Testing
 import BPFObject
+import KernelTestSupport
+import Testing
 @testable import BPFLoader
 
 /// Loads clang-19 objects into the running kernel, runs them with BPF_PROG_TEST_RUN and compares
 /// return values and globals with the same C compiled natively.
-@Suite(.enabled(if: Kernel.available, "bpf() is not permitted (EPERM/ENOSYS)"), .serialized)
+@Suite(.needs(.bpf), .serialized)
 struct KernelRunTests {
     /// Loads, runs every entry program in file order, reads `variables`; swiftbpf's output lines.
     func runInKernel(_ object: ObjectFile, name: String, variables: [String]) throws -> String {
@@ -54,7 +55,7 @@ struct KernelRunTests {
     }
 
     /// The arena is mapped before the program loads; the kfunc is resolved through vmlinux BTF.
-    @Test func arenaGlobalsAndKernelFunction() throws {
+    @Test(.needs(.arena)) func arenaGlobalsAndKernelFunction() throws {
         let object = try readObject(try Toolchain.compileBPF(Programs.arena, name: "arena"))
         let expected = try Toolchain.runNative(Programs.arena, name: "arena", driver: Programs.arenaDriver)
         #expect(try runInKernel(object, name: "arena", variables: ["result"]) == expected)

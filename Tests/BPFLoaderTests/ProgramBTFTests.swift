@@ -3,6 +3,7 @@ import Testing
 import ToolTestSupport
 import BPFObject
 import BTF
+import KernelTestSupport
 @testable import BPFLoader
 
 /// Sources for the program-BTF tests. Line numbers matter: the verifier must name line 4.
@@ -100,7 +101,7 @@ struct KernelBTFTests {
 
 /// Loads with program BTF into the running kernel: func_info makes global functions verified
 /// on their own, line_info puts source lines into the verifier log, kfunc prototypes are checked.
-@Suite(.enabled(if: Kernel.available, "bpf() is not permitted (EPERM/ENOSYS)"), .serialized)
+@Suite(.needs(.bpf), .serialized)
 struct ProgramBTFKernelTests {
     enum Compiler: String, CaseIterable { case clang, ours }
 
@@ -200,7 +201,7 @@ struct ProgramBTFKernelTests {
 
     /// The arena is handed to the caller: `__arena` globals are read in place, and their address
     /// lies inside the region.
-    @Test func arenaGlobalsAreReadFromTheMapping() throws {
+    @Test(.needs(.arena)) func arenaGlobalsAreReadFromTheMapping() throws {
         let object = try object(Programs.arena, name: "arena_api", by: .clang)
         let loaded = try LoadedObject(object, name: "arena_api")
         let returned = try loaded.run("arena_prog")
@@ -229,7 +230,7 @@ struct ProgramBTFKernelTests {
 }
 
 /// `swiftbpf` as the user runs it.
-@Suite(.enabled(if: Kernel.available, "bpf() is not permitted (EPERM/ENOSYS)"), .serialized)
+@Suite(.needs(.bpf), .serialized)
 struct SwiftbpfCommandTests {
     @Test func statsPrintsOneLinePerProgram() throws {
         let path = try Toolchain.compileClang(Programs.compute, name: "cli_stats")
@@ -257,7 +258,7 @@ struct SwiftbpfCommandTests {
     }
 
     /// `--get` on a pointer prints an unsigned address, on an `__arena` global its arena value.
-    @Test func getReadsPointersAndArenaGlobals() throws {
+    @Test(.needs(.arena)) func getReadsPointersAndArenaGlobals() throws {
         let source = Programs.arena.replacingOccurrences(of: "long result;", with: "long result;\nvoid *where = (void *)-8;")
         let path = try Toolchain.compileClang(source, name: "cli_arena")
         let output = try Toolchain.run(try Toolchain.ours("swiftbpf"), ["run", path.path, "--get", "in_arena", "--get", "where"])

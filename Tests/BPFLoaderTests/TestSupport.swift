@@ -77,25 +77,3 @@ enum Toolchain {
         return try run(binary.path, [])
     }
 }
-
-/// Whether bpf() works here. Tests that need the kernel are enabled only then, and Swift
-/// Testing reports the reason when they are skipped.
-enum Kernel {
-    static let unavailableReason: String? = {
-        do throws(SyscallError) {
-            _ = try BPFSyscall.createMap(type: 2, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0,
-                                         name: "probe", mapExtra: 0)
-            return nil
-        } catch {
-            return error.isPermissionOrAbsence ? "bpf() is not permitted here: \(error)" : nil
-        }
-    }()
-
-    static var available: Bool {
-        if let reason = unavailableReason {
-            print("skipping kernel test: \(reason)")
-            return false
-        }
-        return true
-    }
-}

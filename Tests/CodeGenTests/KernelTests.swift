@@ -6,17 +6,6 @@ import Testing
 @testable import CodeGen
 @testable import Passes
 
-/// Whether this process may load BPF programs; the reason when not.
-let kernelUnavailable: String? = {
-    do {
-        _ = try SyscallProgram([BPF.alu(Opcode.mov, .bits64, .r0, imm: 0), BPF.exit])
-        return nil
-    } catch {
-        print("skipping kernel tests: \(error)")
-        return "\(error)"
-    }
-}()
-
 /// Runs the passes, compiles every function and links `f` with the functions it calls (the
 /// verifier rejects unreachable code, so uncalled ones stay out, as libbpf leaves them out).
 func kernelProgram(_ module: Module, cpu: CPUVersion) throws -> [Instruction] {
@@ -37,7 +26,7 @@ func kernelProgram(_ module: Module, cpu: CPUVersion) throws -> [Instruction] {
     return link(functions.filter { used.contains($0.name) })
 }
 
-@Suite(.enabled(if: kernelUnavailable == nil, "bpf() is not permitted: \(kernelUnavailable ?? "")"))
+@Suite(.needs(.bpf))
 struct KernelTests {
     /// Every division of both widths, with register and constant divisors, against the reference
     /// semantics (Swift's `/` and `%` where C defines them, BPF's rule for zero and MIN / -1).

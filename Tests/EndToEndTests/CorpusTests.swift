@@ -3,6 +3,7 @@
 // clang's object under libbpf (which validates the corpus itself), our object under
 // `swiftbpf run`, and our object under libbpf (libbpf must accept what we write).
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// One step of a `// RUN:` directive; the directive is exactly the `swiftbpf run` arguments.
@@ -27,6 +28,8 @@ struct CorpusProgram: Sendable, CustomTestStringConvertible {
     var clangFailure: String?
 
     var name: String { source.deletingPathExtension().lastPathComponent }
+    /// What running the program needs from the kernel: an arena map, or bpf() alone.
+    var kernelCapability: KernelCapability { needsArenaLoader ? .arena : .bpf }
     var testDescription: String { source.lastPathComponent }
 
     static let all: [CorpusProgram] = Paths.cFiles(in: Paths.corpus).map { CorpusProgram(source: $0) }
@@ -216,12 +219,13 @@ struct CorpusTests {
     /// (b) clang-19's object in the kernel must agree with the native run: this validates the corpus.
     /// Under libbpf, or under our loader for arena objects. Where the file says clang fails, it
     /// must fail, with the message the file expects.
-    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() }, arguments: CorpusProgram.all)
+    @Test(arguments: CorpusProgram.all)
     func clangObjectMatchesNative(_ program: CorpusProgram) async throws {
         let expected = try await Artifacts.shared.nativeOutput(program).value
         let (object, compile) = try await Artifacts.shared.compileWithClang(program)
         var result = compile
         if compile.status == 0 {
+            try program.kernelCapability.require()
             let runner = program.needsArenaLoader ? try await Tools.ours("swiftbpf") : try await Tools.libbpfRun.value
             result = try await runProcess(runner, (program.needsArenaLoader ? ["run"] : []) + [object]
                                             + program.runArguments,
@@ -238,10 +242,11 @@ struct CorpusTests {
 
     /// (c) our compiler's object, run by our loader, must agree with the native run; at -O2 and
     /// -O0, for v3 and v4.
-    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() }, arguments: CorpusProgram.all, BuildVariant.all)
+    @Test(arguments: CorpusProgram.all, BuildVariant.all)
     func ourObjectMatchesNative(_ program: CorpusProgram, variant: BuildVariant) async throws {
         let expected = try await Artifacts.shared.nativeOutput(program).value
         let object = try await Artifacts.shared.ourObject(program, variant).value
+        try program.kernelCapability.require()
         let result = try await runProcess(try await Tools.ours("swiftbpf"), ["run", object] + program.runArguments,
                                           in: try await Artifacts.shared.directory(program))
         #expect(result.status == 0, "\(result.transcript)")
@@ -250,8 +255,7 @@ struct CorpusTests {
 
     /// (d) libbpf must load and run our compiler's object with the same results (arena objects
     /// excepted: Debian's libbpf 1.1 predates arenas).
-    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() },
-          arguments: CorpusProgram.all.filter { !$0.needsArenaLoader })
+    @Test(.needs(.bpf), arguments: CorpusProgram.all.filter { !$0.needsArenaLoader })
     func libbpfRunsOurObject(_ program: CorpusProgram) async throws {
         let expected = try await Artifacts.shared.nativeOutput(program).value
         let object = try await Artifacts.shared.ourObject(program).value

@@ -2,6 +2,7 @@
 // bpf_helper_defs.h) are checked against clang-19: the same C built by both compilers, run in the
 // kernel by our loader and by libbpf, must print the same lines.
 import Foundation
+import KernelTestSupport
 import Testing
 
 @Suite("Against clang-19")
@@ -13,11 +14,12 @@ struct ReferenceTests {
         #expect(!Self.programs.isEmpty)
     }
 
-    @Test(.enabled("needs bpf()") { await Kernel.bpfPermitted() }, arguments: programs)
+    @Test(arguments: programs)
     func ourObjectMatchesClangs(_ program: CorpusProgram) async throws {
         let directory = try await Artifacts.shared.directory(program)
         let (clangObject, compile) = try await Artifacts.shared.compileWithClang(program)
         try #require(compile.status == 0, "\(compile.transcript)")
+        try program.kernelCapability.require()
         let swiftbpf = try await Tools.ours("swiftbpf")
         let reference = try await runProcess(swiftbpf, ["run", clangObject] + program.runArguments, in: directory)
         try #require(reference.status == 0, "clang's object: \(reference.transcript)")

@@ -1,5 +1,6 @@
 // Shared machinery of the end-to-end tests: running processes, the per-test work directories,
-// the C tools built once per test run, where our executables are, and whether bpf() works here.
+// the C tools built once per test run and where our executables are. Whether the kernel lets a
+// test run is KernelCapability's to say (KernelTestSupport).
 import Foundation
 import Testing
 
@@ -139,31 +140,5 @@ enum Tools {
             throw HarnessError(description: "\(path) does not exist: run `swift build` before `swift test`")
         }
         return path
-    }
-}
-
-/// Whether this process may load BPF programs, decided once by loading a two-instruction
-/// syscall program (`libbpf_run --probe`). Tests that need the kernel are enabled by it;
-/// when bpf() is refused the reason is printed, once.
-enum Kernel {
-    static let probe = Task<String?, Never> {
-        do {
-            let runner = try await Tools.libbpfRun.value
-            let result = try await runProcess(runner, ["--probe"], in: Paths.work)
-            return result.status == 0 ? nil : result.stdout + result.stderr
-        } catch {
-            return "the bpf() probe could not run: \(error)"
-        }
-    }
-
-    static let reasonPrinted = Task<Void, Never> {
-        if let reason = await probe.value {
-            print("EndToEndTests: skipping kernel tests: \(reason)")
-        }
-    }
-
-    static func bpfPermitted() async -> Bool {
-        await reasonPrinted.value
-        return await probe.value == nil
     }
 }

@@ -7,15 +7,14 @@ import Glibc
 // layouts from include/uapi/linux/bpf.h (union bpf_attr). The real loader lives in BPFLoader;
 // this stays inside the tests on purpose.
 
+/// Why the kernel did not load or run a program. Whether bpf() is refused altogether is
+/// `KernelCapability.bpf`'s to say, once, before a test starts: here every error is a failure.
 public enum KernelError: Error, CustomStringConvertible {
-    /// bpf() is not permitted here: tests skip with this reason.
-    case notPermitted(String)
     case rejected(errno: Int32, log: String)
     case runFailed(errno: Int32)
 
     public var description: String {
         switch self {
-        case .notPermitted(let reason): return reason
         case .rejected(let errno, let log): return "BPF_PROG_LOAD failed (errno \(errno)):\n\(log)"
         case .runFailed(let errno): return "BPF_PROG_TEST_RUN failed (errno \(errno))"
         }
@@ -70,9 +69,6 @@ public final class SyscallProgram {
         }
         if fd >= 0 { return .success(Int32(fd)) }
         let error = swiftbpf_errno()
-        if error == EPERM {
-            return .failure(.notPermitted("bpf(BPF_PROG_LOAD) returned EPERM: not allowed to load BPF programs here"))
-        }
         let text = String(decoding: log.prefix { $0 != 0 }, as: UTF8.self)
         return .failure(.rejected(errno: error, log: String(text.suffix(6000))))
     }

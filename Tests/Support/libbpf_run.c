@@ -1,7 +1,6 @@
 /* libbpf_run: the reference runner for the end-to-end tests, built on the system libbpf.
  *
  *   libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
- *   libbpf_run --probe
  *
  * Same command line and output as `swiftbpf run`: --set changes the initial value of a
  * global before the object is loaded; each --prog runs that BPF_PROG_TYPE_SYSCALL
@@ -11,9 +10,6 @@
  * map (.data, .bss, .rodata) and gives the offset and size inside its value.
  * It checks the test corpus (objects from clang) and checks that libbpf accepts the
  * objects our compiler writes.
- *
- * --probe loads a two-instruction program to tell whether bpf() is permitted here;
- * it exits 0 if so, else prints the reason and exits 1.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,21 +31,6 @@ struct global {
 	__u32 size;
 	bool is_signed;
 };
-
-static int probe(void)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BPF_F_SLEEPABLE); /* syscall programs must be */
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SYSCALL, "probe", "GPL", insns, 2, &opts);
-	if (fd < 0) {
-		printf("bpf(BPF_PROG_LOAD) is not permitted here: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
-}
 
 /* Strips typedefs and qualifiers, which do not change how a value prints. */
 static const struct btf_type *resolve(const struct btf *btf, __u32 id)
@@ -211,15 +192,12 @@ static int run_program(struct bpf_object *obj, const char *name)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...\n"
-			"       libbpf_run --probe\n");
+	fprintf(stderr, "usage: libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-		return probe();
 	if (argc < 2 || argc - 2 > 2 * MAX_ARGS)
 		return usage();
 
