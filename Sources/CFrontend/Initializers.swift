@@ -95,15 +95,15 @@ func isDesignator(_ e: CXCursor) -> Bool {
     e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
 }
 
-/// An initializer element without the parentheses and no-op casts libclang may wrap around a
-/// braced list or a string literal (`char s[] = ("abc")`).
+/// A braced list or string literal without the parentheses and no-op casts libclang may wrap
+/// around it (`char s[] = ("abc")`); any other element as it is, conversions included.
 fileprivate func unwrapped(_ e: CXCursor) -> CXCursor {
-    if e.kind == CXCursor_UnexposedExpr || e.kind == CXCursor_ParenExpr,
-       let inner = e.children.last(where: { $0.isExpression }),
-       inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral || inner.kind == CXCursor_ParenExpr {
-        return unwrapped(inner)
+    var inner = e
+    while inner.kind == CXCursor_UnexposedExpr || inner.kind == CXCursor_ParenExpr,
+          let child = inner.children.last(where: { $0.isExpression }) {
+        inner = child
     }
-    return e
+    return inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral ? inner : e
 }
 
 /// What a braced initializer sets, after C's rules (C11 6.7.9) have been applied to the list as

@@ -3,8 +3,9 @@
 // (`{ .in.b = 5, .in = { .c = 7 } }` leaves in.b zero); positional elements after a designator
 // continue from the next subobject; anonymous struct and union members take positional
 // elements like any member; braces may be left out (`int m[2][3] = {1, 2, 3, 4, 5}`); a union
-// keeps the member initialized last; a flexible array member of a global is initialized.
-// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --get checks
+// keeps the member initialized last; a flexible array member of a global is initialized;
+// parenthesized elements keep their conversion to the element type.
+// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --prog converted_elements --get checks
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -133,4 +134,12 @@ SEC("syscall") int unions(void *ctx)
 SEC("syscall") int flexible(void *ctx)
 {
 	return flex.n * 1000 + flex.items[0] + flex.items[1] * 3 + flex.items[2] * 5;
+}
+
+SEC("syscall") int converted_elements(void *ctx)
+{
+	volatile int zero = 0;
+	_Bool b[4] = { (-0x2cU), 2, (zero), ((char)0x80ull) };
+	signed char c[2] = { (300), (-1) };
+	return b[0] + b[1] * 10 + b[2] * 100 + b[3] * 1000 + c[0] * 10000 + c[1];
 }
