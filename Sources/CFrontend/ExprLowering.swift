@@ -669,15 +669,45 @@ extension FunctionLowering {
             _ = try binary(e)
             let kids = e.children.filter { $0.isExpression }
             return try aggregateAddress(kids[0])
-        case CXCursor_StmtExpr, CXCursor_ConditionalOperator:
-            throw failure("struct-valued \(e.kind == CXCursor_StmtExpr ? "statement expression" : "conditional") is not supported",
-                          at: e)
+        case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Comma:
+            let kids = e.children.filter { $0.isExpression }
+            try discard(kids[0])
+            return try aggregateAddress(kids[1])
+        case CXCursor_StmtExpr:
+            return try withStatementExpression(e) { this, last throws(DiagnosticList) in
+                guard let last, last.isExpression else { throw this.failure("statement expression has no value", at: e) }
+                return try this.aggregateAddress(last)
+            }
+        case CXCursor_ConditionalOperator:
+            return try aggregateConditional(e)
         default:
             guard case .memory(let address, let space) = try lvalue(e) else {
                 throw failure("aggregate in a register", at: e)
             }
             return (address, space)
         }
+    }
+
+    /// `c ? s1 : s2` of struct or union type: the chosen arm is copied into a stack temporary,
+    /// since the arms may live in different places (or address spaces).
+    private mutating func aggregateConditional(_ e: CXCursor) throws(DiagnosticList) -> (address: Address, space: Int) {
+        let kids = e.children.filter { $0.isExpression }
+        guard kids.count == 3, case .aggregate(let size, let alignment) = module.types.classify(e.type) else {
+            throw failure("malformed conditional expression", at: e)
+        }
+        let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(conditional)")
+        let thenBlock = builder.makeBlock(), elseBlock = builder.makeBlock(), done = builder.makeBlock()
+        try branch(on: kids[0], then: thenBlock, else: elseBlock)
+        for (block, arm) in [(thenBlock, kids[1]), (elseBlock, kids[2])] {
+            builder.position(at: block)
+            let source = try aggregateAddress(arm)
+            builder.location = arm.location
+            builder.emit(.copyMemory(destination: .slot(slot, offset: 0), source: source.address, size: size,
+                                     alignment: min(alignment, 8), destinationSpace: 0, sourceSpace: source.space))
+            builder.fallThrough(to: done)
+        }
+        builder.position(at: done)
+        return (.slot(slot, offset: 0), 0)
     }
 
     private mutating func compoundLiteral(_ e: CXCursor) throws(DiagnosticList) -> LValue {

@@ -367,6 +367,23 @@ extension FunctionLowering {
 
     /// `({ ...; value; })`: the statements, then the value of the last expression statement.
     mutating func statementExpression(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        try withStatementExpression(e) { this, last throws(DiagnosticList) in
+            guard let last else { return .constant(0) }
+            if last.isExpression && e.type.canonical.kind != CXType_Void && !this.isAggregate(e.type) {
+                return try this.rvalue(last)
+            }
+            try this.lowerStatement(last)
+            return .constant(0)
+        }
+    }
+
+    /// Lowers the statements of a statement expression but the last, then hands the last to
+    /// `value`, inside the expression's scope. C gives the value of the last expression
+    /// statement, labels included (`({ ...; goto ok; out: more = 0; ok: more; })` in can_loop-style
+    /// macros), so labels in front of it are lowered here.
+    mutating func withStatementExpression<T>(
+        _ e: CXCursor, _ value: (inout Self, CXCursor?) throws(DiagnosticList) -> T
+    ) throws(DiagnosticList) -> T {
         guard let compound = e.children.first(where: { $0.kind == CXCursor_CompoundStmt }) else {
             throw failure("malformed statement expression", at: e)
         }
@@ -374,18 +391,12 @@ extension FunctionLowering {
         defer { scopes.removeLast() }
         let statements = compound.children
         for statement in statements.dropLast() { try lowerStatement(statement) }
-        guard var last = statements.last else { return .constant(0) }
-        // C gives the value of the last expression statement, labels included
-        // (`({ ...; goto ok; out: more = 0; ok: more; })` in can_loop-style macros).
+        guard var last = statements.last else { return try value(&self, nil) }
         while last.kind == CXCursor_LabelStmt, let body = last.children.last {
             builder.fallThrough(to: labelBlock(last))
             last = body
         }
-        if last.isExpression && e.type.canonical.kind != CXType_Void && !isAggregate(e.type) {
-            return try rvalue(last)
-        }
-        try lowerStatement(last)
-        return .constant(0)
+        return try value(&self, last)
     }
 
     /// Inline assembly. Three forms have a meaning here:
