@@ -95,12 +95,14 @@ func isDesignator(_ e: CXCursor) -> Bool {
     e.kind == CXCursor_UnexposedExpr && e.type.kind == CXType_Void && e.children.count >= 2
 }
 
-/// A braced list or string literal without the parentheses and no-op casts libclang may wrap
-/// around it (`char s[] = ("abc")`); any other element as it is, conversions included.
+/// A braced list or string literal without the parentheses and other wrappers of its own type
+/// that libclang may put around it (`char s[] = ("abc")`). Anything else is left as it is,
+/// conversions included: a literal that decays to a `char *` field is a pointer, not bytes.
 fileprivate func unwrapped(_ e: CXCursor) -> CXCursor {
     var inner = e
     while inner.kind == CXCursor_UnexposedExpr || inner.kind == CXCursor_ParenExpr,
-          let child = inner.children.last(where: { $0.isExpression }) {
+          let child = inner.children.last(where: { $0.isExpression }),
+          clang_equalTypes(child.type.canonical, inner.type.canonical) != 0 {
         inner = child
     }
     return inner.kind == CXCursor_InitListExpr || inner.kind == CXCursor_StringLiteral ? inner : e

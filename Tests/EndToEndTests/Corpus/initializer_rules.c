@@ -4,8 +4,9 @@
 // continue from the next subobject; anonymous struct and union members take positional
 // elements like any member; braces may be left out (`int m[2][3] = {1, 2, 3, 4, 5}`); a union
 // keeps the member initialized last; a flexible array member of a global is initialized;
-// parenthesized elements keep their conversion to the element type.
-// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --prog converted_elements --get checks
+// parenthesized elements keep their conversion to the element type; a string literal is the
+// bytes of a char array but the address of its first byte for a pointer member.
+// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --prog converted_elements --prog string_elements --get checks
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -142,4 +143,18 @@ SEC("syscall") int converted_elements(void *ctx)
 	_Bool b[4] = { (-0x2cU), 2, (zero), ((char)0x80ull) };
 	signed char c[2] = { (300), (-1) };
 	return b[0] + b[1] * 10 + b[2] * 100 + b[3] * 1000 + c[0] * 10000 + c[1];
+}
+
+struct labelled {
+	const char *label;
+	int n;
+};
+
+SEC("syscall") int string_elements(void *ctx)
+{
+	struct labelled l = { "abc", 2 };
+	const char *names[2] = { "xy", "z" };
+	char s[] = ("abc");
+	char t[2][3] = { ("ab"), "c" };
+	return l.label[1] + l.n * 1000 + names[1][0] * 10000 + s[2] + t[0][1] * 100 + t[1][0] * 1000000;
 }
