@@ -9,13 +9,15 @@ import Foundation
 /// global variables become `GlobalVariable`s with their initial bytes; kfunc declarations
 /// (`__ksym`) become externs when called. Static functions and variables nobody references are
 /// dropped, as clang drops them; helper pointers from `bpf_helper_defs.h` are never data.
-/// Returns the module and clang's warnings, which do not stop compilation.
-public func lowerTranslationUnit(path: String, options: FrontendOptions) throws(DiagnosticList)
-    -> (module: Module, warnings: [Diagnostic])
+/// Returns the module, clang's warnings, which do not stop compilation, and the files read (for
+/// dependency files; system headers only with `systemHeaders`).
+public func lowerTranslationUnit(path: String, options: FrontendOptions, systemHeaders: Bool = true)
+    throws(DiagnosticList) -> (module: Module, warnings: [Diagnostic], files: [String])
 {
     let parsed = try ParsedUnit(path: path, options: options)
     let lowering = ModuleLowering(parsed: parsed)
-    return (try lowering.run(), parsed.diagnostics.filter { $0.severity == .warning })
+    return (try lowering.run(), parsed.diagnostics.filter { $0.severity == .warning },
+            parsed.includedFiles(systemHeaders: systemHeaders))
 }
 
 /// A declaration's attributes as written, recovered from its pretty-printed text because libclang

@@ -4,34 +4,29 @@ import Glibc
 
 /// Options that shape how libclang reads the source, from the driver's flags.
 public struct FrontendOptions: Sendable {
-    public var includeDirectories: [String]
-    /// `-D` and `-U` in command-line order: `("NAME=VALUE", true)` defines, `("NAME", false)` undefines.
-    public var macros: [(String, Bool)]
+    /// The user's preprocessor and language flags, passed to clang as written and in order:
+    /// `-I`, `-iquote`, `-isystem`, `-idirafter`, `-include`, `-D`, `-U`, `-std=`, `-W…`, `-w`, `-f…`.
+    public var clangFlags: [String]
     public var optimize: Bool
     public var cpu: String
 
-    public init(includeDirectories: [String] = [], macros: [(String, Bool)] = [], optimize: Bool = true,
-                cpu: String = "v3") {
-        self.includeDirectories = includeDirectories
-        self.macros = macros
+    public init(clangFlags: [String] = [], optimize: Bool = true, cpu: String = "v3") {
+        self.clangFlags = clangFlags
         self.optimize = optimize
         self.cpu = cpu
     }
 
     /// The clang command line: BPF target and CPU (which set `__BPF_FEATURE_*`), may_goto (which
-    /// clang-19 defines only from v2 on, and which the selftests' `can_loop` needs), and Debian's
-    /// multiarch include directory, which `-target bpf` does not search.
+    /// clang-19 defines only from v2 on, and which the selftests' `can_loop` needs), the user's
+    /// flags, then the directories we add, searched after the user's own as clang searches its
+    /// system directories after every `-I` and `-isystem`: clang's builtin headers (libclang
+    /// looks for them next to itself, which on Debian is the wrong place) and Debian's multiarch
+    /// directory, which `-target bpf` does not search (BPF Makefiles add it with `-idirafter`).
     var clangArguments: [String] {
-        var arguments = ["-target", "bpf", "-mcpu=\(cpu)", "-D__BPF_FEATURE_MAY_GOTO",
-                         "-resource-dir", "/usr/lib/llvm-19/lib/clang/19",
-                         "-I/usr/include/x86_64-linux-gnu",
-                         // libclang looks for its builtin headers (stddef.h) next to itself, which on
-                         // Debian is the wrong place.
-                         "-isystem", "/usr/lib/llvm-19/lib/clang/19/include"]
-        arguments.append(optimize ? "-O2" : "-O0")
-        arguments += includeDirectories.map { "-I\($0)" }
-        arguments += macros.map { $0.1 ? "-D\($0.0)" : "-U\($0.0)" }
-        return arguments
+        ["-target", "bpf", "-mcpu=\(cpu)", "-D__BPF_FEATURE_MAY_GOTO",
+         "-resource-dir", "/usr/lib/llvm-19/lib/clang/19", optimize ? "-O2" : "-O0"]
+            + clangFlags
+            + ["-isystem", "/usr/lib/llvm-19/lib/clang/19/include", "-idirafter", "/usr/include/x86_64-linux-gnu"]
     }
 }
 
@@ -57,7 +52,13 @@ final class ParsedUnit {
         }
         guard status == CXError_Success, let unit else {
             clang_disposeIndex(index)
-            throw DiagnosticList([.error("no such file or cannot parse: '\(path)'", at: nil)])
+            // libclang says nothing more; an unreadable file and a flag clang refuses (an
+            // unknown `-std=`) are the two causes seen.
+            guard access(path, R_OK) == 0 else {
+                throw DiagnosticList([.error("no such file or directory: '\(path)'", at: nil)])
+            }
+            throw DiagnosticList([.error("clang refused the command line for '\(path)': \(options.clangFlags.joined(separator: " "))",
+                                         at: nil)])
         }
         self.index = index
         self.unit = unit
@@ -96,4 +97,24 @@ final class ParsedUnit {
     }
 
     var root: CXCursor { clang_getTranslationUnitCursor(unit) }
+
+    /// The files the translation unit read, the main file first, then each header once in the
+    /// order it was first included; with `systemHeaders` false, headers from system directories
+    /// are left out (as clang's `-MMD`).
+    func includedFiles(systemHeaders: Bool) -> [String] {
+        final class Collected {
+            var files: [(name: String, isSystem: Bool)] = []
+            let unit: CXTranslationUnit
+            init(unit: CXTranslationUnit) { self.unit = unit }
+        }
+        let collected = Collected(unit: unit)
+        clang_getInclusions(unit, { file, _, _, data in
+            guard let file, let data else { return }
+            let collected = Unmanaged<Collected>.fromOpaque(data).takeUnretainedValue()
+            let start = clang_getLocationForOffset(collected.unit, file, 0)
+            collected.files.append((clang_getFileName(file).consume(), clang_Location_isInSystemHeader(start) != 0))
+        }, Unmanaged.passUnretained(collected).toOpaque())
+        var seen: Set<String> = []
+        return collected.files.filter { systemHeaders || !$0.isSystem }.map(\.name).filter { seen.insert($0).inserted }
+    }
 }

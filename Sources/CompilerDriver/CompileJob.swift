@@ -10,6 +10,8 @@ public struct CompileOutput: Sendable {
     public var bytes: [UInt8]
     /// clang's warnings, printed but not fatal.
     public var warnings: [Diagnostic]
+    /// The dependency file's text, when `-MD` or `-MMD` asked for one.
+    public var dependencies: String?
 }
 
 /// Runs the whole pipeline for one C file, stage by stage:
@@ -17,22 +19,25 @@ public struct CompileOutput: Sendable {
 ///     libclang AST → IR (CFrontend) → passes (Passes) → BPF code, data and BTF (CodeGen)
 ///     → ELF bytes (BPFObject), or a listing for -S, or the IR for -emit-ir
 public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> CompileOutput {
-    var (module, warnings) = try lowerTranslationUnit(path: options.input, options: options.frontend)
+    var (module, warnings, files) = try lowerTranslationUnit(
+        path: options.input, options: options.frontend, systemHeaders: options.dependencyFile?.systemHeaders ?? true)
+    let dependencies = options.dependencyFile.map { CompilerOptions.dependencyRule($0, files: files) }
     try runPasses(&module, cpu: options.cpu, optimize: options.optimize)
+    let bytes: [UInt8]
     switch options.output {
     case .ir:
-        return CompileOutput(bytes: Array(printIR(module).utf8), warnings: warnings)
+        bytes = Array(printIR(module).utf8)
     case .object:
         let compiled = try assembleObject(module, cpu: options.cpu, debugInfo: options.debugInfo)
         do {
-            return CompileOutput(bytes: try writeObject(compiled.object), warnings: warnings)
+            bytes = try writeObject(compiled.object)
         } catch {
             // The writer only fails when code generation broke its own invariants.
             throw DiagnosticList([.error("internal error writing the object: \(error)", at: nil)])
         }
     case .assembly:
         let compiled = try assembleObject(module, cpu: options.cpu, debugInfo: options.debugInfo)
-        return CompileOutput(bytes: Array(renderListing(compiled, module: module, source: options.input,
-                                                        cpu: options.cpu).utf8), warnings: warnings)
+        bytes = Array(renderListing(compiled, module: module, source: options.input, cpu: options.cpu).utf8)
     }
+    return CompileOutput(bytes: bytes, warnings: warnings, dependencies: dependencies)
 }

@@ -22,6 +22,17 @@ public struct CompilerOptions: Sendable {
         }
     }
 
+    /// A make-style dependency file, as clang's `-MD`/`-MMD` write it.
+    public struct DependencyFile: Sendable, Equatable {
+        public var path: String
+        /// The rule's target: `-MT`, or the output file.
+        public var target: String
+        /// False for `-MMD`: headers from system directories are left out.
+        public var systemHeaders: Bool
+        /// `-MP`: an empty rule for each header, so that make does not fail when one is deleted.
+        public var phonyTargets: Bool
+    }
+
     public var input: String
     public var outputPath: String
     public var output: Output
@@ -29,8 +40,10 @@ public struct CompilerOptions: Sendable {
     public var optimize: Bool
     public var debugInfo: Bool
     public var frontend: FrontendOptions
+    public var dependencyFile: DependencyFile?
 
-    /// Parses the arguments after the program name. Unknown flags are errors, as in clang.
+    /// Parses the arguments after the program name. Unknown flags are errors, as in clang; the
+    /// preprocessor and language flags of BPF Makefiles go to clang unchanged.
     public init(arguments: [String]) throws(DiagnosticList) {
         var input: String?
         var outputPath: String?
@@ -38,60 +51,77 @@ public struct CompilerOptions: Sendable {
         var cpu = CPUVersion.v3
         var optimize = true
         var debugInfo = false
-        var includes: [String] = []
-        var macros: [(String, Bool)] = []
+        var clangFlags: [String] = []
+        // -MD/-MMD ask for a dependency file; -MF, -MT/-MQ and -MP shape it.
+        var dependencySystemHeaders: Bool?
+        var dependencyPath: String?
+        var dependencyTarget: String?
+        var phonyTargets = false
         var problems: [Diagnostic] = []
+        func problem(_ message: String) { problems.append(.error(message, at: nil)) }
 
         var i = 0
         /// The value of a flag written either joined (`-Idir`) or separate (`-I dir`).
         func value(_ flag: String, _ argument: String) -> String? {
             if argument.count > flag.count { return String(argument.dropFirst(flag.count)) }
             i += 1
-            return i < arguments.count ? arguments[i] : nil
+            guard i < arguments.count else {
+                problem("argument to '\(flag)' is missing (expected 1 value)")
+                return nil
+            }
+            return arguments[i]
         }
+        /// Flags clang takes with a value and we pass on as they are.
+        let clangFlagsWithValue = ["-I", "-D", "-U", "-iquote", "-isystem", "-idirafter", "-include"]
         while i < arguments.count {
             let argument = arguments[i]
             switch argument {
             case "-c": output = .object
             case "-S": output = .assembly
             case "-emit-ir": output = .ir
-            case "-g": debugInfo = true
+            case "-g0": debugInfo = false
             case "-O0": optimize = false
             case "-O", "-O1", "-O2", "-O3", "-Os", "-Oz": optimize = true
             case "-mcpu=v3": cpu = .v3
             case "-mcpu=v4": cpu = .v4
-            case "-target", "--target":
+            case "-mlittle-endian": break
+            case "-mbig-endian":
+                problem("big-endian BPF ('-mbig-endian') is not supported: swiftbpfcc targets little-endian BPF, as the kernels it loads into")
+            case "-target", "--target", "-triple":
                 i += 1
                 if i >= arguments.count || !["bpf", "bpfel"].contains(arguments[i]) {
-                    problems.append(.error("only '-target bpf' (little-endian BPF) is supported", at: nil))
+                    problem("only '-target bpf' (little-endian BPF, also 'bpfel') is supported")
                 }
-            case "--target=bpf", "--target=bpfel":
-                break
+            case "--target=bpf", "--target=bpfel": break
+            case "-MD": dependencySystemHeaders = true
+            case "-MMD": dependencySystemHeaders = false
+            case "-MP": phonyTargets = true
+            case "-MF": dependencyPath = value(argument, argument)
+            case "-MT", "-MQ": dependencyTarget = value(argument, argument)
             default:
                 if argument.hasPrefix("-o") {
                     outputPath = value("-o", argument)
-                } else if argument.hasPrefix("-I") {
-                    if let v = value("-I", argument) { includes.append(v) }
-                } else if argument.hasPrefix("-D") {
-                    if let v = value("-D", argument) { macros.append((v, true)) }
-                } else if argument.hasPrefix("-U") {
-                    if let v = value("-U", argument) { macros.append((v, false)) }
-                } else if argument.hasPrefix("-W") || argument == "-w" {
-                    // Warning flags are accepted and ignored: we print clang's warnings as they come.
+                } else if let flag = clangFlagsWithValue.first(where: { argument.hasPrefix($0) }) {
+                    if let v = value(flag, argument) { clangFlags.append(flag + v) }
+                } else if argument.hasPrefix("-g") {
+                    debugInfo = true  // -g, -gdwarf-5, -ggdb…: BTF and line info are what -g gives BPF
+                } else if argument.hasPrefix("-W") || argument == "-w" || argument.hasPrefix("-std=")
+                            || argument.hasPrefix("-f") || argument == "-pedantic" {
+                    clangFlags.append(argument)
                 } else if argument.hasPrefix("-mcpu=") {
-                    problems.append(.error("unsupported CPU '\(argument.dropFirst(6))': use -mcpu=v3 (default) or -mcpu=v4", at: nil))
+                    problem("unsupported CPU '\(argument.dropFirst(6))': use -mcpu=v3 (default) or -mcpu=v4")
                 } else if argument.hasPrefix("-") {
-                    problems.append(.error("unknown argument: '\(argument)'", at: nil))
+                    problem("unknown argument: '\(argument)'")
                 } else if input == nil {
                     input = argument
                 } else {
-                    problems.append(.error("only one input file is supported, got '\(input ?? "")' and '\(argument)'", at: nil))
+                    problem("only one input file is supported, got '\(input ?? "")' and '\(argument)'")
                 }
             }
             i += 1
         }
         guard let input else {
-            problems.append(.error("no input files", at: nil))
+            problem("no input files")
             throw DiagnosticList(problems)
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
@@ -101,8 +131,41 @@ public struct CompilerOptions: Sendable {
         self.optimize = optimize
         self.debugInfo = debugInfo
         let stem = input.split(separator: "/").last.map { $0.hasSuffix(".c") ? String($0.dropLast(2)) : String($0) } ?? input
-        self.outputPath = outputPath ?? stem + output.fileExtension
-        self.frontend = FrontendOptions(includeDirectories: includes, macros: macros, optimize: optimize,
-                                        cpu: cpu == .v3 ? "v3" : "v4")
+        let written = outputPath ?? stem + output.fileExtension
+        self.outputPath = written
+        self.frontend = FrontendOptions(clangFlags: clangFlags, optimize: optimize, cpu: cpu == .v3 ? "v3" : "v4")
+        self.dependencyFile = dependencySystemHeaders.map { systemHeaders in
+            // clang's default: the output's name with `.d` for its extension.
+            let base = written == "-" ? stem : written
+            let withoutExtension = base.split(separator: "/").last?.contains(".") == true
+                ? String(base[..<(base.lastIndex(of: ".") ?? base.endIndex)]) : base
+            return DependencyFile(path: dependencyPath ?? withoutExtension + ".d",
+                                  target: dependencyTarget ?? (written == "-" ? stem + ".o" : written),
+                                  systemHeaders: systemHeaders, phonyTargets: phonyTargets)
+        }
+    }
+
+    /// The make rule of a dependency file naming `files` (the source first), laid out as clang
+    /// writes it: a line ends before a name would pass 75 columns with room left for ` \`,
+    /// `./` dropped, spaces escaped.
+    public static func dependencyRule(_ dependencies: DependencyFile, files: [String]) -> String {
+        func escaped(_ path: String) -> String {
+            (path.hasPrefix("./") ? String(path.dropFirst(2)) : path).replacingOccurrences(of: " ", with: "\\ ")
+        }
+        var text = escaped(dependencies.target) + ":"
+        var column = text.count
+        for file in files.map(escaped) {
+            if column + 1 + file.count + 2 > 75 {
+                text += " \\\n "
+                column = 2
+            }
+            text += " " + file
+            column += 1 + file.count
+        }
+        text += "\n"
+        if dependencies.phonyTargets {
+            for file in files.dropFirst() { text += escaped(file) + ":\n" }
+        }
+        return text
     }
 }

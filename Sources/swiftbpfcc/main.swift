@@ -21,6 +21,11 @@ do {
         report([.error("cannot write '\(options.outputPath)'", at: nil)])
         exit(1)
     }
+    if let dependencies = output.dependencies, let path = options.dependencyFile?.path,
+       !FileManager.default.createFile(atPath: path, contents: Data(dependencies.utf8)) {
+        report([.error("cannot write dependency file '\(path)'", at: nil)])
+        exit(1)
+    }
 } catch {
     report(error.diagnostics)
     exit(1)

@@ -23,9 +23,7 @@ import Testing
         #expect(options.cpu == .v4)
         #expect(options.debugInfo)
         #expect(options.optimize == false)
-        #expect(options.frontend.includeDirectories == ["inc", "other"])
-        #expect(options.frontend.macros.map(\.0) == ["X=1", "Y", "Z"])
-        #expect(options.frontend.macros.map(\.1) == [true, true, false])
+        #expect(options.frontend.clangFlags == ["-Iinc", "-Iother", "-DX=1", "-DY", "-UZ", "-Wno-unused"])
     }
 
     @Test(arguments: [

@@ -1,0 +1,107 @@
+// The command lines real BPF Makefiles pass to clang, given to swiftbpfcc unchanged: the kernel
+// selftests' flags, include search order, forced includes and dependency files, each checked
+// against what clang-19 does with the same flags.
+import Foundation
+import Testing
+
+@Suite("Command line")
+struct CommandLineTests {
+    /// A scratch directory with a program that includes a user header shadowing glibc's
+    /// `gnu/stubs.h` (which pulls in a 32-bit stub no BPF build has), a quoted local header and a
+    /// header forced in with `-include`.
+    static func project(_ name: String) throws -> URL {
+        let directory = try Paths.workDirectory("command-line/\(name)")
+        let files = [
+            "prog.c": """
+                #include <swiftbpf.h>
+                #include <gnu/stubs.h>
+                #include "local.h"
+                char LICENSE[] SEC("license") = "GPL";
+                SEC("syscall") int prog(void *ctx) { return USER_STUBS + LOCAL + FORCED; }
+
+                """,
+            "user/gnu/stubs.h": "#define USER_STUBS 40\n",
+            "local.h": "#define LOCAL 2\n",
+            "forced.h": "#define FORCED 100\n",
+        ]
+        for (path, text) in files {
+            let url = directory.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return directory
+    }
+
+    /// The kernel selftests' BPF flags (tools/testing/selftests/bpf/Makefile), plus -include and
+    /// -MD -MP: swiftbpfcc and clang-19 both compile, and write the same dependency file.
+    @Test func selftestsFlagsAndDependencyFiles() async throws {
+        let directory = try Self.project("selftests")
+        let flags = [
+            "-g", "-Wall", "-Werror", "-D__TARGET_ARCH_x86", "-mlittle-endian", "-Iuser", "-I", Paths.include.path,
+            "-std=gnu11", "-fno-strict-aliasing", "-Wno-compare-distinct-pointer-types",
+            "-idirafter", "/usr/lib/llvm-19/lib/clang/19/include", "-idirafter", "/usr/local/include",
+            "-idirafter", "/usr/include/x86_64-linux-gnu", "-idirafter", "/usr/include",
+            "-include", "forced.h", "-O2", "--target=bpfel", "-mcpu=v3", "-MD", "-MP", "-MT", "prog.bpf.o", "-c", "prog.c",
+        ]
+        let ours = try await runProcess(try await Tools.ours("swiftbpfcc"), flags + ["-o", "ours.o", "-MF", "ours.d"],
+                                        in: directory)
+        #expect(ours.status == 0, "\(ours.transcript)")
+        let clang = try await runProcess(try which("clang-19"), flags + ["-o", "clang.o", "-MF", "clang.d"], in: directory)
+        try #require(clang.status == 0, "\(clang.transcript)")
+        let oursDependencies = try String(contentsOf: directory.appendingPathComponent("ours.d"), encoding: .utf8)
+        let clangDependencies = try String(contentsOf: directory.appendingPathComponent("clang.d"), encoding: .utf8)
+        #expect(oursDependencies.trimmingCharacters(in: .newlines) == clangDependencies.trimmingCharacters(in: .newlines))
+    }
+
+    /// -MD without -MF names the file after the output; -MMD leaves system headers out, as clang.
+    @Test(arguments: ["-MD", "-MMD"])
+    func dependencyFileDefaults(_ flag: String) async throws {
+        let directory = try Self.project("defaults\(flag)")
+        for (compiler, output) in [(try await Tools.ours("swiftbpfcc"), "ours/prog.bpf.o"), (try which("clang-19"), "clang/prog.bpf.o")] {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent(output).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            let result = try await runProcess(compiler, [
+                "-target", "bpf", "-Iuser", "-isystem", Paths.include.path, "-idirafter", "/usr/include/x86_64-linux-gnu",
+                "-include", "forced.h", flag, "-c", "prog.c", "-o", output,
+            ], in: directory)
+            #expect(result.status == 0, "\(result.transcript)")
+        }
+        let ours = try String(contentsOf: directory.appendingPathComponent("ours/prog.bpf.d"), encoding: .utf8)
+        let clang = try String(contentsOf: directory.appendingPathComponent("clang/prog.bpf.d"), encoding: .utf8)
+        #expect(ours.replacingOccurrences(of: "ours/", with: "").trimmingCharacters(in: .newlines)
+                == clang.replacingOccurrences(of: "clang/", with: "").trimmingCharacters(in: .newlines))
+    }
+
+    /// -Werror makes clang's warnings errors, at their line; -Wno-… silences one.
+    @Test func warningFlagsReachClang() async throws {
+        let directory = try Paths.workDirectory("command-line/werror")
+        try """
+            #include <swiftbpf.h>
+            char LICENSE[] SEC("license") = "GPL";
+            SEC("syscall") int prog(void *ctx) { int unused; return 1; }
+
+            """.write(to: directory.appendingPathComponent("prog.c"), atomically: true, encoding: .utf8)
+        let compiler = try await Tools.ours("swiftbpfcc")
+        let base = ["-I", Paths.include.path, "-Wall", "prog.c", "-o", "prog.o"]
+        let strict = try await runProcess(compiler, base + ["-Werror"], in: directory)
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("prog.c:3:42: error: unused variable 'unused'"), "\(strict.transcript)")
+        let warned = try await runProcess(compiler, base, in: directory)
+        #expect(warned.status == 0 && warned.stderr.contains("warning: unused variable"), "\(warned.transcript)")
+        let quiet = try await runProcess(compiler, base + ["-Werror", "-Wno-unused-variable"], in: directory)
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.transcript)")
+    }
+
+    @Test(arguments: [
+        (["-mbig-endian"], "big-endian BPF ('-mbig-endian') is not supported"),
+        (["-target", "bpfeb"], "only '-target bpf'"),
+        (["-std=c2x99"], "clang refused the command line"),
+    ])
+    func refusedFlagsSayWhy(_ flags: [String], _ message: String) async throws {
+        let directory = try Self.project("refused-\(flags.joined())")
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), flags + ["-Iuser", "-I", Paths.include.path, "prog.c"],
+                                          in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: \(message)"), "\(result.transcript)")
+    }
+}
