@@ -130,7 +130,7 @@ private struct Subobject {
 }
 
 /// The aggregates initializers walk into: arrays (by index) and records (by field, anonymous
-/// members included).
+/// members included; unnamed bit-fields such as `unsigned : 0` are padding, not members).
 private enum AggregateShape {
     /// `count` is nil for an array of unknown size: a flexible array member.
     case array(element: CXType, count: Int?)
@@ -142,7 +142,8 @@ private enum AggregateShape {
         case CXType_ConstantArray: self = .array(element: canonical.elementType, count: Int(canonical.arraySize))
         case CXType_IncompleteArray: self = .array(element: canonical.elementType, count: nil)
         case CXType_Record:
-            self = .record(fields: canonical.fields, isUnion: canonical.declaration.kind == CXCursor_UnionDecl)
+            let members = canonical.fields.filter { clang_Cursor_isBitField($0) == 0 || !$0.spelling.isEmpty }
+            self = .record(fields: members, isUnion: canonical.declaration.kind == CXCursor_UnionDecl)
         default: return nil
         }
     }

@@ -5,8 +5,9 @@
 // elements like any member; braces may be left out (`int m[2][3] = {1, 2, 3, 4, 5}`); a union
 // keeps the member initialized last; a flexible array member of a global is initialized;
 // parenthesized elements keep their conversion to the element type; a string literal is the
-// bytes of a char array but the address of its first byte for a pointer member.
-// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --prog converted_elements --prog string_elements --get checks
+// bytes of a char array but the address of its first byte for a pointer member; unnamed
+// bit-fields (`unsigned : 0`) are padding that positional elements skip.
+// RUN: --prog override_global --prog override_local --prog anonymous_global --prog anonymous_local --prog elided_global --prog elided_local --prog continue_after_designator --prog unions --prog flexible --prog converted_elements --prog string_elements --prog unnamed_bitfields --get checks
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -157,4 +158,23 @@ SEC("syscall") int string_elements(void *ctx)
 	char s[] = ("abc");
 	char t[2][3] = { ("ab"), "c" };
 	return l.label[1] + l.n * 1000 + names[1][0] * 10000 + s[2] + t[0][1] * 100 + t[1][0] * 1000000;
+}
+
+struct padded_bits {
+	int a : 3;
+	unsigned : 0;
+	int b : 4;
+	unsigned : 5;
+	int c;
+	long d : 40;
+};
+
+struct padded_bits padded = { 1, 2, 3, -5 };
+
+SEC("syscall") int unnamed_bitfields(void *ctx)
+{
+	volatile int three = 3;
+	struct padded_bits l = { 1, 2, three, -5 };
+	return padded.a * 1000 + padded.b * 100 + padded.c * 10 + (int)padded.d
+	       + (l.a * 1000 + l.b * 100 + l.c * 10 + (int)l.d) * 10000;
 }
