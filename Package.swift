@@ -43,7 +43,7 @@ let package = Package(
                           path: "samples/arena_htab/driver"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
-        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF", "ToolTestSupport"]),
+        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF", "IRTestSupport", "ToolTestSupport"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFObject", "BTF", "BPFIR", "CodeGen", "ToolTestSupport"]),
         .target(name: "IRTestSupport", dependencies: ["BPFIR"], path: "Tests/IRTestSupport"),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "IRTestSupport"]),

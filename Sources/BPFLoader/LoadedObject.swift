@@ -171,11 +171,11 @@ public final class LoadedObject {
     // MARK: Loading
 
     private func createMaps(objectName: String) throws(LoadError) {
-        var definitions = object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
-            .map(MapDefinition.internalMap)
+        var definitions = try object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
+            .map { section throws(LoadError) in try MapDefinition.internalMap(for: section) }
         definitions += try MapDefinition.definedMaps(in: object)
         for definition in definitions {
-            let isInternal = definition.initialValue != nil
+            let isInternal = definition.isInternal
             let kernelName = kernelObjectName(isInternal ? String(objectName.prefix(8)) + definition.name : definition.name)
             do {
                 let fd = try BPFSyscall.createMap(
