@@ -1,11 +1,10 @@
 import BPFObject
 
 /// Why an object could not be loaded or run. Each case names the program, map, variable or
-/// instruction involved; a verifier rejection keeps the whole log and the source line of the
-/// instruction the log ends at.
+/// instruction involved; a verifier rejection keeps the whole log and what it says went wrong where.
 public enum LoadError: Error, Sendable, CustomStringConvertible {
     case syscall(SyscallError, context: String)
-    case verifier(program: String, errno: Int32, log: String, failingLine: LineRecord?)
+    case verifier(program: String, errno: Int32, log: String, diagnosis: VerifierDiagnosis)
     case unsupportedProgram(program: String, section: String)
     case noSuchProgram(String)
     case noSuchVariable(String)
@@ -24,9 +23,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .syscall(let error, let context):
             "\(context): \(error)"
-        case .verifier(let program, let errno, _, let line):
-            "program '\(program)' was rejected by the verifier (\(errnoName(errno)))"
-                + (line.map { " at \($0.file):\($0.line)" } ?? "")
+        case .verifier(let program, let errno, _, let diagnosis):
+            "program '\(program)' was rejected by the verifier (\(errnoName(errno))): \(diagnosis.reason)"
+                + (diagnosis.line.map { " at \($0.file):\($0.line)" } ?? "")
         case .unsupportedProgram(let program, let section):
             "program '\(program)': section '\(section)' names no program type this loader supports"
         case .noSuchProgram(let name):

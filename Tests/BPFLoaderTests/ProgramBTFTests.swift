@@ -118,7 +118,7 @@ struct ProgramBTFKernelTests {
             _ = try LoadedObject(object, name: "nullable")
             Issue.record("the verifier accepted a dereference of a nullable argument")
         } catch {
-            guard case .verifier(let program, _, let log, let line) = error else {
+            guard case .verifier(let program, _, let log, let diagnosis) = error else {
                 Issue.record("expected a verifier error, got \(error)")
                 return
             }
@@ -127,8 +127,8 @@ struct ProgramBTFKernelTests {
             #expect(verifierReason(in: log) == "R1 invalid mem access 'mem_or_null'")
             // The kernel's own annotation, which it can only print from our line_info.
             #expect(log.contains("; return *p + 1; @ nullable_\(compiler).c:4"))
-            #expect(line?.line == 4)
-            #expect(line?.sourceText.contains("return *p + 1;") == true)
+            #expect(diagnosis.line?.line == 4)
+            #expect(diagnosis.line?.sourceText.contains("return *p + 1;") == true)
         }
     }
 
