@@ -50,5 +50,11 @@ import BTF
         #expect(arrayOfItself.size(of: BTFTypeID(rawValue: 1)) == nil)
         let pointerToItself = BTFSpec(types: [.pointer(BTFTypeID(rawValue: 1))])
         #expect(pointerToItself.cDeclaration(of: BTFTypeID(rawValue: 1), declarator: "p").hasSuffix("*p"))
+        // A prototype whose three parameters point back to it: 3^n spellings without a budget.
+        let back = BTFTypeID(rawValue: 2)
+        let prototypeOfItself = BTFSpec(types: [.functionProto(returnType: back, parameters: [
+            .init(name: "a", type: back), .init(name: "b", type: back), .init(name: "c", type: back),
+        ]), .pointer(BTFTypeID(rawValue: 1))])
+        #expect(prototypeOfItself.cDeclaration(of: BTFTypeID(rawValue: 1)).contains("..."))
     }
 }
