@@ -17,6 +17,19 @@ import Testing
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/loader-fuzz")
 
+    /// A map defined in `.maps` through BTF, for the map-definition reader.
+    static let definedMap = Programs.prelude + """
+        #define __uint(name, val) int (*name)[val]
+        #define __type(name, val) __typeof__(val) *name
+        struct { __uint(type, 1); __uint(max_entries, 4); __type(key, int); __type(value, long); } table SEC(".maps");
+        static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+        SEC("syscall") int look(void *ctx) {
+            int key = 2;
+            long *value = bpf_map_lookup_elem(&table, &key);
+            return value ? (int)*value : -1;
+        }
+        """
+
     /// Objects to mutate: clang-19's and ours, from the loader's test programs and the corpus.
     static func seedObjects() throws -> [(name: String, bytes: [UInt8])] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -25,7 +38,7 @@ import Testing
         let corpus = package.appendingPathComponent("Tests/EndToEndTests/Corpus")
         var sources: [(name: String, path: URL)] = []
         for (name, text) in [("subprograms", Programs.subprograms), ("globals", Programs.globals),
-                             ("arena", Programs.arena), ("compute", Programs.compute)] {
+                             ("arena", Programs.arena), ("compute", Programs.compute), ("defined_map", definedMap)] {
             let path = directory.appendingPathComponent(name + ".c")
             try text.write(to: path, atomically: true, encoding: .utf8)
             sources.append((name, path))
