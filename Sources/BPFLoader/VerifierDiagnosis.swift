@@ -54,8 +54,9 @@ extension LinkedProgram {
     func diagnose(_ log: String) -> VerifierDiagnosis {
         let reason = verifierReason(in: log)
         if let chain = stackChain(reason: reason, log: log) { return chain }
-        let failing = instructionNamed(in: reason) ?? lastInstruction(in: log)
-        return VerifierDiagnosis(reason: reason, line: failing.flatMap(line(atInstruction:)), notes: [])
+        // A reason about the program as a whole comes with no instruction: it goes to the program's start.
+        let failing = instructionNamed(in: reason) ?? lastInstruction(in: log) ?? 0
+        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing), notes: [])
     }
 
     /// "combined stack size of N calls is M. Too large" (check_max_stack_depth) names neither the
@@ -69,6 +70,7 @@ extension LinkedProgram {
         guard reason.hasPrefix("combined stack size of "), words.count >= 8, let frames = Int(words[4]),
               let total = Int(words[7].prefix { $0.isNumber }), frames >= 2
         else { return nil }
+        let maximumStack = 512
         let functions = placed.sorted { $0.start < $1.start }
         let depths = log.split(separator: "\n").last { $0.hasPrefix("stack depth ") }
             .map { $0.dropFirst("stack depth ".count).split(separator: "+").compactMap { Int($0) } } ?? []
@@ -99,6 +101,9 @@ extension LinkedProgram {
                 if let unit = rounding(of: path) { found = (path, lastCall, unit) }
                 return
             }
+            // The kernel stops a chain as soon as it passes 512 bytes, so no longer chain starts
+            // with one that already has (counted in the smaller unit, so for either rounding).
+            guard path.reduce(0, { $0 + (depths[$1] + 15) / 16 * 16 }) <= maximumStack else { return }
             for (instruction, callee) in calls(of: path[path.count - 1]) where !path.contains(callee) {
                 search(path + [callee], lastCall: instruction)
             }
@@ -109,7 +114,7 @@ extension LinkedProgram {
         let chain = path.map { "\(functions[$0].function.name) (\(depths[$0]) bytes)" }.joined(separator: " -> ")
         return VerifierDiagnosis(
             reason: reason, line: line(atInstruction: call),
-            notes: ["call chain: \(chain), each frame counted in units of \(unit) bytes; the kernel allows 512 bytes "
-                    + "of stack for a whole chain (MAX_BPF_STACK)"])
+            notes: ["call chain: \(chain), each frame counted in units of \(unit) bytes; the kernel allows "
+                    + "\(maximumStack) bytes of stack for a whole chain (MAX_BPF_STACK)"])
     }
 }
