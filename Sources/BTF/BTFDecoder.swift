@@ -105,9 +105,10 @@ private func decodeType(_ reader: inout ByteReader, id: BTFTypeID, strings: BTFS
     switch kind {
     case .int:
         // The model keeps an INT's size and writes it back as size·8 bits; the kernel's checker
-        // (btf_int_check_meta) allows at most 128 bits.
+        // (btf_int_check_meta) allows at most 128 bits, so no wider INT can be loaded.
         guard sizeOrType <= 16 else {
-            throw BTFDecodingError.badType(type: id, reason: "INT of \(sizeOrType) bytes is wider than the kernel's 128 bits")
+            throw BTFDecodingError.badType(
+                type: id, reason: "INT of \(sizeOrType) bytes is wider than the 128 bits the kernel's BTF allows")
         }
         let bits = try reader.readU32()
         let flags = (bits >> 24) & 0x0f
