@@ -61,15 +61,14 @@ import Testing
 
     @Test func mutatedObjectsNeverTrap() throws {
         let swiftbpf = try Toolchain.ours("swiftbpf")
-        let objects = try Self.seedObjects()
+        let objects = try Self.seedObjects().map { (name: $0.name, bytes: $0.bytes, sections: sectionRanges($0.bytes)) }
         var random = RandomSource(state: Self.seed)
         let start = Date()
         var iterations = 0, outcomes = [Int32: Int]()
         var failures: [String] = []
         while iterations < Self.maximumIterations, Date().timeIntervalSince(start) < Self.timeBudget, failures.count < 5 {
-            let (name, original) = random.pick(objects)
+            let (name, original, sections) = random.pick(objects)
             var bytes = original
-            let sections = sectionRanges(original)
             let mutations = (0..<1 + random.below(3)).map { _ in mutate(&bytes, sections: sections, random: &random) }
             let command = random.chance(85) ? "run" : "dump"
             let input = Self.directory.appendingPathComponent("input.o")
@@ -87,7 +86,8 @@ import Testing
             iterations += 1
         }
         let seconds = Date().timeIntervalSince(start)
-        print("loader fuzz: \(iterations) mutated objects in \(String(format: "%.1f", seconds)) s, exit statuses \(outcomes.sorted { $0.key < $1.key })")
+        let statuses = outcomes.sorted { $0.key < $1.key }.map { "exit \($0.key): \($0.value)" }.joined(separator: ", ")
+        print("loader fuzz: \(iterations) mutated objects in \(String(format: "%.1f", seconds)) s (\(statuses))")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         // Both outcomes must occur, or the mutations test nothing: some objects still load and run.
         #expect(outcomes[0, default: 0] > 0 && outcomes[1, default: 0] > 0)
