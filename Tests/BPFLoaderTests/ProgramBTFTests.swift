@@ -155,6 +155,22 @@ struct ProgramBTFKernelTests {
         }
     }
 
+    /// A refused member is named with the type it belongs to, not only by its own indented line.
+    @Test func rejectedMemberNamesItsType() throws {
+        var spec = BTFSpec()
+        let int = spec.add(.int(name: "int", size: 4, encoding: .signed))
+        spec.add(.structure(name: "point", size: 4, members: [.init(name: "x", type: int, bitOffset: 0),
+                                                              .init(name: "y", type: int, bitOffset: 32)]))
+        do {
+            _ = try ProgramBTF(spec, of: ObjectFile())
+            Issue.record("the kernel accepted a member beyond its struct")
+        } catch {
+            guard case .btfRejected = error else { Issue.record("got \(error)"); return }
+            #expect(error.description.contains("in [2] STRUCT point size=4 vlen=2: y type_id=1 bits_offset=32"), "\(error)")
+            #expect(error.description.hasSuffix("Member exceeds struct_size"), "\(error)")
+        }
+    }
+
     /// An object without `.BTF` still loads, without func_info (f is then verified with its caller).
     @Test func objectWithoutBTFLoads() throws {
         var object = try object(BTFPrograms.nullable, name: "nobtf", by: .clang)
