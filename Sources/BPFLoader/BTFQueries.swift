@@ -21,9 +21,10 @@ extension BTFSpec {
         return nil  // a cycle of typedefs: malformed BTF
     }
 
-    /// Size in bytes of a value of this type; nil for void, functions and malformed chains.
-    func size(of id: BTFTypeID) -> Int? {
-        guard let (_, type) = resolved(id) else { return nil }
+    /// Size in bytes of a value of this type; nil for void, functions and malformed chains. Arrays
+    /// nest at most 32 deep, the kernel's MAX_RESOLVE_DEPTH, so an array of itself ends.
+    func size(of id: BTFTypeID, depth: Int = 32) -> Int? {
+        guard depth > 0, let (_, type) = resolved(id) else { return nil }
         switch type {
         case .int(_, let size, _), .structure(_, let size, _), .union(_, let size, _),
              .enumeration(_, let size, _, _), .float(_, let size), .dataSection(_, let size, _):
@@ -31,11 +32,11 @@ extension BTFSpec {
         case .pointer:
             return 8
         case .array(let element, _, let count):
-            guard let elementSize = size(of: element) else { return nil }
+            guard let elementSize = size(of: element, depth: depth - 1) else { return nil }
             let (total, overflow) = elementSize.multipliedReportingOverflow(by: Int(count))
             return overflow ? nil : total
         case .variable(_, let type, _):
-            return size(of: type)
+            return size(of: type, depth: depth - 1)
         case .forward, .function, .functionProto, .declTag, .typedef, .volatile, .const, .restrict, .typeTag:
             return nil
         }
@@ -95,9 +96,18 @@ extension BTFSpec {
     /// A type as C, declaring `declarator` (a name, or empty): `void *bpf_arena_alloc_pages(void
     /// *p__map, ..., u64 flags)` for a FUNC. Type tags are left out, as C has no spelling for them.
     func cDeclaration(of id: BTFTypeID, declarator: String = "") -> String {
+        var budget = 1000
+        return cDeclaration(of: id, declarator: declarator, budget: &budget)
+    }
+
+    /// `budget` counts the types spelled: malformed BTF can make a type of itself, or a prototype
+    /// whose parameters lead back to it many times over, so the spelling stops ("...") when it runs out.
+    private func cDeclaration(of id: BTFTypeID, declarator: String, budget: inout Int) -> String {
         func spaced(_ base: String) -> String { declarator.isEmpty ? base : base + " " + declarator }
         // Array and function declarators bind tighter than `*`.
         let grouped = declarator.hasPrefix("*") ? "(\(declarator))" : declarator
+        guard budget > 0 else { return spaced("...") }
+        budget -= 1
         guard let type = self[id] else { return spaced("void") }
         switch type {
         case .int(let name, _, _), .float(let name, _), .typedef(let name, _):
@@ -111,31 +121,31 @@ extension BTFSpec {
         case .forward(let name, let isUnion):
             return spaced((isUnion ? "union " : "struct ") + name)
         case .pointer(let pointee):
-            return cDeclaration(of: pointee, declarator: "*" + declarator)
+            return cDeclaration(of: pointee, declarator: "*" + declarator, budget: &budget)
         case .const(let next), .volatile(let next), .restrict(let next):
             let qualifier = if case .const = type { "const" } else if case .volatile = type { "volatile" } else { "restrict" }
             // A qualified pointer puts the qualifier after the `*`; anything else before the type.
             if case .pointer? = self[next] {
-                return cDeclaration(of: next, declarator: qualifier + (declarator.isEmpty ? "" : " " + declarator))
+                return cDeclaration(of: next, declarator: qualifier + (declarator.isEmpty ? "" : " " + declarator), budget: &budget)
             }
-            return qualifier + " " + cDeclaration(of: next, declarator: declarator)
+            return qualifier + " " + cDeclaration(of: next, declarator: declarator, budget: &budget)
         case .typeTag(_, let next):
-            return cDeclaration(of: next, declarator: declarator)
+            return cDeclaration(of: next, declarator: declarator, budget: &budget)
         case .array(let element, _, let count):
-            return cDeclaration(of: element, declarator: grouped + "[\(count)]")
+            return cDeclaration(of: element, declarator: grouped + "[\(count)]", budget: &budget)
         case .functionProto(let returnType, let parameters):
             let list = parameters.isEmpty ? "void" : parameters.map {
-                $0.type == .void && $0.name.isEmpty ? "..." : cDeclaration(of: $0.type, declarator: $0.name)
+                $0.type == .void && $0.name.isEmpty ? "..." : cDeclaration(of: $0.type, declarator: $0.name, budget: &budget)
             }.joined(separator: ", ")
-            return cDeclaration(of: returnType, declarator: grouped + "(\(list))")
+            return cDeclaration(of: returnType, declarator: grouped + "(\(list))", budget: &budget)
         case .function(let name, let proto, _):
-            return cDeclaration(of: proto, declarator: name)
+            return cDeclaration(of: proto, declarator: name, budget: &budget)
         case .variable(let name, let type, _):
-            return cDeclaration(of: type, declarator: name)
+            return cDeclaration(of: type, declarator: name, budget: &budget)
         case .dataSection(let name, _, _):
             return "SEC(\"\(name)\")"
         case .declTag(let name, let target, _):
-            return "__attribute__((btf_decl_tag(\"\(name)\"))) " + cDeclaration(of: target, declarator: declarator)
+            return "__attribute__((btf_decl_tag(\"\(name)\"))) " + cDeclaration(of: target, declarator: declarator, budget: &budget)
         }
     }
 }

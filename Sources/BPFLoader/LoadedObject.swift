@@ -171,11 +171,11 @@ public final class LoadedObject {
     // MARK: Loading
 
     private func createMaps(objectName: String) throws(LoadError) {
-        var definitions = object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
-            .map(MapDefinition.internalMap)
+        var definitions = try object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
+            .map { section throws(LoadError) in try MapDefinition.internalMap(for: section) }
         definitions += try MapDefinition.definedMaps(in: object)
         for definition in definitions {
-            let isInternal = definition.initialValue != nil
+            let isInternal = definition.isInternal
             let kernelName = kernelObjectName(isInternal ? String(objectName.prefix(8)) + definition.name : definition.name)
             do {
                 let fd = try BPFSyscall.createMap(
@@ -243,28 +243,9 @@ public final class LoadedObject {
             return LoadedProgram(fd: fd, instructionCount: linked.instructions.count)
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
-            let failing = lastInstruction(in: log).flatMap(linked.line(atInstruction:))
-            throw .verifier(program: entry.name, errno: error.errno, log: log, failingLine: failing)
+            throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))
         }
     }
-}
-
-/// The index of the last instruction a verifier log mentions (`12: (85) call ...`), which is
-/// where verification stopped.
-func lastInstruction(in log: String) -> Int? {
-    for line in log.split(separator: "\n").reversed() {
-        guard let colon = line.firstIndex(of: ":"), let index = Int(line[..<colon]) else { continue }
-        return index
-    }
-    return nil
-}
-
-/// The line of a verifier log that says why verification stopped: the last one before the
-/// closing statistics (`processed N insns ...`, `verification time`, `stack depth`).
-public func verifierReason(in log: String) -> String {
-    let statistics = ["processed ", "verification time ", "stack depth "]
-    return log.split(separator: "\n").last { line in !statistics.contains { line.hasPrefix($0) } }
-        .map(String.init) ?? "no reason in the log"
 }
 
 /// Map and program names: at most 15 characters of [A-Za-z0-9_.], as the kernel requires.

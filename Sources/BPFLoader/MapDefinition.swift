@@ -12,6 +12,9 @@ struct MapDefinition: Hashable {
     var maxEntries: UInt32
     var flags: UInt32
     var mapExtra: UInt64 = 0
+    /// A data section's map, which relocations name by section and whose kernel name carries the
+    /// object's name.
+    var isInternal = false
     /// Written with BPF_MAP_UPDATE_ELEM at key 0 after creation (internal maps only).
     var initialValue: [UInt8]?
     /// `.rodata`: frozen after its value is written, so the verifier may treat it as constant.
@@ -26,12 +29,17 @@ struct MapDefinition: Hashable {
     static let readOnlyProgram: UInt32 = 1 << 7
 
     /// libbpf's internal map for `.data`, `.bss` or `.rodata*`: a one-element array whose value
-    /// is the whole section.
-    static func internalMap(for section: DataSection) -> MapDefinition {
+    /// is the whole section. A zero-fill section needs no initial value: a new array map is zeroed.
+    static func internalMap(for section: DataSection) throws(LoadError) -> MapDefinition {
+        guard section.bytes.count <= maximumDataSectionSize, let valueSize = UInt32(exactly: section.bytes.count) else {
+            throw .badMap(name: section.name, reason: "\(section.bytes.count) bytes exceed \(maximumDataSectionSize), "
+                          + "the kernel's largest array map value (INT_MAX, kernel/bpf/arraymap.c)")
+        }
         let isReadOnly = section.name == ".rodata" || section.name.hasPrefix(".rodata.")
         return MapDefinition(
-            name: section.name, type: array, keySize: 4, valueSize: UInt32(section.bytes.count), maxEntries: 1,
-            flags: mmapable | (isReadOnly ? readOnlyProgram : 0), initialValue: section.bytes, freeze: isReadOnly)
+            name: section.name, type: array, keySize: 4, valueSize: valueSize, maxEntries: 1,
+            flags: mmapable | (isReadOnly ? readOnlyProgram : 0), isInternal: true,
+            initialValue: section.isZeroFill ? nil : section.bytes, freeze: isReadOnly)
     }
 
     /// The maps of the `.maps` section, read from its BTF DATASEC as libbpf's

@@ -53,10 +53,10 @@ func kernelBTF(_ spec: BTFSpec, of object: ObjectFile) throws(LoadError) -> BTFS
         guard case .dataSection(let name, var size, var variables) = type, name != ksymsSection else { continue }
         let section = object.dataSections.first { $0.name == name }
         if size == 0 {
-            guard let section, !section.bytes.isEmpty else {
-                throw .btf("DATASEC '\(name)' has size 0 and the object has no section '\(name)' to take it from")
+            guard let section, !section.bytes.isEmpty, let sectionSize = UInt32(exactly: section.bytes.count) else {
+                throw .btf("DATASEC '\(name)' has size 0 and the object has no section '\(name)' of at most 4 GiB to take it from")
             }
-            size = UInt32(section.bytes.count)
+            size = sectionSize
         }
         for (slot, entry) in variables.enumerated() {
             guard case .variable(let variable, _, let linkage)? = spec[entry.type] else {
@@ -69,7 +69,10 @@ func kernelBTF(_ spec: BTFSpec, of object: ObjectFile) throws(LoadError) -> BTFS
                 guard let symbol = section?.symbols.first(where: { $0.name == variable }) else {
                     throw .btf("global VAR '\(variable)' of DATASEC '\(name)' has no symbol in the section")
                 }
-                variables[slot].offset = UInt32(symbol.offset)
+                guard let offset = UInt32(exactly: symbol.offset) else {
+                    throw .btf("global VAR '\(variable)' of DATASEC '\(name)' lies beyond 4 GiB")
+                }
+                variables[slot].offset = offset
             }
         }
         variables.sort { $0.offset < $1.offset }

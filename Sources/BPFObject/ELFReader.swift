@@ -6,6 +6,12 @@ import BTF
 // allocated data sections with their OBJECT symbols, undefined symbols, `.BTF` and `.BTF.ext`.
 // DWARF, string tables and `.llvm_addrsig` are ELF bookkeeping and are dropped.
 
+/// The largest data section a BPF object can use: libbpf makes `.data`, `.bss` and `.rodata` each
+/// a one-element array map whose value is the whole section, and the kernel refuses array values
+/// above INT_MAX bytes (array_map_alloc_check in kernel/bpf/arraymap.c). The reader holds a zero-fill
+/// section's bytes in memory, so it refuses a larger one before allocating it.
+public let maximumDataSectionSize = Int(Int32.max)
+
 /// Reads an ELF file. Throws `ObjectError` naming the section, symbol or offset for malformed
 /// input; it never traps on bad bytes.
 public func readObject(_ bytes: [UInt8]) throws(ObjectError) -> ObjectFile {
@@ -220,8 +226,9 @@ private struct ELFFile {
         let isZeroFill = section.type == ELF.shtNobits
         let bytes: [UInt8]
         if isZeroFill {
-            guard section.size <= 1 << 32 else {
-                throw .badSection(section: section.name, reason: "NOBITS size \(section.size) is larger than 4 GiB")
+            guard section.size <= maximumDataSectionSize else {
+                throw .badSection(section: section.name, reason: "zero-fill size \(section.size) exceeds \(maximumDataSectionSize) "
+                                  + "bytes, the kernel's largest array map value (INT_MAX, kernel/bpf/arraymap.c)")
             }
             bytes = Array(repeating: 0, count: section.size)
         } else {

@@ -7,6 +7,8 @@ public enum BTFDecodingError: Error, Hashable, Sendable, CustomStringConvertible
     case truncated(what: String, offset: Int)
     case badStringOffset(UInt32)
     case unknownKind(type: BTFTypeID, kind: UInt32)
+    /// A type the kernel's BTF checker would refuse and the model cannot hold.
+    case badType(type: BTFTypeID, reason: String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum BTFDecodingError: Error, Hashable, Sendable, CustomStringConvertible
         case .truncated(let what, let offset): "BTF truncated in \(what) at byte \(offset)"
         case .badStringOffset(let offset): "BTF string offset \(offset) is outside the string section"
         case .unknownKind(let type, let kind): "BTF type \(type) has unknown kind \(kind)"
+        case .badType(let type, let reason): "BTF type \(type): \(reason)"
         }
     }
 }
@@ -101,6 +104,12 @@ private func decodeType(_ reader: inout ByteReader, id: BTFTypeID, strings: BTFS
 
     switch kind {
     case .int:
+        // The model keeps an INT's size and writes it back as size·8 bits; the kernel's checker
+        // (btf_int_check_meta) allows at most 128 bits, so no wider INT can be loaded.
+        guard sizeOrType <= 16 else {
+            throw BTFDecodingError.badType(
+                type: id, reason: "INT of \(sizeOrType) bytes is wider than the 128 bits the kernel's BTF allows")
+        }
         let bits = try reader.readU32()
         let flags = (bits >> 24) & 0x0f
         let encoding: BTFType.IntEncoding =

@@ -130,19 +130,22 @@ func stats(_ options: RunOptions) throws(Failure) -> [String] {
 }
 
 /// A loader error for the user. A verifier rejection names the program, shows the whole log,
-/// and ends in a diagnostic at the source line of the instruction the verifier stopped at, with
-/// that line's text (from line_info) and a caret under its column.
+/// and ends in a diagnostic with the verifier's reason at the source line it concerns, with that
+/// line's text (from line_info) and a caret under its column, then any notes.
 func failure(_ error: LoadError, path: String) -> Failure {
-    guard case .verifier(let program, _, let log, let line) = error else { return Failure(message: "\(path): \(error)") }
+    guard case .verifier(let program, _, let log, let diagnosis) = error else { return Failure(message: "\(path): \(error)") }
     var details = log.hasSuffix("\n") || log.isEmpty ? log : log + "\n"
-    let message = "verifier rejected program '\(program)': \(verifierReason(in: log))"
-    if let line {
+    let message = "verifier rejected program '\(program)': \(diagnosis.reason)"
+    if let line = diagnosis.line {
         details += Diagnostic.error(message, at: SourceLocation(file: line.file, line: line.line, column: line.column))
             .description + "\n"
         let padding = line.sourceText.prefix(max(0, line.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
         details += "\(line.sourceText)\n\(padding)^\n"
     } else {
         details += Diagnostic.error(message, at: nil).description + "\n"
+    }
+    for note in diagnosis.notes {
+        details += Diagnostic(.note, note, at: nil).description + "\n"
     }
     return Failure(message: "\(path): program '\(program)' failed to load; verifier log:", details: details)
 }

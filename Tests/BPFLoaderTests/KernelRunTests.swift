@@ -67,14 +67,14 @@ struct KernelRunTests {
             _ = try LoadedObject(object, name: "rejected")
             Issue.record("the verifier accepted a dereference of a scalar")
         } catch {
-            guard case .verifier(let program, _, let log, let line) = error else {
+            guard case .verifier(let program, _, let log, let diagnosis) = error else {
                 Issue.record("expected a verifier error, got \(error)")
                 return
             }
             #expect(program == "bad")
             #expect(log.contains("invalid mem access"))
-            #expect(line?.line == 5)
-            #expect(line?.sourceText.contains("return *p + arr[1];") == true)
+            #expect(diagnosis.line?.line == 5)
+            #expect(diagnosis.line?.sourceText.contains("return *p + arr[1];") == true)
         }
     }
 }

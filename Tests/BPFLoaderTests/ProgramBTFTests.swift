@@ -119,7 +119,7 @@ struct ProgramBTFKernelTests {
             _ = try LoadedObject(object, name: "nullable")
             Issue.record("the verifier accepted a dereference of a nullable argument")
         } catch {
-            guard case .verifier(let program, _, let log, let line) = error else {
+            guard case .verifier(let program, _, let log, let diagnosis) = error else {
                 Issue.record("expected a verifier error, got \(error)")
                 return
             }
@@ -128,8 +128,8 @@ struct ProgramBTFKernelTests {
             #expect(verifierReason(in: log) == "R1 invalid mem access 'mem_or_null'")
             // The kernel's own annotation, which it can only print from our line_info.
             #expect(log.contains("; return *p + 1; @ nullable_\(compiler).c:4"))
-            #expect(line?.line == 4)
-            #expect(line?.sourceText.contains("return *p + 1;") == true)
+            #expect(diagnosis.line?.line == 4)
+            #expect(diagnosis.line?.sourceText.contains("return *p + 1;") == true)
         }
     }
 
@@ -153,6 +153,22 @@ struct ProgramBTFKernelTests {
             #expect(errno == 22)
             #expect(log.contains("Invalid func linkage"))
             #expect(error.description.hasSuffix("Invalid func linkage"))
+        }
+    }
+
+    /// A refused member is named with the type it belongs to, not only by its own indented line.
+    @Test func rejectedMemberNamesItsType() throws {
+        var spec = BTFSpec()
+        let int = spec.add(.int(name: "int", size: 4, encoding: .signed))
+        spec.add(.structure(name: "point", size: 4, members: [.init(name: "x", type: int, bitOffset: 0),
+                                                              .init(name: "y", type: int, bitOffset: 32)]))
+        do {
+            _ = try ProgramBTF(spec, of: ObjectFile())
+            Issue.record("the kernel accepted a member beyond its struct")
+        } catch {
+            guard case .btfRejected = error else { Issue.record("got \(error)"); return }
+            #expect(error.description.contains("in [2] STRUCT point size=4 vlen=2: y type_id=1 bits_offset=32"), "\(error)")
+            #expect(error.description.hasSuffix("Member exceeds struct_size"), "\(error)")
         }
     }
 

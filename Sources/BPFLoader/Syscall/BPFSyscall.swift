@@ -166,7 +166,8 @@ enum BPFSyscall {
         attr.set64(8, code.address)
         attr.set64(16, license.address)
         if logSize > 0 {
-            attr.set32(24, 1)
+            // BPF_LOG_LEVEL1 | BPF_LOG_STATS: the walk, and each subprogram's stack depth.
+            attr.set32(24, 1 | 4)
             attr.set32(28, UInt32(logSize))
             attr.set64(32, log.address)
         }
