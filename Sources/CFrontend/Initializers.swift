@@ -258,8 +258,10 @@ private struct InitializerResolver {
                     path.append(index)
                     current = subobjectType([index], in: current)
                 }
-            case .array(_, let count) where part.kind != CXCursor_MemberRef:
-                guard let index = part.integerConstant, index >= 0, count.map({ index < $0 }) ?? true else {
+            case .array(let element, let count) where part.kind != CXCursor_MemberRef:
+                // A flexible array member has no count: its bound is what a global can hold.
+                let bound = count ?? InitializerWriter.maximumSize / max(element.size ?? 1, 1)
+                guard let index = part.integerConstant, index >= 0, index < bound else {
                     throw DiagnosticList([.error("array designator is not a constant index inside the array",
                                                  at: part.location)])
                 }

@@ -110,7 +110,8 @@ import Testing
         process.terminationHandler = { _ in done.signal() }
         try process.run()
         guard done.wait(timeout: .now() + timeout) == .success else {
-            process.terminate()
+            // SIGKILL: children of the test runner can inherit SIGTERM blocked.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return Self.timedOut
         }

@@ -1,3 +1,4 @@
+import KernelTestSupport
 import Testing
 import ToolTestSupport
 @testable import BPFLoader
@@ -24,7 +25,7 @@ import ToolTestSupport
 }
 
 /// The same, on programs the running kernel rejects, through `swiftbpf run` as a user sees it.
-@Suite(.enabled(if: Kernel.available, "bpf() is not permitted (EPERM/ENOSYS)"), .serialized)
+@Suite(.needs(.bpf), .serialized)
 struct VerifierDiagnosisKernelTests {
     static let infiniteLoop = Programs.prelude + """
         int limit = 10;

@@ -83,7 +83,8 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: URL, 
             continuation.resume(throwing: HarnessError(description: "cannot start \(executable): \(error)"))
             return
         }
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        // SIGKILL: children of the test runner can inherit SIGTERM blocked, and then outlive terminate().
+        let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
     }
     try out.close()
