@@ -47,9 +47,15 @@ final class ProgramBTF {
 
 /// `spec` with what the kernel needs filled in: DATASEC sizes from the sections, global VAR
 /// offsets from the symbols (sorted by offset, as the kernel requires), and `.ksyms` rewritten.
+/// A global function with hidden visibility becomes static, verified in its caller's context, as
+/// libbpf does with such functions (clang leaves their BTF linkage global).
 func kernelBTF(_ spec: BTFSpec, of object: ObjectFile) throws(LoadError) -> BTFSpec {
     var spec = spec
+    let hidden = Set(object.codeSections.flatMap(\.functions).filter(\.isHidden).map(\.name))
     for (index, type) in spec.types.enumerated() {
+        if case .function(let name, let proto, .global) = type, hidden.contains(name) {
+            spec.types[index] = .function(name: name, proto: proto, linkage: .static)
+        }
         guard case .dataSection(let name, var size, var variables) = type, name != ksymsSection else { continue }
         let section = object.dataSections.first { $0.name == name }
         if size == 0 {

@@ -40,6 +40,7 @@ public enum ELF {
     public static let sttSection: UInt8 = 3
     public static let sttFile: UInt8 = 4
     public static let stvDefault: UInt8 = 0
+    public static let stvInternal: UInt8 = 1
     public static let stvHidden: UInt8 = 2
     public static let shnUndef: UInt16 = 0
     public static let shnAbs: UInt16 = 0xfff1

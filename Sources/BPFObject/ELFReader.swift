@@ -79,11 +79,15 @@ private struct Symbol {
     var index: Int
     var name: String
     var info: UInt8
+    /// st_other: the visibility in its low two bits.
+    var other: UInt8
     var sectionIndex: UInt16
     var value: UInt64
     var size: UInt64
 
     var type: UInt8 { info & 0xf }
+    /// STV_HIDDEN or STV_INTERNAL: libbpf treats such a global function as static.
+    var isHidden: Bool { [ELF.stvHidden, ELF.stvInternal].contains(other & 3) }
     var bindingBits: UInt8 { info >> 4 }
     var binding: SymbolBinding {
         switch bindingBits {
@@ -168,12 +172,12 @@ private struct ELFFile {
         for index in 0..<symbolTable.size / ELF.symbolSize {
             let base = symbolTable.offset + index * ELF.symbolSize
             let fields = try read("symbol \(index)") { () throws(OutOfBounds) in
-                (try reader.u32(at: base), try reader.slice(at: base + 4, length: 1).first ?? 0,
+                (try reader.u32(at: base), try reader.slice(at: base + 4, length: 2),
                  try reader.u16(at: base + 6), try reader.u64(at: base + 8), try reader.u64(at: base + 16))
             }
             let name = try Self.name(in: symbolNames, at: fields.0, reader: reader, what: "symbol #\(index)")
-            symbols.append(Symbol(index: index, name: name, info: fields.1, sectionIndex: fields.2,
-                                  value: fields.3, size: fields.4))
+            symbols.append(Symbol(index: index, name: name, info: fields.1.first ?? 0, other: fields.1.last ?? 0,
+                                  sectionIndex: fields.2, value: fields.3, size: fields.4))
         }
     }
 
@@ -216,7 +220,8 @@ private struct ELFFile {
                                  reason: "value \(symbol.value) size \(symbol.size) do not fit '\(section.name)'")
             }
             functions.append(FunctionSymbol(name: symbol.name, firstInstruction: Int(symbol.value / 8),
-                                            instructionCount: Int(symbol.size / 8), binding: symbol.binding))
+                                            instructionCount: Int(symbol.size / 8), binding: symbol.binding,
+                                            isHidden: symbol.isHidden))
         }
         functions.sort { $0.firstInstruction < $1.firstInstruction }
         return CodeSection(name: section.name, instructions: instructions, functions: functions)

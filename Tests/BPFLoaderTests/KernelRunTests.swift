@@ -27,6 +27,13 @@ struct KernelRunTests {
         #expect(try runInKernel(object, name: "compute", variables: []) == expected)
     }
 
+    /// clang leaves a hidden function's BTF linkage global; the loader makes it static, as libbpf.
+    @Test func hiddenFunctionsAreVerifiedInTheirCallersContext() throws {
+        let object = try readObject(try Toolchain.compileBPF(Programs.hiddenFunction, name: "hidden"))
+        let expected = try Toolchain.runNative(Programs.hiddenFunction, name: "hidden", driver: Programs.hiddenFunctionDriver)
+        #expect(try runInKernel(object, name: "hidden", variables: []) == expected)
+    }
+
     @Test func globalsInDataBssAndRodata() throws {
         let object = try readObject(try Toolchain.compileBPF(Programs.globals, name: "globals"))
         let expected = try Toolchain.runNative(Programs.globals, name: "globals", driver: Programs.globalsDriver)

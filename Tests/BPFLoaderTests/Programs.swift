@@ -25,6 +25,24 @@ enum Programs {
         }
         """
 
+    /// A hidden global function reading past its `int *` parameter's first element: valid only in
+    /// its caller's context (as static), which is how libbpf verifies hidden functions.
+    static let hiddenFunction = prelude + """
+        __attribute__((visibility("hidden"), noinline)) int pair_sum(int *p) { return p[0] + p[1]; }
+
+        SEC("syscall") int sums(void *ctx) {
+            int values[2] = { 20, 22 };
+            return pair_sum(values);
+        }
+        """
+
+    static let hiddenFunctionDriver = """
+        int main(void) {
+            printf("sums retval=%d\\n", sums(0));
+            return 0;
+        }
+        """
+
     static let computeDriver = """
         int main(void) {
             printf("collatz retval=%d\\n", collatz(0));
