@@ -1,7 +1,8 @@
 // symbol_attributes.c: weak, hidden and used from any declaration of a function or variable,
 // as clang applies them: STB_WEAK and STV_HIDDEN symbols, a hidden function verified in its
-// caller's context, and `used` statics kept although nothing refers to them.
-// RUN: --prog calls --get weak_value --get hidden_value
+// caller's context (reading past its pointer parameter's first element, which a global
+// function verified on its own may not), and `used` statics kept although nothing refers to them.
+// RUN: --prog calls --prog pairs --get weak_value --get hidden_value
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -34,4 +35,15 @@ SEC("syscall") int calls(void *ctx)
 {
 	weak_value += 1;
 	return hidden_function(1) * 100 + weak_function(2);
+}
+
+__attribute__((visibility("hidden"), noinline)) int pair_sum(int *p)
+{
+	return p[0] + p[1];
+}
+
+SEC("syscall") int pairs(void *ctx)
+{
+	int values[2] = { 20, 22 };
+	return pair_sum(values);
 }
