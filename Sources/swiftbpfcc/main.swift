@@ -15,12 +15,7 @@ do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let output = try compile(options)
     report(output.warnings)
-    if options.outputPath == "-" {
-        FileHandle.standardOutput.write(Data(output.bytes))
-    } else if !FileManager.default.createFile(atPath: options.outputPath, contents: Data(output.bytes)) {
-        report([.error("cannot write '\(options.outputPath)'", at: nil)])
-        exit(1)
-    }
+    try writeOutput(output.bytes, to: options.outputPath)
 } catch {
     report(error.diagnostics)
     exit(1)
