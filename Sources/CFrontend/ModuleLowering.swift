@@ -55,6 +55,10 @@ final class ModuleLowering {
     var globals: [GlobalVariable] = []
     /// Global variables already lowered (or being lowered), by declaration, with their symbol.
     var globalSymbols: [CursorKey: String] = [:]
+    /// The first file-scope declaration of each variable that is not `extern`, by canonical cursor.
+    private var tentativeDefinitions: [CursorKey: CXCursor] = [:]
+    /// Variables already reported as having no definition, so each is reported once.
+    private var undefinedGlobals: Set<CursorKey> = []
     var functions: [Function] = []
     var externs: [ExternFunction] = []
     private var stringCount = 0
@@ -71,7 +75,15 @@ final class ModuleLowering {
     }
 
     func run() throws(DiagnosticList) -> Module {
-        for cursor in parsed.root.children {
+        let declarations = parsed.root.children
+        // clang_getCursorDefinition ignores tentative definitions (`int x;`), so a function using
+        // `extern int x;` before them would find none.
+        for cursor in declarations where cursor.kind == CXCursor_VarDecl
+            && clang_Cursor_getStorageClass(cursor) != CX_SC_Extern {
+            let key = CursorKey(clang_getCanonicalCursor(cursor))
+            if tentativeDefinitions[key] == nil { tentativeDefinitions[key] = cursor }
+        }
+        for cursor in declarations {
             switch cursor.kind {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(cursor) != 0:
                 lowerFunction(cursor)
@@ -84,6 +96,7 @@ final class ModuleLowering {
         var module = Module(functions: functions, globals: globals, externs: externs, types: types.table)
         module = pruneUnreferenced(module)
         checkCallGraph(module)
+        checkSectionSizes(module)
         if !diagnostics.isEmpty {
             // In source order, as clang reports.
             let ordered = diagnostics.enumerated().sorted { a, b in
@@ -130,10 +143,12 @@ final class ModuleLowering {
         let canonical = clang_getCanonicalCursor(declaration)
         if let symbol = globalSymbols[CursorKey(canonical)] { return symbol }
         let definition = clang_getCursorDefinition(canonical)
-        let cursor = definition.isNull ? canonical : definition
+        let cursor = definition.isNull ? tentativeDefinitions[CursorKey(canonical)] ?? canonical : definition
         let location = cursor.location
         if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern && definition.isNull {
-            error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+            if undefinedGlobals.insert(CursorKey(canonical)).inserted {
+                error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+            }
             return nil
         }
         let isLocalStatic = clang_getCursorLinkage(cursor) == CXLinkage_NoLinkage
@@ -158,14 +173,22 @@ final class ModuleLowering {
     private func makeGlobal(_ cursor: CXCursor, symbol: String) throws(DiagnosticList) -> GlobalVariable {
         let location = cursor.location
         let type = cursor.type
-        guard let size = type.size, let alignment = type.alignment else {
+        guard let declaredSize = type.size, let alignment = type.alignment else {
             throw DiagnosticList([.error("variable '\(cursor.spelling)' has incomplete type '\(type.spelling)'", at: location)])
         }
         if case .unsupported(let what) = types.classify(innermostElement(type)) {
             throw DiagnosticList([.error("global '\(cursor.spelling)' has \(what)", at: location)])
         }
-        var bytes = [UInt8](repeating: 0, count: size)
         let initializer = clang_Cursor_getVarDeclInitializer(cursor)
+        // Elements given to a flexible array member follow the struct, as in clang's object.
+        let size = initializer.isNull ? declaredSize
+                                      : max(declaredSize, try flexibleArrayEnd(of: initializer, type: type) ?? 0)
+        guard size <= ModuleLowering.mapValueLimit else {
+            throw DiagnosticList([.error(
+                "global '\(cursor.spelling)' is \(size) bytes: global data lives in a BPF array map, whose value is at most \(ModuleLowering.mapValueLimit) bytes (INT_MAX)",
+                at: location)])
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
         if !initializer.isNull {
             let writer = InitializerWriter(module: self)
             try writer.write(initializer, type: type, into: &bytes, at: 0)
@@ -178,7 +201,7 @@ final class ModuleLowering {
             section = ".addr_space.1"
         } else if type.isConst || isConstArray(type) {
             section = ".rodata"
-        } else if bytes.allSatisfy({ $0 == 0 }) {
+        } else if initializer.isNull || bytes.allSatisfy({ $0 == 0 }) {
             section = ".bss"
         } else {
             section = ".data"
@@ -187,6 +210,49 @@ final class ModuleLowering {
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
                               type: types.typeID(type), size: size, alignment: alignment, initializer: bytes,
                               location: location)
+    }
+
+    /// The largest value an array map may have, so the largest data section (`.bss`, `.data`...):
+    /// the kernel refuses a bigger `value_size` with E2BIG (array_map_alloc_check).
+    static let mapValueLimit = Int(Int32.max)
+
+    /// Where the elements given to a struct's flexible array member (`struct { int n; int d[]; } g =
+    /// { 2, { 1, 2 } };`) end, or nil when the type has none or the initializer gives it nothing.
+    /// clang types the member's initializer list as the array it makes (`int[2]`).
+    private func flexibleArrayEnd(of initializer: CXCursor, type: CXType) throws(DiagnosticList) -> Int? {
+        let record = type.canonical
+        guard record.kind == CXType_Record, initializer.kind == CXCursor_InitListExpr else { return nil }
+        // Positional elements fill members in order, anonymous struct and union members included.
+        let members = clang_getCursorDefinition(record.declaration).children.filter {
+            $0.kind == CXCursor_FieldDecl || clang_Cursor_isAnonymousRecordDecl($0) != 0
+        }
+        guard let flexible = members.last, flexible.kind == CXCursor_FieldDecl,
+              flexible.type.canonical.kind == CXType_IncompleteArray else { return nil }
+        var value: CXCursor?
+        var position = 0
+        for element in initializer.children where element.isExpression {
+            if isDesignator(element) {
+                let parts = element.children
+                guard let first = parts.first, first.kind == CXCursor_MemberRef,
+                      let index = members.firstIndex(where: { $0.equals(first.referenced) }) else { break }
+                position = index
+                if position == members.count - 1 {
+                    guard parts.count == 2 else {
+                        throw DiagnosticList([.error(
+                            "initializer of flexible array member '\(flexible.spelling)' element by element is not supported: write '.\(flexible.spelling) = { ... }'",
+                            at: element.location)])
+                    }
+                    value = parts[1]
+                }
+            } else if position == members.count - 1 {
+                value = element
+            }
+            position += 1
+        }
+        guard let value, value.type.canonical.kind == CXType_ConstantArray, let length = value.type.size else {
+            return nil
+        }
+        return Int(clang_Cursor_getOffsetOfField(flexible)) / 8 + length
     }
 
     private func innermostElement(_ type: CXType) -> CXType {
@@ -225,7 +291,8 @@ final class ModuleLowering {
             guard let inner = e.children.last(where: { $0.isExpression }) else { return nil }
             e = inner
         }
-        return e.integerConstant.flatMap { Int32(exactly: $0) }
+        // Helper 0 does not exist (BPF_FUNC_unspec): `int (*fp)(int) = 0;` is a null function pointer.
+        return e.integerConstant.flatMap { Int32(exactly: $0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// Registers a kfunc declaration the code calls.
@@ -297,6 +364,21 @@ final class ModuleLowering {
         }
         for function in module.functions where state[function.name] == nil {
             visit(function.name, path: [])
+        }
+    }
+
+    /// Each data section becomes one array map value, so together its globals must fit one.
+    private func checkSectionSizes(_ module: Module) {
+        var ends: [String: Int] = [:]
+        for global in module.globals {
+            let alignment = max(global.alignment, 1)
+            let start = (ends[global.section, default: 0] + alignment - 1) / alignment * alignment
+            let previous = ends[global.section, default: 0]
+            ends[global.section] = start + global.size
+            if start + global.size > ModuleLowering.mapValueLimit && previous <= ModuleLowering.mapValueLimit {
+                error("global '\(global.name)' ends section '\(global.section)' at byte \(start + global.size): a data section lives in a BPF array map, whose value is at most \(ModuleLowering.mapValueLimit) bytes (INT_MAX)",
+                      at: global.location)
+            }
         }
     }
 

@@ -8,7 +8,8 @@ import BPFIR
 //      instructions removed.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
-//      later pass sees each individual memory access.
+//      later pass sees each individual memory access. A copy too big for any program is an error
+//      before it is expanded.
 //   3. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
 //   4. Arena association: a program that touches arena memory references its arena map.
@@ -23,6 +24,7 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     case .v3: lowerSignedDivision(&module)
     case .v4: break
     }
+    try checkAggregateSizes(module)
     lowerAggregates(&module)
     insertArenaCasts(&module)
     try associateArenas(&module)
