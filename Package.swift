@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "KernelTestSupport", "ToolTestSupport"],
                     swiftSettings: libclangInclude),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
-        // Spawns the built executables, cc, clang and libbpf_run: it links none of our modules.
-        .testTarget(name: "EndToEndTests", exclude: ["Corpus", "Errors", "Reference"]),
+        // Spawns the built executables, cc, clang and libbpf_run: of our code it links only the
+        // tests' random source (IRTestSupport), for the compiler fuzz test.
+        .testTarget(name: "EndToEndTests", dependencies: ["IRTestSupport"], exclude: ["Corpus", "Errors", "Reference"]),
     ]
 )
