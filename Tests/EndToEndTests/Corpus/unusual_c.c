@@ -3,8 +3,9 @@
 // elements), null pointer initializers (plain zero bytes), a switch whose body is one case, an
 // unprototyped definition `int f()`, an array parameter (a pointer), a variable used before its
 // tentative definition, members reached through nested anonymous unions and structs, an attributed
-// statement (`fallthrough`), and a struct-valued comma expression.
-// RUN: --prog bitfields --prog flexible --prog odd_statements --prog members --get wide_low --get wide_high --get fam_sum --get later --get null_checks
+// statement (`fallthrough`), a struct-valued comma expression, and packed structs in locals
+// (whose members the verifier must never see loaded or stored misaligned on the stack).
+// RUN: --prog bitfields --prog flexible --prog odd_statements --prog members --prog packed --get wide_low --get wide_high --get fam_sum --get later --get null_checks --get packed_sum
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -131,4 +132,30 @@ SEC("syscall") int members(void *ctx)
 	local.both = 0;
 	local.y = 2;
 	return local.head * 100 + shapes.tail.c + (int)(local.both >> 32);
+}
+
+struct __attribute__((packed)) record {
+	char tag;
+	int count;
+	long total;
+	short delta;
+};
+
+struct record saved = { 1, 2, 3, 4 };
+long packed_sum;
+
+SEC("syscall") int packed(void *ctx)
+{
+	struct record copy = saved;
+	struct record made = { 5, 6, 7, 8 };
+	struct record other;
+
+	copy.count += 10;
+	copy.total = copy.total * 3 + made.delta;
+	made.delta--;
+	other = made;
+	other.count = copy.count + other.tag;
+	saved = other;
+	packed_sum = copy.count + copy.total + other.count + other.delta + saved.total;
+	return copy.count + other.delta;
 }
