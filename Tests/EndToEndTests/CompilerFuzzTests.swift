@@ -103,6 +103,25 @@ struct CompilerFuzzTests {
     /// the minutes a runaway expansion takes.
     static let timeLimit = 30.0
 
+    /// A constant index whose byte offset overflows 64 bits once trapped the compiler. Reading it
+    /// is undefined, so nothing runs: clang warns and compiles it, and so must we.
+    @Test func farConstantIndexCompilesWithClangsWarning() async throws {
+        let directory = try Paths.workDirectory("compiler-fuzz-far-index")
+        let source = directory.appendingPathComponent("far.c")
+        try """
+            long table[4];
+            __attribute__((section("syscall"), used)) int prog(void *ctx)
+            {
+            \treturn table[0x4000000000000000L] + table[-0x7fffffffffffffffL];
+            }
+
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [source.path, "-O2", "-o", "far.o"],
+                                          in: directory, timeout: Self.timeLimit)
+        #expect(result.status == 0 && !result.signaled, "\(result.transcript)")
+        #expect(result.stderr.contains("warning: array index 4611686018427387904 is past the end"), "\(result.transcript)")
+    }
+
     @Test func mutatedCorpusNeverTrapsOrHangs() async throws {
         let directory = try Paths.workDirectory("compiler-fuzz")
         let sources = try Paths.cFiles(in: Paths.corpus).map { try String(contentsOf: $0, encoding: .utf8) }
