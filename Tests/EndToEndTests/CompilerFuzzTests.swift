@@ -122,6 +122,25 @@ struct CompilerFuzzTests {
         #expect(result.stderr.contains("warning: array index 4611686018427387904 is past the end"), "\(result.transcript)")
     }
 
+    /// BTF sizes and counts are 32 bits; a pointer to a type past 4 GiB once trapped the compiler.
+    /// clang keeps the low 32 bits (a zero count here, as `bpftool btf dump` shows), and so do we.
+    @Test func pointersToTypesPastFourGiBCompile() async throws {
+        let directory = try Paths.workDirectory("compiler-fuzz-huge-types")
+        let source = directory.appendingPathComponent("huge.c")
+        try """
+            char (*rows)[1L << 40];
+            struct wide { char bytes[1L << 33]; int tail; } *wide;
+            __attribute__((section("syscall"), used)) int prog(void *ctx)
+            {
+            \treturn rows != 0 && wide != 0;
+            }
+
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [source.path, "-O2", "-g", "-o", "huge.o"],
+                                          in: directory, timeout: Self.timeLimit)
+        #expect(result.status == 0 && !result.signaled, "\(result.transcript)")
+    }
+
     @Test func mutatedCorpusNeverTrapsOrHangs() async throws {
         let directory = try Paths.workDirectory("compiler-fuzz")
         let sources = try Paths.cFiles(in: Paths.corpus).map { try String(contentsOf: $0, encoding: .utf8) }
