@@ -54,7 +54,9 @@ let package = Package(
         .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "KernelTestSupport", "ToolTestSupport"],
                     swiftSettings: libclangInclude),
         .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
-        // Spawns the built executables, cc, clang and libbpf_run: of ours it links only the kernel probe.
-        .testTarget(name: "EndToEndTests", dependencies: ["KernelTestSupport"], exclude: ["Corpus", "Errors", "Reference"]),
+        // Spawns the built executables, cc, clang and libbpf_run: of our code it links only the
+        // kernel probe and the tests' random source (IRTestSupport), for the compiler fuzz test.
+        .testTarget(name: "EndToEndTests", dependencies: ["KernelTestSupport", "IRTestSupport"],
+                    exclude: ["Corpus", "Errors", "Reference"]),
     ]
 )

@@ -75,13 +75,29 @@ extension CXCursor {
     /// (which crashes libclang 19); callers pass expressions of scalar type.
     var integerConstant: Int64? {
         guard kind != CXCursor_InitListExpr, isExpression || kind == CXCursor_VarDecl else { return nil }
-        guard let result = clang_Cursor_Evaluate(self) else { return nil }
+        guard let result = clang_Cursor_Evaluate(self) else { return pointerConstant }
         defer { clang_EvalResult_dispose(result) }
-        guard clang_EvalResult_getKind(result) == CXEval_Int else { return nil }
+        guard clang_EvalResult_getKind(result) == CXEval_Int else { return pointerConstant }
         if clang_EvalResult_isUnsignedInt(result) != 0 {
             return Int64(bitPattern: UInt64(clang_EvalResult_getAsUnsigned(result)))
         }
         return Int64(clang_EvalResult_getAsLongLong(result))
+    }
+
+    /// A pointer made from an integer constant (`0`, `(void *)0`, `(char *)8`): libclang evaluates
+    /// only integers, but such a pointer is that integer, with nothing for a loader to relocate.
+    private var pointerConstant: Int64? {
+        guard type.canonical.kind == CXType_Pointer,
+              kind == CXCursor_UnexposedExpr || kind == CXCursor_CStyleCastExpr || kind == CXCursor_ParenExpr,
+              let operand = children.last(where: { $0.isExpression }) else { return nil }
+        switch operand.type.canonical.kind {
+        case CXType_Pointer, CXType_Bool, CXType_Char_S, CXType_SChar, CXType_Short, CXType_Int, CXType_Long,
+             CXType_LongLong, CXType_Char_U, CXType_UChar, CXType_UShort, CXType_UInt, CXType_ULong,
+             CXType_ULongLong, CXType_Enum:
+            return operand.integerConstant
+        default:
+            return nil
+        }
     }
 }
 
@@ -108,7 +124,9 @@ extension CXType {
     var isVolatile: Bool { clang_isVolatileQualifiedType(self) != 0 }
     var declaration: CXCursor { clang_getTypeDeclaration(self) }
     var resultType: CXType { clang_getResultType(self) }
-    var isVariadic: Bool { clang_isFunctionTypeVariadic(self) != 0 }
+    /// `int f(int, ...)`. An unprototyped `int f()` is not variadic, though libclang says so: a
+    /// definition `int f() { ... }` takes no arguments (C17 6.7.6.3p14), as clang compiles it.
+    var isVariadic: Bool { canonical.kind == CXType_FunctionProto && clang_isFunctionTypeVariadic(self) != 0 }
     var argumentTypes: [CXType] {
         let n = clang_getNumArgTypes(self)
         guard n > 0 else { return [] }

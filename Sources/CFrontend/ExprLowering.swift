@@ -10,7 +10,7 @@ extension FunctionLowering {
     // MARK: - Types
 
     func scalar(_ type: CXType, at cursor: CXCursor) throws(DiagnosticList) -> Scalar {
-        switch module.types.classify(type) {
+        switch module.types.classifyAsValue(type) {
         case .scalar(let s): return s
         case .unsupported(let what): throw failure("\(what)", at: cursor)
         case .void, .aggregate, .function:
@@ -107,7 +107,7 @@ extension FunctionLowering {
         case CXCursor_GenericSelectionExpr:
             throw failure("_Generic selecting a non-constant expression is not supported", at: e)
         default:
-            throw failure("unsupported expression (\(clang_getCursorKindSpelling(e.kind).consume()))", at: e)
+            throw failure("unsupported expression '\(sourceText(e))'", at: e)
         }
     }
 
@@ -255,6 +255,12 @@ extension FunctionLowering {
 
     /// An array used as a pointer to its first element.
     private mutating func decay(_ array: CXCursor) throws(DiagnosticList) -> Value {
+        var reference = array
+        while reference.kind == CXCursor_ParenExpr, let inner = reference.children.first { reference = inner }
+        if reference.kind == CXCursor_DeclRefExpr && reference.referenced.kind == CXCursor_ParmDecl {
+            // An array parameter holds the pointer C adjusted it to.
+            return load(try lvalue(reference), scalar: try scalar(array.type, at: array))
+        }
         guard case .memory(let address, _) = try lvalue(array) else {
             throw failure("array in a register", at: array)
         }
@@ -591,7 +597,7 @@ extension FunctionLowering {
             if kids.count == 1, sameUnqualified(kids[0].type, e.type) { return try lvalue(kids[0]) }
             throw failure("expression is not assignable", at: e)
         default:
-            throw failure("expression is not an lvalue (\(clang_getCursorKindSpelling(e.kind).consume()))", at: e)
+            throw failure("'\(sourceText(e))' does not designate an object in memory", at: e)
         }
     }
 
@@ -615,15 +621,21 @@ extension FunctionLowering {
     private mutating func subscriptPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
         let kids = e.children.filter { $0.isExpression }
         guard kids.count == 2 else { throw failure("malformed subscript", at: e) }
-        let (base, index) = kids[0].type.canonical.kind == CXType_Pointer ? (kids[0], kids[1]) : (kids[1], kids[0])
+        // `i[a]` is `a[i]`; the base is a pointer, or an array parameter that libclang shows as an array.
+        let indexFirst: Bool
+        if case .scalar(.integer) = module.types.classify(kids[0].type) { indexFirst = true } else { indexFirst = false }
+        let (base, index) = indexFirst ? (kids[1], kids[0]) : (kids[0], kids[1])
         let elementSize = e.type.size ?? 1
         let space = e.type.addressSpace
         // An index into a local or global array keeps the array's place, so constant indices fold.
         let pointer = try rvalue(base)
         let i = try rvalue(index)
         builder.location = e.location
-        if case .constant(let c) = i {
-            return .memory(.temp(register(pointer), offset: Int(c) * elementSize), addressSpace: space)
+        // A constant index folds into the access's offset when it fits; one far past the end (clang
+        // warns) is plain address arithmetic, wrapping as the machine's does.
+        if case .constant(let c) = i, case (let offset, false) = c.multipliedReportingOverflow(by: Int64(elementSize)),
+           let small = Int32(exactly: offset) {
+            return .memory(.temp(register(pointer), offset: Int(small)), addressSpace: space)
         }
         let offset = scaled(i, by: elementSize)
         let address = emit { .binary($0, .add, .bits64, pointer, offset) }
@@ -638,7 +650,10 @@ extension FunctionLowering {
         let baseType = base.type.canonical
         let isArrow = baseType.kind == CXType_Pointer
         let recordType = isArrow ? baseType.pointee.canonical : baseType
-        let bits = clang_Type_getOffsetOf(recordType, field.spelling)
+        // A member of the record itself, named or not, has its own offset; one reached through an
+        // anonymous struct or union libclang does not show is looked up by name.
+        let isDirect = clang_equalTypes(clang_getCursorSemanticParent(field).type.canonical, recordType) != 0
+        let bits = isDirect ? clang_Cursor_getOffsetOfField(field) : clang_Type_getOffsetOf(recordType, field.spelling)
         guard bits >= 0 else { throw failure("cannot find member '\(field.spelling)'", at: e) }
         let space = e.type.addressSpace
         let record: Address

@@ -21,7 +21,8 @@ struct Bitfield {
     var width: Int
     var isSigned: Bool
 
-    var mask: Int64 { width >= 64 ? -1 : (Int64(1) << Int64(width)) - 1 }
+    /// The low `width` bits set; computed unsigned, since a 63-bit mask overflows Int64's `1 << 63 - 1`.
+    var mask: Int64 { width >= 64 ? -1 : Int64(bitPattern: (UInt64(1) << UInt64(width)) - 1) }
 
     /// The bitfield of `field` (a FieldDecl) in a record at `base`, or nil when it straddles its
     /// storage unit (only packed structs do that).
@@ -75,6 +76,12 @@ struct FunctionLowering {
         DiagnosticList([.error(message, at: cursor.location)])
     }
 
+    /// The C text of a construct, shortened, to name it in a message as the programmer wrote it.
+    func sourceText(_ cursor: CXCursor) -> String {
+        let text = cursor.tokens(in: unit).joined(separator: " ")
+        return text.count <= 40 ? text : text.prefix(37) + "..."
+    }
+
     mutating func lower() throws(DiagnosticList) -> Function {
         let name = declaration.spelling
         let location = declaration.location
@@ -109,7 +116,7 @@ struct FunctionLowering {
             let temp = builder.makeTemp()
             parameters.append(temp)
             builder.location = parameter.location
-            switch module.types.classify(parameter.type) {
+            switch module.types.classifyAsValue(parameter.type) {
             case .aggregate:
                 throw failure("parameter '\(parameter.spelling)' of '\(name)' is a struct passed by value: not supported on BPF; pass a pointer",
                               at: parameter)

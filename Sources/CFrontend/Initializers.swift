@@ -260,7 +260,7 @@ private struct InitializerResolver {
                 }
             case .array(let element, let count) where part.kind != CXCursor_MemberRef:
                 // A flexible array member has no count: its bound is what a global can hold.
-                let bound = count ?? InitializerWriter.maximumSize / max(element.size ?? 1, 1)
+                let bound = count ?? ModuleLowering.mapValueLimit / max(element.size ?? 1, 1)
                 guard let index = part.integerConstant, index >= 0, index < bound else {
                     throw DiagnosticList([.error("array designator is not a constant index inside the array",
                                                  at: part.location)])
@@ -357,10 +357,6 @@ struct InitializerWriter {
         try write(e, InitializerTarget(offset: offset, type: type), into: &bytes)
     }
 
-    /// The most bytes an initializer may give a global: what an array map's value can hold
-    /// (a flexible array member makes a global larger than its type).
-    static let maximumSize = Int(UInt32.max)
-
     private func write(_ e: CXCursor, _ target: InitializerTarget, into bytes: inout [UInt8]) throws(DiagnosticList) {
         let e = unwrapped(e)
         let type = target.type
@@ -369,8 +365,8 @@ struct InitializerWriter {
         /// Grows `bytes` to hold `count` bytes from `offset`, for a flexible array member.
         func reserve(_ count: Int) throws(DiagnosticList) {
             let (end, overflow) = offset.addingReportingOverflow(count)
-            guard !overflow, end <= InitializerWriter.maximumSize else {
-                throw DiagnosticList([.error("initializer makes the object larger than a BPF map value can hold (\(InitializerWriter.maximumSize) bytes)",
+            guard !overflow, end <= ModuleLowering.mapValueLimit else {
+                throw DiagnosticList([.error("initializer makes the object larger than a BPF map value can hold (\(ModuleLowering.mapValueLimit) bytes)",
                                              at: e.location)])
             }
             if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }

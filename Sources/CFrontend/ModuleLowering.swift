@@ -80,6 +80,10 @@ final class ModuleLowering {
     var globals: [GlobalVariable] = []
     /// Global variables already lowered (or being lowered), by declaration, with their symbol.
     var globalSymbols: [CursorKey: String] = [:]
+    /// The first file-scope declaration of each variable that is not `extern`, by canonical cursor.
+    private var tentativeDefinitions: [CursorKey: CXCursor] = [:]
+    /// Variables already reported as having no definition, so each is reported once.
+    private var undefinedGlobals: Set<CursorKey> = []
     var functions: [Function] = []
     var externs: [ExternFunction] = []
     private var stringCount = 0
@@ -113,7 +117,15 @@ final class ModuleLowering {
     }
 
     func run() throws(DiagnosticList) -> Module {
-        for cursor in parsed.root.children {
+        let declarations = parsed.root.children
+        // clang_getCursorDefinition ignores tentative definitions (`int x;`), so a function using
+        // `extern int x;` before them would find none.
+        for cursor in declarations where cursor.kind == CXCursor_VarDecl
+            && clang_Cursor_getStorageClass(cursor) != CX_SC_Extern {
+            let key = CursorKey(clang_getCanonicalCursor(cursor))
+            if tentativeDefinitions[key] == nil { tentativeDefinitions[key] = cursor }
+        }
+        for cursor in declarations {
             switch cursor.kind {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(cursor) != 0:
                 lowerFunction(cursor)
@@ -126,6 +138,7 @@ final class ModuleLowering {
         var module = Module(functions: functions, globals: globals, externs: externs, types: types.table)
         module = pruneUnreferenced(module)
         checkCallGraph(module)
+        checkSectionSizes(module)
         if !diagnostics.isEmpty {
             // In source order, as clang reports.
             let ordered = diagnostics.enumerated().sorted { a, b in
@@ -172,10 +185,12 @@ final class ModuleLowering {
         let canonical = clang_getCanonicalCursor(declaration)
         if let symbol = globalSymbols[CursorKey(canonical)] { return symbol }
         let definition = clang_getCursorDefinition(canonical)
-        let cursor = definition.isNull ? canonical : definition
+        let cursor = definition.isNull ? tentativeDefinitions[CursorKey(canonical)] ?? canonical : definition
         let location = cursor.location
         if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern && definition.isNull {
-            error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+            if undefinedGlobals.insert(CursorKey(canonical)).inserted {
+                error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+            }
             return nil
         }
         let isLocalStatic = clang_getCursorLinkage(cursor) == CXLinkage_NoLinkage
@@ -200,14 +215,21 @@ final class ModuleLowering {
     private func makeGlobal(_ cursor: CXCursor, symbol: String) throws(DiagnosticList) -> GlobalVariable {
         let location = cursor.location
         let type = cursor.type
-        guard let size = type.size, let alignment = type.alignment else {
+        guard let declaredSize = type.size, let alignment = type.alignment else {
             throw DiagnosticList([.error("variable '\(cursor.spelling)' has incomplete type '\(type.spelling)'", at: location)])
         }
         if case .unsupported(let what) = types.classify(innermostElement(type)) {
             throw DiagnosticList([.error("global '\(cursor.spelling)' has \(what)", at: location)])
         }
-        var bytes = [UInt8](repeating: 0, count: size)
         let initializer = clang_Cursor_getVarDeclInitializer(cursor)
+        guard declaredSize <= ModuleLowering.mapValueLimit else {
+            throw DiagnosticList([.error(
+                "global '\(cursor.spelling)' is \(declaredSize) bytes: global data lives in a BPF array map, whose value is at most \(ModuleLowering.mapValueLimit) bytes (INT_MAX)",
+                at: location)])
+        }
+        // Elements given to a flexible array member follow the struct, as in clang's object: the
+        // writer grows `bytes` for them, up to the same limit.
+        var bytes = [UInt8](repeating: 0, count: declaredSize)
         if !initializer.isNull {
             let writer = InitializerWriter(module: self)
             try writer.write(initializer, type: type, into: &bytes, at: 0)
@@ -221,17 +243,20 @@ final class ModuleLowering {
         } else if type.canonical.isConst {
             // libclang moves an array's element `const` onto the canonical array type.
             section = ".rodata"
-        } else if bytes.allSatisfy({ $0 == 0 }) {
+        } else if initializer.isNull || bytes.allSatisfy({ $0 == 0 }) {
             section = ".bss"
         } else {
             section = ".data"
         }
         let linkage: Linkage = clang_getCursorLinkage(cursor) == CXLinkage_External ? .global : .static
-        // An initialized flexible array member makes the global larger than its type.
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
                               type: types.typeID(type), size: bytes.count, alignment: alignment, initializer: bytes,
                               location: location, symbolAttributes: attributes.symbolAttributes)
     }
+
+    /// The largest value an array map may have, so the largest data section (`.bss`, `.data`...):
+    /// the kernel refuses a bigger `value_size` with E2BIG (array_map_alloc_check).
+    static let mapValueLimit = Int(Int32.max)
 
     private func innermostElement(_ type: CXType) -> CXType {
         var t = type.canonical
@@ -262,7 +287,8 @@ final class ModuleLowering {
             guard let inner = e.children.last(where: { $0.isExpression }) else { return nil }
             e = inner
         }
-        return e.integerConstant.flatMap { Int32(exactly: $0) }
+        // Helper 0 does not exist (BPF_FUNC_unspec): `int (*fp)(int) = 0;` is a null function pointer.
+        return e.integerConstant.flatMap { Int32(exactly: $0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// Registers a kfunc declaration the code calls.
@@ -337,6 +363,21 @@ final class ModuleLowering {
         }
         for function in module.functions where state[function.name] == nil {
             visit(function.name, path: [])
+        }
+    }
+
+    /// Each data section becomes one array map value, so together its globals must fit one.
+    private func checkSectionSizes(_ module: Module) {
+        var ends: [String: Int] = [:]
+        for global in module.globals {
+            let alignment = max(global.alignment, 1)
+            let start = (ends[global.section, default: 0] + alignment - 1) / alignment * alignment
+            let previous = ends[global.section, default: 0]
+            ends[global.section] = start + global.size
+            if start + global.size > ModuleLowering.mapValueLimit && previous <= ModuleLowering.mapValueLimit {
+                error("global '\(global.name)' ends section '\(global.section)' at byte \(start + global.size): a data section lives in a BPF array map, whose value is at most \(ModuleLowering.mapValueLimit) bytes (INT_MAX)",
+                      at: global.location)
+            }
         }
     }
 

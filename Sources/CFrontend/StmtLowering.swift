@@ -77,11 +77,15 @@ extension FunctionLowering {
             try inlineAssembly(s)
         case CXCursor_IndirectGotoStmt:
             throw failure("computed goto: BPF has no indirect jumps", at: s)
+        case CXCursor_UnexposedStmt:
+            // A statement with attributes (`__attribute__((fallthrough));`, `[[clang::musttail]]`
+            // return ...): libclang shows only the statement, which keeps its meaning without them.
+            for child in s.children where !child.isAttribute { try lowerStatement(child) }
         default:
             if s.isExpression {
                 try discard(s)
             } else {
-                throw failure("unsupported statement (\(clang_getCursorKindSpelling(s.kind).consume()))", at: s)
+                throw failure("unsupported statement '\(sourceText(s))'", at: s)
             }
         }
     }
@@ -276,11 +280,12 @@ extension FunctionLowering {
         builder.fallThrough(to: done)
     }
 
-    /// Case and default labels of one switch, not of switches nested in it.
+    /// Case and default labels of one switch body, not of switches nested in it. The body may be
+    /// a label itself: `switch (x) case 0: y = 1;`.
     private func collectCases(_ s: CXCursor, into labels: inout [CXCursor]) {
-        for child in s.children {
-            if child.kind == CXCursor_CaseStmt || child.kind == CXCursor_DefaultStmt { labels.append(child) }
-            if child.kind != CXCursor_SwitchStmt && !child.isExpression { collectCases(child, into: &labels) }
+        if s.kind == CXCursor_CaseStmt || s.kind == CXCursor_DefaultStmt { labels.append(s) }
+        for child in s.children where child.kind != CXCursor_SwitchStmt && !child.isExpression {
+            collectCases(child, into: &labels)
         }
     }
 

@@ -98,6 +98,16 @@ struct TypeLowering {
         }
     }
 
+    /// The class of a value of this type: an array used as a value is a pointer to its first
+    /// element. libclang shows an array parameter (`int x[4]`) with its type as written, where C
+    /// adjusted it to a pointer, so its uses look like arrays that are values.
+    func classifyAsValue(_ type: CXType) -> TypeClass {
+        let t = type.canonical
+        guard t.kind == CXType_ConstantArray || t.kind == CXType_IncompleteArray else { return classify(type) }
+        let element = t.elementType
+        return .scalar(.pointer(elementSize: element.size ?? 1, addressSpace: element.addressSpace))
+    }
+
     /// The table entry for a type, keeping typedef names and qualifiers as BTF wants them.
     mutating func typeID(_ type: CXType) -> TypeID {
         if type.isConst || type.isVolatile {
@@ -145,7 +155,15 @@ struct TypeLowering {
         let count = max(0, Int(clang_Cursor_getNumArguments(declaration)))
         let parameters = (0..<count).map { i -> CType.Parameter in
             let parameter = clang_Cursor_getArgument(declaration, UInt32(i))
-            return CType.Parameter(name: parameter.spelling, type: typeID(parameter.type))
+            let type = parameter.type
+            let canonical = type.canonical
+            guard canonical.kind == CXType_ConstantArray || canonical.kind == CXType_IncompleteArray else {
+                return CType.Parameter(name: parameter.spelling, type: typeID(type))
+            }
+            // An array parameter is a pointer (see classifyAsValue), and BTF says so, as clang's does.
+            let element = canonical.elementType
+            return CType.Parameter(name: parameter.spelling, type: table.intern(.pointer(
+                pointee: typeID(element), addressSpace: element.addressSpace)))
         }
         return table.intern(.function(returnType: typeID(type.resultType), parameters: parameters,
                                       isVariadic: type.isVariadic))

@@ -134,11 +134,17 @@ private struct BTFEmitter {
             let elementID = convert(element)
             // clang's index type for every ARRAY.
             let index = share(.int(name: "__ARRAY_SIZE_TYPE__", size: 4, encoding: .unsigned))
-            result = share(.array(element: elementID, index: index, count: UInt32(count)))
+            // BTF counts and sizes are 32 bits. A type past 4 GiB (only ever pointed to: no map
+            // holds one) keeps the low bits, as clang writes it.
+            result = share(.array(element: elementID, index: index, count: UInt32(truncatingIfNeeded: count)))
         case .structure(let name, let size, _, let fields):
-            result = aggregate(id, fields: fields) { .structure(name: name, size: UInt32(size), members: $0) }
+            result = aggregate(id, fields: fields) {
+                .structure(name: name, size: UInt32(truncatingIfNeeded: size), members: $0)
+            }
         case .union(let name, let size, _, let fields):
-            result = aggregate(id, fields: fields) { .union(name: name, size: UInt32(size), members: $0) }
+            result = aggregate(id, fields: fields) {
+                .union(name: name, size: UInt32(truncatingIfNeeded: size), members: $0)
+            }
         case .enumeration(let name, let size, let isSigned, let values):
             result = share(.enumeration(name: name, size: UInt32(size), isSigned: isSigned,
                                         values: values.map { .init(name: $0.name, value: $0.value) }))
@@ -174,7 +180,8 @@ private struct BTFEmitter {
         let own = spec.add(make([]))
         converted[id] = own
         let members = fields.map { field in
-            BTFType.Member(name: field.name, type: convert(field.type), bitOffset: UInt32(field.bitOffset),
+            BTFType.Member(name: field.name, type: convert(field.type),
+                           bitOffset: UInt32(truncatingIfNeeded: field.bitOffset),
                            bitfieldSize: UInt32(field.bitWidth))
         }
         spec.types[Int(own.rawValue) - 1] = make(members)

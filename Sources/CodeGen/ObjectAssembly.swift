@@ -69,9 +69,11 @@ public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) t
     }
     if !problems.isEmpty { throw DiagnosticList(problems) }
 
+    // Nothing to describe (an empty file): no .BTF at all, as clang writes it; the kernel refuses
+    // BTF without types ("No type found").
     let object = ObjectFile(codeSections: sectionOrder.compactMap { sections[$0] }, dataSections: dataSections,
                             externs: module.externs.map { ExternSymbol(name: $0.name, isWeak: $0.isWeak) },
-                            btf: btf)
+                            btf: btf.types.isEmpty ? nil : btf)
     return CompiledObject(object: object, listings: listings)
 }
 

@@ -8,10 +8,13 @@ import BPFIR
 //      instructions removed.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
-//      later pass sees each individual memory access.
-//   3. Arena cast insertion: every load and store through an `__arena` pointer goes through
+//      later pass sees each individual memory access. A copy too big for any program is an error
+//      before it is expanded.
+//   3. Stack alignment: a load or store of a local that may be misaligned (a packed struct's
+//      member) becomes byte accesses, since the verifier rejects misaligned stack accesses.
+//   4. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
-//   4. Arena association: a program that touches arena memory references its arena map.
+//   5. Arena association: a program that touches arena memory references its arena map.
 
 /// Runs every pass code generation relies on, in order.
 public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true) throws(DiagnosticList) {
@@ -23,7 +26,9 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     case .v3: lowerSignedDivision(&module)
     case .v4: break
     }
+    try checkAggregateSizes(module)
     lowerAggregates(&module)
+    alignStackAccesses(&module)
     insertArenaCasts(&module)
     try associateArenas(&module)
 }

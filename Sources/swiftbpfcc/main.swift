@@ -15,16 +15,9 @@ do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let output = try compile(options)
     report(output.warnings)
-    if options.outputPath == "-" {
-        FileHandle.standardOutput.write(Data(output.bytes))
-    } else if !FileManager.default.createFile(atPath: options.outputPath, contents: Data(output.bytes)) {
-        report([.error("cannot write '\(options.outputPath)'", at: nil)])
-        exit(1)
-    }
-    if let dependencies = output.dependencies, let path = options.dependencyFile?.path,
-       !FileManager.default.createFile(atPath: path, contents: Data(dependencies.utf8)) {
-        report([.error("cannot write dependency file '\(path)'", at: nil)])
-        exit(1)
+    try writeOutput(output.bytes, to: options.outputPath)
+    if let dependencies = output.dependencies, let path = options.dependencyFile?.path {
+        try writeOutput(Array(dependencies.utf8), to: path)
     }
 } catch {
     report(error.diagnostics)

@@ -33,9 +33,13 @@ enum Paths {
 
 /// What a finished process left behind.
 struct ProcessResult: Sendable {
+    /// The exit status, or the signal's number when `signaled`.
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The process ended by a signal (a Swift trap is SIGILL), or was killed for running too long.
+    var signaled = false
+    var timedOut = false
 
     /// The command's output for a failure message.
     var transcript: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
@@ -74,6 +78,7 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: URL, 
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = out
     process.standardError = err
+    let started = Date()
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
         do {
@@ -91,7 +96,9 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: URL, 
     try err.close()
     let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
     let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-    return ProcessResult(status: status, stdout: stdout, stderr: stderr)
+    return ProcessResult(status: status, stdout: stdout, stderr: stderr,
+                         signaled: process.terminationReason == .uncaughtSignal,
+                         timedOut: Date().timeIntervalSince(started) >= timeout)
 }
 
 /// Runs a command that must succeed and returns its standard output.

@@ -150,6 +150,46 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
     }
 }
 
+@Suite struct StackAlignmentTests {
+    /// A packed struct's members in a local: an 8-byte store at offset 1 and a 4-byte one at
+    /// offset 9 of a slot aligned to 1, read back whole and in halves. Only byte accesses may
+    /// remain (the verifier rejects misaligned stack accesses), and the values must not change.
+    @Test func misalignedSlotAccessesBecomeBytes() {
+        let slots = [StackSlot(size: 13, alignment: 1, name: "packed", location: nil),
+                     StackSlot(size: 8, alignment: 8, name: "aligned", location: nil)]
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.copy(Temp(0), .constant(0x0102_0304_0506_0708))),
+            ir(.store(.slot(SlotID(0), offset: 1), .temp(Temp(0)), .double, addressSpace: 0)),
+            ir(.store(.slot(SlotID(0), offset: 9), .constant(0x7f80_91a2), .word, addressSpace: 0)),
+            ir(.store(.slot(SlotID(1), offset: 0), .constant(3), .double, addressSpace: 0)),
+            ir(.load(Temp(1), .slot(SlotID(0), offset: 1), .double, addressSpace: 0)),
+            ir(.load(Temp(2), .slot(SlotID(0), offset: 7), .word, addressSpace: 0)),
+            ir(.load(Temp(3), .slot(SlotID(0), offset: 9), .word, addressSpace: 0)),
+            ir(.load(Temp(4), .slot(SlotID(1), offset: 0), .double, addressSpace: 0)),
+            ir(.binary(Temp(5), .xor, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+            ir(.binary(Temp(5), .add, .bits64, .temp(Temp(5)), .temp(Temp(3)))),
+            ir(.binary(Temp(5), .add, .bits64, .temp(Temp(5)), .temp(Temp(4)))),
+        ], terminator: .return(.temp(Temp(5))))
+        let original = Module(functions: [testFunction(parameters: 0, tempCount: 6, blocks: [block], slots: slots)])
+        var aligned = original
+        alignStackAccesses(&aligned)
+
+        var before = IRInterpreter(module: original)
+        var after = IRInterpreter(module: aligned)
+        // Bytes 7-10 of the slot: 0x02, 0x01 from the first store, then 0xa2, 0x91 from the second.
+        let expected: UInt64 = (0x0102_0304_0506_0708 ^ 0x91a2_0102) &+ 0x7f80_91a2 &+ 3
+        #expect(before.call("f", []) == expected)
+        #expect(after.call("f", []) == expected)
+        for instruction in aligned.functions[0].blocks[0].instructions {
+            switch instruction.operation {
+            case .load(_, .slot(let slot, _), let size, _), .store(.slot(let slot, _), _, let size, _):
+                #expect(slot == SlotID(1) || size == .byte, "\(instruction)")
+            default: break
+            }
+        }
+    }
+}
+
 @Suite struct IRPrinterTests {
     @Test func printsOneInstructionPerLineWithLocations() {
         var module = division(.sdiv, .bits32, constantDivisor: nil)
