@@ -60,39 +60,28 @@ private func widestPiece(alignment: Int) -> Int {
 
 /// Splits every aggregate copy and fill into single loads and stores.
 public func lowerAggregates(_ module: inout Module) {
-    for f in module.functions.indices {
-        var function = module.functions[f]
-        for b in function.blocks.indices {
-            var rewritten: [IRInstruction] = []
-            for instruction in function.blocks[b].instructions {
-                func emit(_ operation: Operation) {
-                    rewritten.append(IRInstruction(operation, at: instruction.location, note: instruction.note))
-                }
-                switch instruction.operation {
-                case .copyMemory(let destination, let source, let size, let alignment, let destinationSpace,
-                                 let sourceSpace):
-                    guard size > 0 else { continue }
-                    let value = function.makeTemp()
-                    for (offset, piece) in pieces(size: size, alignment: alignment) {
-                        emit(.load(value, displaced(source, by: offset), piece, addressSpace: sourceSpace))
-                        emit(.store(displaced(destination, by: offset), .temp(value), piece,
-                                    addressSpace: destinationSpace))
-                    }
-                case .setMemory(let address, let byte, let size, let alignment, let space):
-                    guard size > 0 else { continue }
-                    let pattern = function.makeTemp()
-                    emit(.copy(pattern, .constant(Int64(bitPattern: UInt64(byte) &* 0x0101_0101_0101_0101))))
-                    for (offset, piece) in pieces(size: size, alignment: alignment) {
-                        emit(.store(displaced(address, by: offset), .temp(pattern), piece, addressSpace: space))
-                    }
-                case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
-                     .symbolAddress, .call, .addrSpaceCast, .setCondition:
-                    rewritten.append(instruction)
-                }
+    expandInstructions(&module) { instruction, function, emit in
+        switch instruction.operation {
+        case .copyMemory(let destination, let source, let size, let alignment, let destinationSpace, let sourceSpace):
+            guard size > 0 else { return true }
+            let value = function.makeTemp()
+            for (offset, piece) in pieces(size: size, alignment: alignment) {
+                emit(.load(value, displaced(source, by: offset), piece, addressSpace: sourceSpace))
+                emit(.store(displaced(destination, by: offset), .temp(value), piece, addressSpace: destinationSpace))
             }
-            function.blocks[b].instructions = rewritten
+            return true
+        case .setMemory(let address, let byte, let size, let alignment, let space):
+            guard size > 0 else { return true }
+            let pattern = function.makeTemp()
+            emit(.copy(pattern, .constant(Int64(bitPattern: UInt64(byte) &* 0x0101_0101_0101_0101))))
+            for (offset, piece) in pieces(size: size, alignment: alignment) {
+                emit(.store(displaced(address, by: offset), .temp(pattern), piece, addressSpace: space))
+            }
+            return true
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
+             .symbolAddress, .call, .addrSpaceCast, .setCondition:
+            return false
         }
-        module.functions[f] = function
     }
 }
 

@@ -22,39 +22,24 @@ import BPFIR
 
 /// Rewrites every `sdiv` and `smod` into unsigned division plus sign fix-ups.
 public func lowerSignedDivision(_ module: inout Module) {
-    for f in module.functions.indices {
-        var function = module.functions[f]
-        for b in function.blocks.indices {
-            var rewritten: [IRInstruction] = []
-            for instruction in function.blocks[b].instructions {
-                guard case .binary(let dst, let op, let width, let a, let b) = instruction.operation,
-                      op == .sdiv || op == .smod else {
-                    rewritten.append(instruction)
-                    continue
-                }
-                var lowering = DivisionLowering(tempCount: function.tempCount, location: instruction.location,
-                                                note: instruction.note)
-                lowering.lower(dst: dst, isRemainder: op == .smod, width: width, a, b)
-                function.tempCount = lowering.tempCount
-                rewritten += lowering.output
-            }
-            function.blocks[b].instructions = rewritten
-        }
-        module.functions[f] = function
+    expandInstructions(&module) { instruction, function, emit in
+        guard case .binary(let dst, let op, let width, let a, let b) = instruction.operation,
+              op == .sdiv || op == .smod else { return false }
+        var lowering = DivisionLowering(tempCount: function.tempCount)
+        lowering.lower(dst: dst, isRemainder: op == .smod, width: width, a, b)
+        function.tempCount = lowering.tempCount
+        lowering.output.forEach(emit)
+        return true
     }
 }
 
 /// The instructions replacing one signed division.
 private struct DivisionLowering {
     var tempCount: Int
-    let location: SourceLocation?
-    let note: String?
-    var output: [IRInstruction] = []
+    var output: [Operation] = []
 
-    init(tempCount: Int, location: SourceLocation?, note: String?) {
+    init(tempCount: Int) {
         self.tempCount = tempCount
-        self.location = location
-        self.note = note
     }
 
     mutating func lower(dst: Temp, isRemainder: Bool, width: ALUWidth, _ a: Value, _ b: Value) {
@@ -127,6 +112,6 @@ private struct DivisionLowering {
     }
 
     private mutating func emit(_ operation: Operation) {
-        output.append(IRInstruction(operation, at: location, note: note))
+        output.append(operation)
     }
 }

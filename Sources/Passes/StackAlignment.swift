@@ -13,51 +13,42 @@ import BPFIR
 
 /// Splits every possibly misaligned slot access into byte accesses.
 public func alignStackAccesses(_ module: inout Module) {
-    for f in module.functions.indices {
-        var function = module.functions[f]
-        for b in function.blocks.indices {
-            var rewritten: [IRInstruction] = []
-            for instruction in function.blocks[b].instructions {
-                func emit(_ operation: Operation) {
-                    rewritten.append(IRInstruction(operation, at: instruction.location, note: instruction.note))
-                }
-                switch instruction.operation {
-                case .load(let result, .slot(let slot, let offset), let size, let space)
-                    where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
-                    // Little-endian: byte i holds bits 8i..8i+7.
-                    var assembled = function.makeTemp()
-                    emit(.load(assembled, .slot(slot, offset: offset), .byte, addressSpace: space))
-                    for i in 1..<size.rawValue {
-                        let byte = function.makeTemp(), shifted = function.makeTemp(), combined = function.makeTemp()
-                        emit(.load(byte, .slot(slot, offset: offset + i), .byte, addressSpace: space))
-                        emit(.binary(shifted, .shl, .bits64, .temp(byte), .constant(Int64(8 * i))))
-                        emit(.binary(combined, .or, .bits64, .temp(assembled), .temp(shifted)))
-                        assembled = combined
-                    }
-                    emit(.copy(result, .temp(assembled)))
-                case .store(.slot(let slot, let offset), let value, let size, let space)
-                    where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
-                    for i in 0..<size.rawValue {
-                        let byte: Value
-                        if case .constant(let c) = value {
-                            byte = .constant(Int64(UInt8(truncatingIfNeeded: c >> Int64(8 * i))))
-                        } else if i == 0 {
-                            byte = value
-                        } else {
-                            let shifted = function.makeTemp()
-                            emit(.binary(shifted, .lshr, .bits64, value, .constant(Int64(8 * i))))
-                            byte = .temp(shifted)
-                        }
-                        emit(.store(.slot(slot, offset: offset + i), byte, .byte, addressSpace: space))
-                    }
-                case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .copyMemory, .setMemory,
-                     .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
-                    rewritten.append(instruction)
-                }
+    expandInstructions(&module) { instruction, function, emit in
+        switch instruction.operation {
+        case .load(let result, .slot(let slot, let offset), let size, let space)
+            where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
+            // Little-endian: byte i holds bits 8i..8i+7.
+            var assembled = function.makeTemp()
+            emit(.load(assembled, .slot(slot, offset: offset), .byte, addressSpace: space))
+            for i in 1..<size.rawValue {
+                let byte = function.makeTemp(), shifted = function.makeTemp(), combined = function.makeTemp()
+                emit(.load(byte, .slot(slot, offset: offset + i), .byte, addressSpace: space))
+                emit(.binary(shifted, .shl, .bits64, .temp(byte), .constant(Int64(8 * i))))
+                emit(.binary(combined, .or, .bits64, .temp(assembled), .temp(shifted)))
+                assembled = combined
             }
-            function.blocks[b].instructions = rewritten
+            emit(.copy(result, .temp(assembled)))
+            return true
+        case .store(.slot(let slot, let offset), let value, let size, let space)
+            where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
+            for i in 0..<size.rawValue {
+                let byte: Value
+                if case .constant(let c) = value {
+                    byte = .constant(Int64(UInt8(truncatingIfNeeded: c >> Int64(8 * i))))
+                } else if i == 0 {
+                    byte = value
+                } else {
+                    let shifted = function.makeTemp()
+                    emit(.binary(shifted, .lshr, .bits64, value, .constant(Int64(8 * i))))
+                    byte = .temp(shifted)
+                }
+                emit(.store(.slot(slot, offset: offset + i), byte, .byte, addressSpace: space))
+            }
+            return true
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .copyMemory, .setMemory,
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
+            return false
         }
-        module.functions[f] = function
     }
 }
 
