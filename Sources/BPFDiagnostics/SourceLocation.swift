@@ -14,4 +14,10 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(file):\(line):\(column)" }
+
+    /// The line as a listing names it: `35` in `mainFile`, `arena_list.h:35` in any other file
+    /// (a header's line 35 is not the main file's).
+    public func lineReference(mainFile: String) -> String {
+        file == mainFile ? "\(line)" : "\(file.split(separator: "/").last.map(String.init) ?? file):\(line)"
+    }
 }

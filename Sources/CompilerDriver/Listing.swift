@@ -24,7 +24,8 @@ func renderListing(_ compiled: CompiledObject, module: Module, source: String, c
         for line in disassemble(listing.code.instructions) {
             if let location = listing.code.locations[line.index],
                previousLine.map({ $0 != (location.file, location.line) }) ?? true {
-                out += ";\(location.line): \(module.sourceText(location).trimmingCharacters(in: .whitespaces))\n"
+                out += ";\(location.lineReference(mainFile: source)): "
+                    + "\(module.sourceText(location).trimmingCharacters(in: .whitespaces))\n"
                 previousLine = (location.file, location.line)
             }
             var text = "\(String(start + line.index).leftPadded(to: 5)):\t\(line.text)"

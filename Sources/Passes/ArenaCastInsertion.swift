@@ -41,12 +41,12 @@ public func insertArenaCasts(_ module: inout Module) {
 private func castPointersAssignedOnce(_ function: inout Function) {
     var assignments = [Int](repeating: 0, count: function.tempCount)
     for parameter in function.parameters { assignments[parameter.index] += 1 }
-    var accessLines: [Temp: [Int]] = [:]
+    var accessLines: [Temp: [SourceLocation]] = [:]
     for block in function.blocks {
         for instruction in block.instructions {
             if let temp = instruction.operation.definedTemp { assignments[temp.index] += 1 }
             if let (pointer, _) = arenaAccess(instruction.operation) {
-                accessLines[pointer, default: []].append(instruction.location?.line ?? 0)
+                if let location = instruction.location { accessLines[pointer, default: []].append(location) }
             }
         }
     }
@@ -57,8 +57,16 @@ private func castPointersAssignedOnce(_ function: inout Function) {
     guard !casts.isEmpty else { return }
 
     func castInstruction(_ pointer: Temp, at location: SourceLocation?) -> IRInstruction {
-        let lines = Array(Set((accessLines[pointer] ?? []).filter { $0 > 0 })).sorted()
-        let where_ = lines.isEmpty ? "" : " at line\(lines.count > 1 ? "s" : "") \(lines.map(String.init).joined(separator: ", "))"
+        // Lines of the function's own file first, then those of headers, each once, in order.
+        let accesses = (accessLines[pointer] ?? []).sorted { a, b in
+            (a.file == function.location.file ? 0 : 1, a.file, a.line) < (b.file == function.location.file ? 0 : 1, b.file, b.line)
+        }
+        var lines: [String] = []
+        for access in accesses {
+            let reference = access.lineReference(mainFile: function.location.file)
+            if !lines.contains(reference) { lines.append(reference) }
+        }
+        let where_ = lines.isEmpty ? "" : " at line\(lines.count > 1 ? "s" : "") \(lines.joined(separator: ", "))"
         return IRInstruction(.addrSpaceCast(casts[pointer] ?? pointer, .temp(pointer), to: 0, from: 1), at: location,
                              note: "cast_kern: this __arena pointer is dereferenced\(where_)")
     }
@@ -119,7 +127,7 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
         }
         if let cast = kernelForm[pointer] { return .temp(cast, offset: offset) }
         let cast = function.makeTemp()
-        let line = instruction.location.map { "line \($0.line)" } ?? "this access"
+        let line = instruction.location.map { "line \($0.lineReference(mainFile: function.location.file))" } ?? "this access"
         result.append(IRInstruction(.addrSpaceCast(cast, .temp(pointer), to: 0, from: 1), at: instruction.location,
                                     note: "cast_kern: \(reason) at \(line) goes through an __arena pointer"))
         kernelForm[pointer] = cast

@@ -316,6 +316,51 @@ struct CorpusTests {
         #expect(theirs.filter(isLocal).isSubset(of: ours), "clang's static symbols missing from ours")
     }
 
+    /// Every C line a `-S` listing quotes is that line of the file it names: `;35:` is the main
+    /// file's line 35, `;arena_list.h:35:` the header's. Over the corpus and the samples, whose
+    /// code comes from their headers too.
+    @Test(arguments: CorpusProgram.all.map(\.source) + ["samples/hello.c", "samples/arena_list/arena_list.c",
+                                                        "samples/arena_htab/arena_htab.c"].map(Paths.package.appendingPathComponent))
+    func listingQuotesEachLineFromItsFile(_ source: URL) async throws {
+        let directory = try Paths.workDirectory("listing/\(source.deletingPathExtension().lastPathComponent)")
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
+        ], in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        func lines(of file: URL) -> [Substring] {
+            ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        var quoted = 0
+        for line in result.stdout.split(separator: "\n") where line.hasPrefix(";") {
+            // `;LINE: text` or `;FILE:LINE: text`; the header comment `; swiftbpfcc ...` is neither.
+            let parts = line.dropFirst().split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            let (file, number, text): (URL, Int?, Substring)
+            if let n = Int(parts[0]), parts.count >= 2 {
+                (file, number, text) = (source, n, parts.dropFirst().joined(separator: ":").dropFirst())
+            } else if parts.count == 3, let n = Int(parts[1]) {
+                // A header next to the file, in include/, or elsewhere in samples/ (arena_htab.c
+                // includes ../arena_list/arena_alloc.h).
+                let name = String(parts[0])
+                let samples = FileManager.default.enumerator(atPath: Paths.package.appendingPathComponent("samples").path)?
+                    .compactMap { $0 as? String }.filter { $0.hasSuffix("/" + name) }
+                    .map { Paths.package.appendingPathComponent("samples/" + $0) } ?? []
+                let candidates = [source.deletingLastPathComponent().appendingPathComponent(name),
+                                  Paths.include.appendingPathComponent(name)] + samples
+                file = candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
+                (number, text) = (n, parts[2].dropFirst())
+            } else {
+                continue
+            }
+            guard let number else { continue }
+            let source = lines(of: file)
+            #expect(number >= 1 && number <= source.count
+                    && source[number - 1].trimmingCharacters(in: .whitespaces) == String(text),
+                    "\(line) is not line \(number) of \(file.lastPathComponent)")
+            quoted += 1
+        }
+        #expect(quoted > 0, "the listing quotes no source line")
+    }
+
     /// `-S` listings mark each cast the compiler inserted with its reason and source line.
     @Test(arguments: CorpusProgram.all.filter(\.needsArenaLoader))
     func listingExplainsArenaCasts(_ program: CorpusProgram) async throws {
