@@ -131,6 +131,13 @@ public enum Callee: Hashable, Sendable {
     case kfunc(String)
 }
 
+/// The read-modify-write operations of BPF_ATOMIC.
+public enum AtomicOperator: Hashable, Sendable {
+    case add, or, and, xor
+    /// Stores the value; the result is the old one (`xchg`).
+    case exchange
+}
+
 /// One IR operation. Destination first, then operands, as in `dst = op a, b`.
 public enum Operation: Hashable, Sendable {
     case copy(Temp, Value)
@@ -156,6 +163,12 @@ public enum Operation: Hashable, Sendable {
     case addrSpaceCast(Temp, Value, to: Int, from: Int)
     /// dst = (a cond b) ? 1 : 0.
     case setCondition(Temp, Condition, ALUWidth, Value, Value)
+    /// `*address op= value` as one indivisible access (4 or 8 bytes); with a result Temp, it
+    /// receives the value memory held before (BPF_FETCH).
+    case atomic(Temp?, AtomicOperator, Address, Value, MemorySize, addressSpace: Int)
+    /// `if (*address == expected) *address = desired` as one indivisible access (4 or 8 bytes);
+    /// the result is the value memory held before (`cmpxchg`).
+    case compareExchange(Temp, Address, expected: Value, desired: Value, MemorySize, addressSpace: Int)
 }
 
 /// An operation with the source position it came from.

@@ -79,6 +79,11 @@ public func printIR(_ operation: Operation) -> String {
         return "\(dst) = addr_space_cast \(value), \(to), \(from)"
     case .setCondition(let dst, let condition, let width, let a, let b):
         return "\(dst) = set \(name(condition)).\(bits(width)) \(a), \(b)"
+    case .atomic(let dst, let op, let address, let value, let size, let space):
+        let operation = "atomic_\(op).\(size.rawValue)\(spaceSuffix(space)) \(address), \(value)"
+        return dst.map { "\($0) = \(operation)" } ?? operation
+    case .compareExchange(let dst, let address, let expected, let desired, let size, let space):
+        return "\(dst) = cmpxchg.\(size.rawValue)\(spaceSuffix(space)) \(address), \(expected), \(desired)"
     }
 }
 

@@ -10,7 +10,9 @@ extension Operation {
              .zeroExtend(let d, _, _), .load(let d, _, _, _), .slotAddress(let d, _, _),
              .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
             return d
-        case .call(let d, _, _):
+        case .call(let d, _, _), .atomic(let d, _, _, _, _, _):
+            return d
+        case .compareExchange(let d, _, _, _, _, _):
             return d
         case .store, .copyMemory, .setMemory:
             return nil
@@ -35,6 +37,10 @@ extension Operation {
             return []
         case .call(_, _, let arguments):
             return arguments
+        case .atomic(_, _, let address, let value, _, _):
+            return address.baseValue + [value]
+        case .compareExchange(_, let address, let expected, let desired, _, _):
+            return address.baseValue + [expected, desired]
         }
     }
 
@@ -65,6 +71,11 @@ extension Operation {
             return .addrSpaceCast(defined(d), value(v), to: to, from: from)
         case .setCondition(let d, let c, let w, let a, let b):
             return .setCondition(defined(d), c, w, value(a), value(b))
+        case .atomic(let d, let op, let a, let v, let size, let space):
+            return .atomic(d.map(defined), op, address(a), value(v), size, addressSpace: space)
+        case .compareExchange(let d, let a, let expected, let desired, let size, let space):
+            return .compareExchange(defined(d), address(a), expected: value(expected), desired: value(desired), size,
+                                    addressSpace: space)
         }
     }
 }

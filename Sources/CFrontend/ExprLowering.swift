@@ -140,7 +140,11 @@ extension FunctionLowering {
         case CXCursor_StmtExpr:
             _ = try statementExpression(e)
         case CXCursor_UnexposedExpr:
-            if let only = e.children.last(where: { $0.isExpression }) { try discard(only) }
+            if let atomic = atomicBuiltinName(e) {
+                _ = try atomicBuiltin(atomic, e)
+            } else if let only = e.children.last(where: { $0.isExpression }) {
+                try discard(only)
+            }
         default:
             if isAggregate(e.type) { _ = try aggregateAddress(e) } else { _ = try rvalue(e) }
         }
@@ -194,6 +198,7 @@ extension FunctionLowering {
 
     /// Implicit conversions (and the few other expressions libclang leaves unexposed).
     private mutating func unexposed(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        if let atomic = atomicBuiltinName(e) { return try atomicBuiltin(atomic, e) }
         let kids = e.children.filter { $0.isExpression }
         guard kids.count == 1, let child = kids.first else {
             if kids.count == 4 {
@@ -758,6 +763,9 @@ extension FunctionLowering {
         let name = declaration.spelling
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__builtin_") {
             return try builtin(name, arguments, at: e)
+        }
+        if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__sync_") {
+            return try syncBuiltin(name, arguments, at: e)
         }
         if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
         if arguments.count > 5 {

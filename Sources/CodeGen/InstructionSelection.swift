@@ -25,6 +25,8 @@ struct InstructionSelector {
     private var lines: [MachineLine] = []
     private var location: SourceLocation?
     private var note: String?
+    /// Whether anything reads the result of the instruction being selected.
+    private var resultIsRead = true
     private(set) var diagnostics: [Diagnostic] = []
 
     init(function: Function, cpu: CPUVersion, assignment: RegisterAssignment, frame: FrameLayout) {
@@ -41,9 +43,9 @@ struct InstructionSelector {
             lines = []
             if i == 0 { prologue() }
             let block = function.blocks[id.index]
-            for (index, instruction) in block.instructions.enumerated()
-                where !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
-            {
+            for (index, instruction) in block.instructions.enumerated() {
+                resultIsRead = !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
+                if !resultIsRead && instruction.operation.onlyComputes { continue }
                 location = instruction.location
                 note = instruction.note
                 select(instruction.operation)
@@ -179,7 +181,78 @@ struct InstructionSelector {
 
         case .setCondition(let dst, let condition, let width, let a, let b):
             setCondition(dst, condition, width, a, b)
+
+        case .atomic(let dst, let op, let address, let value, let size, _):
+            atomic(resultIsRead ? dst : nil, op, address, value, size)
+
+        case .compareExchange(let dst, let address, let expected, let desired, let size, _):
+            compareExchange(dst, address, expected, desired, size)
         }
+    }
+
+    /// BPF_ATOMIC: `lock *(size *)(base + off) op= src`, or with BPF_FETCH `src = atomic_fetch_op(...)`,
+    /// the old value arriving in the register that held the operand. The form without fetch when
+    /// nobody reads the old value; xchg has only the fetching form.
+    private mutating func atomic(_ dst: Temp?, _ op: AtomicOperator, _ address: Address, _ value: Value,
+                                 _ size: MemorySize) {
+        let code: Int32
+        switch op {
+        case .add: code = Int32(Opcode.add)
+        case .or: code = Int32(Opcode.or)
+        case .and: code = Int32(Opcode.and)
+        case .xor: code = Int32(Opcode.xor)
+        case .exchange: code = BPF.atomicExchange
+        }
+        let (base, offset) = addressOperand(address, scratch: Scratch.first)
+        guard let dst else {
+            if op == .exchange {
+                // The old value still arrives in the operand's register: give it a scratch one.
+                move(value, into: Scratch.second)
+                emit(BPF.atomic(size, base, offset, Scratch.second, imm: code))
+            } else {
+                emit(BPF.atomic(size, base, offset, read(value, into: Scratch.second), imm: code))
+            }
+            return
+        }
+        // The operand register receives the old value: the result's own register, unless that is
+        // the address base (the base dies here and the result may take its register).
+        let d = target(dst)
+        let source = d == base ? Scratch.second : d
+        move(value, into: source)
+        emit(BPF.atomic(size, base, offset, source, imm: op == .exchange ? code : code | BPF.atomicFetch))
+        if source != d { emit(BPF.mov(d, source)) }
+        finish(dst, d)
+    }
+
+    /// `r0 = cmpxchg(base + off, r0, src)`: r0 holds the expected value in and the old one out.
+    private mutating func compareExchange(_ dst: Temp, _ address: Address, _ expected: Value, _ desired: Value,
+                                          _ size: MemorySize) {
+        let (base, offset) = addressOperand(address, scratch: Scratch.second)
+        // Expected first: the result's register, which may take desired below, may be expected's.
+        move(expected, into: Scratch.first)
+        var source: Register
+        switch desired {
+        case .temp(let t):
+            if case .register(let r) = home(t) {
+                source = r
+                break
+            }
+            fallthrough
+        case .constant:
+            // A register of its own: r5 unless the base took it, else the result's register.
+            let d = target(dst)
+            source = base != Scratch.second ? Scratch.second : d
+            if source == base || source == Scratch.first {
+                diagnostics.append(.error("atomic compare-and-exchange needs more free registers here than the function has",
+                                          at: location))
+                return
+            }
+            move(desired, into: source)
+        }
+        emit(BPF.atomic(size, base, offset, source, imm: BPF.atomicCompareExchange))
+        let d = target(dst)
+        if d != Scratch.first { emit(BPF.mov(d, Scratch.first)) }
+        finish(dst, d)
     }
 
     private mutating func binary(_ dst: Temp, _ op: BinaryOperator, _ width: ALUWidth, _ a: Value, _ b: Value) {

@@ -129,6 +129,19 @@ enum BPF {
         Instruction(opcode: Opcode.classSTX | Opcode.modeMEM | sizeCode(size), dst: base, src: src, offset: offset)
     }
 
+    /// BPF_ATOMIC on `*(size *)(base + offset)` with operand `src`; `imm` is the operation.
+    static func atomic(_ size: MemorySize, _ base: Register, _ offset: Int16, _ src: Register, imm: Int32) -> Instruction {
+        Instruction(opcode: Opcode.classSTX | Opcode.modeATOMIC | sizeCode(size), dst: base, src: src, offset: offset,
+                    imm: imm)
+    }
+
+    /// BPF_FETCH: the atomic operation also returns the old value in its source register.
+    static let atomicFetch: Int32 = 0x01
+    /// BPF_XCHG (always with BPF_FETCH).
+    static let atomicExchange: Int32 = 0xe0 | 0x01
+    /// BPF_CMPXCHG (always with BPF_FETCH): compares with r0, the old value returns in r0.
+    static let atomicCompareExchange: Int32 = 0xf0 | 0x01
+
     /// `*(size *)(base + offset) = imm` (BPF_ST, v4); a double-word store sign-extends `imm`.
     static func storeImmediate(_ size: MemorySize, _ base: Register, _ offset: Int16, imm: Int32) -> Instruction {
         Instruction(opcode: Opcode.classST | Opcode.modeMEM | sizeCode(size), dst: base, offset: offset, imm: imm)

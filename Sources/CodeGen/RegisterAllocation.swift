@@ -46,7 +46,8 @@ struct RegisterAssignment {
     var spillSlotCount: Int
     /// Temps live into the entry block: parameters and Temps read before written on some path.
     var liveAtEntry: [Temp]
-    /// Instructions that only compute a result nothing reads; instruction selection leaves them out.
+    /// Instructions whose result nothing reads: instruction selection leaves out those that only
+    /// compute it, and gives the others their form without a result (an atomic add without fetch).
     var unreadResults: Set<InstructionSite>
 
     func location(of t: Temp) -> Location {
@@ -139,7 +140,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
                 // A value nobody reads still occupies its register for the instant it is written.
                 let end = openEnd.removeValue(forKey: d)
                 pieces[d.index].append((position + 1)...(end ?? position + 1))
-                if end == nil, instruction.operation.onlyComputes { unread.insert(InstructionSite(block: id, index: i)) }
+                if end == nil { unread.insert(InstructionSite(block: id, index: i)) }
             }
             accesses.append(TempAccess(position: position, instruction.operation))
             if case .call = instruction.operation { calls.append(position + 1) }
@@ -167,14 +168,14 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
 
 extension Operation {
     /// Whether the operation does nothing but compute its result: without a reader it can go.
-    /// Loads stay (a volatile read must happen), and so do calls and stores.
-    fileprivate var onlyComputes: Bool {
+    /// Loads stay (a volatile read must happen), and so do calls, stores and atomics.
+    var onlyComputes: Bool {
         switch self {
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
             return true
         // An ld_imm64 of a map tells the kernel which maps, and which arena, the program uses, even
         // when nothing reads its value (ArenaAssociation relies on that).
-        case .load, .store, .copyMemory, .setMemory, .call, .symbolAddress:
+        case .load, .store, .copyMemory, .setMemory, .call, .symbolAddress, .atomic, .compareExchange:
             return false
         }
     }
@@ -210,6 +211,9 @@ private struct TempAccess {
         case .call(let d, _, _):
             usesScratch = true
             callResult = d
+        case .atomic, .compareExchange:
+            // Selected with r5 and r0 (cmpxchg compares with r0 and returns the old value there).
+            usesScratch = true
         case .load(_, let address, _, _), .store(let address, _, _, _):
             switch address {
             case .temp(_, let displacement), .slot(_, let displacement):
@@ -329,7 +333,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
                  .zeroExtend(_, let value, _), .binary(_, _, _, let value, _):
                 source = value
             case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-                 .setCondition:
+                 .setCondition, .atomic, .compareExchange:
                 continue
             }
             if case .temp(let s) = source, let d = instruction.operation.definedTemp {

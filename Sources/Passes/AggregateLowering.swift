@@ -30,7 +30,7 @@ public func checkAggregateSizes(_ module: Module) throws(DiagnosticList) {
                 case .setMemory(_, _, let s, let a, _):
                     (what, size, alignment, perPiece) = ("filling", s, a, 1)
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
-                     .symbolAddress, .call, .addrSpaceCast, .setCondition:
+                     .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
                     continue
                 }
                 // A negative size is a huge size_t that wrapped.
@@ -79,7 +79,7 @@ public func lowerAggregates(_ module: inout Module) {
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
-             .symbolAddress, .call, .addrSpaceCast, .setCondition:
+             .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
             return false
         }
     }

@@ -95,21 +95,19 @@ private func castPointersAssignedOnce(_ function: inout Function) {
 /// The pointer and address of a load or store to arena memory.
 private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
     switch operation {
-    case .load(_, .temp(let pointer, let offset), _, 1):
-        return (pointer, .temp(pointer, offset: offset))
-    case .store(.temp(let pointer, let offset), _, _, 1):
-        return (pointer, .temp(pointer, offset: offset))
-    default:
+    case .load(_, let address, _, 1), .store(let address, _, _, 1), .atomic(_, _, let address, _, _, 1),
+         .compareExchange(_, let address, _, _, _, 1):
+        guard case .temp(let pointer, _) = address else { return nil }
+        return (pointer, address)
+    case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .copyMemory,
+         .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
         return nil
     }
 }
 
+/// `operation`, a memory access, going through `address` instead.
 private func replacingAddress(of operation: Operation, with address: Address) -> Operation {
-    switch operation {
-    case .load(let dst, _, let size, let space): return .load(dst, address, size, addressSpace: space)
-    case .store(_, let value, let size, let space): return .store(address, value, size, addressSpace: space)
-    default: return operation
-    }
+    operation.mapped(defined: { $0 }, value: { $0 }, address: { _ in address })
 }
 
 /// Pointers assigned more than once: one cast per block, reused until the pointer changes.
@@ -143,9 +141,13 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
         case .store(let address, let value, let size, let space) where space == 1:
             let kernel = kernelAddress(address, at: instruction, reason: "store")
             rewritten.operation = .store(kernel, value, size, addressSpace: 1)
+        case .atomic(_, _, let address, _, _, 1), .compareExchange(_, let address, _, _, _, 1):
+            let kernel = kernelAddress(address, at: instruction, reason: "atomic access")
+            rewritten.operation = replacingAddress(of: instruction.operation, with: kernel)
         case .copyMemory, .setMemory:
             preconditionFailure("AggregateLowering must run before arena cast insertion")
-        default:
+        case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend,
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
             break
         }
         result.append(rewritten)

@@ -417,7 +417,8 @@ private func retarget(_ operation: Operation, to destination: Temp) -> Operation
     case .signExtend(_, let v, let bits): return .signExtend(destination, v, fromBits: bits)
     case .zeroExtend(_, let v, let bits): return .zeroExtend(destination, v, fromBits: bits)
     case .setCondition(_, let c, let w, let a, let b): return .setCondition(destination, c, w, a, b)
-    case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast:
+    case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
+         .atomic, .compareExchange:
         return nil
     }
 }
@@ -568,7 +569,7 @@ private func isPure(_ operation: Operation) -> Bool {
     switch operation {
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
         return true
-    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call:
+    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange:
         return false
     }
 }

@@ -46,7 +46,8 @@ public func alignStackAccesses(_ module: inout Module) {
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .copyMemory, .setMemory,
-             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
+            // An atomic access that is not aligned is refused by the kernel wherever it points.
             return false
         }
     }

@@ -41,6 +41,16 @@ public struct IRInterpreter {
         (0..<count).map { memory[address + UInt64($0)] ?? 0 }
     }
 
+    /// A little-endian integer of `size` bytes, zero-extended.
+    func readInteger(_ size: MemorySize, at address: UInt64) -> UInt64 {
+        read(size.rawValue, at: address).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// The low `size` bytes of `value`, little-endian.
+    mutating func writeInteger(_ value: UInt64, _ size: MemorySize, at address: UInt64) {
+        write((0..<size.rawValue).map { UInt8(truncatingIfNeeded: value >> UInt64(8 * $0)) }, at: address)
+    }
+
     /// Runs `name` with `arguments` in r1..r5 and returns r0.
     public mutating func call(_ name: String, _ arguments: [UInt64]) -> UInt64 {
         guard let function = module.functions.first(where: { $0.name == name }) else {
@@ -87,11 +97,9 @@ public struct IRInterpreter {
                 case .zeroExtend(let d, let v, let bits):
                     temps[d.index] = value(v) & ((1 << UInt64(bits)) - 1)
                 case .load(let d, let a, let size, _):
-                    let bytes = read(size.rawValue, at: address(a))
-                    temps[d.index] = bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                    temps[d.index] = readInteger(size, at: address(a))
                 case .store(let a, let v, let size, _):
-                    let x = value(v)
-                    write((0..<size.rawValue).map { UInt8(truncatingIfNeeded: x >> UInt64(8 * $0)) }, at: address(a))
+                    writeInteger(value(v), size, at: address(a))
                 case .copyMemory(let destination, let source, let size, _, _, _):
                     // As strict as C: memcpy and struct assignment never copy between ranges
                     // that partly overlap (memmove is lowered to loads and stores instead).
@@ -114,6 +122,26 @@ public struct IRInterpreter {
                     if let d { temps[d.index] = result }
                 case .setCondition(let d, let condition, let width, let a, let b):
                     temps[d.index] = holds(condition, width, value(a), value(b)) ? 1 : 0
+                case .atomic(let d, let op, let a, let v, let size, _):
+                    let old = readInteger(size, at: address(a))
+                    let operand = value(v)
+                    let new: UInt64
+                    switch op {
+                    case .add: new = old &+ operand
+                    case .or: new = old | operand
+                    case .and: new = old & operand
+                    case .xor: new = old ^ operand
+                    case .exchange: new = operand
+                    }
+                    writeInteger(new, size, at: address(a))
+                    if let d { temps[d.index] = old }
+                case .compareExchange(let d, let a, let expected, let desired, let size, _):
+                    let old = readInteger(size, at: address(a))
+                    // A 32-bit compare looks at the low halves only, as the kernel's.
+                    if old == value(expected) & (size == .word ? 0xffff_ffff : .max) {
+                        writeInteger(value(desired), size, at: address(a))
+                    }
+                    temps[d.index] = old
                 }
             }
             switch block.terminator {
