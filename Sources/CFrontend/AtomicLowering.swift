@@ -20,14 +20,10 @@ extension FunctionLowering {
             guard index < arguments.count else { throw failure("malformed \(operation)", at: e) }
             return try atomicOperand(arguments[index], for: access)
         }
+        if let arithmetic = ArithmeticBuiltin(operation) {
+            return try arithmetic.lower(access, try operand(1), in: &self, at: e)
+        }
         switch operation {
-        case "__sync_fetch_and_add", "__sync_fetch_and_sub", "__sync_fetch_and_or", "__sync_fetch_and_and",
-             "__sync_fetch_and_xor":
-            return try fetch(String(operation.dropFirst("__sync_fetch_and_".count)), access, try operand(1), at: e)
-        case "__sync_add_and_fetch", "__sync_sub_and_fetch", "__sync_or_and_fetch", "__sync_and_and_fetch",
-             "__sync_xor_and_fetch":
-            let op = String(operation.dropFirst("__sync_".count).dropLast("_and_fetch".count))
-            return try fetchThenApply(op, access, try operand(1), at: e)
         case "__sync_val_compare_and_swap":
             return compareExchange(access, expected: try operand(1), desired: try operand(2))
         case "__sync_bool_compare_and_swap":
@@ -72,14 +68,10 @@ extension FunctionLowering {
             let address = try pointed(index)
             return emit { .load($0, address, access.size, addressSpace: 0) }
         }
+        if let arithmetic = ArithmeticBuiltin(name) {
+            return try arithmetic.lower(access, try operand(2), in: &self, at: e)
+        }
         switch name {
-        case "__atomic_fetch_add", "__atomic_fetch_sub", "__atomic_fetch_or", "__atomic_fetch_and",
-             "__atomic_fetch_xor":
-            return try fetch(String(name.dropFirst("__atomic_fetch_".count)), access, try operand(2), at: e)
-        case "__atomic_add_fetch", "__atomic_sub_fetch", "__atomic_or_fetch", "__atomic_and_fetch",
-             "__atomic_xor_fetch":
-            let op = String(name.dropFirst("__atomic_".count).dropLast("_fetch".count))
-            return try fetchThenApply(op, access, try operand(2), at: e)
         case "__atomic_exchange_n":
             return exchange(access, try operand(2))
         case "__atomic_exchange":
@@ -120,7 +112,7 @@ extension FunctionLowering {
 
     /// `__sync_fetch_and_OP`/`__atomic_fetch_OP`: the old value. BPF has no atomic subtract:
     /// adding the negated operand is the same in two's complement.
-    private mutating func fetch(_ op: String, _ access: AtomicAccess, _ value: Value, at e: CXCursor)
+    fileprivate mutating func fetch(_ op: String, _ access: AtomicAccess, _ value: Value, at e: CXCursor)
         throws(DiagnosticList) -> Value
     {
         let (atomicOperator, operand) = try atomicOperation(op, value, at: e)
@@ -129,7 +121,7 @@ extension FunctionLowering {
     }
 
     /// `__sync_OP_and_fetch`/`__atomic_OP_fetch`: the new value, computed again from the old one.
-    private mutating func fetchThenApply(_ op: String, _ access: AtomicAccess, _ value: Value, at e: CXCursor)
+    fileprivate mutating func fetchThenApply(_ op: String, _ access: AtomicAccess, _ value: Value, at e: CXCursor)
         throws(DiagnosticList) -> Value
     {
         let (atomicOperator, operand) = try atomicOperation(op, value, at: e)
@@ -170,7 +162,9 @@ extension FunctionLowering {
         case "or": return (.or, value)
         case "and": return (.and, value)
         case "xor": return (.xor, value)
-        default: throw failure("atomic '\(op)' is not supported on BPF", at: e)
+        default:
+            throw failure("atomic \(op) is not supported on BPF: its atomic instructions add, and, or, xor, exchange and compare-and-exchange",
+                          at: e)
         }
     }
 
@@ -194,6 +188,35 @@ extension FunctionLowering {
     /// An operand converted to the type of the object (`__sync_*` passes its operands unconverted).
     private mutating func atomicOperand(_ e: CXCursor, for access: AtomicAccess) throws(DiagnosticList) -> Value {
         convert(try rvalue(e), from: try scalar(e.type, at: e), to: access.scalar, at: e)
+    }
+}
+
+/// The read-modify-write builtins of both families, by name: `__sync_fetch_and_add`,
+/// `__sync_add_and_fetch`, `__atomic_fetch_add`, `__atomic_add_fetch` and the other operations.
+private struct ArithmeticBuiltin {
+    /// `add`, `sub`, `or`, `and`, `xor`, `nand`…: checked when lowered.
+    var operation: String
+    /// Whether the builtin gives the new value (`OP_and_fetch`, `OP_fetch`) or the old one.
+    var givesNewValue: Bool
+
+    init?(_ name: String) {
+        for (prefix, suffix, givesNew) in [("__sync_fetch_and_", "", false), ("__sync_", "_and_fetch", true),
+                                           ("__atomic_fetch_", "", false), ("__atomic_", "_fetch", true)]
+        where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+            let operation = String(name.dropFirst(prefix.count).dropLast(suffix.count))
+            guard ["add", "sub", "or", "and", "xor", "nand"].contains(operation) else { continue }
+            self.operation = operation
+            givesNewValue = givesNew
+            return
+        }
+        return nil
+    }
+
+    func lower(_ access: AtomicAccess, _ value: Value, in lowering: inout FunctionLowering, at e: CXCursor)
+        throws(DiagnosticList) -> Value
+    {
+        givesNewValue ? try lowering.fetchThenApply(operation, access, value, at: e)
+                      : try lowering.fetch(operation, access, value, at: e)
     }
 }
 

@@ -7,5 +7,5 @@ long word;
 
 SEC("syscall") int prog(void *ctx)
 {
-	return __sync_fetch_and_nand(&word, 1); // ERROR: '__sync_fetch_and_nand' is not supported on BPF
+	return __sync_fetch_and_nand(&word, 1); // ERROR: atomic nand is not supported on BPF
 }
