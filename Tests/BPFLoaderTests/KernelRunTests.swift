@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import BPFObject
 import KernelTestSupport
 import Testing
@@ -32,6 +34,58 @@ struct KernelRunTests {
         let object = try readObject(try Toolchain.compileBPF(Programs.hiddenFunction, name: "hidden"))
         let expected = try Toolchain.runNative(Programs.hiddenFunction, name: "hidden", driver: Programs.hiddenFunctionDriver)
         #expect(try runInKernel(object, name: "hidden", variables: []) == expected)
+    }
+
+    /// Our atomic adds, run by two threads at once on a 2-CPU machine: no increment is lost, for
+    /// 32- and 64-bit counters, with and without the old value read (fetch and plain forms).
+    @Test func atomicAddsHoldUnderContention() throws {
+        let source = Programs.prelude + """
+            long wide;
+            unsigned int narrow;
+            long fetched;
+            SEC("syscall") int bump(void *ctx) {
+                long seen = 0;
+                for (int i = 0; i < 5000; i++) {
+                    __sync_fetch_and_add(&wide, 1);
+                    __atomic_fetch_add(&narrow, 2, __ATOMIC_RELAXED);
+                    seen += __sync_fetch_and_add(&fetched, 1) >= 0;
+                }
+                return (int)seen;
+            }
+            """
+        let object = try readObject(Array(try Data(contentsOf: try Toolchain.compileOurs(source, name: "contention"))))
+        /// Running a loaded program is one bpf() call on file descriptors that stay open: two
+        /// threads may do it at once (which is the point here).
+        struct Shared: @unchecked Sendable { let loaded: LoadedObject }
+        let shared = Shared(loaded: try LoadedObject(object, name: "contention"))
+        let loaded = shared.loaded
+        let runsPerThread = 200
+        let failures = Mutex<[String]>([])
+        // Two threads of their own (not the test's pool), started together.
+        let start = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let threads = (0..<2).map { _ in
+            Thread {
+                start.wait()
+                defer { done.signal() }
+                for _ in 0..<runsPerThread {
+                    do {
+                        let returned = try shared.loaded.run("bump")
+                        if returned != 5000 { failures.withLock { $0.append("bump returned \(returned)") } }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        threads.forEach { _ in start.signal() }
+        threads.forEach { _ in done.wait() }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let total = 2 * runsPerThread * 5000
+        for (name, expected) in [("wide", total), ("narrow", 2 * total), ("fetched", total)] {
+            let variable = try GlobalVariable(named: name, in: object)
+            #expect(try variable.format(try loaded.value(of: variable)) == "\(expected)", "\(name)")
+        }
     }
 
     @Test func globalsInDataBssAndRodata() throws {
