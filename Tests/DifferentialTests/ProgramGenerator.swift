@@ -187,6 +187,11 @@ struct ProgramGenerator {
     private var loopDepth = 0
     private var nameCount = 0
     private var mayWriteGlobals = true
+    /// How many more expression nodes the line being generated may get: array indices and
+    /// statement expressions nest expressions whose depth does not shrink, and gcc takes
+    /// minutes over lines of tens of kilobytes.
+    private var expressionBudget = ProgramGenerator.expressionsPerLine
+    private static let expressionsPerLine = 60
 
     init(seed: UInt64) {
         random = RandomSource(state: seed &* 0x2545_f491_4f6c_dd1d)
@@ -236,7 +241,7 @@ struct ProgramGenerator {
             case 62..<67:
                 let type = random.pick(IntType.allCases.filter { $0 != .bool })
                 members.append(.padding(type, width: random.below(type.bits + 1)))
-            case 67..<77: members.append(.array(name: fresh(), random.pick(IntType.allCases), count: 2 + random.below(3)))
+            case 67..<77: members.append(.array(name: fresh(), random.pick(IntType.allCases), count: 2 + random.below(2)))
             case 77..<88:
                 let inner = (0..<1 + random.below(3)).map { _ in
                     StructType.Member.scalar(random.chance(40) ? bitField(name: fresh())
@@ -619,15 +624,15 @@ struct ProgramGenerator {
             line("\(type.spelling) \(name) = \(initial.text);")
             locals.append(Variable(name: name, shape: .scalar(type), isGlobal: false))
         }
-        if random.chance(50) {
+        // One local array at most: with the structs, more could take a frame past 512 bytes.
+        if random.chance(40) {
             let type = random.pick(IntType.allCases)
             let count = random.pick([2, 4, 8])
             let name = freshName("a")
             let values = (0..<1 + random.below(count)).map { _ in constant().text }
             line("\(type.spelling) \(name)[\(count)] = {\(values.joined(separator: ", "))};")
             locals.append(Variable(name: name, shape: .array(type, count: count), isGlobal: false))
-        }
-        if random.chance(25) {
+        } else if random.chance(30) {
             let count = random.pick([2, 4, 8])
             let string = stringLiteral(maxUnits: count, narrow: random.chance(30))
             let name = freshName("aw")
@@ -718,6 +723,7 @@ struct ProgramGenerator {
 
     private mutating func line(_ text: String) {
         lines.append(String(repeating: "\t", count: indent) + text)
+        expressionBudget = ProgramGenerator.expressionsPerLine
     }
 
     private mutating func mix(_ value: String) {
@@ -1049,7 +1055,8 @@ struct ProgramGenerator {
     }
 
     mutating func expression(_ depth: Int, _ context: inout ExprContext) -> Expr {
-        if depth <= 0 || random.chance(20) { return leaf(&context) }
+        expressionBudget -= 1
+        if depth <= 0 || expressionBudget <= 0 || random.chance(20) { return leaf(&context) }
         switch random.below(100) {
         case 0..<40: return binary(depth, &context)
         case 40..<52: return unary(depth, &context)
@@ -1075,7 +1082,7 @@ struct ProgramGenerator {
         case 90..<94:
             return statementExpression(depth, &context)
         case 94..<97:
-            return stringRead(&context)
+            return stringRead(depth, &context)
         default:
             return leaf(&context)
         }
@@ -1110,7 +1117,7 @@ struct ProgramGenerator {
     }
 
     /// An element of a string literal read through a pointer cast, a code unit or a byte.
-    private mutating func stringRead(_ context: inout ExprContext) -> Expr {
+    private mutating func stringRead(_ depth: Int, _ context: inout ExprContext) -> Expr {
         let string = stringLiteral(maxUnits: 7, narrow: false)
         let unitBytes = string.unitType.bits / 8
         var pointee: IntType
@@ -1135,7 +1142,7 @@ struct ProgramGenerator {
         } else {
             var span = 1
             while span * 2 <= values.count { span *= 2 }
-            index = "(\(expression(2, &context).text)) & \(span - 1)"
+            index = "(\(expression(depth - 1, &context).text)) & \(span - 1)"
             readable = values[0..<span]
         }
         let range = ValueRange(readable.min() ?? 0, readable.max() ?? 0)
