@@ -64,6 +64,17 @@ enum IntType: CaseIterable {
         }
     }
 
+    var signedCounterpart: IntType {
+        switch self {
+        case .bool, .char, .signedChar, .short, .int, .long, .longLong: return self
+        case .unsignedChar: return .signedChar
+        case .unsignedShort: return .short
+        case .unsignedInt: return .int
+        case .unsignedLong: return .long
+        case .unsignedLongLong: return .longLong
+        }
+    }
+
     /// Every value of the type.
     var range: ValueRange {
         if self == .bool { return ValueRange(0, 1) }

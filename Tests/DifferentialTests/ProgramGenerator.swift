@@ -1,9 +1,16 @@
 // Random C programs in the subset swiftbpfcc compiles, for differential testing against `cc`.
 //
 // A program is deterministic from its seed. It has globals of every integer type (scalars,
-// arrays, structs with bit-fields, a const table), small static helpers with 0-5 arguments, and
+// arrays, const tables, narrow and wide strings, structs whose flexible array member the
+// initializer sizes), struct types with bit-fields of every width, unnamed bit-fields, arrays and
+// nested structs and unions (named or anonymous), initialized positionally (braces elided or not)
+// or by designators that override each other; small static helpers with 0-5 arguments; and
 // `long long fuzz_main(void)`, which computes with all of them and folds every value it computed
-// into a checksum. `fuzz_prog`, a syscall program, stores that checksum through its context.
+// into a checksum. Statements include overlapping `__builtin_memmove`s, loops over const tables
+// (to their end or to their first zero) and loops guarded by libbpf's `can_loop` shape;
+// expressions include statement expressions whose value is a labelled last statement and reads
+// of wide string literals through pointer casts. `fuzz_prog`, a syscall program, stores the
+// checksum through its context.
 //
 // The programs have no undefined behaviour, by construction:
 // - every expression carries its type and an interval of its possible values (`CIntegers.swift`);
@@ -11,6 +18,9 @@
 //   made non-zero (and not -1 when the dividend can be MIN), shift counts are masked to the width
 //   and left shifts of possibly negative values go through the unsigned type;
 // - array indices are masked with `& (count - 1)`; every local is initialized where declared;
+// - union members all have one size and no _Bool, so any member reads defined bytes whatever was
+//   stored; bytes are only moved into structs without _Bool members;
+// - initializer elements of locals have no side effects (their order is unspecified);
 // - a full expression modifies at most one variable, a local whose address is never taken, and
 //   reads it nowhere else; helpers called inside expressions never write globals.
 // What C leaves implementation-defined (conversions to a narrower signed type, right shifts of
@@ -28,27 +38,75 @@ struct Expr {
     var isComma = false
 }
 
-/// A struct type of the program.
+/// Whether bit-fields 63 bits wide are generated. Off: storing to one trapped the compiler
+/// (an overflow in `Bitfield.mask`, issue 8); turn on once that is fixed.
+let generatesWidth63BitFields = false
+
+/// A struct type of the program: scalars, bit-fields (unnamed ones too), arrays, and nested
+/// structs and unions, named or anonymous, one level deep.
 struct StructType {
+    /// One scalar the struct holds, named by its member path (`f3`, `f4.f5`, `f6[1]`, or `f8`
+    /// inside an anonymous member).
     struct Field {
         var name: String
         var type: IntType
         /// Non-nil for a bit-field.
         var bitWidth: Int?
+        /// Inside a union: positional initializers may not reach it.
+        var inUnion = false
 
         /// What the field can hold.
         var range: ValueRange {
             guard let width = bitWidth else { return type.range }
+            if type == .bool { return ValueRange(0, 1) }
             return type.isSigned ? ValueRange(-(Int128(1) << (width - 1)), (Int128(1) << (width - 1)) - 1)
                 : ValueRange(0, (Int128(1) << width) - 1)
         }
 
+        /// gcc gives a bit-field at least as wide as int but narrower than its type a type of
+        /// that exact width (`unsigned long : 40` adds modulo 2^40); clang uses the declared
+        /// type. Such a field is read through a cast to its declared type, where both agree, and
+        /// only ever assigned as a whole.
+        var isBitPrecise: Bool { bitWidth.map { $0 >= 32 && $0 < type.bits } ?? false }
+
         /// The type a read has: a bit-field narrower than int promotes to int (C11 6.3.1.1).
-        var readType: IntType { bitWidth == nil ? type : .int }
+        var readType: IntType {
+            guard let width = bitWidth, width < 32 else { return type }
+            return .int
+        }
+    }
+
+    /// A member as declared.
+    indirect enum Member {
+        case scalar(Field)
+        /// An unnamed bit-field: layout only; initializers skip it.
+        case padding(IntType, width: Int)
+        case array(name: String, IntType, count: Int)
+        /// A nested struct or union; nil name: an anonymous member.
+        case record(name: String?, Record)
+    }
+
+    struct Record {
+        var isUnion: Bool
+        var members: [Member]
     }
 
     var name: String
+    var record: Record
+    /// Every scalar the struct holds.
     var fields: [Field]
+    /// A byte count that `sizeof` is at least.
+    var minimumSize: Int
+    /// A _Bool member: bytes moved into it could make a value C does not define.
+    var hasBool: Bool
+}
+
+/// A string literal and the code units it stores, its terminator not included.
+struct StringLiteral {
+    var text: String
+    var units: [Int128]
+    /// The type of one unit: `char`, or what an array initialized by the wide literal holds.
+    var unitType: IntType
 }
 
 /// A variable of the program.
@@ -72,6 +130,8 @@ struct Variable {
     var isAddressTaken = false
     /// Narrower than the type's range, for loop counters.
     var knownRange: ValueRange?
+    /// Every element of a const array, for loops that stop at a zero.
+    var tableValues: [Int128]?
 
     /// Which variable an access through this one touches, for the sequencing rules.
     var identity: String {
@@ -90,6 +150,12 @@ struct LValue {
     /// What the object can hold.
     var range: ValueRange
     var identity: String
+    /// A bit-field of gcc's exact-width kind (`StructType.Field.isBitPrecise`): read through a
+    /// cast, written only by plain assignment.
+    var isBitPrecise = false
+
+    /// The text that reads it.
+    var readText: String { isBitPrecise ? "((\(readType.spelling))\(text))" : text }
 }
 
 /// A static helper function.
@@ -121,6 +187,11 @@ struct ProgramGenerator {
     private var loopDepth = 0
     private var nameCount = 0
     private var mayWriteGlobals = true
+    /// How many more expression nodes the line being generated may get: array indices and
+    /// statement expressions nest expressions whose depth does not shrink, and gcc takes
+    /// minutes over lines of tens of kilobytes.
+    private var expressionBudget = ProgramGenerator.expressionsPerLine
+    private static let expressionsPerLine = 60
 
     init(seed: UInt64) {
         random = RandomSource(state: seed &* 0x2545_f491_4f6c_dd1d)
@@ -137,23 +208,9 @@ struct ProgramGenerator {
                    "#endif",
                    ""]
         for s in 0..<1 + random.below(2) {
-            var fields: [StructType.Field] = []
-            for f in 0..<2 + random.below(4) {
-                if random.chance(30) {
-                    let type = random.pick([IntType.int, .unsignedInt, .unsignedChar, .short, .unsignedShort])
-                    let width = 1 + random.below(min(type.bits, 31) - 1)
-                    fields.append(.init(name: "f\(f)", type: type, bitWidth: width))
-                } else {
-                    fields.append(.init(name: "f\(f)", type: random.pick(IntType.allCases), bitWidth: nil))
-                }
-            }
-            let type = StructType(name: "S\(s)", fields: fields)
+            let type = structType(name: "S\(s)")
             structs.append(type)
-            out.append("struct \(type.name) {")
-            for field in fields {
-                out.append("\t\(field.type.spelling) \(field.name)\(field.bitWidth.map { " : \($0)" } ?? "");")
-            }
-            out.append("};")
+            out += ["struct \(type.name) {"] + declaration(type.record, indent: 1) + ["};"]
         }
         out.append("")
         out += generateGlobals()
@@ -166,6 +223,253 @@ struct ProgramGenerator {
         out += ["", "SEC(\"syscall\") int fuzz_prog(unsigned long long *ctx)", "{",
                 "\t*ctx = (unsigned long long)fuzz_main();", "\treturn 0;", "}", ""]
         return out.joined(separator: "\n")
+    }
+
+    // MARK: - Struct types
+
+    private mutating func structType(name: String) -> StructType {
+        var fieldCount = 0
+        func fresh() -> String {
+            fieldCount += 1
+            return "f\(fieldCount)"
+        }
+        var members: [StructType.Member] = []
+        for _ in 0..<2 + random.below(4) {
+            switch random.below(100) {
+            case 0..<40: members.append(.scalar(.init(name: fresh(), type: random.pick(IntType.allCases))))
+            case 40..<62: members.append(.scalar(bitField(name: fresh())))
+            case 62..<67:
+                let type = random.pick(IntType.allCases.filter { $0 != .bool })
+                members.append(.padding(type, width: random.below(type.bits + 1)))
+            case 67..<77: members.append(.array(name: fresh(), random.pick(IntType.allCases), count: 2 + random.below(2)))
+            case 77..<88:
+                let inner = (0..<1 + random.below(3)).map { _ in
+                    StructType.Member.scalar(random.chance(40) ? bitField(name: fresh())
+                        : .init(name: fresh(), type: random.pick(IntType.allCases)))
+                }
+                members.append(.record(name: random.chance(50) ? fresh() : nil, .init(isUnion: false, members: inner)))
+            default:
+                // Members of one size and no _Bool: whatever member was stored, every other one reads
+                // back defined bytes.
+                let bits = random.pick([8, 16, 32, 64])
+                let whole = IntType.allCases.filter { $0.bits == bits && $0 != .bool }
+                let half = IntType.allCases.filter { $0.bits == bits / 2 && $0 != .bool }
+                var inner: [StructType.Member] = []
+                for _ in 0..<2 + random.below(2) {
+                    switch random.below(3) {
+                    case 1 where bits >= 16:
+                        let halves = StructType.Record(isUnion: false, members: [
+                            .scalar(.init(name: fresh(), type: random.pick(half))),
+                            .scalar(.init(name: fresh(), type: random.pick(half)))])
+                        inner.append(.record(name: random.chance(50) ? fresh() : nil, halves))
+                    case 2 where bits >= 16:
+                        inner.append(.array(name: fresh(), .unsignedChar, count: bits / 8))
+                    default:
+                        inner.append(.scalar(.init(name: fresh(), type: random.pick(whole))))
+                    }
+                }
+                members.append(.record(name: random.chance(50) ? fresh() : nil, .init(isUnion: true, members: inner)))
+            }
+        }
+        if case .padding = members[0] { members.swapAt(0, members.count - 1) }
+        if case .padding = members[0] { members[0] = .scalar(.init(name: fresh(), type: .int)) }
+        let record = StructType.Record(isUnion: false, members: members)
+        let fields = leaves(record, prefix: "", inUnion: false)
+        return StructType(name: name, record: record, fields: fields, minimumSize: minimumSize(record),
+                          hasBool: fields.contains { $0.type == .bool })
+    }
+
+    /// A bit-field of any type and any width the type allows.
+    private mutating func bitField(name: String) -> StructType.Field {
+        let type = random.pick(IntType.allCases)
+        if type == .bool { return .init(name: name, type: type, bitWidth: 1) }
+        var width = 1 + random.below(type.bits)
+        if width == 63 && !generatesWidth63BitFields { width = 64 }
+        return .init(name: name, type: type, bitWidth: width)
+    }
+
+    private func leaves(_ record: StructType.Record, prefix: String, inUnion: Bool) -> [StructType.Field] {
+        var out: [StructType.Field] = []
+        for member in record.members {
+            switch member {
+            case .scalar(var field):
+                field.name = prefix + field.name
+                field.inUnion = inUnion
+                out.append(field)
+            case .padding:
+                break
+            case .array(let name, let type, let count):
+                out += (0..<count).map { StructType.Field(name: "\(prefix)\(name)[\($0)]", type: type, inUnion: inUnion) }
+            case .record(let name, let inner):
+                out += leaves(inner, prefix: prefix + (name.map { "\($0)." } ?? ""), inUnion: inUnion || record.isUnion)
+            }
+        }
+        return out
+    }
+
+    private func minimumSize(_ record: StructType.Record) -> Int {
+        let sizes = record.members.map { member -> Int in
+            switch member {
+            case .scalar(let field): return field.bitWidth == nil ? field.type.bits / 8 : 0
+            case .padding: return 0
+            case .array(_, let type, let count): return type.bits / 8 * count
+            case .record(_, let inner): return minimumSize(inner)
+            }
+        }
+        return record.isUnion ? sizes.max() ?? 0 : sizes.reduce(0, +)
+    }
+
+    private func declaration(_ record: StructType.Record, indent: Int) -> [String] {
+        let tabs = String(repeating: "\t", count: indent)
+        var out: [String] = []
+        for member in record.members {
+            switch member {
+            case .scalar(let field):
+                out.append(tabs + "\(field.type.spelling) \(field.name)\(field.bitWidth.map { " : \($0)" } ?? "");")
+            case .padding(let type, let width):
+                out.append(tabs + "\(type.spelling) : \(width);")
+            case .array(let name, let type, let count):
+                out.append(tabs + "\(type.spelling) \(name)[\(count)];")
+            case .record(let name, let inner):
+                out.append(tabs + (inner.isUnion ? "union {" : "struct {"))
+                out += declaration(inner, indent: indent + 1)
+                out.append(tabs + "}\(name.map { " \($0)" } ?? "");")
+            }
+        }
+        return out
+    }
+
+    // MARK: - Initializers
+
+    /// An initializer element: a constant for a global, sometimes an expression without side
+    /// effects for a local (the order in which a list's elements are evaluated is unspecified).
+    private mutating func initializerValue(global: Bool) -> String {
+        if global || random.chance(70) { return constant().text }
+        var context = ExprContext()
+        return expression(2, &context).text
+    }
+
+    /// ` = {...}` for a struct: positional (braces around sub-aggregates or elided), designated
+    /// (overriding earlier designators, whole sub-objects and single members alike), or nothing.
+    private mutating func structInitializer(_ index: Int, global: Bool) -> String {
+        let record = structs[index].record
+        switch random.below(4) {
+        case 0: return ""
+        case 1: return " = {\(positional(record, global: global).joined(separator: ", "))}"
+        default: return " = {\(designated(record, global: global).joined(separator: ", "))}"
+        }
+    }
+
+    /// The elements of a positional list for `record`, a prefix of what would set every member.
+    private mutating func positional(_ record: StructType.Record, global: Bool) -> [String] {
+        var out: [String] = []
+        let members = record.members.filter {
+            if case .padding = $0 { return false }
+            return true
+        }
+        for member in record.isUnion ? Array(members.prefix(1)) : members {
+            switch member {
+            case .scalar:
+                out.append(initializerValue(global: global))
+            case .padding:
+                break
+            case .array(_, _, let count):
+                let values = (0..<count).map { _ in initializerValue(global: global) }
+                out += random.chance(50) ? values : ["{\(values.prefix(1 + random.below(count)).joined(separator: ", "))}"]
+            case .record(_, let inner):
+                if random.chance(50) {
+                    out.append("{\(positional(inner, global: global).joined(separator: ", "))}")
+                } else {
+                    out += elided(inner, global: global)
+                }
+            }
+        }
+        return Array(out.prefix(1 + random.below(out.count)))
+    }
+
+    /// Every scalar a brace-elided sub-aggregate takes, in order.
+    private mutating func elided(_ record: StructType.Record, global: Bool) -> [String] {
+        var out: [String] = []
+        // A union takes its first member's (the generator gives unions no unnamed bit-fields).
+        for member in record.isUnion ? Array(record.members.prefix(1)) : record.members {
+            switch member {
+            case .scalar: out.append(initializerValue(global: global))
+            case .padding: break
+            case .array(_, _, let count): out += (0..<count).map { _ in initializerValue(global: global) }
+            case .record(_, let inner): out += elided(inner, global: global)
+            }
+        }
+        return out
+    }
+
+    /// Designated elements for `record`: single scalars (`.f4.f5 = 1`, `.f6[1] = 2`), whole
+    /// sub-objects (`.f4 = { ... }`), some followed by positional elements that continue after
+    /// the designated one. Repeats override what came before.
+    private mutating func designated(_ record: StructType.Record, global: Bool) -> [String] {
+        let scalars = leaves(record, prefix: "", inUnion: record.isUnion)
+        let order = positionalOrder(record, prefix: "")
+        let wholes = aggregates(record, prefix: "")
+        var out: [String] = []
+        for _ in 0..<1 + random.below(5) {
+            if !wholes.isEmpty && random.chance(30) {
+                let (path, member) = random.pick(wholes)
+                out.append(".\(path) = {\(subobjectList(member, global: global).joined(separator: ", "))}")
+                continue
+            }
+            let field = random.pick(scalars)
+            out.append(".\(field.name) = \(initializerValue(global: global))")
+            if !field.inUnion, let position = order.firstIndex(of: field.name), position + 1 < order.count, random.chance(30) {
+                let more = 1 + random.below(min(3, order.count - position - 1))
+                out += (0..<more).map { _ in initializerValue(global: global) }
+            }
+        }
+        return out
+    }
+
+    /// The scalars positional elements reach, in order: a union's first member only.
+    private func positionalOrder(_ record: StructType.Record, prefix: String) -> [String] {
+        var out: [String] = []
+        for member in record.isUnion ? Array(record.members.prefix(1)) : record.members {
+            switch member {
+            case .scalar(let field): out.append(prefix + field.name)
+            case .padding: break
+            case .array(let name, _, let count): out += (0..<count).map { "\(prefix)\(name)[\($0)]" }
+            case .record(let name, let inner): out += positionalOrder(inner, prefix: prefix + (name.map { "\($0)." } ?? ""))
+            }
+        }
+        return out
+    }
+
+    /// The named sub-aggregates a designator can name whole, by path.
+    private func aggregates(_ record: StructType.Record, prefix: String) -> [(String, StructType.Member)] {
+        var out: [(String, StructType.Member)] = []
+        for member in record.members {
+            switch member {
+            case .scalar, .padding:
+                break
+            case .array(let name, _, _):
+                out.append((prefix + name, member))
+            case .record(let name, let inner):
+                if let name { out.append((prefix + name, member)) }
+                out += aggregates(inner, prefix: prefix + (name.map { "\($0)." } ?? ""))
+            }
+        }
+        return out
+    }
+
+    /// The elements of a braced list for a whole array or record member.
+    private mutating func subobjectList(_ member: StructType.Member, global: Bool) -> [String] {
+        switch member {
+        case .scalar, .padding:
+            return [initializerValue(global: global)]
+        case .array(_, _, let count):
+            if random.chance(50) {
+                return (0..<1 + random.below(count)).map { _ in initializerValue(global: global) }
+            }
+            return (0..<1 + random.below(count)).map { _ in "[\(random.below(count))] = \(initializerValue(global: global))" }
+        case .record(_, let inner):
+            return random.chance(50) ? positional(inner, global: global) : designated(inner, global: global)
+        }
     }
 
     // MARK: - Declarations
@@ -189,33 +493,125 @@ struct ProgramGenerator {
             let count = random.pick([2, 4, 8])
             let name = freshName("ga")
             let isConst = random.chance(25)
+            let values = (0..<(isConst ? 1 + random.below(count) : random.below(count + 1))).map { _ in constant() }
             var variable = Variable(name: name, shape: .array(type, count: count), isGlobal: true)
             variable.isReadOnly = isConst
+            if isConst {
+                let known = values.map { exactConversion($0.range.lo, to: type).lo }
+                variable.tableValues = known + Array(repeating: 0, count: count - known.count)
+            }
             globals.append(variable)
-            let values = (0..<(isConst ? count : random.below(count + 1))).map { _ in constant().text }
             out.append("static \(isConst ? "const " : "")\(type.spelling) \(name)[\(count)]"
-                       + (values.isEmpty ? ";" : " = {\(values.joined(separator: ", "))};"))
+                       + (values.isEmpty ? ";" : " = {\(values.map(\.text).joined(separator: ", "))};"))
+        }
+        for _ in 0..<random.below(3) {
+            // Strings, narrow and wide, as tables: what loops that stop at a zero walk.
+            let count = random.pick([2, 4, 8, 16])
+            let string = stringLiteral(maxUnits: count, narrow: random.chance(40))
+            let name = freshName("gw")
+            let isConst = random.chance(70)
+            var variable = Variable(name: name, shape: .array(string.unitType, count: count), isGlobal: true)
+            variable.isReadOnly = isConst
+            if isConst { variable.tableValues = string.units + Array(repeating: 0, count: count - string.units.count) }
+            globals.append(variable)
+            out.append("static \(isConst ? "const " : "")\(string.unitType.spelling) \(name)[\(count)] = \(string.text);")
+        }
+        for _ in 0..<random.below(2) {
+            out += flexibleGlobal()
         }
         for _ in 0..<random.below(3) {
             let index = random.below(structs.count)
             let name = freshName("gs")
             globals.append(Variable(name: name, shape: .structure(index), isGlobal: true))
-            out.append("static struct \(structs[index].name) \(name)\(structInitializer(index));")
+            out.append("static struct \(structs[index].name) \(name)\(structInitializer(index, global: true));")
         }
         return out
     }
 
-    /// ` = {...}` with positional or designated members, or nothing (zero).
-    private mutating func structInitializer(_ index: Int) -> String {
-        let fields = structs[index].fields
-        switch random.below(3) {
-        case 0: return ""
-        case 1: return " = {" + (0..<1 + random.below(fields.count)).map { _ in constant().text }.joined(separator: ", ") + "}"
-        default:
-            let chosen = fields.filter { _ in random.chance(50) }
-            if chosen.isEmpty { return "" }
-            return " = {" + chosen.map { ".\($0.name) = \(constant().text)" }.joined(separator: ", ") + "}"
+    /// A global struct whose flexible array member the initializer sizes (a GNU extension), in
+    /// one of the ways C allows to spell it; its header and its array become two variables.
+    private mutating func flexibleGlobal() -> [String] {
+        let header = random.pick(IntType.allCases), element = random.pick(IntType.allCases)
+        let count = random.pick([1, 2, 4, 8])
+        let name = freshName("gf")
+        let values = (0..<count).map { _ in constant() }
+        let list = values.map(\.text).joined(separator: ", ")
+        let first = constant().text
+        let initializer: String
+        switch random.below(4) {
+        case 0: initializer = "{\(first), {\(list)}}"
+        case 1: initializer = "{\(first), \(list)}"
+        case 2: initializer = "{.n = \(first), .d = {\(list)}}"
+        default: initializer = "{.d = {\(list)}, .n = \(first)}"
         }
+        let isConst = random.chance(30)
+        var headerVariable = Variable(name: "\(name).n", shape: .scalar(header), isGlobal: true)
+        var array = Variable(name: "\(name).d", shape: .array(element, count: count), isGlobal: true)
+        headerVariable.isReadOnly = isConst
+        array.isReadOnly = isConst
+        if isConst { array.tableValues = values.map { exactConversion($0.range.lo, to: element).lo } }
+        globals += [headerVariable, array]
+        return ["struct F\(name) {", "\t\(header.spelling) n;", "\t\(element.spelling) d[];", "};",
+                "static \(isConst ? "const " : "")struct F\(name) \(name) = \(initializer);"]
+    }
+
+    /// A string literal of at most `maxUnits` code units before its terminator: narrow, or wide
+    /// (`L`, `u`, `U`), mixing plain characters, UTF-8 ones (one `u` character may take two
+    /// units), universal character names, and hex and octal escapes.
+    private mutating func stringLiteral(maxUnits: Int, narrow: Bool) -> StringLiteral {
+        let (prefix, unitType) = narrow ? ("", IntType.char)
+            : random.pick([("L", IntType.int), ("u", .unsignedShort), ("U", .unsignedInt)])
+        // Escape values each kind holds (L's wchar_t is a signed int on both targets).
+        let hexValues: [Int128] = narrow ? [0x41, 0x7f, 0x80, 0xff]
+            : prefix == "u" ? [0x41, 0x80, 0xff, 0x100, 0xd800, 0xffff]
+            : prefix == "L" ? [0x80, 0xffff, 0x10000, 0x10ffff, 0x7fffffff] : [0x80, 0x10000, 0x10ffff, 0xffffffff]
+        var text = "", units: [Int128] = []
+        for _ in 0..<1 + random.below(maxUnits) {
+            var spelling: String
+            var codePoint: Int128?
+            var escaped: [Int128] = []
+            switch random.below(5) {
+            case 0, 1:
+                // No hexadecimal or octal digits: an escape before it must not run on into it.
+                let letter = random.pick(Array("ghijkmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ _+-*"))
+                spelling = String(letter)
+                codePoint = Int128(letter.unicodeScalars.first?.value ?? 0)
+            case 2:
+                let character = random.pick(["é", "€", "😀"])
+                spelling = character
+                codePoint = Int128(character.unicodeScalars.first?.value ?? 0)
+            case 3:
+                let (name, value) = random.pick([("\\u00e9", 0xe9), ("\\u20ac", 0x20ac), ("\\U0001f600", 0x1f600),
+                                                 ("\\U0010ffff", 0x10ffff)])
+                spelling = name
+                codePoint = Int128(value)
+            default:
+                if random.chance(30) {
+                    let value = random.pick([0, 7, 0o377] as [Int128])
+                    spelling = "\\" + String(value, radix: 8)
+                    escaped = [value]
+                } else {
+                    let value = random.pick(hexValues)
+                    spelling = "\\x" + String(value, radix: 16)
+                    escaped = [value]
+                }
+            }
+            var piece = escaped
+            if let codePoint {
+                if narrow {
+                    piece = String(UnicodeScalar(UInt32(codePoint)).map(Character.init) ?? " ").utf8.map { Int128($0) }
+                } else if prefix == "u" && codePoint > 0xffff {
+                    let offset = codePoint - 0x10000
+                    piece = [0xd800 + (offset >> 10), 0xdc00 + (offset & 0x3ff)]
+                } else {
+                    piece = [codePoint]
+                }
+            }
+            guard units.count + piece.count <= maxUnits else { break }
+            text += spelling
+            units += piece.map { exactConversion($0, to: unitType).lo }
+        }
+        return StringLiteral(text: "\(prefix)\"\(text)\"", units: units, unitType: unitType)
     }
 
     /// Declares the locals of a function at its top, each initialized.
@@ -228,18 +624,25 @@ struct ProgramGenerator {
             line("\(type.spelling) \(name) = \(initial.text);")
             locals.append(Variable(name: name, shape: .scalar(type), isGlobal: false))
         }
-        if random.chance(50) {
+        // One local array at most: with the structs, more could take a frame past 512 bytes.
+        if random.chance(40) {
             let type = random.pick(IntType.allCases)
             let count = random.pick([2, 4, 8])
             let name = freshName("a")
             let values = (0..<1 + random.below(count)).map { _ in constant().text }
             line("\(type.spelling) \(name)[\(count)] = {\(values.joined(separator: ", "))};")
             locals.append(Variable(name: name, shape: .array(type, count: count), isGlobal: false))
+        } else if random.chance(30) {
+            let count = random.pick([2, 4, 8])
+            let string = stringLiteral(maxUnits: count, narrow: random.chance(30))
+            let name = freshName("aw")
+            line("\(string.unitType.spelling) \(name)[\(count)] = \(string.text);")
+            locals.append(Variable(name: name, shape: .array(string.unitType, count: count), isGlobal: false))
         }
         if random.chance(50) {
             let index = random.below(structs.count)
             let name = freshName("s")
-            var initializer = structInitializer(index)
+            var initializer = structInitializer(index, global: false)
             if initializer.isEmpty { initializer = " = {0}" }
             line("struct \(structs[index].name) \(name)\(initializer);")
             locals.append(Variable(name: name, shape: .structure(index), isGlobal: false))
@@ -320,6 +723,7 @@ struct ProgramGenerator {
 
     private mutating func line(_ text: String) {
         lines.append(String(repeating: "\t", count: indent) + text)
+        expressionBudget = ProgramGenerator.expressionsPerLine
     }
 
     private mutating func mix(_ value: String) {
@@ -344,7 +748,9 @@ struct ProgramGenerator {
         case 90..<94 where loopDepth > 0:
             var context = ExprContext()
             line("if (\(expression(2, &context).text)) \(random.chance(50) ? "break" : "continue");")
-        case 94..<97: structCopy()
+        case 94..<96: structCopy()
+        case 96..<98: overlappingMove()
+        case 98..<100 where depth > 0 && loopDepth < 2: tableLoop(depth: depth)
         default: assignment()
         }
     }
@@ -370,7 +776,11 @@ struct ProgramGenerator {
     private mutating func compoundAssignment() {
         var context = sideEffectContext()
         guard let target = lvalue(&context, forWrite: true) else { return }
-        line(compound(target, &context) + ";")
+        if target.isBitPrecise {
+            line("\(target.text) = \(expression(3, &context).text);")
+        } else {
+            line(compound(target, &context) + ";")
+        }
     }
 
     /// `target op= value`, with an operator and operand for which C defines it.
@@ -404,7 +814,7 @@ struct ProgramGenerator {
 
     private mutating func incrementStatement() {
         var context = ExprContext()
-        guard let target = lvalue(&context, forWrite: true), incrementIsSafe(target) else { return }
+        guard let target = lvalue(&context, forWrite: true), !target.isBitPrecise, incrementIsSafe(target) else { return }
         line(random.pick(["\(target.text)++;", "\(target.text)--;", "++\(target.text);", "--\(target.text);"]))
     }
 
@@ -443,7 +853,15 @@ struct ProgramGenerator {
             line("{")
             indent += 1
             line("int \(counter) = \(trips);")
-            line("while (\(counter) > 0) {")
+            if random.chance(40) {
+                // libbpf's can_loop: a statement expression that may jump over `ok = 0`.
+                var context = ExprContext()
+                let condition = random.chance(60) ? expression(2, &context) : nil
+                let canLoop = gotoOverAssignment(type: .bool, first: literal(1), second: literal(0), condition: condition)
+                line("while (\(counter) > 0 && \(canLoop.text)) {")
+            } else {
+                line("while (\(counter) > 0) {")
+            }
             indent += 1
             line("\(counter)--;")
             indent -= 1
@@ -519,6 +937,70 @@ struct ProgramGenerator {
         return "\(helper.name)(\(arguments.joined(separator: ", ")))"
     }
 
+    /// `__builtin_memmove` inside one array or struct: the ranges overlap either way, or not,
+    /// in whole elements or at any byte offset.
+    private mutating func overlappingMove() {
+        let objects = (locals + globals).filter { variable in
+            if variable.isReadOnly || (variable.isGlobal && !mayWriteGlobals) { return false }
+            switch variable.shape {
+            case .array(_, let count): return count >= 2
+            case .structure(let index): return !structs[index].hasBool && structs[index].minimumSize >= 2
+            case .scalar, .pointer, .structPointer: return false
+            }
+        }
+        guard !objects.isEmpty else { return assignment() }
+        let object = random.pick(objects)
+        /// Where to move from and to, and how much, inside `size` units.
+        func ranges(_ size: Int) -> (from: Int, to: Int, length: Int) {
+            let length = 1 + random.below(size - 1)
+            let from = random.below(size - length + 1)
+            var to = random.below(size - length + 1)
+            if to == from { to = from + 1 <= size - length ? from + 1 : from - 1 }
+            return (from, to, length)
+        }
+        switch object.shape {
+        case .array(let type, let count):
+            if random.chance(50) {
+                let (from, to, length) = ranges(count)
+                line("__builtin_memmove(&\(object.name)[\(to)], &\(object.name)[\(from)], \(length) * sizeof \(object.name)[0]);")
+            } else {
+                let (from, to, length) = ranges(count * type.bits / 8)
+                line("__builtin_memmove((char *)\(object.name) + \(to), (char *)\(object.name) + \(from), \(length));")
+            }
+        case .structure(let index):
+            let (from, to, length) = ranges(structs[index].minimumSize)
+            line("__builtin_memmove((char *)&\(object.name) + \(to), (char *)&\(object.name) + \(from), \(length));")
+        case .scalar, .pointer, .structPointer:
+            preconditionFailure("filtered above")
+        }
+    }
+
+    /// A loop over a const table: every element, or up to its first zero (the loop only ends
+    /// for the verifier when it knows the table's bytes: .rodata, frozen).
+    private mutating func tableLoop(depth: Int) {
+        let tables = globals.filter { $0.tableValues != nil }
+        guard let table = tables.isEmpty ? nil : random.pick(tables), let values = table.tableValues else {
+            return loop(depth: depth)
+        }
+        let counter = freshName("i")
+        var variable = Variable(name: counter, shape: .scalar(.int), isGlobal: false)
+        variable.isReadOnly = true
+        if let zero = values.firstIndex(of: 0), random.chance(60) {
+            line("for (int \(counter) = 0; \(table.name)[\(counter)]; \(counter)++) {")
+            variable.knownRange = ValueRange(0, Int128(max(zero - 1, 0)))
+        } else {
+            line("for (int \(counter) = 0; \(counter) < \(values.count); \(counter)++) {")
+            variable.knownRange = ValueRange(0, Int128(values.count - 1))
+        }
+        locals.append(variable)
+        indent += 1
+        mix("\(table.name)[\(counter)]")
+        indent -= 1
+        loopBody(depth: depth)
+        locals.removeLast()
+        line("}")
+    }
+
     /// Whole-struct assignment between two objects of one struct type.
     private mutating func structCopy() {
         let structures = (locals + globals).filter {
@@ -564,16 +1046,17 @@ struct ProgramGenerator {
         case .structure(let index):
             let field = random.pick(structs[index].fields)
             return LValue(text: "\(variable.name).\(field.name)", readType: field.readType, range: field.range,
-                          identity: variable.identity)
+                          identity: variable.identity, isBitPrecise: field.isBitPrecise)
         case .structPointer(let index, _):
             let field = random.pick(structs[index].fields)
             return LValue(text: "\(variable.name)->\(field.name)", readType: field.readType, range: field.range,
-                          identity: variable.identity)
+                          identity: variable.identity, isBitPrecise: field.isBitPrecise)
         }
     }
 
     mutating func expression(_ depth: Int, _ context: inout ExprContext) -> Expr {
-        if depth <= 0 || random.chance(20) { return leaf(&context) }
+        expressionBudget -= 1
+        if depth <= 0 || expressionBudget <= 0 || random.chance(20) { return leaf(&context) }
         switch random.below(100) {
         case 0..<40: return binary(depth, &context)
         case 40..<52: return unary(depth, &context)
@@ -596,15 +1079,80 @@ struct ProgramGenerator {
             guard !pure.isEmpty else { return binary(depth, &context) }
             let helper = random.pick(pure)
             return Expr(text: callText(helper, &context), type: helper.returnType, range: helper.returnType.range)
+        case 90..<94:
+            return statementExpression(depth, &context)
+        case 94..<97:
+            return stringRead(depth, &context)
         default:
             return leaf(&context)
         }
     }
 
+    /// A GNU statement expression whose value is that of a labelled last statement: a label on
+    /// the value itself, or the shape of libbpf's `can_loop` (a goto over an assignment).
+    private mutating func statementExpression(_ depth: Int, _ context: inout ExprContext) -> Expr {
+        let first = expression(depth - 1, &context)
+        if random.chance(30) {
+            let labels = (0..<1 + random.below(2)).map { _ in freshName("L") + ": " }.joined()
+            return Expr(text: "({ \(labels)\(first.text); })", type: first.type, range: first.range)
+        }
+        let second = expression(depth - 1, &context)
+        let condition = random.chance(60) ? expression(depth - 1, &context) : nil
+        return gotoOverAssignment(type: random.pick(IntType.allCases), first: first, second: second, condition: condition)
+    }
+
+    /// `({ T t = first; if (condition) goto out; goto ok; out: t = second; ok: t; })`, its labels
+    /// sometimes local (`__label__`), the value sometimes after an empty labelled statement.
+    private mutating func gotoOverAssignment(type: IntType, first: Expr, second: Expr, condition: Expr?) -> Expr {
+        let value = freshName("t"), out = freshName("L"), ok = freshName("L")
+        var text = "({ "
+        if random.chance(40) { text += "__label__ \(out), \(ok); " }
+        text += "\(type.spelling) \(value) = \(first.text); "
+        if let condition { text += "if (\(condition.text)) goto \(out); " }
+        text += "goto \(ok); \(out): \(value) = \(second.text); "
+        text += random.chance(50) ? "\(ok): \(value); })" : "\(ok): ; \(value); })"
+        var range = first.range.converted(to: type)
+        if condition != nil { range = range.union(second.range.converted(to: type)) }
+        return Expr(text: text, type: type, range: range)
+    }
+
+    /// An element of a string literal read through a pointer cast, a code unit or a byte.
+    private mutating func stringRead(_ depth: Int, _ context: inout ExprContext) -> Expr {
+        let string = stringLiteral(maxUnits: 7, narrow: false)
+        let unitBytes = string.unitType.bits / 8
+        var pointee: IntType
+        var values: [Int128]
+        if random.chance(25) {
+            pointee = .unsignedChar
+            values = (string.units + [0]).flatMap { unit in
+                (0..<unitBytes).map { byte in (exactConversion(unit, to: string.unitType.unsignedCounterpart).lo >> (8 * byte)) & 0xff }
+            }
+        } else {
+            // The unit type or its signed or unsigned counterpart: both may alias it.
+            pointee = random.chance(50) ? string.unitType
+                : string.unitType.isSigned ? string.unitType.unsignedCounterpart : string.unitType.signedCounterpart
+            values = (string.units + [0]).map { exactConversion($0, to: pointee).lo }
+        }
+        let index: String
+        var readable: ArraySlice<Int128>
+        if random.chance(40) {
+            let at = random.below(values.count)
+            index = "\(at)"
+            readable = values[at...at]
+        } else {
+            var span = 1
+            while span * 2 <= values.count { span *= 2 }
+            index = "(\(expression(depth - 1, &context).text)) & \(span - 1)"
+            readable = values[0..<span]
+        }
+        let range = ValueRange(readable.min() ?? 0, readable.max() ?? 0)
+        return Expr(text: "((const \(pointee.spelling) *)\(string.text))[\(index)]", type: pointee, range: range)
+    }
+
     private mutating func leaf(_ context: inout ExprContext) -> Expr {
         if random.chance(30) { return constant() }
         guard let read = lvalue(&context, forWrite: false) else { return constant() }
-        return Expr(text: read.text, type: read.readType, range: read.range)
+        return Expr(text: read.readText, type: read.readType, range: read.range)
     }
 
     /// The one modification of the context's variable, as an expression.
