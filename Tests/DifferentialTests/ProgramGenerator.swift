@@ -19,7 +19,8 @@
 //   and left shifts of possibly negative values go through the unsigned type;
 // - array indices are masked with `& (count - 1)`; every local is initialized where declared;
 // - union members all have one size and no _Bool, so any member reads defined bytes whatever was
-//   stored; bytes are only moved into structs without _Bool members;
+//   stored; bytes are only moved inside structs without _Bool members, bit-fields or padding
+//   (a local's padding holds what the stack held);
 // - initializer elements of locals have no side effects (their order is unspecified);
 // - a full expression modifies at most one variable, a local whose address is never taken, and
 //   reads it nowhere else; helpers called inside expressions never write globals.
@@ -95,8 +96,9 @@ struct StructType {
     var record: Record
     /// Every scalar the struct holds.
     var fields: [Field]
-    /// A byte count that `sizeof` is at least.
-    var minimumSize: Int
+    /// `sizeof`, for a struct without padding or bit-fields: the only structs whose bytes may be
+    /// moved around, since a local's padding holds whatever the stack held before.
+    var packedSize: Int?
     /// A _Bool member: bytes moved into it could make a value C does not define.
     var hasBool: Bool
 }
@@ -275,7 +277,7 @@ struct ProgramGenerator {
         if case .padding = members[0] { members[0] = .scalar(.init(name: fresh(), type: .int)) }
         let record = StructType.Record(isUnion: false, members: members)
         let fields = leaves(record, prefix: "", inUnion: false)
-        return StructType(name: name, record: record, fields: fields, minimumSize: minimumSize(record),
+        return StructType(name: name, record: record, fields: fields, packedSize: layoutWithoutPadding(record)?.size,
                           hasBool: fields.contains { $0.type == .bool })
     }
 
@@ -307,16 +309,34 @@ struct ProgramGenerator {
         return out
     }
 
-    private func minimumSize(_ record: StructType.Record) -> Int {
-        let sizes = record.members.map { member -> Int in
+    /// The size and alignment of `record` when it has no padding and no bit-fields (every member
+    /// aligned to its size, x86-64's and BPF's rule); nil otherwise.
+    private func layoutWithoutPadding(_ record: StructType.Record) -> (size: Int, alignment: Int)? {
+        var size = 0, alignment = 1
+        for member in record.members {
+            let layout: (size: Int, alignment: Int)
             switch member {
-            case .scalar(let field): return field.bitWidth == nil ? field.type.bits / 8 : 0
-            case .padding: return 0
-            case .array(_, let type, let count): return type.bits / 8 * count
-            case .record(_, let inner): return minimumSize(inner)
+            case .scalar(let field):
+                guard field.bitWidth == nil else { return nil }
+                layout = (field.type.bits / 8, field.type.bits / 8)
+            case .padding:
+                return nil
+            case .array(_, let type, let count):
+                layout = (type.bits / 8 * count, type.bits / 8)
+            case .record(_, let inner):
+                guard let inner = layoutWithoutPadding(inner) else { return nil }
+                layout = inner
+            }
+            alignment = max(alignment, layout.alignment)
+            if record.isUnion {
+                guard size == 0 || size == layout.size else { return nil }
+                size = layout.size
+            } else {
+                guard size % layout.alignment == 0 else { return nil }
+                size += layout.size
             }
         }
-        return record.isUnion ? sizes.max() ?? 0 : sizes.reduce(0, +)
+        return size % alignment == 0 ? (size, alignment) : nil
     }
 
     private func declaration(_ record: StructType.Record, indent: Int) -> [String] {
@@ -944,7 +964,7 @@ struct ProgramGenerator {
             if variable.isReadOnly || (variable.isGlobal && !mayWriteGlobals) { return false }
             switch variable.shape {
             case .array(_, let count): return count >= 2
-            case .structure(let index): return !structs[index].hasBool && structs[index].minimumSize >= 2
+            case .structure(let index): return !structs[index].hasBool && structs[index].packedSize.map { $0 >= 2 } ?? false
             case .scalar, .pointer, .structPointer: return false
             }
         }
@@ -968,7 +988,8 @@ struct ProgramGenerator {
                 line("__builtin_memmove((char *)\(object.name) + \(to), (char *)\(object.name) + \(from), \(length));")
             }
         case .structure(let index):
-            let (from, to, length) = ranges(structs[index].minimumSize)
+            guard let size = structs[index].packedSize else { preconditionFailure("filtered above") }
+            let (from, to, length) = ranges(size)
             line("__builtin_memmove((char *)&\(object.name) + \(to), (char *)&\(object.name) + \(from), \(length));")
         case .scalar, .pointer, .structPointer:
             preconditionFailure("filtered above")
