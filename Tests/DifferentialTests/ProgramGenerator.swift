@@ -39,10 +39,6 @@ struct Expr {
     var isComma = false
 }
 
-/// Whether bit-fields 63 bits wide are generated. Off: storing to one trapped the compiler
-/// (an overflow in `Bitfield.mask`, issue 8); turn on once that is fixed.
-let generatesWidth63BitFields = false
-
 /// A struct type of the program: scalars, bit-fields (unnamed ones too), arrays, and nested
 /// structs and unions, named or anonymous, one level deep.
 struct StructType {
@@ -285,9 +281,7 @@ struct ProgramGenerator {
     private mutating func bitField(name: String) -> StructType.Field {
         let type = random.pick(IntType.allCases)
         if type == .bool { return .init(name: name, type: type, bitWidth: 1) }
-        var width = 1 + random.below(type.bits)
-        if width == 63 && !generatesWidth63BitFields { width = 64 }
-        return .init(name: name, type: type, bitWidth: width)
+        return .init(name: name, type: type, bitWidth: 1 + random.below(type.bits))
     }
 
     private func leaves(_ record: StructType.Record, prefix: String, inUnion: Bool) -> [StructType.Field] {

@@ -32,8 +32,15 @@ public final class SyscallProgram {
 
     public init(_ instructions: [Instruction]) throws(KernelError) {
         var result = SyscallProgram.load(instructions, logLevel: 0)
-        if case .failure(.rejected) = result {
-            result = SyscallProgram.load(instructions, logLevel: 1)
+        if case .failure(.rejected(let errno, _)) = result {
+            let logged = SyscallProgram.load(instructions, logLevel: 1)
+            // A log too long for its buffer (ENOSPC) must not hide why the program was refused
+            // (E2BIG for one over the verifier's limits, which the tests excuse).
+            if case .failure(.rejected(ENOSPC, let log)) = logged {
+                result = .failure(.rejected(errno: errno, log: log))
+            } else {
+                result = logged
+            }
         }
         switch result {
         case .success(let fd): self.fd = fd
