@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "CodeGenTests", dependencies: ["CodeGen", "Passes", "IRTestSupport", "KernelTestSupport"]),
         .testTarget(name: "DifferentialTests", dependencies: ["CFrontend", "Passes", "CodeGen", "IRTestSupport", "KernelTestSupport", "ToolTestSupport"],
                     swiftSettings: libclangInclude),
-        .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver"], swiftSettings: libclangInclude),
+        .testTarget(name: "CompilerDriverTests", dependencies: ["CompilerDriver", "Passes"], swiftSettings: libclangInclude),
         // Spawns the built executables, cc, clang and libbpf_run: of our code it links only the
         // kernel probe and the tests' random source (IRTestSupport), for the compiler fuzz test.
         .testTarget(name: "EndToEndTests", dependencies: ["KernelTestSupport", "IRTestSupport"],

@@ -12,6 +12,8 @@ public struct CompileOutput: Sendable {
     public var warnings: [Diagnostic]
     /// The dependency file's text, when `-MD` or `-MMD` asked for one.
     public var dependencies: String?
+    /// The IR after each pass `--print-after` named, for standard error.
+    public var passDumps: String
 }
 
 /// Runs the whole pipeline for one C file, stage by stage:
@@ -22,7 +24,11 @@ public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> Compil
     var (module, warnings, files) = try lowerTranslationUnit(
         path: options.input, options: options.frontend, systemHeaders: options.dependencyFile?.systemHeaders ?? true)
     let dependencies = options.dependencyFile.map { CompilerOptions.dependencyRule($0, files: files) }
-    try runPasses(&module, cpu: options.cpu, optimize: options.optimize)
+    var dumps = ""
+    try runPasses(&module, cpu: options.cpu, optimize: options.optimize) { pass, module in
+        guard options.printAfter.contains(pass) else { return }
+        dumps += "; *** IR after \(pass.rawValue) ***\n\(printIR(module))\n"
+    }
     let bytes: [UInt8]
     switch options.output {
     case .ir:
@@ -39,5 +45,5 @@ public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> Compil
         let compiled = try assembleObject(module, cpu: options.cpu, debugInfo: options.debugInfo)
         bytes = Array(renderListing(compiled, module: module, source: options.input, cpu: options.cpu).utf8)
     }
-    return CompileOutput(bytes: bytes, warnings: warnings, dependencies: dependencies)
+    return CompileOutput(bytes: bytes, warnings: warnings, dependencies: dependencies, passDumps: dumps)
 }

@@ -1,6 +1,7 @@
 import BPFDiagnostics
 import BPFIR
 import CFrontend
+import Passes
 
 /// What `swiftbpfcc` was asked to do, parsed from clang-style flags.
 public struct CompilerOptions: Sendable {
@@ -41,6 +42,9 @@ public struct CompilerOptions: Sendable {
     public var debugInfo: Bool
     public var frontend: FrontendOptions
     public var dependencyFile: DependencyFile?
+    /// `--print-after=PASS` (repeatable) and `--print-after-all`: the passes after which the IR is
+    /// printed to standard error, to watch each one work.
+    public var printAfter: Set<PassName> = []
 
     /// Parses the arguments after the program name. Unknown flags are errors, as in clang; the
     /// preprocessor and language flags of BPF Makefiles go to clang unchanged.
@@ -57,6 +61,7 @@ public struct CompilerOptions: Sendable {
         var dependencyPath: String?
         var dependencyTarget: String?
         var phonyTargets = false
+        var printAfter: Set<PassName> = []
         var problems: [Diagnostic] = []
         func problem(_ message: String) { problems.append(.error(message, at: nil)) }
 
@@ -93,13 +98,22 @@ public struct CompilerOptions: Sendable {
                     problem("only '-target bpf' (little-endian BPF, also 'bpfel') is supported")
                 }
             case "--target=bpf", "--target=bpfel": break
+            case "--print-after-all": printAfter = Set(PassName.allCases)
             case "-MD": dependencySystemHeaders = true
             case "-MMD": dependencySystemHeaders = false
             case "-MP": phonyTargets = true
             case "-MF": dependencyPath = value(argument, argument)
             case "-MT", "-MQ": dependencyTarget = value(argument, argument)
             default:
-                if argument.hasPrefix("-o") {
+                if argument.hasPrefix("--print-after=") {
+                    let name = String(argument.dropFirst("--print-after=".count))
+                    if let pass = PassName(rawValue: name) {
+                        printAfter.insert(pass)
+                    } else {
+                        problem("unknown pass '\(name)' in --print-after: the passes are "
+                                + PassName.allCases.map(\.rawValue).joined(separator: ", "))
+                    }
+                } else if argument.hasPrefix("-o") {
                     outputPath = value("-o", argument)
                 } else if let flag = clangFlagsWithValue.first(where: { argument.hasPrefix($0) }) {
                     if let v = value(flag, argument) { clangFlags.append(flag + v) }
@@ -130,6 +144,7 @@ public struct CompilerOptions: Sendable {
         self.cpu = cpu
         self.optimize = optimize
         self.debugInfo = debugInfo
+        self.printAfter = printAfter
         let stem = input.split(separator: "/").last.map { $0.hasSuffix(".c") ? String($0.dropLast(2)) : String($0) } ?? input
         let written = outputPath ?? stem + output.fileExtension
         self.outputPath = written

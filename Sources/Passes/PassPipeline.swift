@@ -16,19 +16,40 @@ import BPFIR
 //      `addr_space_cast(p, 0, 1)`.
 //   5. Arena association: a program that touches arena memory references its arena map.
 
-/// Runs every pass code generation relies on, in order.
-public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true) throws(DiagnosticList) {
+/// The passes, by the names `--print-after` takes, in the order they run.
+public enum PassName: String, CaseIterable, Sendable {
+    case inlining
+    case simplification
+    case signedDivision = "signed-division"
+    case aggregateLowering = "aggregate-lowering"
+    case stackAlignment = "stack-alignment"
+    case arenaCasts = "arena-casts"
+    case arenaAssociation = "arena-association"
+}
+
+/// Runs every pass code generation relies on, in order; `observe` sees the module after each
+/// pass that ran (inlining and simplification only when optimizing, signed division at v3).
+public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true,
+                      observe: (PassName, Module) -> Void = { _, _ in }) throws(DiagnosticList) {
     if optimize {
         inlineFunctions(&module)
+        observe(.inlining, module)
         simplify(&module)
+        observe(.simplification, module)
     }
     switch cpu {
-    case .v3: lowerSignedDivision(&module)
+    case .v3:
+        lowerSignedDivision(&module)
+        observe(.signedDivision, module)
     case .v4: break
     }
     try checkAggregateSizes(module)
     lowerAggregates(&module)
+    observe(.aggregateLowering, module)
     alignStackAccesses(&module)
+    observe(.stackAlignment, module)
     insertArenaCasts(&module)
+    observe(.arenaCasts, module)
     try associateArenas(&module)
+    observe(.arenaAssociation, module)
 }

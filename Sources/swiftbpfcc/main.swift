@@ -15,6 +15,7 @@ do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let output = try compile(options)
     report(output.warnings)
+    FileHandle.standardError.write(Data(output.passDumps.utf8))
     try writeOutput(output.bytes, to: options.outputPath)
     if let dependencies = output.dependencies, let path = options.dependencyFile?.path {
         try writeOutput(Array(dependencies.utf8), to: path)

@@ -1,5 +1,6 @@
 import BPFDiagnostics
 import BPFIR
+import Passes
 import Testing
 @testable import CompilerDriver
 
@@ -26,7 +27,15 @@ import Testing
         #expect(options.frontend.clangFlags == ["-Iinc", "-Iother", "-DX=1", "-DY", "-UZ", "-Wno-unused"])
     }
 
+    @Test func printAfterNamesPasses() throws {
+        #expect(try CompilerOptions(arguments: ["p.c", "--print-after=arena-casts", "--print-after=inlining"]).printAfter
+                == [.arenaCasts, .inlining])
+        #expect(try CompilerOptions(arguments: ["p.c", "--print-after-all"]).printAfter.count == PassName.allCases.count)
+        #expect(try CompilerOptions(arguments: ["p.c"]).printAfter.isEmpty)
+    }
+
     @Test(arguments: [
+        (["prog.c", "--print-after=bogus"], "unknown pass 'bogus' in --print-after: the passes are inlining"),
         (["prog.c", "--bogus"], "unknown argument: '--bogus'"),
         (["prog.c", "-mcpu=v1"], "unsupported CPU 'v1'"),
         ([], "no input files"),

@@ -104,4 +104,30 @@ struct CommandLineTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("error: \(message)"), "\(result.transcript)")
     }
+
+    /// `--print-after-all` shows the IR after each pass that runs, in pipeline order, on standard
+    /// error: arena casts appear first after the cast pass, and aggregate copies are gone after
+    /// aggregate lowering.
+    @Test func printAfterShowsEachPass() async throws {
+        let directory = try Paths.workDirectory("command-line/print-after")
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-O2", "-emit-ir", "--print-after-all", "-I", Paths.include.path,
+            Paths.corpus.appendingPathComponent("arena_aggregates.c").path, "-o", "out.ir",
+        ], in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        let dumps = result.stderr.components(separatedBy: "; *** IR after ").dropFirst().map { dump in
+            (pass: String(dump.prefix { $0 != " " }), ir: dump)
+        }
+        #expect(dumps.map(\.pass) == ["inlining", "simplification", "signed-division", "aggregate-lowering",
+                                       "stack-alignment", "arena-casts", "arena-association"])
+        for (pass, ir) in dumps {
+            let castsDone = ["arena-casts", "arena-association"].contains(pass)
+            #expect(ir.contains("addr_space_cast") == castsDone, "\(pass)")
+            let aggregatesLowered = !["inlining", "simplification", "signed-division"].contains(pass)
+            #expect(!ir.contains("copy [") || !aggregatesLowered, "\(pass): a copyMemory survived aggregate lowering")
+        }
+        // The last dump is what -emit-ir writes.
+        let written = try String(contentsOf: directory.appendingPathComponent("out.ir"), encoding: .utf8)
+        #expect(dumps.last.map { $0.ir.contains(written.prefix(200)) } ?? false)
+    }
 }
