@@ -106,6 +106,22 @@ public func pieces(size: Int, alignment: Int) -> [(offset: Int, size: MemorySize
     return result
 }
 
+/// The most instructions the kernel loads in one program (BPF_COMPLEXITY_LIMIT_INSNS, for a
+/// privileged loader).
+public let programInstructionLimit = 1_000_000
+
+/// Why `what` (copying, filling, moving) `size` bytes piece by piece, `instructionsPerPiece`
+/// instructions each, cannot fit one program; nil when it can. Asked before the pieces are
+/// built, so that an impossible copy costs no memory. A negative size is a huge size_t that wrapped.
+public func expansionProblem(_ what: String, size: Int, alignment: Int, instructionsPerPiece: Int) -> String? {
+    let widest = pieces(size: 8, alignment: alignment).first?.size.rawValue ?? 1
+    // Whole pieces of the widest size, then one of each narrower size the remainder needs.
+    let count = size < 0 ? Int.max : size / widest + (size % widest).nonzeroBitCount
+    guard count > programInstructionLimit / instructionsPerPiece else { return nil }
+    let bytes = size < 0 ? String(UInt64(bitPattern: Int64(size))) : String(size)
+    return "\(what) \(bytes) bytes \(widest) at a time takes more instructions than the \(programInstructionLimit) the kernel loads in one program: BPF has no memcpy, memmove or memset to call"
+}
+
 /// Where a load or store goes.
 public enum Address: Hashable, Sendable, CustomStringConvertible {
     /// `base + offset`, base a pointer in a register.

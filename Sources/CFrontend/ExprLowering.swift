@@ -814,8 +814,13 @@ extension FunctionLowering {
     /// `memmove`: the ranges may overlap, which `copyMemory` (memcpy) does not allow. Copying
     /// piece by piece upwards is right when the destination starts at or below the source, and
     /// downwards otherwise; each piece is loaded whole before it is stored, so its width does not matter.
+    /// Both directions are in the program: four instructions per piece, checked before expanding,
+    /// as aggregate lowering checks a copy.
     private mutating func moveMemory(_ destination: Temp, _ source: Temp, size: Int, destinationSpace: Int,
-                                     sourceSpace: Int) {
+                                     sourceSpace: Int, at e: CXCursor) throws(DiagnosticList) {
+        if let problem = expansionProblem("moving", size: size, alignment: 1, instructionsPerPiece: 4) {
+            throw failure(problem, at: e)
+        }
         let ascending = pieces(size: size, alignment: 1)
         guard !ascending.isEmpty else { return }
         let upwards = builder.makeBlock(), downwards = builder.makeBlock(), done = builder.makeBlock()
@@ -861,8 +866,8 @@ extension FunctionLowering {
                                          sourceSpace: arguments[1].type.pointee.addressSpace))
             } else {
                 let source = register(try rvalue(arguments[1]))
-                moveMemory(destination, source, size: Int(size), destinationSpace: destinationSpace,
-                           sourceSpace: arguments[1].type.pointee.addressSpace)
+                try moveMemory(destination, source, size: Int(size), destinationSpace: destinationSpace,
+                               sourceSpace: arguments[1].type.pointee.addressSpace, at: e)
             }
             return .temp(destination)
         default:

@@ -11,10 +11,6 @@ import BPFIR
 // A copy uses one Temp for all its pieces: each value is dead once stored, so one register serves.
 // A fill materializes the byte pattern once, 8 bytes wide; narrower stores take its low bytes.
 
-/// The most instructions the kernel loads in one program (BPF_COMPLEXITY_LIMIT_INSNS, for a
-/// privileged loader). A copy or fill whose loads and stores alone exceed it can never load.
-let programInstructionLimit = 1_000_000
-
 /// Rejects every copy and fill that would expand past `programInstructionLimit`, before
 /// `lowerAggregates` spends the compiler's memory on it. clang gives up much earlier, with "A call
 /// to built-in function 'memcpy' is not supported": BPF has no memcpy to call.
@@ -23,39 +19,21 @@ public func checkAggregateSizes(_ module: Module) throws(DiagnosticList) {
     for function in module.functions {
         for block in function.blocks {
             for instruction in block.instructions {
-                let what: String, size: Int, alignment: Int, perPiece: Int
+                let problem: String?
                 switch instruction.operation {
-                case .copyMemory(_, _, let s, let a, _, _):
-                    (what, size, alignment, perPiece) = ("copying", s, a, 2)
-                case .setMemory(_, _, let s, let a, _):
-                    (what, size, alignment, perPiece) = ("filling", s, a, 1)
+                case .copyMemory(_, _, let size, let alignment, _, _):
+                    problem = expansionProblem("copying", size: size, alignment: alignment, instructionsPerPiece: 2)
+                case .setMemory(_, _, let size, let alignment, _):
+                    problem = expansionProblem("filling", size: size, alignment: alignment, instructionsPerPiece: 1)
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
                      .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
-                    continue
+                    problem = nil
                 }
-                // A negative size is a huge size_t that wrapped.
-                let count = size < 0 ? Int.max : pieceCount(size: size, alignment: alignment)
-                guard count > programInstructionLimit / perPiece else { continue }
-                let bytes = size < 0 ? String(UInt64(bitPattern: Int64(size))) : String(size)
-                problems.append(.error(
-                    "\(what) \(bytes) bytes \(widestPiece(alignment: alignment)) at a time takes more instructions than the \(programInstructionLimit) the kernel loads in one program: BPF has no memcpy or memset to call",
-                    at: instruction.location))
+                if let problem { problems.append(.error(problem, at: instruction.location)) }
             }
         }
     }
     if !problems.isEmpty { throw DiagnosticList(problems) }
-}
-
-/// How many accesses `pieces(size:alignment:)` returns, without building them: whole pieces of
-/// the widest size, then one of each narrower size the remainder needs.
-func pieceCount(size: Int, alignment: Int) -> Int {
-    let widest = widestPiece(alignment: alignment)
-    return size / widest + (size % widest).nonzeroBitCount
-}
-
-/// The widest access, in bytes, that the alignment allows (at most 8).
-private func widestPiece(alignment: Int) -> Int {
-    pieces(size: 8, alignment: alignment).first?.size.rawValue ?? 1
 }
 
 /// Splits every aggregate copy and fill into single loads and stores.
