@@ -80,8 +80,6 @@ final class ModuleLowering {
     var globals: [GlobalVariable] = []
     /// Global variables already lowered (or being lowered), by declaration, with their symbol.
     var globalSymbols: [CursorKey: String] = [:]
-    /// The first file-scope declaration of each variable that is not `extern`, by canonical cursor.
-    private var tentativeDefinitions: [CursorKey: CXCursor] = [:]
     /// Variables already reported as having no definition, so each is reported once.
     private var undefinedGlobals: Set<CursorKey> = []
     var functions: [Function] = []
@@ -117,15 +115,7 @@ final class ModuleLowering {
     }
 
     func run() throws(DiagnosticList) -> Module {
-        let declarations = parsed.root.children
-        // clang_getCursorDefinition ignores tentative definitions (`int x;`), so a function using
-        // `extern int x;` before them would find none.
-        for cursor in declarations where cursor.kind == CXCursor_VarDecl
-            && clang_Cursor_getStorageClass(cursor) != CX_SC_Extern {
-            let key = CursorKey(clang_getCanonicalCursor(cursor))
-            if tentativeDefinitions[key] == nil { tentativeDefinitions[key] = cursor }
-        }
-        for cursor in declarations {
+        for cursor in parsed.root.children {
             switch cursor.kind {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(cursor) != 0:
                 lowerFunction(cursor)
@@ -185,7 +175,10 @@ final class ModuleLowering {
         let canonical = clang_getCanonicalCursor(declaration)
         if let symbol = globalSymbols[CursorKey(canonical)] { return symbol }
         let definition = clang_getCursorDefinition(canonical)
-        let cursor = definition.isNull ? tentativeDefinitions[CursorKey(canonical)] ?? canonical : definition
+        // clang_getCursorDefinition ignores tentative definitions (`int x;`), so a function using
+        // `extern int x;` before one would find none: take the first declaration not `extern`.
+        let tentative = declarations(of: canonical).first { clang_Cursor_getStorageClass($0) != CX_SC_Extern }
+        let cursor = definition.isNull ? tentative ?? canonical : definition
         let location = cursor.location
         if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern && definition.isNull {
             if undefinedGlobals.insert(CursorKey(canonical)).inserted {
