@@ -122,6 +122,23 @@ public func expansionProblem(_ what: String, size: Int, alignment: Int, instruct
     return "\(what) \(bytes) bytes \(widest) at a time takes more instructions than the \(programInstructionLimit) the kernel loads in one program: BPF has no memcpy, memmove or memset to call"
 }
 
+/// What C says of a load or store beyond its place and width: LLVM's `volatile` flag and, reduced
+/// to what alias analysis needs, its `!tbaa` type.
+public struct AccessFlags: Hashable, Sendable {
+    /// A volatile access happens exactly as written: never forwarded from a store or an earlier load.
+    public var isVolatile: Bool
+    /// The access has a non-character scalar type (`int`, `long`, a pointer) and goes through no union
+    /// member. C's aliasing rule (C11 6.5p7) lets an object be read only through its own type or a
+    /// character type, so two typed accesses of different widths never touch the same object; clang
+    /// relies on it (`-fstrict-aliasing`) and so may we. Copies, unions, enums and bytes are untyped.
+    public var isTyped: Bool
+
+    public init(isVolatile: Bool = false, isTyped: Bool = false) {
+        self.isVolatile = isVolatile
+        self.isTyped = isTyped
+    }
+}
+
 /// Where a load or store goes.
 public enum Address: Hashable, Sendable, CustomStringConvertible {
     /// `base + offset`, base a pointer in a register.
@@ -164,8 +181,8 @@ public enum Operation: Hashable, Sendable {
     /// Keep the low `fromBits` bits (8, 16 or 32) and clear the rest.
     case zeroExtend(Temp, Value, fromBits: Int)
     /// A zero-extending load. `addressSpace` is the C address space of the memory (1 for arena).
-    case load(Temp, Address, MemorySize, addressSpace: Int)
-    case store(Address, Value, MemorySize, addressSpace: Int)
+    case load(Temp, Address, MemorySize, addressSpace: Int, AccessFlags = AccessFlags())
+    case store(Address, Value, MemorySize, addressSpace: Int, AccessFlags = AccessFlags())
     /// Copies `size` bytes; `alignment` is what both sides are known to be aligned to.
     case copyMemory(destination: Address, source: Address, size: Int, alignment: Int,
                     destinationSpace: Int, sourceSpace: Int)

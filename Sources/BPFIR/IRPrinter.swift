@@ -59,10 +59,10 @@ public func printIR(_ operation: Operation) -> String {
         return "\(dst) = sext.\(fromBits) \(value)"
     case .zeroExtend(let dst, let value, let fromBits):
         return "\(dst) = zext.\(fromBits) \(value)"
-    case .load(let dst, let address, let size, let space):
-        return "\(dst) = load.\(size.rawValue)\(spaceSuffix(space)) \(address)"
-    case .store(let address, let value, let size, let space):
-        return "store.\(size.rawValue)\(spaceSuffix(space)) \(address), \(value)"
+    case .load(let dst, let address, let size, let space, let flags):
+        return "\(dst) = load\(flagsSuffix(flags)).\(size.rawValue)\(spaceSuffix(space)) \(address)"
+    case .store(let address, let value, let size, let space, let flags):
+        return "store\(flagsSuffix(flags)).\(size.rawValue)\(spaceSuffix(space)) \(address), \(value)"
     case .copyMemory(let destination, let source, let size, let alignment, let destinationSpace, let sourceSpace):
         return "copy \(destination)\(spaceSuffix(destinationSpace)), \(source)\(spaceSuffix(sourceSpace)), "
             + "\(size) bytes, align \(alignment)"
@@ -113,6 +113,10 @@ private func bits(_ width: ALUWidth) -> String {
     case .bits32: return "32"
     case .bits64: return "64"
     }
+}
+
+private func flagsSuffix(_ flags: AccessFlags) -> String {
+    (flags.isVolatile ? ".volatile" : "") + (flags.isTyped ? ".typed" : "")
 }
 
 private func spaceSuffix(_ space: Int) -> String {

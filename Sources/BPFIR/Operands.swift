@@ -7,7 +7,7 @@ extension Operation {
     public var definedTemp: Temp? {
         switch self {
         case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
-             .zeroExtend(let d, _, _), .load(let d, _, _, _), .slotAddress(let d, _, _),
+             .zeroExtend(let d, _, _), .load(let d, _, _, _, _), .slotAddress(let d, _, _),
              .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
             return d
         case .call(let d, _, _), .atomic(let d, _, _, _, _, _):
@@ -27,9 +27,9 @@ extension Operation {
             return [v]
         case .binary(_, _, _, let a, let b), .setCondition(_, _, _, let a, let b):
             return [a, b]
-        case .load(_, let address, _, _), .setMemory(let address, _, _, _, _):
+        case .load(_, let address, _, _, _), .setMemory(let address, _, _, _, _):
             return address.baseValue
-        case .store(let address, let value, _, _):
+        case .store(let address, let value, _, _, _):
             return address.baseValue + [value]
         case .copyMemory(let destination, let source, _, _, _, _):
             return destination.baseValue + source.baseValue
@@ -56,8 +56,10 @@ extension Operation {
         case .negate(let d, let w, let v): return .negate(defined(d), w, value(v))
         case .signExtend(let d, let v, let bits): return .signExtend(defined(d), value(v), fromBits: bits)
         case .zeroExtend(let d, let v, let bits): return .zeroExtend(defined(d), value(v), fromBits: bits)
-        case .load(let d, let a, let size, let space): return .load(defined(d), address(a), size, addressSpace: space)
-        case .store(let a, let v, let size, let space): return .store(address(a), value(v), size, addressSpace: space)
+        case .load(let d, let a, let size, let space, let flags):
+            return .load(defined(d), address(a), size, addressSpace: space, flags)
+        case .store(let a, let v, let size, let space, let flags):
+            return .store(address(a), value(v), size, addressSpace: space, flags)
         case .copyMemory(let d, let s, let size, let alignment, let ds, let ss):
             return .copyMemory(destination: address(d), source: address(s), size: size, alignment: alignment,
                                destinationSpace: ds, sourceSpace: ss)

@@ -92,16 +92,17 @@ extension FunctionLowering {
             builder.fallThrough(to: done)
             return succeeded
         case "__atomic_load_n":
-            return access.extended(emit { .load($0, access.address, access.size, addressSpace: access.space) }, in: &self)
+            return access.extended(emit { .load($0, access.address, access.size, addressSpace: access.space, .atomic) },
+                                   in: &self)
         case "__atomic_load":
-            let value = emit { .load($0, access.address, access.size, addressSpace: access.space) }
+            let value = emit { .load($0, access.address, access.size, addressSpace: access.space, .atomic) }
             builder.emit(.store(try pointed(2), value, access.size, addressSpace: 0))
             return .constant(0)
         case "__atomic_store_n":
-            builder.emit(.store(access.address, try operand(2), access.size, addressSpace: access.space))
+            builder.emit(.store(access.address, try operand(2), access.size, addressSpace: access.space, .atomic))
             return .constant(0)
         case "__atomic_store":
-            builder.emit(.store(access.address, try loadedThrough(2), access.size, addressSpace: access.space))
+            builder.emit(.store(access.address, try loadedThrough(2), access.size, addressSpace: access.space, .atomic))
             return .constant(0)
         default:
             throw failure("'\(name)' is not supported on BPF", at: e)
@@ -235,4 +236,10 @@ struct AtomicAccess {
         guard scalar.isSigned && scalar.size == 4 else { return value }
         return lowering.emit { .signExtend($0, value, fromBits: 32) }
     }
+}
+
+private extension AccessFlags {
+    /// An atomic load or store: other CPUs write the memory at any time, so each must happen as
+    /// written, as a volatile one does.
+    static let atomic = AccessFlags(isVolatile: true)
 }

@@ -18,6 +18,67 @@ extension FunctionLowering {
         }
     }
 
+    /// How a load or store of the lvalue `e` may be moved or merged (see `AccessFlags`): volatile as
+    /// its type says; typed when clang's type-based alias analysis would give it a type of its own.
+    func accessFlags(of e: CXCursor) -> AccessFlags {
+        AccessFlags(isVolatile: e.type.isVolatile || e.type.canonical.isVolatile,
+                    isTyped: module.strictAliasing && hasOwnAliasType(e.type) && !isInsideUnion(e))
+    }
+
+    /// Integers of two bytes or more and pointers: character types may alias anything, C leaves an
+    /// enum's compatible integer type open (clang treats enums as characters), and a typedef marked
+    /// `may_alias` opts out.
+    private func hasOwnAliasType(_ type: CXType) -> Bool {
+        var type = type
+        while true {
+            switch type.kind {
+            case CXType_Typedef:
+                let declaration = type.declaration
+                if clang_Cursor_hasAttrs(declaration) != 0, declaration.prettyPrinted.contains("may_alias") { return false }
+                type = clang_getTypedefDeclUnderlyingType(declaration)
+            case CXType_Elaborated:
+                type = clang_Type_getNamedType(type)
+            default:
+                switch type.canonical.kind {
+                case CXType_Short, CXType_UShort, CXType_Int, CXType_UInt, CXType_Long, CXType_ULong,
+                     CXType_LongLong, CXType_ULongLong, CXType_Pointer:
+                    return true
+                default:
+                    return false
+                }
+            }
+        }
+    }
+
+    /// The lvalue is a union member, or part of one (`u.s.x`, `u.a[i]`): clang lets such accesses
+    /// alias anything, which is what makes type punning through unions work.
+    private func isInsideUnion(_ e: CXCursor) -> Bool {
+        var e = e
+        while true {
+            switch e.kind {
+            case CXCursor_ParenExpr, CXCursor_UnexposedExpr:
+                guard let inner = e.children.first(where: { $0.isExpression }) else { return false }
+                e = inner
+            case CXCursor_MemberRefExpr:
+                if clang_getCursorSemanticParent(e.referenced).kind == CXCursor_UnionDecl { return true }
+                guard let base = e.children.first(where: { $0.isExpression }),
+                      base.type.canonical.kind != CXType_Pointer else { return false }
+                e = base
+            case CXCursor_ArraySubscriptExpr:
+                // Only an array member's element is part of the enclosing object; through a
+                // pointer, the element is an object of its own.
+                guard let base = e.children.first(where: { $0.isExpression }) else { return false }
+                var array = base
+                while array.kind == CXCursor_UnexposedExpr || array.kind == CXCursor_ParenExpr,
+                      let inner = array.children.first(where: { $0.isExpression }) { array = inner }
+                guard array.type.canonical.kind == CXType_ConstantArray else { return false }
+                e = array
+            default:
+                return false
+            }
+        }
+    }
+
     /// The type of an integer promotion (C11 6.3.1.1): anything narrower than int becomes int.
     func promoted(_ s: Scalar) -> Scalar {
         switch s {
@@ -255,7 +316,7 @@ extension FunctionLowering {
         let s = try scalar(e.type, at: e)
         let place = try lvalue(e)
         builder.location = e.location
-        return load(place, scalar: s)
+        return load(place, scalar: s, flags: accessFlags(of: e))
     }
 
     /// An array used as a pointer to its first element.
@@ -329,7 +390,8 @@ extension FunctionLowering {
         let s = try scalar(operand.type, at: operand)
         let place = try lvalue(operand)
         builder.location = e.location
-        let old = load(place, scalar: s)
+        let flags = accessFlags(of: operand)
+        let old = load(place, scalar: s, flags: flags)
         let step: Int64
         if case .pointer(let elementSize, _) = s { step = Int64(elementSize) } else { step = 1 }
         let raw = emit { .binary($0, isIncrement ? .add : .sub, .bits64, old, .constant(step)) }
@@ -342,7 +404,7 @@ extension FunctionLowering {
         } else {
             result = isPrefix ? new : old
         }
-        store(new, to: place, scalar: s)
+        store(new, to: place, scalar: s, flags: flags)
         return result
     }
 
@@ -528,7 +590,7 @@ extension FunctionLowering {
         let place = try lvalue(lhs)
         let value = try rvalue(rhs)
         builder.location = e.location
-        store(value, to: place, scalar: s)
+        store(value, to: place, scalar: s, flags: accessFlags(of: lhs))
         return value
     }
 
@@ -541,7 +603,8 @@ extension FunctionLowering {
         let place = try lvalue(lhs)
         let b = try rvalue(rhs)
         builder.location = e.location
-        let old = load(place, scalar: lhsType)
+        let flags = accessFlags(of: lhs)
+        let old = load(place, scalar: lhsType, flags: flags)
         let op: CXBinaryOperatorKind
         switch e.binaryOperator {
         case CXBinaryOperator_MulAssign: op = CXBinaryOperator_Mul
@@ -567,7 +630,7 @@ extension FunctionLowering {
             let raw = try arithmetic(op, a, computation, c, isShift ? rhsType : computation, result: computation, at: e)
             new = convert(raw, from: computation, to: lhsType, at: e)
         }
-        store(new, to: place, scalar: lhsType)
+        store(new, to: place, scalar: lhsType, flags: flags)
         return new
     }
 

@@ -230,17 +230,18 @@ struct FunctionLowering {
         }
     }
 
-    mutating func load(_ lvalue: LValue, scalar: Scalar) -> Value {
+    mutating func load(_ lvalue: LValue, scalar: Scalar, flags: AccessFlags = AccessFlags()) -> Value {
         switch lvalue {
         case .register(let t):
             return .temp(t)
         case .bitfield(let field):
-            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace,
+                                    AccessFlags(isVolatile: flags.isVolatile)) }
             // Move the field to the top of the register, then shift it down with its sign or zeros.
             let high = emit { .binary($0, .shl, .bits64, unit, .constant(Int64(64 - field.shift - field.width))) }
             return emit { .binary($0, field.isSigned ? .ashr : .lshr, .bits64, high, .constant(Int64(64 - field.width))) }
         case .memory(let address, let space):
-            let loaded = emit { .load($0, address, scalar.memorySize, addressSpace: space) }
+            let loaded = emit { .load($0, address, scalar.memorySize, addressSpace: space, flags) }
             if scalar.isSigned && scalar.size < 8 {
                 return emit { .signExtend($0, loaded, fromBits: scalar.size * 8) }
             }
@@ -248,19 +249,21 @@ struct FunctionLowering {
         }
     }
 
-    mutating func store(_ value: Value, to lvalue: LValue, scalar: Scalar) {
+    mutating func store(_ value: Value, to lvalue: LValue, scalar: Scalar, flags: AccessFlags = AccessFlags()) {
         switch lvalue {
         case .register(let t):
             builder.emit(.copy(t, value))
         case .bitfield(let field):
-            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace) }
+            // A bit-field's storage unit is shared with its neighbours: untyped.
+            let unitFlags = AccessFlags(isVolatile: flags.isVolatile)
+            let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace, unitFlags) }
             let kept = emit { .binary($0, .and, .bits64, unit, .constant(~(field.mask << Int64(field.shift)))) }
             let bits = emit { .binary($0, .and, .bits64, value, .constant(field.mask)) }
             let placed = emit { .binary($0, .shl, .bits64, bits, .constant(Int64(field.shift))) }
             let merged = emit { .binary($0, .or, .bits64, kept, placed) }
-            builder.emit(.store(field.address, merged, field.unit, addressSpace: field.addressSpace))
+            builder.emit(.store(field.address, merged, field.unit, addressSpace: field.addressSpace, unitFlags))
         case .memory(let address, let space):
-            builder.emit(.store(address, value, scalar.memorySize, addressSpace: space))
+            builder.emit(.store(address, value, scalar.memorySize, addressSpace: space, flags))
         }
     }
 

@@ -15,7 +15,7 @@ public func lowerTranslationUnit(path: String, options: FrontendOptions, systemH
     throws(DiagnosticList) -> (module: Module, warnings: [Diagnostic], files: [String])
 {
     let parsed = try ParsedUnit(path: path, options: options)
-    let lowering = ModuleLowering(parsed: parsed)
+    let lowering = ModuleLowering(parsed: parsed, strictAliasing: options.strictAliasing)
     return (try lowering.run(), parsed.diagnostics.filter { $0.severity == .warning },
             parsed.includedFiles(systemHeaders: systemHeaders))
 }
@@ -90,8 +90,12 @@ final class ModuleLowering {
     /// Every file-scope declaration of each function and variable, by canonical declaration.
     private var redeclarations: [CursorKey: [CXCursor]] = [:]
 
-    init(parsed: ParsedUnit) {
+    /// Whether loads and stores may be marked typed (see `AccessFlags.isTyped`).
+    let strictAliasing: Bool
+
+    init(parsed: ParsedUnit, strictAliasing: Bool) {
         self.parsed = parsed
+        self.strictAliasing = strictAliasing
         for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl || cursor.kind == CXCursor_VarDecl {
             redeclarations[CursorKey(clang_getCanonicalCursor(cursor)), default: []].append(cursor)
         }

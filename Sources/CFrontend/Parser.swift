@@ -16,6 +16,12 @@ public struct FrontendOptions: Sendable {
         self.cpu = cpu
     }
 
+    /// Whether C's aliasing rule may be relied on, as clang does by default: the last of
+    /// `-fstrict-aliasing` and `-fno-strict-aliasing` decides.
+    public var strictAliasing: Bool {
+        clangFlags.last { $0 == "-fstrict-aliasing" || $0 == "-fno-strict-aliasing" } != "-fno-strict-aliasing"
+    }
+
     /// The clang command line: BPF target and CPU (which set `__BPF_FEATURE_*`), may_goto (which
     /// clang-19 defines only from v2 on, and which the selftests' `can_loop` needs), the user's
     /// flags, then the directories we add, searched after the user's own as clang searches its

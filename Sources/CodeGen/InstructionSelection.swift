@@ -141,13 +141,13 @@ struct InstructionSelector {
             }
             finish(dst, d)
 
-        case .load(let dst, let address, let size, _):
+        case .load(let dst, let address, let size, _, _):
             let d = target(dst)
             let (base, offset) = addressOperand(address, scratch: d)
             emit(BPF.load(size, d, base, offset))
             finish(dst, d)
 
-        case .store(let address, let value, let size, _):
+        case .store(let address, let value, let size, _, _):
             store(address, value, size)
 
         case .copyMemory, .setMemory:

@@ -214,7 +214,7 @@ private struct TempAccess {
         case .atomic, .compareExchange:
             // Selected with r5 and r0 (cmpxchg compares with r0 and returns the old value there).
             usesScratch = true
-        case .load(_, let address, _, _), .store(let address, _, _, _):
+        case .load(_, let address, _, _, _), .store(let address, _, _, _, _):
             switch address {
             case .temp(_, let displacement), .slot(_, let displacement):
                 // A slot's offset adds the frame offset, at most 512 further.

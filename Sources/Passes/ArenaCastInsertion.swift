@@ -95,7 +95,7 @@ private func castPointersAssignedOnce(_ function: inout Function) {
 /// The pointer and address of a load or store to arena memory.
 private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
     switch operation {
-    case .load(_, let address, _, 1), .store(let address, _, _, 1), .atomic(_, _, let address, _, _, 1),
+    case .load(_, let address, _, 1, _), .store(let address, _, _, 1, _), .atomic(_, _, let address, _, _, 1),
          .compareExchange(_, let address, _, _, _, 1):
         guard case .temp(let pointer, _) = address else { return nil }
         return (pointer, address)
@@ -135,12 +135,12 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
     for instruction in instructions {
         var rewritten = instruction
         switch instruction.operation {
-        case .load(let dst, let address, let size, let space) where space == 1:
+        case .load(let dst, let address, let size, let space, let flags) where space == 1:
             let kernel = kernelAddress(address, at: instruction, reason: "load")
-            rewritten.operation = .load(dst, kernel, size, addressSpace: 1)
-        case .store(let address, let value, let size, let space) where space == 1:
+            rewritten.operation = .load(dst, kernel, size, addressSpace: 1, flags)
+        case .store(let address, let value, let size, let space, let flags) where space == 1:
             let kernel = kernelAddress(address, at: instruction, reason: "store")
-            rewritten.operation = .store(kernel, value, size, addressSpace: 1)
+            rewritten.operation = .store(kernel, value, size, addressSpace: 1, flags)
         case .atomic(_, _, let address, _, _, 1), .compareExchange(_, let address, _, _, _, 1):
             let kernel = kernelAddress(address, at: instruction, reason: "atomic access")
             rewritten.operation = replacingAddress(of: instruction.operation, with: kernel)

@@ -12,9 +12,12 @@ import BPFIR
 //      before it is expanded.
 //   3. Stack alignment: a load or store of a local that may be misaligned (a packed struct's
 //      member) becomes byte accesses, since the verifier rejects misaligned stack accesses.
-//   4. Arena cast insertion: every load and store through an `__arena` pointer goes through
+//   4. Load forwarding and simplification again (when optimizing): loads of memory whose value a
+//      register already holds become copies, so that the verifier sees loop bounds and counters
+//      kept in memory as the values they are; simplification then folds what became constant.
+//   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
-//   5. Arena association: a program that touches arena memory references its arena map.
+//   6. Arena association: a program that touches arena memory references its arena map.
 
 /// The passes, by the names `--print-after` takes, in the order they run.
 public enum PassName: String, CaseIterable, Sendable {
@@ -23,6 +26,7 @@ public enum PassName: String, CaseIterable, Sendable {
     case signedDivision = "signed-division"
     case aggregateLowering = "aggregate-lowering"
     case stackAlignment = "stack-alignment"
+    case loadForwarding = "load-forwarding"
     case arenaCasts = "arena-casts"
     case arenaAssociation = "arena-association"
 }
@@ -48,6 +52,12 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     observe(.aggregateLowering, module)
     alignStackAccesses(&module)
     observe(.stackAlignment, module)
+    if optimize {
+        forwardLoads(&module)
+        observe(.loadForwarding, module)
+        simplify(&module)
+        observe(.simplification, module)
+    }
     insertArenaCasts(&module)
     observe(.arenaCasts, module)
     try associateArenas(&module)

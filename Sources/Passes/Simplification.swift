@@ -234,7 +234,7 @@ private func useLowHalvesDirectly(_ function: inout Function,
                 lowOnly = [x, y]
             case .negate(_, .bits32, let x):
                 lowOnly = [x]
-            case .store(_, let x, let size, _) where size.rawValue <= 4:
+            case .store(_, let x, let size, _, _) where size.rawValue <= 4:
                 lowOnly = [x]
             case .signExtend(_, let x, let bits) where bits <= 32, .zeroExtend(_, let x, let bits) where bits <= 32:
                 lowOnly = [x]
@@ -429,7 +429,7 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .constant(c)
     case .copy(let d, .temp(let u)) where once(u) && u != d:
         return .copy(u)
-    case .load(_, _, let size, _):
+    case .load(_, _, let size, _, _):
         return size == .double ? nil : .zeroExtended(bits: size.rawValue * 8)
     case .zeroExtend(_, _, let bits):
         return .zeroExtended(bits: bits)

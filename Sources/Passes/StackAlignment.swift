@@ -15,22 +15,24 @@ import BPFIR
 public func alignStackAccesses(_ module: inout Module) {
     expandInstructions(&module) { instruction, function, emit in
         switch instruction.operation {
-        case .load(let result, .slot(let slot, let offset), let size, let space)
+        case .load(let result, .slot(let slot, let offset), let size, let space, let flags)
             where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
-            // Little-endian: byte i holds bits 8i..8i+7.
+            // Little-endian: byte i holds bits 8i..8i+7. Bytes are character accesses: untyped.
+            let bytes = AccessFlags(isVolatile: flags.isVolatile)
             var assembled = function.makeTemp()
-            emit(.load(assembled, .slot(slot, offset: offset), .byte, addressSpace: space))
+            emit(.load(assembled, .slot(slot, offset: offset), .byte, addressSpace: space, bytes))
             for i in 1..<size.rawValue {
                 let byte = function.makeTemp(), shifted = function.makeTemp(), combined = function.makeTemp()
-                emit(.load(byte, .slot(slot, offset: offset + i), .byte, addressSpace: space))
+                emit(.load(byte, .slot(slot, offset: offset + i), .byte, addressSpace: space, bytes))
                 emit(.binary(shifted, .shl, .bits64, .temp(byte), .constant(Int64(8 * i))))
                 emit(.binary(combined, .or, .bits64, .temp(assembled), .temp(shifted)))
                 assembled = combined
             }
             emit(.copy(result, .temp(assembled)))
             return true
-        case .store(.slot(let slot, let offset), let value, let size, let space)
+        case .store(.slot(let slot, let offset), let value, let size, let space, let flags)
             where mayBeMisaligned(function.slots[slot.index], offset: offset, size: size):
+            let bytes = AccessFlags(isVolatile: flags.isVolatile)
             for i in 0..<size.rawValue {
                 let byte: Value
                 if case .constant(let c) = value {
@@ -42,7 +44,7 @@ public func alignStackAccesses(_ module: inout Module) {
                     emit(.binary(shifted, .lshr, .bits64, value, .constant(Int64(8 * i))))
                     byte = .temp(shifted)
                 }
-                emit(.store(.slot(slot, offset: offset + i), byte, .byte, addressSpace: space))
+                emit(.store(.slot(slot, offset: offset + i), byte, .byte, addressSpace: space, bytes))
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .copyMemory, .setMemory,

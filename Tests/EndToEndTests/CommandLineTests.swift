@@ -105,6 +105,38 @@ struct CommandLineTests {
         #expect(result.stderr.contains("error: \(message)"), "\(result.transcript)")
     }
 
+    /// Loads say what alias analysis may assume of them: volatile for `volatile` lvalues and atomic
+    /// loads; typed for integers and pointers, but not for union members, enums, `may_alias`
+    /// types, or anything under `-fno-strict-aliasing`.
+    @Test func irMarksVolatileAndTypedLoads() async throws {
+        let directory = try Paths.workDirectory("command-line/access-flags")
+        try """
+            int flag;
+            union u { long l; int i[2]; } uu;
+            enum e { A, B } ee;
+            typedef int __attribute__((may_alias)) aint;
+            __attribute__((section("syscall"))) int prog(void *ctx)
+            {
+            \tint spins = *(volatile int *)&flag;
+            \tspins += __atomic_load_n(&flag, __ATOMIC_RELAXED);
+            \treturn spins + uu.i[1] + ee + *(aint *)&uu + flag;
+            }
+
+            """.write(to: directory.appendingPathComponent("prog.c"), atomically: true, encoding: .utf8)
+        func loads(_ flags: [String]) async throws -> [String] {
+            let result = try await runProcess(try await Tools.ours("swiftbpfcc"),
+                                              ["-O0", "-emit-ir"] + flags + ["prog.c", "-o", "-"], in: directory)
+            #expect(result.status == 0, "\(result.transcript)")
+            return result.stdout.split(separator: "\n").compactMap { line in
+                line.firstMatch(of: /= (load[.a-z]*)\.4 .*prog.c:(\d+)/).map { "\($0.2): \($0.1)" }
+            }
+        }
+        #expect(try await loads([]) == ["7: load.volatile.typed", "8: load.volatile", "9: load", "9: load",
+                                        "9: load", "9: load.typed"])
+        #expect(try await loads(["-fno-strict-aliasing"]) == ["7: load.volatile", "8: load.volatile", "9: load",
+                                                               "9: load", "9: load", "9: load"])
+    }
+
     /// `--print-after-all` shows the IR after each pass that runs, in pipeline order, on standard
     /// error: arena casts appear first after the cast pass, and aggregate copies are gone after
     /// aggregate lowering.
@@ -119,7 +151,8 @@ struct CommandLineTests {
             (pass: String(dump.prefix { $0 != " " }), ir: dump)
         }
         #expect(dumps.map(\.pass) == ["inlining", "simplification", "signed-division", "aggregate-lowering",
-                                       "stack-alignment", "arena-casts", "arena-association"])
+                                       "stack-alignment", "load-forwarding", "simplification", "arena-casts",
+                                       "arena-association"])
         for (pass, ir) in dumps {
             let castsDone = ["arena-casts", "arena-association"].contains(pass)
             #expect(ir.contains("addr_space_cast") == castsDone, "\(pass)")

@@ -26,6 +26,10 @@ struct CorpusProgram: Sendable, CustomTestStringConvertible {
     /// `// CLANG: fails <regex>`: clang's object must fail to compile or load, with a message
     /// matching the regex: a clang bug or limit that swiftbpfcc does not share.
     var clangFailure: String?
+    /// `// O0: fails <regex>`: unoptimized, our object must be refused by the verifier with a message
+    /// matching the regex: the program relies on what optimization shows the verifier (values kept
+    /// in registers rather than reloaded from memory), as clang's -O0 object would too.
+    var unoptimizedFailure: String?
 
     var name: String { source.deletingPathExtension().lastPathComponent }
     /// What running the program needs from the kernel: an arena map, or bpf() alone.
@@ -46,6 +50,8 @@ struct CorpusProgram: Sendable, CustomTestStringConvertible {
         needsArenaLoader = directive("// LOADER:") == ["swiftbpf"]
         let clang = directive("// CLANG:")
         clangFailure = clang.first == "fails" ? clang.dropFirst().joined(separator: " ") : nil
+        let unoptimized = directive("// O0:")
+        unoptimizedFailure = unoptimized.first == "fails" ? unoptimized.dropFirst().joined(separator: " ") : nil
     }
 
     /// The RUN words as actions, or a description of what is malformed.
@@ -249,6 +255,11 @@ struct CorpusTests {
         try program.kernelCapability.require()
         let result = try await runProcess(try await Tools.ours("swiftbpf"), ["run", object] + program.runArguments,
                                           in: try await Artifacts.shared.directory(program))
+        if !variant.optimize, let failure = program.unoptimizedFailure {
+            #expect(result.status != 0, "the -O0 object was expected to fail (\(failure)): \(result.transcript)")
+            #expect(result.stderr.firstMatch(of: try Regex(failure)) != nil, "\(result.transcript)")
+            return
+        }
         #expect(result.status == 0, "\(result.transcript)")
         #expect(result.stdout == expected)
     }

@@ -96,9 +96,9 @@ public struct IRInterpreter {
                     temps[d.index] = UInt64(bitPattern: Int64(bitPattern: value(v) << shift) >> shift)
                 case .zeroExtend(let d, let v, let bits):
                     temps[d.index] = value(v) & ((1 << UInt64(bits)) - 1)
-                case .load(let d, let a, let size, _):
+                case .load(let d, let a, let size, _, _):
                     temps[d.index] = readInteger(size, at: address(a))
-                case .store(let a, let v, let size, _):
+                case .store(let a, let v, let size, _, _):
                     writeInteger(value(v), size, at: address(a))
                 case .copyMemory(let destination, let source, let size, _, _, _):
                     // As strict as C: memcpy and struct assignment never copy between ranges

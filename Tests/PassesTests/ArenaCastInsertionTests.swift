@@ -33,9 +33,9 @@ import Testing
         #expect(casts.map(\.1) == [.temp(Temp(0)), .temp(Temp(1)), .temp(Temp(1))])
         for op in operations {
             switch op {
-            case .load(_, .temp(let base, _), _, 1), .store(.temp(let base, _), _, _, 1):
+            case .load(_, .temp(let base, _), _, 1, _), .store(.temp(let base, _), _, _, 1, _):
                 #expect(casts.contains { $0.0 == base }, "arena access through uncast \(base)")
-            case .store(_, let value, _, _):
+            case .store(_, let value, _, _, _):
                 // Stored values keep their user form.
                 #expect(!casts.contains { .temp($0.0) == value })
             default:
@@ -55,7 +55,7 @@ import Testing
     @Test func leavesOtherAddressSpacesAlone() {
         var module = sample()
         module.functions[0].blocks[0].instructions.removeAll {
-            if case .store(_, _, _, 0) = $0.operation { return false }
+            if case .store(_, _, _, 0, _) = $0.operation { return false }
             return true
         }
         let before = module.functions[0].blocks[0].instructions

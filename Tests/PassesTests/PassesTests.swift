@@ -142,8 +142,8 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
         #expect(operations.count == 6)
         for operation in operations {
             switch operation {
-            case .load(_, .temp(let base, _), .word, let space): #expect(base == Temp(1) && space == 0)
-            case .store(.temp(let base, _), _, .word, let space): #expect(base == Temp(0) && space == 1)
+            case .load(_, .temp(let base, _), .word, let space, _): #expect(base == Temp(1) && space == 0)
+            case .store(.temp(let base, _), _, .word, let space, _): #expect(base == Temp(0) && space == 1)
             default: Issue.record("unexpected \(operation)")
             }
         }
@@ -182,7 +182,7 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
         #expect(after.call("f", []) == expected)
         for instruction in aligned.functions[0].blocks[0].instructions {
             switch instruction.operation {
-            case .load(_, .slot(let slot, _), let size, _), .store(.slot(let slot, _), _, let size, _):
+            case .load(_, .slot(let slot, _), let size, _, _), .store(.slot(let slot, _), _, let size, _, _):
                 #expect(slot == SlotID(1) || size == .byte, "\(instruction)")
             default: break
             }

@@ -1,0 +1,136 @@
+import BPFDiagnostics
+import BPFIR
+import IRTestSupport
+import Testing
+@testable import Passes
+
+private let typed = AccessFlags(isTyped: true)
+
+/// A module whose function `f` runs `blocks`, with one 8-byte global `g` holding 41 and a
+/// function `h` that stores 99 into it.
+private func module(parameters: Int = 1, tempCount: Int, blocks: [Block], slots: [StackSlot] = []) -> Module {
+    let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".data", type: TypeID(rawValue: 0),
+                                size: 8, alignment: 8, initializer: [41, 0, 0, 0, 0, 0, 0, 0],
+                                location: SourceLocation(file: "test.c", line: 1, column: 1))
+    let writer = Block(id: BlockID(0), instructions: [
+        ir(.symbolAddress(Temp(0), symbol: "g", offset: 0)),
+        ir(.store(.temp(Temp(0), offset: 0), .constant(99), .word, addressSpace: 0, typed)),
+    ], terminator: .return(nil))
+    return Module(functions: [testFunction(parameters: parameters, tempCount: tempCount, blocks: blocks, slots: slots),
+                              testFunction("h", parameters: 0, tempCount: 1, blocks: [writer], linkage: .static)],
+                  globals: [global])
+}
+
+private func loads(_ module: Module) -> Int {
+    module.functions[0].blocks.flatMap(\.instructions).filter {
+        if case .load = $0.operation { return true }
+        return false
+    }.count
+}
+
+/// Runs `f` before and after forwarding with each argument and checks both agree; returns the
+/// forwarded module.
+private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Module {
+    var forwarded = original
+    forwardLoads(&forwarded)
+    for argument in arguments {
+        var before = IRInterpreter(module: original), after = IRInterpreter(module: forwarded)
+        let pointer = before.globalAddresses["g"]!
+        let actual = argument.map { $0 == .max ? pointer : $0 }
+        #expect(before.call("f", actual) == after.call("f", actual), "\(argument)")
+    }
+    return forwarded
+}
+
+@Suite struct LoadForwardingTests {
+    /// `*p = 7; a = *p; b = *p; return a + b`: neither load is needed.
+    @Test func storesAndEarlierLoadsAnswerLoads() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.store(.temp(Temp(0), offset: 4), .constant(0x1_0000_0007), .word, addressSpace: 0, typed)),
+            ir(.load(Temp(1), .temp(Temp(0), offset: 4), .word, addressSpace: 0, typed)),
+            ir(.load(Temp(2), .temp(Temp(0), offset: 4), .word, addressSpace: 0)),
+            ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+        ], terminator: .return(.temp(Temp(3))))
+        let forwarded = forwardedAgreeing(module(tempCount: 4, blocks: [block]), arguments: [[.max]])
+        #expect(loads(forwarded) == 0, "\(forwarded.functions[0].blocks)")
+    }
+
+    /// After `g = 5`, each of these may change g, so the load of g that follows stays.
+    @Test(arguments: [
+        Operation.call(nil, .function("h"), []),
+        .store(.temp(Temp(0), offset: 0), .constant(3), .word, addressSpace: 0),
+        .store(.temp(Temp(0), offset: 1), .constant(3), .byte, addressSpace: 0, typed),
+        .atomic(nil, .add, .temp(Temp(0), offset: 0), .constant(1), .word, addressSpace: 0),
+        .compareExchange(Temp(3), .temp(Temp(0), offset: 0), expected: .constant(5), desired: .constant(6), .word,
+                         addressSpace: 0),
+    ])
+    func whatMayWriteMemoryForgetsIt(_ between: Operation) {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+            ir(.store(.temp(Temp(1), offset: 0), .constant(5), .word, addressSpace: 0, typed)),
+            ir(between),
+            ir(.load(Temp(2), .temp(Temp(1), offset: 0), .word, addressSpace: 0, typed)),
+        ], terminator: .return(.temp(Temp(2))))
+        // The pointer parameter points at g.
+        let forwarded = forwardedAgreeing(module(tempCount: 4, blocks: [block]), arguments: [[.max]])
+        #expect(loads(forwarded) == 1)
+    }
+
+    /// A volatile load reads memory every time.
+    @Test func volatileLoadsStay() {
+        let volatile = AccessFlags(isVolatile: true, isTyped: true)
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.store(.temp(Temp(0), offset: 0), .constant(5), .word, addressSpace: 0, typed)),
+            ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0, volatile)),
+            ir(.load(Temp(2), .temp(Temp(0), offset: 0), .word, addressSpace: 0, volatile)),
+        ], terminator: .return(.temp(Temp(2))))
+        let forwarded = forwardedAgreeing(module(tempCount: 3, blocks: [block]), arguments: [[.max]])
+        #expect(loads(forwarded) == 2)
+    }
+
+    /// An `int` store cannot change a `long` (C11 6.5p7); a slot whose address is never taken is
+    /// changed by nothing but its own accesses.
+    @Test func typedStoresOfOtherWidthsAndPrivateSlotsKeepWhatIsKnown() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+            ir(.store(.temp(Temp(1), offset: 0), .constant(5), .double, addressSpace: 0, typed)),
+            ir(.store(.slot(SlotID(0), offset: 0), .constant(6), .double, addressSpace: 0)),
+            ir(.store(.temp(Temp(0), offset: 0), .constant(7), .word, addressSpace: 0, typed)),
+            ir(.call(nil, .function("h"), [])),
+            ir(.load(Temp(2), .slot(SlotID(0), offset: 0), .double, addressSpace: 0)),
+        ], terminator: .return(.temp(Temp(2))))
+        let slot = StackSlot(size: 8, alignment: 8, name: "x", location: nil)
+        var original = module(tempCount: 3, blocks: [block], slots: [slot])
+        // The int store goes elsewhere: a buffer at 0x100.
+        var forwarded = forwardedAgreeing(original, arguments: [[0x100]])
+        #expect(loads(forwarded) == 0)
+
+        original.functions[0].blocks[0].instructions.removeLast(2)
+        original.functions[0].blocks[0].instructions.append(
+            ir(.load(Temp(2), .temp(Temp(1), offset: 0), .double, addressSpace: 0, typed)))
+        forwarded = forwardedAgreeing(original, arguments: [[0x100]])
+        #expect(loads(forwarded) == 0)
+    }
+
+    /// `if (x) g = 5; return g;`: the join reads g in the predecessor that does not know it and
+    /// takes 5 from the other; the address is computed in the join itself.
+    @Test func joinsTakeTheValueEachPredecessorKnows() {
+        let blocks = [
+            Block(id: BlockID(0), terminator: .branch(.ne, .bits64, .temp(Temp(0)), .constant(0),
+                                                       then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [
+                ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+                ir(.store(.temp(Temp(1), offset: 0), .constant(5), .word, addressSpace: 0, typed)),
+            ], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [
+                ir(.symbolAddress(Temp(2), symbol: "g", offset: 0)),
+                ir(.load(Temp(3), .temp(Temp(2), offset: 0), .word, addressSpace: 0, typed)),
+            ], terminator: .return(.temp(Temp(3)))),
+        ]
+        let forwarded = forwardedAgreeing(module(tempCount: 4, blocks: blocks), arguments: [[0], [1]])
+        let join = forwarded.functions[0].blocks[3].instructions.map(\.operation)
+        #expect(!join.contains { if case .load = $0 { return true } else { return false } }, "\(join)")
+        #expect(forwarded.functions[0].blocks[1].instructions.count == 3)
+    }
+}
