@@ -655,11 +655,11 @@ extension FunctionLowering {
         let baseType = base.type.canonical
         let isArrow = baseType.kind == CXType_Pointer
         let recordType = isArrow ? baseType.pointee.canonical : baseType
-        // A member of the record itself, named or not, has its own offset; one reached through an
-        // anonymous struct or union libclang does not show is looked up by name.
-        let isDirect = clang_equalTypes(clang_getCursorSemanticParent(field).type.canonical, recordType) != 0
-        let bits = isDirect ? clang_Cursor_getOffsetOfField(field) : clang_Type_getOffsetOf(recordType, field.spelling)
-        guard bits >= 0 else { throw failure("cannot find member '\(field.spelling)'", at: e) }
+        // libclang leaves out some of the member expressions that step into anonymous structs and
+        // unions, so the field is looked up through them, from the record the base really has.
+        guard let bits = recordType.bitOffset(of: field) else {
+            throw failure("cannot find member '\(field.spelling)'", at: e)
+        }
         let space = e.type.addressSpace
         let record: Address
         if isArrow {
@@ -668,14 +668,14 @@ extension FunctionLowering {
             record = try aggregateAddress(base).address
         }
         if clang_Cursor_isBitField(field) != 0 {
-            guard let bitfield = Bitfield(field: field, recordBitOffset: Int(bits), base: record, addressSpace: space,
+            guard let bitfield = Bitfield(field: field, recordBitOffset: bits, base: record, addressSpace: space,
                                           isSigned: try scalar(field.type, at: e).isSigned) else {
                 throw failure("bitfield '\(field.spelling)' straddles its storage unit (packed struct): not supported",
                               at: e)
             }
             return .bitfield(bitfield)
         }
-        return .memory(record.advanced(by: Int(bits) / 8), addressSpace: space)
+        return .memory(record.advanced(by: bits / 8), addressSpace: space)
     }
 
     /// The memory holding an aggregate-valued expression.
