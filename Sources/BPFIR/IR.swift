@@ -106,6 +106,13 @@ public func pieces(size: Int, alignment: Int) -> [(offset: Int, size: MemorySize
     return result
 }
 
+/// The low `bits` bits (16, 32 or 64) of `value` in reverse byte order, the rest cleared: what
+/// `byteSwap` computes.
+public func byteSwapped(_ value: Int64, bits: Int) -> Int64 {
+    let swapped = UInt64(bitPattern: value).byteSwapped >> UInt64(64 - bits)
+    return Int64(bitPattern: swapped)
+}
+
 /// The most instructions the kernel loads in one program (BPF_COMPLEXITY_LIMIT_INSNS, for a
 /// privileged loader).
 public let programInstructionLimit = 1_000_000
@@ -163,6 +170,9 @@ public enum Operation: Hashable, Sendable {
     case signExtend(Temp, Value, fromBits: Int)
     /// Keep the low `fromBits` bits (8, 16 or 32) and clear the rest.
     case zeroExtend(Temp, Value, fromBits: Int)
+    /// The low `bits` bits (16, 32 or 64) in reverse byte order, the rest cleared: BPF_END to big
+    /// endian, which `__builtin_bswap*` and so `bpf_htons` and friends are on a little-endian target.
+    case byteSwap(Temp, Value, bits: Int)
     /// A zero-extending load. `addressSpace` is the C address space of the memory (1 for arena).
     case load(Temp, Address, MemorySize, addressSpace: Int)
     case store(Address, Value, MemorySize, addressSpace: Int)

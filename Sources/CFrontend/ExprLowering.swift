@@ -182,6 +182,8 @@ extension FunctionLowering {
 
     private func hasSideEffects(_ e: CXCursor) -> Bool {
         switch e.kind {
+        case CXCursor_CallExpr where FunctionLowering.pureBuiltins.contains(calledDeclaration(e)?.spelling ?? ""):
+            break
         case CXCursor_CallExpr, CXCursor_CompoundAssignOperator, CXCursor_StmtExpr:
             return true
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
@@ -750,15 +752,25 @@ extension FunctionLowering {
 
     // MARK: - Calls
 
-    mutating func call(_ e: CXCursor) throws(DiagnosticList) -> Value {
-        let kids = e.children.filter { $0.isExpression }
-        guard let calleeExpression = kids.first else { throw failure("malformed call", at: e) }
-        var callee = calleeExpression
+    /// Builtins that compute a value from their arguments and nothing else, so that clang may
+    /// fold a call of them with constant arguments (`bpf_htons(0x1234)`).
+    static let pureBuiltins: Set<String> = [
+        "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64", "__builtin_constant_p", "__builtin_expect",
+    ]
+
+    /// What the call `e` names: a function, or a variable holding a helper's address.
+    func calledDeclaration(_ e: CXCursor) -> CXCursor? {
+        guard var callee = e.children.first(where: { $0.isExpression }) else { return nil }
         while (callee.kind == CXCursor_UnexposedExpr || callee.kind == CXCursor_ParenExpr),
               let inner = callee.children.last(where: { $0.isExpression }) {
             callee = inner
         }
-        let declaration = callee.referenced
+        return callee.referenced
+    }
+
+    mutating func call(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard let declaration = calledDeclaration(e) else { throw failure("malformed call", at: e) }
         let arguments = Array(kids.dropFirst())
         let name = declaration.spelling
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__builtin_") {
@@ -843,6 +855,14 @@ extension FunctionLowering {
             // Whether the argument folds to a constant, which is what the compiler knows here.
             guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
             return .constant(foldedConstant(first) != nil ? 1 : 0)
+        case "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64":
+            guard arguments.count == 1, let bits = Int(name.dropFirst("__builtin_bswap".count)) else {
+                throw failure("malformed \(name)", at: e)
+            }
+            let value = try rvalue(arguments[0])
+            builder.location = e.location
+            if case .constant(let c) = value { return .constant(byteSwapped(c, bits: bits)) }
+            return emit { .byteSwap($0, value, bits: bits) }
         case "__builtin_expect", "__builtin_expect_with_probability":
             guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
             return try rvalue(first)
