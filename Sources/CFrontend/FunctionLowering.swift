@@ -112,7 +112,8 @@ struct FunctionLowering {
         findAddressTaken(body)
 
         var parameters: [Temp] = []
-        for parameter in parameterCursors {
+        let passedTypes = type.argumentTypes
+        for (index, parameter) in parameterCursors.enumerated() {
             let temp = builder.makeTemp()
             parameters.append(temp)
             builder.location = parameter.location
@@ -125,13 +126,20 @@ struct FunctionLowering {
             case .void, .function:
                 throw failure("parameter '\(parameter.spelling)' has an invalid type", at: parameter)
             case .scalar(let scalar):
+                // A definition without a prototype (`int g(a) char a; {}`) receives each argument
+                // promoted (C11 6.5.2.2p6), the type libclang gives the function, and converts it
+                // to its parameter's type itself.
+                var incoming = Value.temp(temp)
+                if index < passedTypes.count, case .scalar(let passed) = module.types.classifyAsValue(passedTypes[index]) {
+                    incoming = convert(incoming, from: passed, to: scalar, at: parameter)
+                }
                 if addressTaken.contains(CursorKey(parameter)) || parameter.type.isVolatile {
                     let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
                     let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
                     locals[CursorKey(parameter)] = storage
-                    store(.temp(temp), to: storage, scalar: scalar)
+                    store(incoming, to: storage, scalar: scalar)
                 } else {
-                    locals[CursorKey(parameter)] = .register(temp)
+                    locals[CursorKey(parameter)] = .register(register(incoming))
                 }
             }
         }
