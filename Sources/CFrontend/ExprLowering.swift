@@ -254,6 +254,13 @@ extension FunctionLowering {
         if e.type.canonical.kind == CXType_ConstantArray || e.type.canonical.kind == CXType_IncompleteArray {
             return try decay(e)
         }
+        var reference = e
+        while reference.kind == CXCursor_ParenExpr, let inner = reference.children.first { reference = inner }
+        if reference.kind == CXCursor_DeclRefExpr, locals[CursorKey(reference.referenced)] == nil,
+           let initializer = module.foldableInitializer(of: reference.referenced) {
+            // The address the pointer always holds, computed where it is read.
+            return try rvalue(initializer)
+        }
         let s = try scalar(e.type, at: e)
         let place = try lvalue(e)
         builder.location = e.location
