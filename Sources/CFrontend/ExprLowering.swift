@@ -641,19 +641,39 @@ extension FunctionLowering {
         let (base, index) = indexFirst ? (kids[1], kids[0]) : (kids[0], kids[1])
         let elementSize = e.type.size ?? 1
         let space = e.type.addressSpace
-        // An index into a local or global array keeps the array's place, so constant indices fold.
-        let pointer = try rvalue(base)
+        // An index into an array in memory keeps the array's place, so that a constant index folds
+        // into the access's offset: `ctx->args[1]` must stay one load at ctx + 8, since the
+        // verifier refuses a context pointer that was moved.
+        let start: Address
+        if let array = decayedArray(base), case .memory(let address, _) = try lvalue(array) {
+            start = address
+        } else {
+            start = .temp(register(try rvalue(base)), offset: 0)
+        }
         let i = try rvalue(index)
         builder.location = e.location
         // A constant index folds into the access's offset when it fits; one far past the end (clang
         // warns) is plain address arithmetic, wrapping as the machine's does.
         if case .constant(let c) = i, case (let offset, false) = c.multipliedReportingOverflow(by: Int64(elementSize)),
            let small = Int32(exactly: offset) {
-            return .memory(.temp(register(pointer), offset: Int(small)), addressSpace: space)
+            return .memory(start.advanced(by: Int(small)), addressSpace: space)
         }
         let offset = scaled(i, by: elementSize)
+        let pointer = addressValue(start)
         let address = emit { .binary($0, .add, .bits64, pointer, offset) }
         return .memory(.temp(register(address), offset: 0), addressSpace: space)
+    }
+
+    /// The array expression `e` converts to a pointer, when it is an array object (not an array
+    /// parameter, which holds a pointer).
+    private func decayedArray(_ e: CXCursor) -> CXCursor? {
+        guard e.kind == CXCursor_UnexposedExpr, let array = e.children.last(where: { $0.isExpression }) else { return nil }
+        let kind = array.type.canonical.kind
+        guard kind == CXType_ConstantArray || kind == CXType_IncompleteArray else { return nil }
+        var reference = array
+        while reference.kind == CXCursor_ParenExpr, let inner = reference.children.first { reference = inner }
+        if reference.kind == CXCursor_DeclRefExpr && reference.referenced.kind == CXCursor_ParmDecl { return nil }
+        return array
     }
 
     private mutating func memberPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
