@@ -113,6 +113,13 @@ extension FunctionLowering {
 
     /// Evaluates an expression for its side effects only.
     mutating func discard(_ e: CXCursor) throws(DiagnosticList) {
+        // `(void)bpf_iter_num_destroy` (libbpf's bpf_for names the kfunc so): nothing to evaluate.
+        var designator = e
+        while designator.kind == CXCursor_UnexposedExpr || designator.kind == CXCursor_ParenExpr,
+              let inner = designator.children.last(where: { $0.isExpression }) {
+            designator = inner
+        }
+        if designator.kind == CXCursor_DeclRefExpr && designator.referenced.kind == CXCursor_FunctionDecl { return }
         if e.type.canonical.kind == CXType_Void || isAggregate(e.type) {
             try effect(e)
         } else {
@@ -806,27 +813,11 @@ extension FunctionLowering {
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__sync_") {
             return try syncBuiltin(name, arguments, at: e)
         }
-        if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
         if arguments.count > 5 {
+            if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
             throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
         }
-        let target: Callee
-        if declaration.kind == CXCursor_FunctionDecl {
-            let definition = clang_getCursorDefinition(declaration)
-            if !definition.isNull {
-                target = .function(name)
-            } else if module.attributes(of: declaration).section == ".ksyms" {
-                module.useExtern(declaration)
-                target = .kfunc(name)
-            } else {
-                throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",
-                              at: e)
-            }
-        } else if let helper = module.helperNumber(declaration) {
-            target = .helper(helper)
-        } else {
-            throw failure("call through a function pointer: BPF has no indirect calls", at: e)
-        }
+        let target = try callee(declaration, at: e)
         var values: [Value] = []
         for argument in arguments {
             if isAggregate(argument.type) {
@@ -848,6 +839,23 @@ extension FunctionLowering {
         // Helpers and kfuncs may leave garbage above a narrow return type; our own functions don't.
         if case .function = target { return result }
         return fit(result, to: try scalar(e.type, at: e))
+    }
+
+    /// What a call of `declaration` (a function, or a variable holding a helper's address) calls.
+    mutating func callee(_ declaration: CXCursor, at e: CXCursor) throws(DiagnosticList) -> Callee {
+        let name = declaration.spelling
+        guard declaration.kind == CXCursor_FunctionDecl else {
+            if let helper = module.helperNumber(declaration) { return .helper(helper) }
+            throw failure("call through a function pointer: BPF has no indirect calls", at: e)
+        }
+        module.calledFunctions.insert(name)
+        if !clang_getCursorDefinition(declaration).isNull { return .function(name) }
+        if module.attributes(of: declaration).section == ".ksyms" {
+            module.useExtern(declaration)
+            return .kfunc(name)
+        }
+        throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",
+                      at: e)
     }
 
     /// `memmove`: the ranges may overlap, which `copyMemory` (memcpy) does not allow. Copying

@@ -42,6 +42,23 @@ struct Bitfield {
     }
 }
 
+/// Where a `break` or `continue` jumps, and the number of cleanups active there: leaving a scope
+/// runs the cleanups declared in it.
+struct JumpTarget {
+    var block: BlockID
+    var cleanupDepth: Int
+}
+
+/// A local declared with `__attribute__((cleanup(f)))`: `f(&local)` runs whenever its scope ends,
+/// by falling off its end, `break`, `continue`, `return` or `goto` (libbpf's `bpf_for` destroys
+/// its iterator so; the verifier insists on it).
+struct Cleanup {
+    var variable: CXCursor
+    var function: CXCursor
+    /// The statement whose end ends the local's scope: a compound statement or a `for`.
+    var scope: CXCursor
+}
+
 /// Lowers one function definition: parameters, locals, statements and expressions.
 ///
 /// Expressions are lowered in `ExprLowering.swift`, statements in `StmtLowering.swift`; this file
@@ -55,9 +72,11 @@ struct FunctionLowering {
     /// Locals that must live in memory: their address is taken, or they are aggregates or volatile.
     var addressTaken: Set<CursorKey> = []
     var labels: [CursorKey: BlockID] = [:]
-    /// Innermost last: where `break` and `continue` go.
-    var breakTargets: [BlockID] = []
-    var continueTargets: [BlockID] = []
+    /// Innermost last: where `break` and `continue` go, and how many cleanups stay active there.
+    var breakTargets: [JumpTarget] = []
+    var continueTargets: [JumpTarget] = []
+    /// Locals with `__attribute__((cleanup(f)))` whose scope is being lowered, innermost last.
+    var cleanups: [Cleanup] = []
     /// Case and default labels of the switches being lowered, innermost last.
     var caseBlocks: [[CursorKey: BlockID]] = []
     /// Compound statements being lowered, innermost last: where `__label__` names are looked up.

@@ -58,6 +58,15 @@ struct Attributes {
         }
     }
 
+    /// The identifier in `__attribute__((NAME(identifier)))` on `declaration` (`cleanup(f)`).
+    static func identifierArgument(of name: String, in declaration: CXCursor) -> String? {
+        guard clang_Cursor_hasAttrs(declaration) != 0 else { return nil }
+        let text = declaration.prettyPrinted
+        guard let start = text.range(of: "__attribute__((\(name)(") else { return nil }
+        let identifier = text[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return identifier.isEmpty ? nil : String(identifier)
+    }
+
     /// Every string argument of `__attribute__((NAME("...")))` in `text`.
     private static func arguments(of name: String, in text: String) -> [String] {
         var result: [String] = []
@@ -96,6 +105,18 @@ final class ModuleLowering {
             redeclarations[CursorKey(clang_getCanonicalCursor(cursor)), default: []].append(cursor)
         }
     }
+
+    /// The last file-scope declaration of the function `name`.
+    func function(named name: String) -> CXCursor? {
+        if functionsByName.isEmpty {
+            for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl {
+                functionsByName[cursor.spelling] = cursor
+            }
+        }
+        return functionsByName[name]
+    }
+
+    private var functionsByName: [String: CXCursor] = [:]
 
     /// Every declaration of the function or variable `declaration` declares, in source order.
     func declarations(of declaration: CXCursor) -> [CXCursor] {
