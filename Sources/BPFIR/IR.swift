@@ -304,11 +304,17 @@ public struct Function: Sendable {
     public var location: SourceLocation
     public var declTags: [DeclTag]
     public var symbolAttributes: SymbolAttributes
+    /// Why a call of this static function cannot stay a BPF-to-BPF call (it returns a struct, takes
+    /// one of more than 16 bytes, or more than five argument registers), so that every call must
+    /// be inlined; nil for a function that can be called.
+    public var mustInline: String?
 
     public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
                 blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation,
-                declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+                declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes(),
+                mustInline: String? = nil) {
         self.name = name
+        self.mustInline = mustInline
         self.linkage = linkage
         self.symbolAttributes = symbolAttributes
         self.section = section

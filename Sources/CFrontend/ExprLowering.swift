@@ -130,6 +130,8 @@ extension FunctionLowering {
     /// Lowers void and aggregate-valued expressions used as statements.
     private mutating func effect(_ e: CXCursor) throws(DiagnosticList) {
         switch e.kind {
+        case CXCursor_CallExpr where isAggregate(e.type):
+            _ = try aggregateAddress(e)
         case CXCursor_CallExpr:
             _ = try call(e)
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
@@ -720,7 +722,12 @@ extension FunctionLowering {
         case CXCursor_UnexposedExpr, CXCursor_ParenExpr:
             return try aggregateAddress(onlyChild(e))
         case CXCursor_CallExpr:
-            throw failure("call returning a struct by value: not supported on BPF", at: e)
+            guard case .aggregate(let size, let alignment) = module.types.classify(e.type) else {
+                throw failure("malformed call", at: e)
+            }
+            let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(returned struct)")
+            _ = try call(e, returningInto: slot)
+            return (.slot(slot, offset: 0), 0)
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
             _ = try binary(e)
             let kids = e.children.filter { $0.isExpression }
@@ -802,7 +809,8 @@ extension FunctionLowering {
         return callee.referenced
     }
 
-    mutating func call(_ e: CXCursor) throws(DiagnosticList) -> Value {
+    /// A call; one returning a struct writes it into `returnSlot` (the callee's hidden first argument).
+    mutating func call(_ e: CXCursor, returningInto returnSlot: SlotID? = nil) throws(DiagnosticList) -> Value {
         let kids = e.children.filter { $0.isExpression }
         guard let declaration = calledDeclaration(e) else { throw failure("malformed call", at: e) }
         let arguments = Array(kids.dropFirst())
@@ -813,24 +821,33 @@ extension FunctionLowering {
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__sync_") {
             return try syncBuiltin(name, arguments, at: e)
         }
-        if arguments.count > 5 {
-            if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
-            throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
-        }
         let target = try callee(declaration, at: e)
+        // A static function's calls are inlined where a BPF call cannot carry them (the
+        // inlining pass reports one that stays); other calls are BPF calls, or kernel ones.
+        let isStatic = clang_getCursorLinkage(declaration) == CXLinkage_Internal
         var values: [Value] = []
+        if let returnSlot {
+            guard isStatic, case .function = target else {
+                throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
+            }
+            values.append(emit { .slotAddress($0, returnSlot, offset: 0) })
+        }
         for argument in arguments {
-            if isAggregate(argument.type) {
+            guard case .aggregate(let size, let alignment) = module.types.classify(argument.type) else {
+                values.append(try rvalue(argument))
+                continue
+            }
+            guard isStatic, case .function = target else {
                 throw failure("struct argument passed by value to '\(name)': not supported on BPF; pass a pointer",
                               at: argument)
             }
-            values.append(try rvalue(argument))
+            values += try structArgument(argument, size: size, alignment: min(alignment, 8))
+        }
+        if values.count > 5 && !(isStatic && target == .function(name)) {
+            throw failure("call to '\(name)' passes \(values.count) arguments: BPF passes at most 5, in r1-r5", at: e)
         }
         builder.location = e.location
-        let returnsVoid = e.type.canonical.kind == CXType_Void
-        if isAggregate(e.type) {
-            throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
-        }
+        let returnsVoid = e.type.canonical.kind == CXType_Void || returnSlot != nil
         if returnsVoid {
             builder.emit(.call(nil, target, values))
             return .constant(0)
@@ -839,6 +856,30 @@ extension FunctionLowering {
         // Helpers and kfuncs may leave garbage above a narrow return type; our own functions don't.
         if case .function = target { return result }
         return fit(result, to: try scalar(e.type, at: e))
+    }
+
+    /// The registers a struct argument travels in (see `StructPassing`): its bytes, eight to a
+    /// register, each loaded in pieces its alignment allows; or, too large for that, the address of
+    /// a copy the callee may change as its own.
+    private mutating func structArgument(_ argument: CXCursor, size: Int, alignment: Int) throws(DiagnosticList) -> [Value] {
+        let source = try aggregateAddress(argument)
+        builder.location = argument.location
+        guard let registers = StructPassing.registers(size: size) else {
+            let copy = builder.makeSlot(size: size, alignment: alignment, name: "(struct argument)")
+            builder.emit(.copyMemory(destination: .slot(copy, offset: 0), source: source.address, size: size,
+                                     alignment: alignment, destinationSpace: 0, sourceSpace: source.space))
+            return [emit { .slotAddress($0, copy, offset: 0) }]
+        }
+        return (0..<registers).map { register in
+            let start = register * 8
+            var value: Value = .constant(0)
+            for (offset, piece) in pieces(size: min(8, size - start), alignment: alignment) {
+                let loaded = emit { .load($0, source.address.advanced(by: start + offset), piece, addressSpace: source.space) }
+                let placed = offset == 0 ? loaded : emit { .binary($0, .shl, .bits64, loaded, .constant(Int64(offset * 8))) }
+                value = value == .constant(0) ? placed : emit { .binary($0, .or, .bits64, value, placed) }
+            }
+            return value
+        }
     }
 
     /// What a call of `declaration` (a function, or a variable holding a helper's address) calls.

@@ -59,7 +59,12 @@ extension FunctionLowering {
             // The value is computed before the cleanups run.
             var returned: Value?
             if let value = s.children.first(where: { $0.isExpression }) {
-                if returnsValue {
+                if let returnSlot, case .aggregate(let size, let alignment) = module.types.classify(value.type) {
+                    let source = try aggregateAddress(value)
+                    builder.location = s.location
+                    builder.emit(.copyMemory(destination: .temp(returnSlot, offset: 0), source: source.address, size: size,
+                                             alignment: min(alignment, 8), destinationSpace: 0, sourceSpace: source.space))
+                } else if returnsValue {
                     returned = try rvalue(value)
                 } else {
                     try discard(value)
