@@ -106,6 +106,13 @@ public func pieces(size: Int, alignment: Int) -> [(offset: Int, size: MemorySize
     return result
 }
 
+/// The low `bits` bits (16, 32 or 64) of `value` in reverse byte order, the rest cleared: what
+/// `byteSwap` computes.
+public func byteSwapped(_ value: Int64, bits: Int) -> Int64 {
+    let swapped = UInt64(bitPattern: value).byteSwapped >> UInt64(64 - bits)
+    return Int64(bitPattern: swapped)
+}
+
 /// The most instructions the kernel loads in one program (BPF_COMPLEXITY_LIMIT_INSNS, for a
 /// privileged loader).
 public let programInstructionLimit = 1_000_000
@@ -180,6 +187,9 @@ public enum Operation: Hashable, Sendable {
     case signExtend(Temp, Value, fromBits: Int)
     /// Keep the low `fromBits` bits (8, 16 or 32) and clear the rest.
     case zeroExtend(Temp, Value, fromBits: Int)
+    /// The low `bits` bits (16, 32 or 64) in reverse byte order, the rest cleared: BPF_END to big
+    /// endian, which `__builtin_bswap*` and so `bpf_htons` and friends are on a little-endian target.
+    case byteSwap(Temp, Value, bits: Int)
     /// A zero-extending load. `addressSpace` is the C address space of the memory (1 for arena).
     case load(Temp, Address, MemorySize, addressSpace: Int, AccessFlags = AccessFlags())
     case store(Address, Value, MemorySize, addressSpace: Int, AccessFlags = AccessFlags())
@@ -311,11 +321,17 @@ public struct Function: Sendable {
     public var location: SourceLocation
     public var declTags: [DeclTag]
     public var symbolAttributes: SymbolAttributes
+    /// Why a call of this static function cannot stay a BPF-to-BPF call (it returns a struct, takes
+    /// one of more than 16 bytes, or more than five argument registers), so that every call must
+    /// be inlined; nil for a function that can be called.
+    public var mustInline: String?
 
     public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
                 blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation,
-                declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+                declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes(),
+                mustInline: String? = nil) {
         self.name = name
+        self.mustInline = mustInline
         self.linkage = linkage
         self.symbolAttributes = symbolAttributes
         self.section = section

@@ -59,6 +59,8 @@ public func printIR(_ operation: Operation) -> String {
         return "\(dst) = sext.\(fromBits) \(value)"
     case .zeroExtend(let dst, let value, let fromBits):
         return "\(dst) = zext.\(fromBits) \(value)"
+    case .byteSwap(let dst, let value, let bits):
+        return "\(dst) = bswap.\(bits) \(value)"
     case .load(let dst, let address, let size, let space, let flags):
         return "\(dst) = load\(flagsSuffix(flags)).\(size.rawValue)\(spaceSuffix(space)) \(address)"
     case .store(let address, let value, let size, let space, let flags):

@@ -7,7 +7,7 @@ extension Operation {
     public var definedTemp: Temp? {
         switch self {
         case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
-             .zeroExtend(let d, _, _), .load(let d, _, _, _, _), .slotAddress(let d, _, _),
+             .zeroExtend(let d, _, _), .byteSwap(let d, _, _), .load(let d, _, _, _, _), .slotAddress(let d, _, _),
              .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
             return d
         case .call(let d, _, _), .atomic(let d, _, _, _, _, _):
@@ -23,7 +23,7 @@ extension Operation {
     public var usedValues: [Value] {
         switch self {
         case .copy(_, let v), .negate(_, _, let v), .signExtend(_, let v, _), .zeroExtend(_, let v, _),
-             .addrSpaceCast(_, let v, _, _):
+             .byteSwap(_, let v, _), .addrSpaceCast(_, let v, _, _):
             return [v]
         case .binary(_, _, _, let a, let b), .setCondition(_, _, _, let a, let b):
             return [a, b]
@@ -56,6 +56,7 @@ extension Operation {
         case .negate(let d, let w, let v): return .negate(defined(d), w, value(v))
         case .signExtend(let d, let v, let bits): return .signExtend(defined(d), value(v), fromBits: bits)
         case .zeroExtend(let d, let v, let bits): return .zeroExtend(defined(d), value(v), fromBits: bits)
+        case .byteSwap(let d, let v, let bits): return .byteSwap(defined(d), value(v), bits: bits)
         case .load(let d, let a, let size, let space, let flags):
             return .load(defined(d), address(a), size, addressSpace: space, flags)
         case .store(let a, let v, let size, let space, let flags):

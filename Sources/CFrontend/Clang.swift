@@ -145,6 +145,19 @@ extension CXType {
         return list.cursors
     }
 
+    /// The bit offset of `field` in this record, also when anonymous structs and unions, at any
+    /// depth, hold it.
+    func bitOffset(of field: CXCursor) -> Int? {
+        for candidate in fields {
+            if candidate.equals(field) { return Int(clang_Cursor_getOffsetOfField(candidate)) }
+            if clang_Cursor_isAnonymousRecordDecl(candidate.type.canonical.declaration) != 0,
+               let inner = candidate.type.canonical.bitOffset(of: field) {
+                return Int(clang_Cursor_getOffsetOfField(candidate)) + inner
+            }
+        }
+        return nil
+    }
+
     /// Size in bytes; nil for incomplete, dependent and builtin-function types.
     var size: Int? {
         guard isValid, canonical.kind != CXType_Unexposed else { return nil }

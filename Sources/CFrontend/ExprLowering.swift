@@ -174,6 +174,13 @@ extension FunctionLowering {
 
     /// Evaluates an expression for its side effects only.
     mutating func discard(_ e: CXCursor) throws(DiagnosticList) {
+        // `(void)bpf_iter_num_destroy` (libbpf's bpf_for names the kfunc so): nothing to evaluate.
+        var designator = e
+        while designator.kind == CXCursor_UnexposedExpr || designator.kind == CXCursor_ParenExpr,
+              let inner = designator.children.last(where: { $0.isExpression }) {
+            designator = inner
+        }
+        if designator.kind == CXCursor_DeclRefExpr && designator.referenced.kind == CXCursor_FunctionDecl { return }
         if e.type.canonical.kind == CXType_Void || isAggregate(e.type) {
             try effect(e)
         } else {
@@ -184,6 +191,8 @@ extension FunctionLowering {
     /// Lowers void and aggregate-valued expressions used as statements.
     private mutating func effect(_ e: CXCursor) throws(DiagnosticList) {
         switch e.kind {
+        case CXCursor_CallExpr where isAggregate(e.type):
+            _ = try aggregateAddress(e)
         case CXCursor_CallExpr:
             _ = try call(e)
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
@@ -243,6 +252,8 @@ extension FunctionLowering {
 
     private func hasSideEffects(_ e: CXCursor) -> Bool {
         switch e.kind {
+        case CXCursor_CallExpr where FunctionLowering.pureBuiltins.contains(calledDeclaration(e)?.spelling ?? ""):
+            break
         case CXCursor_CallExpr, CXCursor_CompoundAssignOperator, CXCursor_StmtExpr:
             return true
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
@@ -312,6 +323,13 @@ extension FunctionLowering {
     mutating func loadExpression(_ e: CXCursor) throws(DiagnosticList) -> Value {
         if e.type.canonical.kind == CXType_ConstantArray || e.type.canonical.kind == CXType_IncompleteArray {
             return try decay(e)
+        }
+        var reference = e
+        while reference.kind == CXCursor_ParenExpr, let inner = reference.children.first { reference = inner }
+        if reference.kind == CXCursor_DeclRefExpr, locals[CursorKey(reference.referenced)] == nil,
+           let initializer = module.foldableInitializer(of: reference.referenced) {
+            // The address the pointer always holds, computed where it is read.
+            return try rvalue(initializer)
         }
         let s = try scalar(e.type, at: e)
         let place = try lvalue(e)
@@ -695,19 +713,39 @@ extension FunctionLowering {
         let (base, index) = indexFirst ? (kids[1], kids[0]) : (kids[0], kids[1])
         let elementSize = e.type.size ?? 1
         let space = e.type.addressSpace
-        // An index into a local or global array keeps the array's place, so constant indices fold.
-        let pointer = try rvalue(base)
+        // An index into an array in memory keeps the array's place, so that a constant index folds
+        // into the access's offset: `ctx->args[1]` must stay one load at ctx + 8, since the
+        // verifier refuses a context pointer that was moved.
+        let start: Address
+        if let array = decayedArray(base), case .memory(let address, _) = try lvalue(array) {
+            start = address
+        } else {
+            start = .temp(register(try rvalue(base)), offset: 0)
+        }
         let i = try rvalue(index)
         builder.location = e.location
         // A constant index folds into the access's offset when it fits; one far past the end (clang
         // warns) is plain address arithmetic, wrapping as the machine's does.
         if case .constant(let c) = i, case (let offset, false) = c.multipliedReportingOverflow(by: Int64(elementSize)),
            let small = Int32(exactly: offset) {
-            return .memory(.temp(register(pointer), offset: Int(small)), addressSpace: space)
+            return .memory(start.advanced(by: Int(small)), addressSpace: space)
         }
         let offset = scaled(i, by: elementSize)
+        let pointer = addressValue(start)
         let address = emit { .binary($0, .add, .bits64, pointer, offset) }
         return .memory(.temp(register(address), offset: 0), addressSpace: space)
+    }
+
+    /// The array expression `e` converts to a pointer, when it is an array object (not an array
+    /// parameter, which holds a pointer).
+    private func decayedArray(_ e: CXCursor) -> CXCursor? {
+        guard e.kind == CXCursor_UnexposedExpr, let array = e.children.last(where: { $0.isExpression }) else { return nil }
+        let kind = array.type.canonical.kind
+        guard kind == CXType_ConstantArray || kind == CXType_IncompleteArray else { return nil }
+        var reference = array
+        while reference.kind == CXCursor_ParenExpr, let inner = reference.children.first { reference = inner }
+        if reference.kind == CXCursor_DeclRefExpr && reference.referenced.kind == CXCursor_ParmDecl { return nil }
+        return array
     }
 
     private mutating func memberPlace(_ e: CXCursor) throws(DiagnosticList) -> LValue {
@@ -718,11 +756,11 @@ extension FunctionLowering {
         let baseType = base.type.canonical
         let isArrow = baseType.kind == CXType_Pointer
         let recordType = isArrow ? baseType.pointee.canonical : baseType
-        // A member of the record itself, named or not, has its own offset; one reached through an
-        // anonymous struct or union libclang does not show is looked up by name.
-        let isDirect = clang_equalTypes(clang_getCursorSemanticParent(field).type.canonical, recordType) != 0
-        let bits = isDirect ? clang_Cursor_getOffsetOfField(field) : clang_Type_getOffsetOf(recordType, field.spelling)
-        guard bits >= 0 else { throw failure("cannot find member '\(field.spelling)'", at: e) }
+        // libclang leaves out some of the member expressions that step into anonymous structs and
+        // unions, so the field is looked up through them, from the record the base really has.
+        guard let bits = recordType.bitOffset(of: field) else {
+            throw failure("cannot find member '\(field.spelling)'", at: e)
+        }
         let space = e.type.addressSpace
         let record: Address
         if isArrow {
@@ -731,14 +769,14 @@ extension FunctionLowering {
             record = try aggregateAddress(base).address
         }
         if clang_Cursor_isBitField(field) != 0 {
-            guard let bitfield = Bitfield(field: field, recordBitOffset: Int(bits), base: record, addressSpace: space,
+            guard let bitfield = Bitfield(field: field, recordBitOffset: bits, base: record, addressSpace: space,
                                           isSigned: try scalar(field.type, at: e).isSigned) else {
                 throw failure("bitfield '\(field.spelling)' straddles its storage unit (packed struct): not supported",
                               at: e)
             }
             return .bitfield(bitfield)
         }
-        return .memory(record.advanced(by: Int(bits) / 8), addressSpace: space)
+        return .memory(record.advanced(by: bits / 8), addressSpace: space)
     }
 
     /// The memory holding an aggregate-valued expression.
@@ -747,7 +785,12 @@ extension FunctionLowering {
         case CXCursor_UnexposedExpr, CXCursor_ParenExpr:
             return try aggregateAddress(onlyChild(e))
         case CXCursor_CallExpr:
-            throw failure("call returning a struct by value: not supported on BPF", at: e)
+            guard case .aggregate(let size, let alignment) = module.types.classify(e.type) else {
+                throw failure("malformed call", at: e)
+            }
+            let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(returned struct)")
+            _ = try call(e, returningInto: slot)
+            return (.slot(slot, offset: 0), 0)
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
             _ = try binary(e)
             let kids = e.children.filter { $0.isExpression }
@@ -813,15 +856,26 @@ extension FunctionLowering {
 
     // MARK: - Calls
 
-    mutating func call(_ e: CXCursor) throws(DiagnosticList) -> Value {
-        let kids = e.children.filter { $0.isExpression }
-        guard let calleeExpression = kids.first else { throw failure("malformed call", at: e) }
-        var callee = calleeExpression
+    /// Builtins that compute a value from their arguments and nothing else, so that clang may
+    /// fold a call of them with constant arguments (`bpf_htons(0x1234)`).
+    static let pureBuiltins: Set<String> = [
+        "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64", "__builtin_constant_p", "__builtin_expect",
+    ]
+
+    /// What the call `e` names: a function, or a variable holding a helper's address.
+    func calledDeclaration(_ e: CXCursor) -> CXCursor? {
+        guard var callee = e.children.first(where: { $0.isExpression }) else { return nil }
         while (callee.kind == CXCursor_UnexposedExpr || callee.kind == CXCursor_ParenExpr),
               let inner = callee.children.last(where: { $0.isExpression }) {
             callee = inner
         }
-        let declaration = callee.referenced
+        return callee.referenced
+    }
+
+    /// A call; one returning a struct writes it into `returnSlot` (the callee's hidden first argument).
+    mutating func call(_ e: CXCursor, returningInto returnSlot: SlotID? = nil) throws(DiagnosticList) -> Value {
+        let kids = e.children.filter { $0.isExpression }
+        guard let declaration = calledDeclaration(e) else { throw failure("malformed call", at: e) }
         let arguments = Array(kids.dropFirst())
         let name = declaration.spelling
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__builtin_") {
@@ -830,40 +884,33 @@ extension FunctionLowering {
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__sync_") {
             return try syncBuiltin(name, arguments, at: e)
         }
-        if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
-        if arguments.count > 5 {
-            throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
-        }
-        let target: Callee
-        if declaration.kind == CXCursor_FunctionDecl {
-            let definition = clang_getCursorDefinition(declaration)
-            if !definition.isNull {
-                target = .function(name)
-            } else if module.attributes(of: declaration).section == ".ksyms" {
-                module.useExtern(declaration)
-                target = .kfunc(name)
-            } else {
-                throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",
-                              at: e)
-            }
-        } else if let helper = module.helperNumber(declaration) {
-            target = .helper(helper)
-        } else {
-            throw failure("call through a function pointer: BPF has no indirect calls", at: e)
-        }
+        let target = try callee(declaration, at: e)
+        // A static function's calls are inlined where a BPF call cannot carry them (the
+        // inlining pass reports one that stays); other calls are BPF calls, or kernel ones.
+        let isStatic = clang_getCursorLinkage(declaration) == CXLinkage_Internal
         var values: [Value] = []
+        if let returnSlot {
+            guard isStatic, case .function = target else {
+                throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
+            }
+            values.append(emit { .slotAddress($0, returnSlot, offset: 0) })
+        }
         for argument in arguments {
-            if isAggregate(argument.type) {
+            guard case .aggregate(let size, let alignment) = module.types.classify(argument.type) else {
+                values.append(try rvalue(argument))
+                continue
+            }
+            guard isStatic, case .function = target else {
                 throw failure("struct argument passed by value to '\(name)': not supported on BPF; pass a pointer",
                               at: argument)
             }
-            values.append(try rvalue(argument))
+            values += try structArgument(argument, size: size, alignment: min(alignment, 8))
+        }
+        if values.count > 5 && !(isStatic && target == .function(name)) {
+            throw failure("call to '\(name)' passes \(values.count) arguments: BPF passes at most 5, in r1-r5", at: e)
         }
         builder.location = e.location
-        let returnsVoid = e.type.canonical.kind == CXType_Void
-        if isAggregate(e.type) {
-            throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
-        }
+        let returnsVoid = e.type.canonical.kind == CXType_Void || returnSlot != nil
         if returnsVoid {
             builder.emit(.call(nil, target, values))
             return .constant(0)
@@ -872,6 +919,47 @@ extension FunctionLowering {
         // Helpers and kfuncs may leave garbage above a narrow return type; our own functions don't.
         if case .function = target { return result }
         return fit(result, to: try scalar(e.type, at: e))
+    }
+
+    /// The registers a struct argument travels in (see `StructPassing`): its bytes, eight to a
+    /// register, each loaded in pieces its alignment allows; or, too large for that, the address of
+    /// a copy the callee may change as its own.
+    private mutating func structArgument(_ argument: CXCursor, size: Int, alignment: Int) throws(DiagnosticList) -> [Value] {
+        let source = try aggregateAddress(argument)
+        builder.location = argument.location
+        guard let registers = StructPassing.registers(size: size) else {
+            let copy = builder.makeSlot(size: size, alignment: alignment, name: "(struct argument)")
+            builder.emit(.copyMemory(destination: .slot(copy, offset: 0), source: source.address, size: size,
+                                     alignment: alignment, destinationSpace: 0, sourceSpace: source.space))
+            return [emit { .slotAddress($0, copy, offset: 0) }]
+        }
+        return (0..<registers).map { register in
+            let start = register * 8
+            var value: Value = .constant(0)
+            for (offset, piece) in pieces(size: min(8, size - start), alignment: alignment) {
+                let loaded = emit { .load($0, source.address.advanced(by: start + offset), piece, addressSpace: source.space) }
+                let placed = offset == 0 ? loaded : emit { .binary($0, .shl, .bits64, loaded, .constant(Int64(offset * 8))) }
+                value = value == .constant(0) ? placed : emit { .binary($0, .or, .bits64, value, placed) }
+            }
+            return value
+        }
+    }
+
+    /// What a call of `declaration` (a function, or a variable holding a helper's address) calls.
+    mutating func callee(_ declaration: CXCursor, at e: CXCursor) throws(DiagnosticList) -> Callee {
+        let name = declaration.spelling
+        guard declaration.kind == CXCursor_FunctionDecl else {
+            if let helper = module.helperNumber(declaration) { return .helper(helper) }
+            throw failure("call through a function pointer: BPF has no indirect calls", at: e)
+        }
+        module.calledFunctions.insert(name)
+        if !clang_getCursorDefinition(declaration).isNull { return .function(name) }
+        if module.attributes(of: declaration).section == ".ksyms" {
+            module.useExtern(declaration)
+            return .kfunc(name)
+        }
+        throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",
+                      at: e)
     }
 
     /// `memmove`: the ranges may overlap, which `copyMemory` (memcpy) does not allow. Copying
@@ -906,6 +994,14 @@ extension FunctionLowering {
             // Whether the argument folds to a constant, which is what the compiler knows here.
             guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
             return .constant(foldedConstant(first) != nil ? 1 : 0)
+        case "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64":
+            guard arguments.count == 1, let bits = Int(name.dropFirst("__builtin_bswap".count)) else {
+                throw failure("malformed \(name)", at: e)
+            }
+            let value = try rvalue(arguments[0])
+            builder.location = e.location
+            if case .constant(let c) = value { return .constant(byteSwapped(c, bits: bits)) }
+            return emit { .byteSwap($0, value, bits: bits) }
         case "__builtin_expect", "__builtin_expect_with_probability":
             guard let first = arguments.first else { throw failure("malformed \(name)", at: e) }
             return try rvalue(first)

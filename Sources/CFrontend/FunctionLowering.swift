@@ -42,6 +42,34 @@ struct Bitfield {
     }
 }
 
+/// How a struct argument travels in a BPF-to-BPF call, as clang-19 passes it: up to 16 bytes in
+/// one or two registers holding its bytes in memory order; a larger one cannot be passed.
+enum StructPassing {
+    static let largest = 16
+
+    /// The registers a struct of `size` bytes takes, or nil when it is too large to pass.
+    static func registers(size: Int) -> Int? {
+        size <= largest ? max(1, (size + 7) / 8) : nil
+    }
+}
+
+/// Where a `break` or `continue` jumps, and the number of cleanups active there: leaving a scope
+/// runs the cleanups declared in it.
+struct JumpTarget {
+    var block: BlockID
+    var cleanupDepth: Int
+}
+
+/// A local declared with `__attribute__((cleanup(f)))`: `f(&local)` runs whenever its scope ends,
+/// by falling off its end, `break`, `continue`, `return` or `goto` (libbpf's `bpf_for` destroys
+/// its iterator so; the verifier insists on it).
+struct Cleanup {
+    var variable: CXCursor
+    var function: CXCursor
+    /// The statement whose end ends the local's scope: a compound statement or a `for`.
+    var scope: CXCursor
+}
+
 /// Lowers one function definition: parameters, locals, statements and expressions.
 ///
 /// Expressions are lowered in `ExprLowering.swift`, statements in `StmtLowering.swift`; this file
@@ -55,14 +83,19 @@ struct FunctionLowering {
     /// Locals that must live in memory: their address is taken, or they are aggregates or volatile.
     var addressTaken: Set<CursorKey> = []
     var labels: [CursorKey: BlockID] = [:]
-    /// Innermost last: where `break` and `continue` go.
-    var breakTargets: [BlockID] = []
-    var continueTargets: [BlockID] = []
+    /// Innermost last: where `break` and `continue` go, and how many cleanups stay active there.
+    var breakTargets: [JumpTarget] = []
+    var continueTargets: [JumpTarget] = []
+    /// Locals with `__attribute__((cleanup(f)))` whose scope is being lowered, innermost last.
+    var cleanups: [Cleanup] = []
     /// Case and default labels of the switches being lowered, innermost last.
     var caseBlocks: [[CursorKey: BlockID]] = []
     /// Compound statements being lowered, innermost last: where `__label__` names are looked up.
     var scopes: [CXCursor] = []
     var returnsValue = false
+    /// A function returning a struct writes it where this hidden first parameter points: the
+    /// caller's temporary.
+    var returnSlot: Temp?
     var diagnostics: [Diagnostic] = []
 
     init(module: ModuleLowering, declaration: CXCursor) {
@@ -91,14 +124,23 @@ struct FunctionLowering {
             throw failure("variadic function '\(name)': BPF functions take a fixed number of arguments", at: declaration)
         }
         let parameterCursors = declaration.children.filter { $0.kind == CXCursor_ParmDecl }
-        if parameterCursors.count > 5 {
-            throw failure("function '\(name)' has \(parameterCursors.count) parameters: BPF passes at most 5 arguments, in r1-r5",
-                          at: declaration)
-        }
+        // A static function is only called from this file, where every call can be inlined: what
+        // a BPF call cannot pass, it may take and return. The kernel verifies a global one from
+        // its BTF signature, which must be plain registers.
+        let isStatic = clang_getCursorLinkage(declaration) == CXLinkage_Internal
+            && module.attributes(of: declaration).section == nil
+        var mustInline: String?
+        var parameters: [Temp] = []
         switch module.types.classify(type.resultType) {
         case .aggregate:
-            throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
-                          at: declaration)
+            guard isStatic else {
+                throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
+                              at: declaration)
+            }
+            let slot = builder.makeTemp()
+            returnSlot = slot
+            parameters.append(slot)
+            mustInline = "it returns a struct by value, which a BPF function cannot"
         case .unsupported(let what):
             throw failure("function '\(name)' returns \(what)", at: declaration)
         case .void:
@@ -111,29 +153,61 @@ struct FunctionLowering {
         }
         findAddressTaken(body)
 
-        var parameters: [Temp] = []
-        for parameter in parameterCursors {
+        let passedTypes = type.argumentTypes
+        for (index, parameter) in parameterCursors.enumerated() {
             let temp = builder.makeTemp()
             parameters.append(temp)
             builder.location = parameter.location
             switch module.types.classifyAsValue(parameter.type) {
-            case .aggregate:
-                throw failure("parameter '\(parameter.spelling)' of '\(name)' is a struct passed by value: not supported on BPF; pass a pointer",
-                              at: parameter)
+            case .aggregate(let size, _):
+                guard isStatic else {
+                    throw failure("parameter '\(parameter.spelling)' of '\(name)' is a struct passed by value: not supported on BPF; pass a pointer",
+                                  at: parameter)
+                }
+                guard let registers = StructPassing.registers(size: size) else {
+                    // The caller passes the address of its own copy.
+                    locals[CursorKey(parameter)] = .memory(.temp(temp, offset: 0), addressSpace: 0)
+                    mustInline = mustInline
+                        ?? "it takes a struct of \(size) bytes by value, and a BPF call passes at most \(StructPassing.largest), in two registers"
+                    continue
+                }
+                // As clang passes it: its bytes in one or two registers, stored back in memory here.
+                let slot = builder.makeSlot(size: registers * 8, alignment: 8, name: parameter.spelling)
+                for piece in 0..<registers {
+                    let register = piece == 0 ? temp : builder.makeTemp()
+                    if piece > 0 { parameters.append(register) }
+                    builder.emit(.store(.slot(slot, offset: piece * 8), .temp(register), .double, addressSpace: 0))
+                }
+                locals[CursorKey(parameter)] = .memory(.slot(slot, offset: 0), addressSpace: 0)
             case .unsupported(let what):
                 throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
             case .void, .function:
                 throw failure("parameter '\(parameter.spelling)' has an invalid type", at: parameter)
             case .scalar(let scalar):
+                // A definition without a prototype (`int g(a) char a; {}`) receives each argument
+                // promoted (C11 6.5.2.2p6), the type libclang gives the function, and converts it
+                // to its parameter's type itself.
+                var incoming = Value.temp(temp)
+                if index < passedTypes.count, case .scalar(let passed) = module.types.classifyAsValue(passedTypes[index]) {
+                    incoming = convert(incoming, from: passed, to: scalar, at: parameter)
+                }
                 if addressTaken.contains(CursorKey(parameter)) || parameter.type.isVolatile {
                     let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
                     let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
                     locals[CursorKey(parameter)] = storage
-                    store(.temp(temp), to: storage, scalar: scalar)
+                    store(incoming, to: storage, scalar: scalar)
                 } else {
-                    locals[CursorKey(parameter)] = .register(temp)
+                    locals[CursorKey(parameter)] = .register(register(incoming))
                 }
             }
+        }
+
+        if parameters.count > 5 {
+            guard isStatic else {
+                throw failure("function '\(name)' takes \(parameters.count) argument registers: BPF passes at most 5, in r1-r5",
+                              at: declaration)
+            }
+            mustInline = mustInline ?? "it takes \(parameters.count) argument registers, and a BPF call passes at most 5, in r1-r5"
         }
 
         try lowerStatement(body)
@@ -147,7 +221,7 @@ struct FunctionLowering {
                         type: module.types.functionTypeID(declaration), parameters: parameters,
                         blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
                         location: location, declTags: declTags(parameterCount: parameterCursors.count),
-                        symbolAttributes: attributes.symbolAttributes)
+                        symbolAttributes: attributes.symbolAttributes, mustInline: mustInline)
     }
 
     /// The `btf_decl_tag`s of the function (component -1) and of each parameter, from every

@@ -58,6 +58,15 @@ struct Attributes {
         }
     }
 
+    /// The identifier in `__attribute__((NAME(identifier)))` on `declaration` (`cleanup(f)`).
+    static func identifierArgument(of name: String, in declaration: CXCursor) -> String? {
+        guard clang_Cursor_hasAttrs(declaration) != 0 else { return nil }
+        let text = declaration.prettyPrinted
+        guard let start = text.range(of: "__attribute__((\(name)(") else { return nil }
+        let identifier = text[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return identifier.isEmpty ? nil : String(identifier)
+    }
+
     /// Every string argument of `__attribute__((NAME("...")))` in `text`.
     private static func arguments(of name: String, in text: String) -> [String] {
         var result: [String] = []
@@ -100,6 +109,18 @@ final class ModuleLowering {
             redeclarations[CursorKey(clang_getCanonicalCursor(cursor)), default: []].append(cursor)
         }
     }
+
+    /// The last file-scope declaration of the function `name`.
+    func function(named name: String) -> CXCursor? {
+        if functionsByName.isEmpty {
+            for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl {
+                functionsByName[cursor.spelling] = cursor
+            }
+        }
+        return functionsByName[name]
+    }
+
+    private var functionsByName: [String: CXCursor] = [:]
 
     /// Every declaration of the function or variable `declaration` declares, in source order.
     func declarations(of declaration: CXCursor) -> [CXCursor] {
@@ -196,9 +217,59 @@ final class ModuleLowering {
         do {
             globals.append(try makeGlobal(cursor, symbol: symbol))
         } catch {
-            diagnostics.append(contentsOf: error.diagnostics)
+            // A static nobody refers to is dropped, as clang drops it (a table of strings, a
+            // pointer whose reads were folded), and what is wrong with it does not matter.
+            if clang_getCursorLinkage(cursor) == CXLinkage_External {
+                diagnostics.append(contentsOf: error.diagnostics)
+            } else {
+                staticGlobalProblems[symbol] = error.diagnostics
+            }
         }
         return symbol
+    }
+
+    /// Problems in static globals, reported only if a reachable function refers to them.
+    private var staticGlobalProblems: [String: [Diagnostic]] = [:]
+
+    /// The initializer of a pointer variable whose reads may be replaced by the address it holds,
+    /// as clang folds them: a `const` pointer, or a static one nothing writes or takes the address
+    /// of (`static int *p = &g;`, then `*p` reads g). Nil for any other variable.
+    func foldableInitializer(of variable: CXCursor) -> CXCursor? {
+        let canonical = clang_getCanonicalCursor(variable)
+        let type = canonical.type
+        guard canonical.kind == CXCursor_VarDecl, clang_Cursor_hasVarDeclGlobalStorage(canonical) != 0,
+              type.canonical.kind == CXType_Pointer, !type.isVolatile else { return nil }
+        let definition = declarations(of: canonical).first { !clang_Cursor_getVarDeclInitializer($0).isNull }
+            ?? canonical
+        let initializer = clang_Cursor_getVarDeclInitializer(definition)
+        guard !initializer.isNull else { return nil }
+        if type.isConst { return initializer }
+        guard clang_getCursorLinkage(canonical) != CXLinkage_External else { return nil }
+        if modifiedGlobals == nil { modifiedGlobals = findModifiedGlobals() }
+        return modifiedGlobals?.contains(CursorKey(canonical)) == false ? initializer : nil
+    }
+
+    /// Global variables some code may write: every use that is not a plain read of the value.
+    private var modifiedGlobals: Set<CursorKey>?
+
+    private func findModifiedGlobals() -> Set<CursorKey> {
+        var modified: Set<CursorKey> = []
+        // `parent` is the nearest enclosing cursor that is not a parenthesis.
+        func walk(_ cursor: CXCursor, parent: CXCursor) {
+            if cursor.kind == CXCursor_DeclRefExpr, cursor.referenced.kind == CXCursor_VarDecl,
+               parent.kind != CXCursor_UnexposedExpr {
+                // An implicit conversion of a pointer variable is the load of its value; anything
+                // else (an assignment, `&`, `++`, sizeof) counts as a write.
+                modified.insert(CursorKey(clang_getCanonicalCursor(cursor.referenced)))
+            }
+            for child in cursor.children {
+                walk(child, parent: cursor.kind == CXCursor_ParenExpr ? parent : cursor)
+            }
+        }
+        for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl || cursor.kind == CXCursor_VarDecl {
+            walk(cursor, parent: parsed.root)
+        }
+        return modified
     }
 
     private func enclosingFunctionName(_ cursor: CXCursor) -> String {
@@ -319,6 +390,9 @@ final class ModuleLowering {
         }
         for name in calledFunctions.subtracting(reachable) {
             if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
+        }
+        for symbol in referencedSymbols {
+            if let problems = staticGlobalProblems[symbol] { diagnostics.append(contentsOf: problems) }
         }
         var result = module
         result.functions = module.functions.filter { reachable.contains($0.name) }

@@ -20,6 +20,7 @@ extension FunctionLowering {
                     diagnostics.append(contentsOf: error.diagnostics)
                 }
             }
+            try endScope(s)
         case CXCursor_DeclStmt:
             for declaration in s.children where declaration.kind == CXCursor_VarDecl {
                 try declareLocal(declaration)
@@ -48,29 +49,40 @@ extension FunctionLowering {
             }
         case CXCursor_BreakStmt:
             guard let target = breakTargets.last else { throw failure("break outside a loop or switch", at: s) }
-            builder.terminate(.jump(target))
+            try runCleanups(downTo: target.cleanupDepth)
+            builder.terminate(.jump(target.block))
         case CXCursor_ContinueStmt:
             guard let target = continueTargets.last else { throw failure("continue outside a loop", at: s) }
-            builder.terminate(.jump(target))
+            try runCleanups(downTo: target.cleanupDepth)
+            builder.terminate(.jump(target.block))
         case CXCursor_ReturnStmt:
+            // The value is computed before the cleanups run.
+            var returned: Value?
             if let value = s.children.first(where: { $0.isExpression }) {
-                if returnsValue {
-                    let v = try rvalue(value)
+                if let returnSlot, case .aggregate(let size, let alignment) = module.types.classify(value.type) {
+                    let source = try aggregateAddress(value)
                     builder.location = s.location
-                    builder.terminate(.return(v))
+                    builder.emit(.copyMemory(destination: .temp(returnSlot, offset: 0), source: source.address, size: size,
+                                             alignment: min(alignment, 8), destinationSpace: 0, sourceSpace: source.space))
+                } else if returnsValue {
+                    returned = try rvalue(value)
                 } else {
                     try discard(value)
-                    builder.terminate(.return(nil))
                 }
-            } else {
-                builder.terminate(.return(returnsValue ? .constant(0) : nil))
+            } else if returnsValue {
+                returned = .constant(0)
             }
+            try runCleanups(downTo: 0)
+            builder.location = s.location
+            builder.terminate(.return(returned))
         case CXCursor_LabelStmt:
             let block = labelBlock(s)
             builder.fallThrough(to: block)
             if let body = s.children.last { try lowerStatement(body) }
         case CXCursor_GotoStmt:
-            builder.terminate(.jump(labelBlock(s.referenced)))
+            let label = s.referenced
+            try runCleanups(downTo: cleanups.firstIndex { !encloses($0.scope, label) } ?? cleanups.count)
+            builder.terminate(.jump(labelBlock(label)))
         case CXCursor_NullStmt:
             break
         case CXCursor_GCCAsmStmt, CXCursor_AsmStmt:
@@ -88,6 +100,38 @@ extension FunctionLowering {
                 throw failure("unsupported statement '\(sourceText(s))'", at: s)
             }
         }
+    }
+
+    // MARK: - Cleanups
+
+    /// Runs the cleanups above `depth`, innermost first, as leaving their scopes does.
+    private mutating func runCleanups(downTo depth: Int) throws(DiagnosticList) {
+        for cleanup in cleanups[depth...].reversed() {
+            guard case .memory(let address, _) = locals[CursorKey(cleanup.variable)] else {
+                throw failure("cleanup of a local in a register", at: cleanup.variable)
+            }
+            builder.location = cleanup.variable.location
+            let target = try callee(cleanup.function, at: cleanup.variable)
+            let pointer = addressValue(address)
+            builder.emit(.call(nil, target, [pointer]))
+        }
+    }
+
+    /// Ends `scope`: its cleanups run unless control left it already (they ran then), and stop
+    /// being active.
+    private mutating func endScope(_ scope: CXCursor) throws(DiagnosticList) {
+        let depth = cleanups.firstIndex { $0.scope.equals(scope) } ?? cleanups.count
+        if !builder.isTerminated { try runCleanups(downTo: depth) }
+        cleanups.removeSubrange(depth...)
+    }
+
+    /// Whether the source of `outer` contains `inner`.
+    private func encloses(_ outer: CXCursor, _ inner: CXCursor) -> Bool {
+        let range = clang_getCursorExtent(outer)
+        let start = clang_getRangeStart(range).expansion, end = clang_getRangeEnd(range).expansion
+        let point = inner.location
+        return point.file == start.file && (start.line, start.column) <= (point.line, point.column)
+            && (point.line, point.column) <= (end.line, end.column)
     }
 
     private mutating func labelBlock(_ label: CXCursor) -> BlockID {
@@ -172,8 +216,8 @@ extension FunctionLowering {
             try loopTest(condition, then: bodyBlock, else: done)
             builder.position(at: bodyBlock)
         }
-        breakTargets.append(done)
-        continueTargets.append(next)
+        breakTargets.append(JumpTarget(block: done, cleanupDepth: cleanups.count))
+        continueTargets.append(JumpTarget(block: next, cleanupDepth: cleanups.count))
         defer {
             breakTargets.removeLast()
             continueTargets.removeLast()
@@ -229,8 +273,12 @@ extension FunctionLowering {
                 }
             }
         }
+        // Locals declared in the header live until the loop ends.
+        scopes.append(s)
+        defer { scopes.removeLast() }
         if let initializer { try lowerStatement(initializer) }
         try loop(condition: condition, body: body, step: step, testFirst: true)
+        try endScope(s)
     }
 
     private mutating func switchStatement(_ s: CXCursor) throws(DiagnosticList) {
@@ -270,7 +318,7 @@ extension FunctionLowering {
         }
         builder.terminate(.jump(defaultBlock))
         caseBlocks.append(blocks)
-        breakTargets.append(done)
+        breakTargets.append(JumpTarget(block: done, cleanupDepth: cleanups.count))
         defer {
             caseBlocks.removeLast()
             breakTargets.removeLast()
@@ -299,12 +347,26 @@ extension FunctionLowering {
             }
             return
         }
+        let cleanupFunction = try cleanupFunction(of: declaration)
+        if cleanupFunction != nil { addressTaken.insert(CursorKey(declaration)) }
         let storage = try allocateLocal(declaration)
         locals[CursorKey(declaration)] = storage
         let initializer = clang_Cursor_getVarDeclInitializer(declaration)
         if !initializer.isNull {
             try initialize(storage, type: declaration.type, with: initializer)
         }
+        if let cleanupFunction, let scope = scopes.last {
+            cleanups.append(Cleanup(variable: declaration, function: cleanupFunction, scope: scope))
+        }
+    }
+
+    /// The function `__attribute__((cleanup(f)))` names for a local, if it has one.
+    private func cleanupFunction(of declaration: CXCursor) throws(DiagnosticList) -> CXCursor? {
+        guard let name = Attributes.identifierArgument(of: "cleanup", in: declaration) else { return nil }
+        guard let function = module.function(named: name) else {
+            throw failure("cannot find cleanup function '\(name)'", at: declaration)
+        }
+        return function
     }
 
     /// Stores an initializer into a fresh local: scalars directly, aggregates zero-filled first.
@@ -401,7 +463,9 @@ extension FunctionLowering {
             builder.fallThrough(to: labelBlock(last))
             last = body
         }
-        return try value(&self, last)
+        let result = try value(&self, last)
+        try endScope(compound)
+        return result
     }
 
     /// Inline assembly. Three forms have a meaning here:

@@ -88,7 +88,9 @@ struct TypeLowering {
              CXType_BFloat16, CXType_Ibm128:
             return .unsupported("floating point type '\(type.spelling)': BPF has no floating-point instructions")
         case CXType_Int128, CXType_UInt128:
-            return .unsupported("128-bit integer type '\(type.spelling)': BPF registers are 64 bits")
+            // clang splits them into register pairs (addition, shifts, comparisons; not
+            // multiplication or division, which would call a library); swiftbpfcc does not.
+            return .unsupported("128-bit integer type '\(type.spelling)': not supported by swiftbpfcc (BPF registers are 64 bits); use two 64-bit halves")
         case CXType_Complex:
             return .unsupported("complex type '\(type.spelling)'")
         case CXType_VariableArray, CXType_DependentSizedArray:

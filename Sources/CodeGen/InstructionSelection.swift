@@ -141,6 +141,17 @@ struct InstructionSelector {
             }
             finish(dst, d)
 
+        case .byteSwap(let dst, let value, let bits):
+            precondition([16, 32, 64].contains(bits), "byteSwap of \(bits) bits")
+            if case .constant(let c) = value {
+                assign(dst, constant: byteSwapped(c, bits: bits))
+                return
+            }
+            let d = target(dst)
+            move(value, into: d)
+            emit(BPF.toBigEndian(d, bits: bits))
+            finish(dst, d)
+
         case .load(let dst, let address, let size, _, _):
             let d = target(dst)
             let (base, offset) = addressOperand(address, scratch: d)

@@ -119,6 +119,12 @@ enum BPF {
         Instruction(opcode: aluClass(width) | Opcode.neg | Opcode.sourceK, dst: dst)
     }
 
+    /// `dst = be<bits> dst`: BPF_TO_BE, which on a little-endian machine reverses the low `bits`
+    /// bits' bytes and clears the rest; in every instruction set version (v4's bswap is ALU64).
+    static func toBigEndian(_ dst: Register, bits: Int) -> Instruction {
+        Instruction(opcode: Opcode.classALU | Opcode.end | Opcode.sourceX, dst: dst, imm: Int32(bits))
+    }
+
     /// `dst = *(size *)(base + offset)`, zero-extending.
     static func load(_ size: MemorySize, _ dst: Register, _ base: Register, _ offset: Int16) -> Instruction {
         Instruction(opcode: Opcode.classLDX | Opcode.modeMEM | sizeCode(size), dst: dst, src: base, offset: offset)

@@ -171,7 +171,8 @@ extension Operation {
     /// Loads stay (a volatile read must happen), and so do calls, stores and atomics.
     var onlyComputes: Bool {
         switch self {
-        case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast,
+             .setCondition:
             return true
         // An ld_imm64 of a map tells the kernel which maps, and which arena, the program uses, even
         // when nothing reads its value (ArenaAssociation relies on that).
@@ -220,7 +221,7 @@ private struct TempAccess {
                 // A slot's offset adds the frame offset, at most 512 further.
                 usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
             }
-        case .copy, .binary, .negate, .signExtend, .zeroExtend, .copyMemory, .setMemory, .slotAddress,
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory, .setMemory, .slotAddress,
              .symbolAddress, .addrSpaceCast, .setCondition:
             break
         }
@@ -330,7 +331,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
             let source: Value
             switch instruction.operation {
             case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
-                 .zeroExtend(_, let value, _), .binary(_, _, _, let value, _):
+                 .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
                 source = value
             case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
                  .setCondition, .atomic, .compareExchange:

@@ -25,7 +25,7 @@ public func checkAggregateSizes(_ module: Module) throws(DiagnosticList) {
                     problem = expansionProblem("copying", size: size, alignment: alignment, instructionsPerPiece: 2)
                 case .setMemory(_, _, let size, let alignment, _):
                     problem = expansionProblem("filling", size: size, alignment: alignment, instructionsPerPiece: 1)
-                case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
+                case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
                      .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
                     problem = nil
                 }
@@ -56,7 +56,7 @@ public func lowerAggregates(_ module: inout Module) {
                 emit(.store(displaced(address, by: offset), .temp(pattern), piece, addressSpace: space))
             }
             return true
-        case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .slotAddress,
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
              .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
             return false
         }

@@ -99,7 +99,7 @@ private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
          .compareExchange(_, let address, _, _, _, 1):
         guard case .temp(let pointer, _) = address else { return nil }
         return (pointer, address)
-    case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .copyMemory,
+    case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory,
          .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
         return nil
     }
@@ -146,7 +146,7 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
             rewritten.operation = replacingAddress(of: instruction.operation, with: kernel)
         case .copyMemory, .setMemory:
             preconditionFailure("AggregateLowering must run before arena cast insertion")
-        case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend,
+        case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap,
              .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
             break
         }

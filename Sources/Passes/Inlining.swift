@@ -1,3 +1,4 @@
+import BPFDiagnostics
 import BPFIR
 
 // Inlining of static functions.
@@ -10,6 +11,11 @@ import BPFIR
 // Global functions are never inlined: the kernel verifies them once, on their own, which is what
 // keeps a loop that calls one cheap to verify.
 //
+// A static function a BPF call cannot carry (`mustInline`: a struct returned by value, one of
+// more than 16 bytes taken, more than five argument registers) is inlined at every call, whatever
+// its size and even without optimization, as clang inlines one or fails; a call that stays (in a
+// cycle of calls) is an error at its line.
+//
 // The callee's instructions keep their own source locations, so line_info and listings point at
 // the callee's lines, as clang's do.
 
@@ -21,16 +27,46 @@ private let largestCaller = 1500
 /// while a called function reuses one frame, and BPF has 512 bytes for a whole call chain.
 private let largestCallerStack = 256
 
-/// Inlines static functions into their callers and drops static functions nobody calls.
-public func inlineFunctions(_ module: inout Module) {
+/// Inlines static functions into their callers and drops static functions nobody calls; with
+/// `onlyRequired` (not optimizing), only those no BPF call can carry.
+public func inlineFunctions(_ module: inout Module, onlyRequired: Bool = false) {
     // Callees are flattened before their callers take copies of them.
     for name in bottomUpOrder(module) {
         guard let index = module.functions.firstIndex(where: { $0.name == name }) else { continue }
         var function = module.functions[index]
-        inlineCalls(in: &function, module: module)
+        inlineCalls(in: &function, module: module, onlyRequired: onlyRequired)
         module.functions[index] = function
     }
     removeUncalledStaticFunctions(&module)
+}
+
+/// Reports each call that stays a BPF call although its callee must be inlined, and such a
+/// function kept without calls (`used`): code generation cannot give it its arguments.
+public func checkRequiredInlining(_ module: Module) throws(DiagnosticList) {
+    let required = Dictionary(module.functions.compactMap { f in f.mustInline.map { (f.name, $0) } },
+                              uniquingKeysWith: { a, _ in a })
+    guard !required.isEmpty else { return }
+    var problems: [Diagnostic] = []
+    var called: Set<String> = []
+    for function in module.functions {
+        for block in function.blocks {
+            for instruction in block.instructions {
+                guard case .call(_, .function(let name), _) = instruction.operation, let reason = required[name] else {
+                    continue
+                }
+                called.insert(name)
+                problems.append(.error("call to '\(name)' cannot be inlined here, and cannot be a BPF call: \(reason)",
+                                       at: instruction.location))
+            }
+        }
+    }
+    for function in module.functions where !called.contains(function.name) {
+        if let reason = function.mustInline {
+            problems.append(.error("function '\(function.name)' is kept, but cannot be a BPF function: \(reason)",
+                                   at: function.location))
+        }
+    }
+    if !problems.isEmpty { throw DiagnosticList(problems) }
 }
 
 private func size(_ function: Function) -> Int {
@@ -65,7 +101,7 @@ private func bottomUpOrder(_ module: Module) -> [String] {
     return order
 }
 
-private func inlineCalls(in caller: inout Function, module: Module) {
+private func inlineCalls(in caller: inout Function, module: Module, onlyRequired: Bool) {
     let callCounts = module.functions.flatMap(callees).reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
     var blockIndex = 0
     while blockIndex < caller.blocks.count {
@@ -74,7 +110,8 @@ private func inlineCalls(in caller: inout Function, module: Module) {
             guard case .call(_, .function(let name), _) = instruction.operation,
                   let callee = module.functions.first(where: { $0.name == name }),
                   callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return false }
-            return (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
+            if callee.mustInline != nil { return true }
+            return !onlyRequired && (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
                 && stackBytes(caller) + stackBytes(callee) <= largestCallerStack
         }), case .call(let result, .function(let name), let arguments) = block.instructions[position].operation,
            let callee = module.functions.first(where: { $0.name == name }) else {

@@ -151,8 +151,8 @@ private struct AliasFacts {
                     break
                 case .binary(let dst, _, _, _, let delta) where fixedBases[dst] != nil:
                     escape([delta])
-                case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .symbolAddress, .call,
-                     .addrSpaceCast, .setCondition:
+                case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
+                     .call, .addrSpaceCast, .setCondition:
                     escape(operation.usedValues)
                 }
                 if case .slotAddress(let dst, let slot, _) = operation, !once(dst) { escapedSlots.insert(slot) }
@@ -239,7 +239,8 @@ private struct Transfer {
             state.known = state.known.filter { !facts.callMayWrite($0.key) }
             if let dst { assign(dst, into: &state) }
         case .copy(let dst, _), .binary(let dst, _, _, _, _), .negate(let dst, _, _), .signExtend(let dst, _, _),
-             .zeroExtend(let dst, _, _), .slotAddress(let dst, _, _), .symbolAddress(let dst, _, _),
+             .zeroExtend(let dst, _, _), .byteSwap(let dst, _, _), .slotAddress(let dst, _, _),
+             .symbolAddress(let dst, _, _),
              .addrSpaceCast(let dst, _, _, _), .setCondition(let dst, _, _, _, _):
             assign(dst, into: &state)
         }

@@ -5,7 +5,8 @@ import BPFIR
 //
 //   0. Inlining and simplification (when optimizing): small and single-use static functions are
 //      inlined, then constants and copies propagated, extensions that change nothing and dead
-//      instructions removed.
+//      instructions removed. Static functions no BPF call can carry are inlined even without
+//      optimizing, and a call of one that remains is an error.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
@@ -40,7 +41,10 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
         observe(.inlining, module)
         simplify(&module)
         observe(.simplification, module)
+    } else {
+        inlineFunctions(&module, onlyRequired: true)
     }
+    try checkRequiredInlining(module)
     switch cpu {
     case .v3:
         lowerSignedDivision(&module)

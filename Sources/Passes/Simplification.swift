@@ -416,6 +416,7 @@ private func retarget(_ operation: Operation, to destination: Temp) -> Operation
     case .negate(_, let w, let v): return .negate(destination, w, v)
     case .signExtend(_, let v, let bits): return .signExtend(destination, v, fromBits: bits)
     case .zeroExtend(_, let v, let bits): return .zeroExtend(destination, v, fromBits: bits)
+    case .byteSwap(_, let v, let bits): return .byteSwap(destination, v, bits: bits)
     case .setCondition(_, let c, let w, let a, let b): return .setCondition(destination, c, w, a, b)
     case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
          .atomic, .compareExchange:
@@ -432,6 +433,8 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
     case .load(_, _, let size, _, _):
         return size == .double ? nil : .zeroExtended(bits: size.rawValue * 8)
     case .zeroExtend(_, _, let bits):
+        return .zeroExtended(bits: bits)
+    case .byteSwap(_, _, let bits) where bits < 64:
         return .zeroExtended(bits: bits)
     case .signExtend(_, let value, let bits):
         if case .temp(let t) = value, !once(t) { return .signExtended(bits: bits, source: nil) }
@@ -476,6 +479,8 @@ private func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, sig
             return .copy(d, .constant((c << shift) >> shift))
         }
         if let known = signExtendedBits(value), known <= bits { return .copy(d, value) }
+    case .byteSwap(let d, .constant(let c), let bits):
+        return .copy(d, .constant(byteSwapped(c, bits: bits)))
     case .addrSpaceCast(let d, .constant(0), _, _):
         // NULL is NULL in both address spaces.
         return .copy(d, .constant(0))
@@ -567,7 +572,7 @@ private func removeDeadInstructions(_ function: inout Function) -> Bool {
 
 private func isPure(_ operation: Operation) -> Bool {
     switch operation {
-    case .copy, .binary, .negate, .signExtend, .zeroExtend, .slotAddress, .addrSpaceCast, .setCondition:
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition:
         return true
     case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange:
         return false

@@ -47,7 +47,7 @@ public func alignStackAccesses(_ module: inout Module) {
                 emit(.store(.slot(slot, offset: offset + i), byte, .byte, addressSpace: space, bytes))
             }
             return true
-        case .copy, .binary, .negate, .signExtend, .zeroExtend, .load, .store, .copyMemory, .setMemory,
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .copyMemory, .setMemory,
              .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
             // An atomic access that is not aligned is refused by the kernel wherever it points.
             return false

@@ -121,12 +121,13 @@ struct RandomProgramBuilder {
     private mutating func randomOperation() {
         let dst = random.pick(variables)
         let width: ALUWidth = random.pick([.bits32, .bits64])
-        switch random.below(8) {
+        switch random.below(9) {
         case 0: emit(.setCondition(dst, random.pick(conditions), width, operand(), operand()))
         case 1: emit(.negate(dst, width, operand()))
         case 2: emit(.signExtend(dst, operand(), fromBits: random.pick([8, 16, 32])))
         case 3: emit(.zeroExtend(dst, operand(), fromBits: random.pick([8, 16, 32])))
         case 4: emit(.copy(dst, operand()))
+        case 5: emit(.byteSwap(dst, operand(), bits: random.pick([16, 32, 64])))
         default: emit(.binary(dst, random.pick(operators), width, operand(), operand()))
         }
     }

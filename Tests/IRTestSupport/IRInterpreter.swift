@@ -96,6 +96,8 @@ public struct IRInterpreter {
                     temps[d.index] = UInt64(bitPattern: Int64(bitPattern: value(v) << shift) >> shift)
                 case .zeroExtend(let d, let v, let bits):
                     temps[d.index] = value(v) & ((1 << UInt64(bits)) - 1)
+                case .byteSwap(let d, let v, let bits):
+                    temps[d.index] = UInt64(bitPattern: byteSwapped(Int64(bitPattern: value(v)), bits: bits))
                 case .load(let d, let a, let size, _, _):
                     temps[d.index] = readInteger(size, at: address(a))
                 case .store(let a, let v, let size, _, _):
