@@ -41,7 +41,7 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../../include")]),
         .executableTarget(name: "arena-htab", dependencies: ["BPFLoader", "ArenaHtabNative"],
                           path: "samples/arena_htab/driver"),
-        .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions", "ToolTestSupport"]),
         .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
         .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFObject", "BPFInstructions", "BTF", "IRTestSupport",
                                                      "ToolTestSupport", "KernelTestSupport"]),
