@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "BPFObject", dependencies: ["BPFInstructions", "BTF"]),
         .target(name: "BPFLoader", dependencies: ["BPFObject", "CBPFSyscall"]),
         .target(name: "BPFIR", dependencies: ["BPFDiagnostics"]),
-        .target(name: "CFrontend", dependencies: ["BPFIR", "CClang"], swiftSettings: libclangInclude),
+        .target(name: "CFrontend", dependencies: ["BPFIR", "BPFInstructions", "CClang"], swiftSettings: libclangInclude),
         .target(name: "Passes", dependencies: ["BPFIR"]),
         .target(name: "CodeGen", dependencies: ["BPFIR", "BPFInstructions", "BTF", "BPFObject"]),
         .target(name: "CompilerDriver", dependencies: ["CFrontend", "Passes", "CodeGen"], swiftSettings: libclangInclude),

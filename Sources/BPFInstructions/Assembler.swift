@@ -14,11 +14,14 @@
 // external becomes an `ExternalJump` for the caller to aim (asm goto's C labels).
 
 /// A problem in assembly text: the statement, where it starts, and what is wrong with it.
-public struct AssemblyError: Error, Hashable, Sendable {
+public struct AssemblyError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The line of the text (1-based) the statement is on.
     public var line: Int
     public var statement: String
     public var message: String
+
+    /// `line 2 'foo r1': unknown instruction 'foo'`.
+    public var description: String { "line \(line) '\(statement)': \(message)" }
 }
 
 /// A jump of assembled code to a label outside it; its offset is left 0 for the caller to set.
