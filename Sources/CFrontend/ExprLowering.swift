@@ -767,7 +767,9 @@ extension FunctionLowering {
         if declaration.kind == CXCursor_FunctionDecl, name.hasPrefix("__sync_") {
             return try syncBuiltin(name, arguments, at: e)
         }
-        if declaration.kind == CXCursor_FunctionDecl { module.calledFunctions.insert(name) }
+        if declaration.kind == CXCursor_FunctionDecl {
+            module.calledFunctions[self.declaration.spelling, default: []].insert(name)
+        }
         if arguments.count > 5 {
             throw failure("call to '\(name)' passes \(arguments.count) arguments: BPF passes at most 5, in r1-r5", at: e)
         }

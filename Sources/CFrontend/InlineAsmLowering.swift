@@ -136,7 +136,7 @@ extension FunctionLowering {
             guard let label = findLabel(named: name) else { throw failure("inline assembly: cannot find label '\(name)'", at: s) }
             labelBlocks.append(labelBlock(label))
         }
-        let code = try checkAssembly(asm, labelCount: labelBlocks.count, at: s)
+        let code = try checkAssembly(asm, template: syntax.template, labelCount: labelBlocks.count, at: s)
         builder.location = s.location
         if !syntax.isGoto {
             builder.emit(.inlineAsm(asm))
@@ -159,8 +159,11 @@ extension FunctionLowering {
                 + "(\"r\", \"=r\", \"+r\", or \"w\" for 32 bits), immediates (\"i\", \"n\") or inputs tied to an output (\"0\")", at: s)
     }
 
-    /// Assembles the template with stand-in registers, to report bad assembly where it is written.
-    private func checkAssembly(_ asm: InlineAsm, labelCount: Int, at s: CXCursor) throws(DiagnosticList) -> AssembledCode {
+    /// Assembles the template with stand-in registers, to report bad assembly where it is written:
+    /// the message quotes the template's line as written, operand references and all.
+    private func checkAssembly(_ asm: InlineAsm, template: String, labelCount: Int, at s: CXCursor)
+        throws(DiagnosticList) -> AssembledCode
+    {
         var spelled: [String] = []
         for (i, operand) in asm.operands.enumerated() {
             switch operand {
@@ -169,13 +172,19 @@ extension FunctionLowering {
             case .immediate(let value): spelled.append(String(value))
             }
         }
-        do {
-            let code = try assemble(asm.text { spelled[$0] }, externalLabels: Set((0..<labelCount).map(InlineAsm.labelName)))
-            if let problem = code.jumpsOutside.first { throw failure("inline assembly, \(problem)", at: s) }
-            return code
-        } catch {
-            throw failure("inline assembly, \(error)", at: s)
+        let lines = template.split(separator: "\n", omittingEmptySubsequences: false)
+        func report(_ error: AssemblyError) -> DiagnosticList {
+            let line = error.line <= lines.count ? lines[error.line - 1].trimmingCharacters(in: .whitespaces) : error.statement
+            return failure("inline assembly, line \(error.line) '\(line)': \(error.message)", at: s)
         }
+        let code: AssembledCode
+        do {
+            code = try assemble(asm.text { spelled[$0] }, externalLabels: Set((0..<labelCount).map(InlineAsm.labelName)))
+        } catch {
+            throw report(error)
+        }
+        if let problem = code.jumpsOutside.first { throw report(problem) }
+        return code
     }
 
     /// `%[p] = addr_space_cast(%[p], 0, 1)` and the like: one operand, cast to or from the arena.

@@ -146,8 +146,9 @@ final class ModuleLowering {
     /// nothing about an unused `static inline` helper in a header (bpf_helpers.h has some that use
     /// inline assembly we do not assemble), and neither do we.
     private var staticFunctionProblems: [String: [Diagnostic]] = [:]
-    /// Functions named in a call anywhere, even in a function that failed to lower.
-    var calledFunctions: Set<String> = []
+    /// The functions each function names in a call, recorded even when it failed to lower, so
+    /// that a reachable function that failed still leads to the problems of those it calls.
+    var calledFunctions: [String: Set<String>] = [:]
 
     private func lowerFunction(_ cursor: CXCursor) {
         var lowering = FunctionLowering(module: self, declaration: cursor)
@@ -302,6 +303,7 @@ final class ModuleLowering {
         while let name = work.popLast() {
             guard reachable.insert(name).inserted else { continue }
             if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
+            work += calledFunctions[name] ?? []
             guard let function = byName[name] else { continue }
             for block in function.blocks {
                 for instruction in block.instructions {
@@ -312,9 +314,6 @@ final class ModuleLowering {
                     }
                 }
             }
-        }
-        for name in calledFunctions.subtracting(reachable) {
-            if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
         }
         var result = module
         result.functions = module.functions.filter { reachable.contains($0.name) }
