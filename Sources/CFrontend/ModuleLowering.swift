@@ -149,6 +149,8 @@ final class ModuleLowering {
     /// The functions each function names in a call, recorded even when it failed to lower, so
     /// that a reachable function that failed still leads to the problems of those it calls.
     var calledFunctions: [String: Set<String>] = [:]
+    /// Programs and global functions that failed to lower: what they call is still reachable.
+    private var unloweredRoots: [String] = []
 
     private func lowerFunction(_ cursor: CXCursor) {
         var lowering = FunctionLowering(module: self, declaration: cursor)
@@ -159,6 +161,7 @@ final class ModuleLowering {
                 staticFunctionProblems[cursor.spelling] = error.diagnostics
             } else {
                 diagnostics.append(contentsOf: error.diagnostics)
+                unloweredRoots.append(cursor.spelling)
             }
         }
     }
@@ -298,7 +301,7 @@ final class ModuleLowering {
         var referencedSymbols: Set<String> = []
         var reachable: Set<String> = []
         var work = module.functions.filter { $0.linkage == .global || $0.section != nil || $0.symbolAttributes.isUsed }
-            .map(\.name)
+            .map(\.name) + unloweredRoots
         let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let name = work.popLast() {
             guard reachable.insert(name).inserted else { continue }

@@ -24,7 +24,7 @@ long spread;
 long inputs[8] = { 3, -4, 5, 100, 7, -8, 9, 1000 };
 
 /* At most 10: the clamp cpufreq-style BPF programs write by hand. */
-static __attribute__((noinline)) long clamp(long x)
+static long clamp(long x)
 {
 #ifdef __bpf__
 	asm volatile("if %0 <= %[max] goto +1\n%0 = %[max]\n" : "+r"(x) : [max] "i"(10));
@@ -64,7 +64,7 @@ SEC("syscall") int outputs(void *ctx)
 	return a;
 }
 
-static __attribute__((noinline)) long keep(long v) { return v + 1; }
+static long keep(long v) { return v + 1; }
 
 SEC("syscall") int clobbers(void *ctx)
 {
@@ -108,7 +108,7 @@ SEC("syscall") int loops(void *ctx)
 	return (int)s;
 }
 
-static __attribute__((noinline)) int above(long v, long limit)
+static int above(long v, long limit)
 {
 #ifdef __bpf__
 	asm goto("if %0 s> %1 goto %l[yes]" :: "r"(v), "r"(limit) :: yes);
