@@ -212,6 +212,50 @@ public enum Operation: Hashable, Sendable {
     /// `if (*address == expected) *address = desired` as one indivisible access (4 or 8 bytes);
     /// the result is the value memory held before (`cmpxchg`).
     case compareExchange(Temp, Address, expected: Value, desired: Value, MemorySize, addressSpace: Int)
+    /// A GCC-style `asm` statement. Passes treat it as a call for memory: it may read and write
+    /// any memory (whether or not it declares the `memory` clobber).
+    case inlineAsm(InlineAsm)
+}
+
+/// A GCC-style `asm` statement in BPF assembly, with its operands bound to IR values; code
+/// generation places the register operands, substitutes them and assembles the template.
+public struct InlineAsm: Hashable, Sendable {
+    public var template: [AsmTemplatePiece]
+    /// In the order C numbers them: outputs, then inputs.
+    public var operands: [AsmOperand]
+    /// Register numbers the asm overwrites besides its outputs (`"r0"` among the clobbers): no
+    /// operand is placed in them and no value lives in them across the asm.
+    public var clobbers: [Int]
+
+    public init(template: [AsmTemplatePiece], operands: [AsmOperand], clobbers: [Int]) {
+        self.template = template
+        self.operands = operands
+        self.clobbers = clobbers
+    }
+}
+
+/// A piece of an inline asm template after C's `%` escapes are read.
+public enum AsmTemplatePiece: Hashable, Sendable {
+    case text(String)
+    /// Operand N (`%0`, `%[name]`): its register as `rN`, or as `wN` with the `w` modifier (`%w0`).
+    case operand(Int, halfWord: Bool)
+    /// asm goto label N (`%l[name]`, `%l2`), where the asm may jump.
+    case label(Int)
+}
+
+/// How an inline asm operand is bound, by its constraint.
+public enum AsmOperand: Hashable, Sendable {
+    /// `"r"`: a register holding the value.
+    case input(Value)
+    /// `"=r"`: a register the asm writes. `earlyClobber` (`"=&r"`): written before every input
+    /// has been read, so it shares no register with an input.
+    case output(Temp, earlyClobber: Bool)
+    /// `"+r"`, or `"=r"` with an input tied to it: one register, read, then written.
+    case inputOutput(Temp, earlyClobber: Bool)
+    /// An input tied to operand N (`"0"`): it names N's register.
+    case tied(Int)
+    /// `"i"`, `"n"`: a constant, written into the template as a number.
+    case immediate(Int64)
 }
 
 /// An operation with the source position it came from.
@@ -236,6 +280,9 @@ public enum Terminator: Hashable, Sendable {
     case `return`(Value?)
     /// BPF's may_goto: the kernel may take `bail` at any time, otherwise execution continues at `next`.
     case mayGoto(bail: BlockID, next: BlockID)
+    /// `asm goto`: the asm may jump to any of `labels` (its `%l` operands, in order); when it
+    /// falls through, execution continues at `next`. It has no outputs.
+    case inlineAsmGoto(InlineAsm, labels: [BlockID], next: BlockID)
 }
 
 public struct Block: Hashable, Sendable {

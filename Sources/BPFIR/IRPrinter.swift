@@ -86,7 +86,31 @@ public func printIR(_ operation: Operation) -> String {
         return dst.map { "\($0) = \(operation)" } ?? operation
     case .compareExchange(let dst, let address, let expected, let desired, let size, let space):
         return "\(dst) = cmpxchg.\(size.rawValue)\(spaceSuffix(space)) \(address), \(expected), \(desired)"
+    case .inlineAsm(let asm):
+        return printIR(asm)
     }
+}
+
+/// `asm "%0 += %1" (+%3, %4) clobbers r0`: the template with operands by number, then each operand.
+private func printIR(_ asm: InlineAsm) -> String {
+    let template = asm.template.map { piece in
+        switch piece {
+        case .text(let text): return text.replacing("%", with: "%%").replacing("\n", with: "\\n")
+        case .operand(let n, let halfWord): return halfWord ? "%w\(n)" : "%\(n)"
+        case .label(let n): return "%l\(n)"
+        }
+    }.joined()
+    let operands = asm.operands.map { operand in
+        switch operand {
+        case .input(let value): return value.description
+        case .output(let t, let early): return (early ? "=&" : "=") + t.description
+        case .inputOutput(let t, let early): return (early ? "+&" : "+") + t.description
+        case .tied(let n): return "tied \(n)"
+        case .immediate(let value): return "imm \(value)"
+        }
+    }
+    let clobbers = asm.clobbers.isEmpty ? "" : " clobbers " + asm.clobbers.map { "r\($0)" }.joined(separator: ", ")
+    return "asm \"\(template)\" (\(operands.joined(separator: ", ")))\(clobbers)"
 }
 
 /// The text of one terminator, without location.
@@ -100,6 +124,8 @@ public func printIR(_ terminator: Terminator) -> String {
         return value.map { "ret \($0)" } ?? "ret"
     case .mayGoto(let bail, let next):
         return "may_goto \(bail), \(next)"
+    case .inlineAsmGoto(let asm, let labels, let next):
+        return "\(printIR(asm)) goto [\(labels.map(\.description).joined(separator: ", "))], \(next)"
     }
 }
 

@@ -3,19 +3,21 @@
 // operation is taught to all of them at once (the switches here have no `default:`).
 
 extension Operation {
-    /// The Temp this operation writes.
-    public var definedTemp: Temp? {
+    /// The Temps this operation writes: one, except for inline asm, which writes each output.
+    public var definedTemps: [Temp] {
         switch self {
         case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
              .zeroExtend(let d, _, _), .byteSwap(let d, _, _), .load(let d, _, _, _, _), .slotAddress(let d, _, _),
              .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
-            return d
+            return [d]
         case .call(let d, _, _), .atomic(let d, _, _, _, _, _):
-            return d
+            return d.map { [$0] } ?? []
         case .compareExchange(let d, _, _, _, _, _):
-            return d
+            return [d]
         case .store, .copyMemory, .setMemory:
-            return nil
+            return []
+        case .inlineAsm(let asm):
+            return asm.outputs
         }
     }
 
@@ -41,6 +43,8 @@ extension Operation {
             return address.baseValue + [value]
         case .compareExchange(_, let address, let expected, let desired, _, _):
             return address.baseValue + [expected, desired]
+        case .inlineAsm(let asm):
+            return asm.inputs
         }
     }
 
@@ -79,7 +83,47 @@ extension Operation {
         case .compareExchange(let d, let a, let expected, let desired, let size, let space):
             return .compareExchange(defined(d), address(a), expected: value(expected), desired: value(desired), size,
                                     addressSpace: space)
+        case .inlineAsm(let asm):
+            return .inlineAsm(asm.mapped(defined: defined, value: value))
         }
+    }
+}
+
+extension InlineAsm {
+    /// The Temps the asm writes: its outputs, read-write ones included.
+    public var outputs: [Temp] {
+        operands.compactMap { operand in
+            switch operand {
+            case .output(let t, _), .inputOutput(let t, _): return t
+            case .input, .tied, .immediate: return nil
+            }
+        }
+    }
+
+    /// The values the asm reads: its register inputs, read-write outputs included.
+    public var inputs: [Value] {
+        operands.compactMap { operand in
+            switch operand {
+            case .input(let v): return v
+            case .inputOutput(let t, _): return .temp(t)
+            case .output, .tied, .immediate: return nil
+            }
+        }
+    }
+
+    /// The same asm with its written Temps and read values replaced; a read-write operand is one
+    /// Temp, renamed as written.
+    public func mapped(defined: (Temp) -> Temp, value: (Value) -> Value) -> InlineAsm {
+        var result = self
+        result.operands = operands.map { operand in
+            switch operand {
+            case .input(let v): return .input(value(v))
+            case .output(let t, let early): return .output(defined(t), earlyClobber: early)
+            case .inputOutput(let t, let early): return .inputOutput(defined(t), earlyClobber: early)
+            case .tied, .immediate: return operand
+            }
+        }
+        return result
     }
 }
 
@@ -90,6 +134,7 @@ extension Terminator {
         case .branch(_, _, let a, let b, _, _): return [a, b]
         case .return(let v): return v.map { [$0] } ?? []
         case .jump, .mayGoto: return []
+        case .inlineAsmGoto(let asm, _, _): return asm.inputs
         }
     }
 
@@ -102,6 +147,7 @@ extension Terminator {
         case .branch(_, _, _, _, let then, let otherwise): return [then, otherwise]
         case .return: return []
         case .mayGoto(let bail, let next): return [bail, next]
+        case .inlineAsmGoto(_, let labels, let next): return labels + [next]
         }
     }
 
@@ -113,6 +159,8 @@ extension Terminator {
             return .branch(c, w, value(a), value(b), then: block(then), else: block(otherwise))
         case .return(let v): return .return(v.map(value))
         case .mayGoto(let bail, let next): return .mayGoto(bail: block(bail), next: block(next))
+        case .inlineAsmGoto(let asm, let labels, let next):
+            return .inlineAsmGoto(asm.mapped(defined: { $0 }, value: value), labels: labels.map(block), next: block(next))
         }
     }
 }

@@ -109,6 +109,7 @@ public func disassemble(_ insn: Instruction, next: Instruction?) -> String {
 
     default:  // JMP, JMP32
         if op == Opcode.call {
+            if isX { return "callx r\(insn.dst.rawValue)" }
             switch insn.src.rawValue {
             case Opcode.pseudoCall: return "call pc\(signedOffset(insn.imm))"
             case Opcode.pseudoKfuncCall: return "call kernel-function#\(insn.imm)"

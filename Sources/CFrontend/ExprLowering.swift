@@ -952,7 +952,7 @@ extension FunctionLowering {
             if let helper = module.helperNumber(declaration) { return .helper(helper) }
             throw failure("call through a function pointer: BPF has no indirect calls", at: e)
         }
-        module.calledFunctions.insert(name)
+        module.calledFunctions[self.declaration.spelling, default: []].insert(name)
         if !clang_getCursorDefinition(declaration).isNull { return .function(name) }
         if module.attributes(of: declaration).section == ".ksyms" {
             module.useExtern(declaration)

@@ -10,9 +10,14 @@ import CClang
 /// printable ASCII as an octal or hex escape (its value, taken as is), and a character beyond
 /// 0xff as `\u`/`\U` (a code point, encoded here as UTF-8, UTF-16 or UTF-32 for the width).
 func stringLiteralBytes(_ cursor: CXCursor) -> [UInt8] {
-    let width = max(1, cursor.type.canonical.elementType.size ?? 1)
+    stringLiteralBytes(spelling: cursor.spelling, width: max(1, cursor.type.canonical.elementType.size ?? 1))
+}
+
+/// Decodes the bytes of a string literal spelled `spelling` (one token, or libclang's joined
+/// spelling) with code units of `width` bytes.
+func stringLiteralBytes(spelling: String, width: Int) -> [UInt8] {
     let unitMask: UInt32 = width >= 4 ? .max : (1 << (8 * UInt32(width))) - 1
-    let spelling = Array(cursor.spelling.utf8)
+    let spelling = Array(spelling.utf8)
     guard let first = spelling.firstIndex(of: UInt8(ascii: "\"")),
           let last = spelling.lastIndex(of: UInt8(ascii: "\"")), first < last else { return [] }
     let body = spelling[(first + 1)..<last]

@@ -171,8 +171,11 @@ final class ModuleLowering {
     /// nothing about an unused `static inline` helper in a header (bpf_helpers.h has some that use
     /// inline assembly we do not assemble), and neither do we.
     private var staticFunctionProblems: [String: [Diagnostic]] = [:]
-    /// Functions named in a call anywhere, even in a function that failed to lower.
-    var calledFunctions: Set<String> = []
+    /// The functions each function names in a call, recorded even when it failed to lower, so
+    /// that a reachable function that failed still leads to the problems of those it calls.
+    var calledFunctions: [String: Set<String>] = [:]
+    /// Programs and global functions that failed to lower: what they call is still reachable.
+    private var unloweredRoots: [String] = []
 
     private func lowerFunction(_ cursor: CXCursor) {
         var lowering = FunctionLowering(module: self, declaration: cursor)
@@ -183,6 +186,7 @@ final class ModuleLowering {
                 staticFunctionProblems[cursor.spelling] = error.diagnostics
             } else {
                 diagnostics.append(contentsOf: error.diagnostics)
+                unloweredRoots.append(cursor.spelling)
             }
         }
     }
@@ -372,11 +376,12 @@ final class ModuleLowering {
         var referencedSymbols: Set<String> = []
         var reachable: Set<String> = []
         var work = module.functions.filter { $0.linkage == .global || $0.section != nil || $0.symbolAttributes.isUsed }
-            .map(\.name)
+            .map(\.name) + unloweredRoots
         let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let name = work.popLast() {
             guard reachable.insert(name).inserted else { continue }
             if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
+            work += calledFunctions[name] ?? []
             guard let function = byName[name] else { continue }
             for block in function.blocks {
                 for instruction in block.instructions {
@@ -387,9 +392,6 @@ final class ModuleLowering {
                     }
                 }
             }
-        }
-        for name in calledFunctions.subtracting(reachable) {
-            if let problems = staticFunctionProblems[name] { diagnostics.append(contentsOf: problems) }
         }
         for symbol in referencedSymbols {
             if let problems = staticGlobalProblems[symbol] { diagnostics.append(contentsOf: problems) }

@@ -34,7 +34,8 @@ extension FunctionLowering {
         defer { clang_disposeTokens(unit, tokens, count) }
         var result: [SpelledToken] = []
         var depth = 0
-        for i in 0..<Int(count) {
+        // Comments are tokens too when they come from a file; they are not part of the statement.
+        for i in 0..<Int(count) where clang_getTokenKind(tokens[i]) != CXToken_Comment {
             let text = clang_getTokenSpelling(unit, tokens[i]).consume()
             if text == "(" { depth += 1 }
             var tokenOffset: UInt32 = 0

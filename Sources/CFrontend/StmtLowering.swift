@@ -134,7 +134,7 @@ extension FunctionLowering {
             && (point.line, point.column) <= (end.line, end.column)
     }
 
-    private mutating func labelBlock(_ label: CXCursor) -> BlockID {
+    mutating func labelBlock(_ label: CXCursor) -> BlockID {
         if let block = labels[CursorKey(label)] { return block }
         let block = builder.makeBlock()
         labels[CursorKey(label)] = block
@@ -466,92 +466,5 @@ extension FunctionLowering {
         let result = try value(&self, last)
         try endScope(compound)
         return result
-    }
-
-    /// Inline assembly. Three forms have a meaning here:
-    /// - an empty template with operands (`barrier_var`): a compiler barrier, nothing to emit;
-    /// - `may_goto %l[label]` with one asm-goto label (the `can_loop`/`cond_break` macros): BPF's
-    ///   may_goto, which the kernel may take at any time to end a loop;
-    /// - `rX = addr_space_cast(rX, 0, 1)` or `(rX, 1, 0)` on one operand (`cast_kern`/`cast_user`
-    ///   written by hand): the compiler already casts every arena access, so nothing to emit.
-    /// Anything else is rejected: BPF assembly is not assembled here.
-    private mutating func inlineAssembly(_ s: CXCursor) throws(DiagnosticList) {
-        let tokens = spelledHead(s).map(\.text)
-        guard let templateIndex = tokens.firstIndex(where: { $0.hasPrefix("\"") }) else {
-            throw failure("inline assembly without a template string is not supported", at: s)
-        }
-        // Adjacent string pieces form one template.
-        let template = tokens[templateIndex...].prefix(while: { $0.hasPrefix("\"") })
-            .map { $0.dropFirst().dropLast() }.joined()
-        let trimmed = template.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { return }
-        if trimmed.hasPrefix("may_goto") {
-            let labelName = trimmed.dropFirst("may_goto".count).trimmingCharacters(in: .whitespaces)
-            let labelsAfterColons = asmGotoLabels(tokens)
-            guard labelName.hasPrefix("%l["), labelName.hasSuffix("]"), labelsAfterColons.count == 1 else {
-                throw failure("inline assembly '\(template)': may_goto takes exactly one asm-goto label, as in can_loop",
-                              at: s)
-            }
-            let name = String(labelName.dropFirst(3).dropLast())
-            guard name == labelsAfterColons[0], let label = findLabel(named: name) else {
-                throw failure("inline assembly '\(template)': cannot find label '\(name)'", at: s)
-            }
-            let next = builder.makeBlock()
-            builder.terminate(.mayGoto(bail: labelBlock(label), next: next))
-            builder.position(at: next)
-            return
-        }
-        if isAddrSpaceCastTemplate(trimmed) { return }
-        throw failure("inline assembly '\(template)' is not supported: only may_goto (can_loop), addr_space_cast and empty barriers are understood",
-                      at: s)
-    }
-
-    /// `%[p] = addr_space_cast(%[p], 0, 1)` and the like: one operand, cast to or from the arena.
-    private func isAddrSpaceCastTemplate(_ text: String) -> Bool {
-        let compact = text.filter { !$0.isWhitespace }
-        guard let equals = compact.firstIndex(of: "=") else { return false }
-        let target = compact[..<equals]
-        let rest = compact[compact.index(after: equals)...]
-        return rest == "addr_space_cast(\(target),0,1)" || rest == "addr_space_cast(\(target),1,0)"
-    }
-
-    /// The labels of `asm goto`, which follow the fourth colon (`::` counts as two).
-    private func asmGotoLabels(_ tokens: [String]) -> [String] {
-        var colons = 0
-        var labels: [String] = []
-        for token in tokens {
-            if colons >= 4 {
-                if token != "," && token != ")" && token != ";" { labels.append(token) }
-                if token == ")" { break }
-                continue
-            }
-            if token == ":" { colons += 1 } else if token == "::" { colons += 2 }
-        }
-        return labels
-    }
-
-    /// A label named in asm goto: a `__label__` of the innermost enclosing scope that declares it,
-    /// otherwise the function's own label.
-    private func findLabel(named name: String) -> CXCursor? {
-        for scope in scopes.reversed() where declaresLocalLabel(scope, name) {
-            if let label = labelStatement(named: name, in: scope) { return label }
-        }
-        guard let body = declaration.children.last(where: { $0.kind == CXCursor_CompoundStmt }) else { return nil }
-        return labelStatement(named: name, in: body)
-    }
-
-    private func declaresLocalLabel(_ scope: CXCursor, _ name: String) -> Bool {
-        scope.children.contains { statement in
-            statement.kind == CXCursor_DeclStmt
-                && statement.children.contains { $0.kind == CXCursor_UnexposedDecl && $0.spelling == name }
-        }
-    }
-
-    private func labelStatement(named name: String, in cursor: CXCursor) -> CXCursor? {
-        for child in cursor.children {
-            if child.kind == CXCursor_LabelStmt && child.spelling == name { return child }
-            if let found = labelStatement(named: name, in: child) { return found }
-        }
-        return nil
     }
 }

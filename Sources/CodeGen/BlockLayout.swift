@@ -49,7 +49,7 @@ private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>) 
         return takenSuccessors(terminator).first
     case .branch(_, _, _, _, let then, let otherwise):
         return placed.contains(then) ? otherwise : then
-    case .mayGoto(_, let next):
+    case .mayGoto(_, let next), .inlineAsmGoto(_, _, let next):
         return next
     case .return:
         return nil

@@ -48,11 +48,12 @@ struct InstructionSelector {
                 if !resultIsRead && instruction.operation.onlyComputes { continue }
                 location = instruction.location
                 note = instruction.note
-                select(instruction.operation)
+                select(instruction.operation, at: InstructionSite(block: id, index: index))
             }
             location = block.terminatorLocation
             note = nil
-            select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil)
+            select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil,
+                   at: InstructionSite(block: id, index: block.instructions.count))
             blocks.append(MachineBlock(id: id, lines: lines))
         }
         return blocks
@@ -89,7 +90,7 @@ struct InstructionSelector {
 
     // MARK: - Operations
 
-    private mutating func select(_ operation: Operation) {
+    private mutating func select(_ operation: Operation, at site: InstructionSite) {
         switch operation {
         case .copy(let dst, let value):
             assign(dst, value)
@@ -198,6 +199,67 @@ struct InstructionSelector {
 
         case .compareExchange(let dst, let address, let expected, let desired, let size, _):
             compareExchange(dst, address, expected, desired, size)
+
+        case .inlineAsm(let asm):
+            inlineAsm(asm, at: site, labels: [])
+        }
+    }
+
+    /// Inline asm: the operands the allocator did not leave in their registers are loaded into the
+    /// registers it chose for them, the template gets the registers and is assembled, and outputs
+    /// bound for spill slots are stored. A jump to asm goto label N goes to `labels[N]`.
+    private mutating func inlineAsm(_ asm: InlineAsm, at site: InstructionSite, labels: [BlockID]) {
+        let registers = assignment.asmRegisters[site] ?? []
+        var texts: [String] = []
+        for (i, operand) in asm.operands.enumerated() {
+            switch operand {
+            case .immediate(let value):
+                texts.append(String(value))
+                continue
+            case .tied(let n):
+                texts.append(n < texts.count ? texts[n] : "")
+                continue
+            case .input, .output, .inputOutput:
+                break
+            }
+            guard let register = registers[i] else {
+                diagnostics.append(.error("inline assembly needs more free registers than there are here: "
+                                          + "\(asm.operands.count) operands, \(asm.clobbers.count) clobbered registers",
+                                          at: location))
+                return
+            }
+            texts.append("r\(register.rawValue)")
+            switch operand {
+            case .input(let value): move(value, into: register)
+            case .inputOutput(let t, _): move(.temp(t), into: register)
+            case .output, .tied, .immediate: break
+            }
+        }
+        let code: AssembledCode
+        do {
+            code = try assemble(asm.text { texts[$0] }, externalLabels: Set(labels.indices.map(InlineAsm.labelName)))
+        } catch {
+            diagnostics.append(.error("inline assembly, \(error)", at: location))
+            return
+        }
+        for problem in code.jumpsOutside { diagnostics.append(.error("inline assembly, \(problem)", at: location)) }
+        let targets = Dictionary(code.externalJumps.map { ($0.index, $0.label) }, uniquingKeysWith: { a, _ in a })
+        for (index, instruction) in code.instructions.enumerated() {
+            if let label = targets[index], let n = labels.indices.first(where: { InlineAsm.labelName($0) == label }) {
+                lines.append(MachineLine(instruction: .jump(opcode: instruction.opcode, dst: instruction.dst,
+                                                            src: instruction.src, imm: instruction.imm, target: labels[n]),
+                                         location: location, note: note))
+            } else {
+                emit(instruction)
+            }
+        }
+        for (i, operand) in asm.operands.enumerated() {
+            switch operand {
+            case .output(let t, _), .inputOutput(let t, _):
+                if let register = registers[i] { finish(t, register) }
+            case .input, .tied, .immediate:
+                break
+            }
         }
     }
 
@@ -419,7 +481,7 @@ struct InstructionSelector {
 
     // MARK: - Terminators
 
-    private mutating func select(_ terminator: Terminator, next: BlockID?) {
+    private mutating func select(_ terminator: Terminator, next: BlockID?, at site: InstructionSite) {
         switch terminator {
         case .jump(let target):
             if target != next { jump(to: target) }
@@ -446,6 +508,10 @@ struct InstructionSelector {
         case .mayGoto(let bail, let continuation):
             lines.append(MachineLine(instruction: .jump(opcode: BPF.mayGoto, dst: .r0, src: .r0, imm: 0, target: bail),
                                      location: location, note: note))
+            if continuation != next { jump(to: continuation) }
+
+        case .inlineAsmGoto(let asm, let labels, let continuation):
+            inlineAsm(asm, at: site, labels: labels)
             if continuation != next { jump(to: continuation) }
         }
     }
@@ -617,3 +683,4 @@ private func normalized(_ c: Int64, _ width: ALUWidth, signed: Bool = false) -> 
     case .bits32: return signed ? Int64(Int32(truncatingIfNeeded: c)) : Int64(UInt32(truncatingIfNeeded: c))
     }
 }
+

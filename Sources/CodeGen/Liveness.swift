@@ -56,7 +56,7 @@ struct Liveness {
         for (b, block) in function.blocks.enumerated() {
             for instruction in block.instructions {
                 for t in instruction.operation.usedTemps where !defs[b].contains(t) { uses[b].insert(t) }
-                if let d = instruction.operation.definedTemp { defs[b].insert(d) }
+                for d in instruction.operation.definedTemps { defs[b].insert(d) }
             }
             for t in block.terminator.usedTemps where !defs[b].contains(t) { uses[b].insert(t) }
         }

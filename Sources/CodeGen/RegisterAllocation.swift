@@ -25,6 +25,12 @@ import BPFInstructions
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
 // type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot.
+//
+// Inline asm: a Temp live across an asm, or one of its operands, never gets a register the asm
+// clobbers. An operand whose Temp is spilled (or a constant for an `r` input) gets a register
+// that nothing occupies at the asm, chosen last: instruction selection loads it there before the
+// asm and stores outputs from there after it. An early-clobber output (`=&r`) is live from the
+// position where the asm reads its inputs, so it shares no register with them.
 
 /// Where a Temp lives for its whole lifetime.
 enum Location: Equatable {
@@ -49,6 +55,10 @@ struct RegisterAssignment {
     /// Instructions whose result nothing reads: instruction selection leaves out those that only
     /// compute it, and gives the others their form without a result (an atomic add without fetch).
     var unreadResults: Set<InstructionSite>
+    /// The register of each operand of each inline asm (an asm goto at its block's instruction
+    /// count): nil for an immediate or tied operand, and for a register operand when no register
+    /// was free.
+    var asmRegisters: [InstructionSite: [Register?]]
 
     func location(of t: Temp) -> Location {
         guard let location = locations[t.index] else {
@@ -77,6 +87,8 @@ private struct LiveRange {
     /// Reads and writes, each weighted by how deeply nested in loops it is.
     var useFrequency = 0.0
     var crossesCall = false
+    /// Registers an inline asm clobbers where this range is live.
+    var forbidden: Set<Register> = []
 
     var start: Int { segments[0].lowerBound }
 
@@ -93,6 +105,7 @@ private struct LiveRange {
         segments = (segments + other.segments).sorted { $0.lowerBound < $1.lowerBound }
         useFrequency += other.useFrequency
         crossesCall = crossesCall || other.crossesCall
+        forbidden.formUnion(other.forbidden)
     }
 
     func overlaps(_ other: [ClosedRange<Int>]) -> Bool {
@@ -105,12 +118,20 @@ private struct LiveRange {
     }
 }
 
+/// An inline asm at `position` (where it reads its operands).
+private struct AsmSite {
+    var site: InstructionSite
+    var position: Int
+    var asm: InlineAsm
+}
+
 /// Numbers the instructions of `order` and computes each Temp's live range, indexed by Temp; nil
 /// for Temps never live.
 private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness)
-    -> (ranges: [LiveRange?], accesses: [TempAccess], unread: Set<InstructionSite>)
+    -> (ranges: [LiveRange?], accesses: [TempAccess], unread: Set<InstructionSite>, asmSites: [AsmSite])
 {
     var accesses: [TempAccess] = []
+    var asmSites: [AsmSite] = []
     var unread = Set<InstructionSite>()
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
@@ -132,14 +153,26 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         case .return(.temp(let t)): accesses.append(TempAccess(position: terminatorPosition, returned: t))
         case .branch, .return, .jump, .mayGoto:
             accesses.append(TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps))
+        case .inlineAsmGoto(let asm, _, _):
+            var access = TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps)
+            access.usesScratch = true
+            accesses.append(access)
+            asmSites.append(AsmSite(site: InstructionSite(block: id, index: block.instructions.count),
+                                    position: terminatorPosition, asm: asm))
         }
         for (i, instruction) in block.instructions.enumerated().reversed() {
             let position = blockStart + 2 * i
-            if let d = instruction.operation.definedTemp {
+            var earlyClobbered: Set<Temp> = []
+            if case .inlineAsm(let asm) = instruction.operation {
+                asmSites.append(AsmSite(site: InstructionSite(block: id, index: i), position: position, asm: asm))
+                earlyClobbered = asm.earlyClobberedOutputs
+            }
+            for d in instruction.operation.definedTemps {
                 frequency[d.index] += weight
                 // A value nobody reads still occupies its register for the instant it is written.
                 let end = openEnd.removeValue(forKey: d)
-                pieces[d.index].append((position + 1)...(end ?? position + 1))
+                let start = earlyClobbered.contains(d) ? position : position + 1
+                pieces[d.index].append(start...(end ?? position + 1))
                 if end == nil { unread.insert(InstructionSite(block: id, index: i)) }
             }
             accesses.append(TempAccess(position: position, instruction.operation))
@@ -161,9 +194,24 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index])
         // The value must survive a call when the call's clobber point lies strictly inside.
         range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
+        for site in asmSites where segments.contains(where: { $0.overlaps(site.position...site.position + 1) }) {
+            range.forbidden.formUnion(site.asm.clobberedRegisters)
+        }
         ranges[index] = range
     }
-    return (ranges, accesses, unread)
+    return (ranges, accesses, unread, asmSites)
+}
+
+extension InlineAsm {
+    var clobberedRegisters: [Register] { clobbers.map { Register(rawValue: UInt8($0)) } }
+
+    /// Outputs written before every input is read (`=&r`).
+    var earlyClobberedOutputs: Set<Temp> {
+        Set(operands.compactMap { operand in
+            if case .output(let t, earlyClobber: true) = operand { return t }
+            return nil
+        })
+    }
 }
 
 extension Operation {
@@ -176,7 +224,7 @@ extension Operation {
             return true
         // An ld_imm64 of a map tells the kernel which maps, and which arena, the program uses, even
         // when nothing reads its value (ArenaAssociation relies on that).
-        case .load, .store, .copyMemory, .setMemory, .call, .symbolAddress, .atomic, .compareExchange:
+        case .load, .store, .copyMemory, .setMemory, .call, .symbolAddress, .atomic, .compareExchange, .inlineAsm:
             return false
         }
     }
@@ -207,13 +255,16 @@ private struct TempAccess {
     }
 
     init(position: Int, _ operation: Operation) {
-        self.init(position: position, temps: operation.usedTemps + (operation.definedTemp.map { [$0] } ?? []))
+        self.init(position: position, temps: operation.usedTemps + operation.definedTemps)
         switch operation {
         case .call(let d, _, _):
             usesScratch = true
             callResult = d
         case .atomic, .compareExchange:
             // Selected with r5 and r0 (cmpxchg compares with r0 and returns the old value there).
+            usesScratch = true
+        case .inlineAsm:
+            // Its spilled operands may be loaded into r0.
             usesScratch = true
         case .load(_, let address, _, _, _), .store(let address, _, _, _, _):
             switch address {
@@ -257,7 +308,7 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
-    let (unjoined, accesses, unread) = liveRanges(function, order: order, liveness: liveness)
+    let (unjoined, accesses, unread, asmSites) = liveRanges(function, order: order, liveness: liveness)
     let ranges = coalesce(unjoined, function).sorted {
         ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
     }
@@ -276,7 +327,9 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
         let preference = range.temps.compactMap { hints[$0] } + allowed
         for r in preference { wanted[r]?.removeAll { $0.index == index } }
-        func isFree(_ r: Register) -> Bool { allowed.contains(r) && !range.overlaps(occupied[r] ?? []) }
+        func isFree(_ r: Register) -> Bool {
+            allowed.contains(r) && !range.forbidden.contains(r) && !range.overlaps(occupied[r] ?? [])
+        }
         let unwanted = preference.first { r in
             isFree(r) && !(wanted[r] ?? []).contains { range.overlaps($0.range.segments) }
         }
@@ -305,7 +358,47 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
 
     let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
-                              liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread)
+                              liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,
+                              asmRegisters: asmOperandRegisters(asmSites, ranges, locations))
+}
+
+/// The register of each operand of each inline asm: a Temp's own register, or for a spilled Temp
+/// or a constant one that no range occupies where the asm reads and writes its operands, that
+/// the asm does not clobber, and that no other operand of it uses.
+private func asmOperandRegisters(_ sites: [AsmSite], _ ranges: [LiveRange], _ locations: [Location?])
+    -> [InstructionSite: [Register?]]
+{
+    var result: [InstructionSite: [Register?]] = [:]
+    for site in sites {
+        let span = site.position...site.position + 1
+        var taken = Set(site.asm.clobberedRegisters)
+        for range in ranges where range.segments.contains(where: { $0.overlaps(span) }) {
+            if let t = range.temps.first, case .register(let r)? = locations[t.index] { taken.insert(r) }
+        }
+        func own(_ t: Temp) -> Register? {
+            if case .register(let r)? = locations[t.index] { return r }
+            return nil
+        }
+        var registers: [Register?] = site.asm.operands.map { operand in
+            switch operand {
+            case .input(.temp(let t)), .output(let t, _), .inputOutput(let t, _): return own(t)
+            case .input(.constant), .tied, .immediate: return nil
+            }
+        }
+        taken.formUnion(registers.compactMap { $0 })
+        for (i, operand) in site.asm.operands.enumerated() where registers[i] == nil {
+            switch operand {
+            case .input, .output, .inputOutput:
+                let free = (0...9).map { Register(rawValue: UInt8($0)) }.first { !taken.contains($0) }
+                registers[i] = free
+                if let free { taken.insert(free) }
+            case .tied, .immediate:
+                break
+            }
+        }
+        result[site.site] = registers
+    }
+    return result
 }
 
 /// Joins the live ranges of Temps copied into one another whenever they do not overlap, so that
@@ -334,10 +427,10 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
                  .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
                 source = value
             case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-                 .setCondition, .atomic, .compareExchange:
+                 .setCondition, .atomic, .compareExchange, .inlineAsm:
                 continue
             }
-            if case .temp(let s) = source, let d = instruction.operation.definedTemp {
+            if case .temp(let s) = source, let d = instruction.operation.definedTemps.first {
                 copies.append((depth[block.id.index], d, s))
             }
         }

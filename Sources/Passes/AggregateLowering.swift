@@ -26,7 +26,7 @@ public func checkAggregateSizes(_ module: Module) throws(DiagnosticList) {
                 case .setMemory(_, _, let size, let alignment, _):
                     problem = expansionProblem("filling", size: size, alignment: alignment, instructionsPerPiece: 1)
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
-                     .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
+                     .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm:
                     problem = nil
                 }
                 if let problem { problems.append(.error(problem, at: instruction.location)) }
@@ -57,7 +57,7 @@ public func lowerAggregates(_ module: inout Module) {
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
-             .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange:
+             .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm:
             return false
         }
     }

@@ -44,7 +44,7 @@ private func castPointersAssignedOnce(_ function: inout Function) {
     var accessLines: [Temp: [SourceLocation]] = [:]
     for block in function.blocks {
         for instruction in block.instructions {
-            if let temp = instruction.operation.definedTemp { assignments[temp.index] += 1 }
+            for temp in instruction.operation.definedTemps { assignments[temp.index] += 1 }
             if let (pointer, _) = arenaAccess(instruction.operation) {
                 if let location = instruction.location { accessLines[pointer, default: []].append(location) }
             }
@@ -83,8 +83,8 @@ private func castPointersAssignedOnce(_ function: inout Function) {
                 current.operation = replacingAddress(of: instruction.operation, with: .temp(cast, offset: offset))
             }
             rewritten.append(current)
-            if let defined = instruction.operation.definedTemp, casts[defined] != nil,
-               !function.parameters.contains(defined) {
+            for defined in instruction.operation.definedTemps
+            where casts[defined] != nil && !function.parameters.contains(defined) {
                 rewritten.append(castInstruction(defined, at: instruction.location))
             }
         }
@@ -100,7 +100,7 @@ private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
         guard case .temp(let pointer, _) = address else { return nil }
         return (pointer, address)
     case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory,
-         .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
+         .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm:
         return nil
     }
 }
@@ -147,11 +147,11 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
         case .copyMemory, .setMemory:
             preconditionFailure("AggregateLowering must run before arena cast insertion")
         case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap,
-             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm:
             break
         }
         result.append(rewritten)
-        if let defined = rewritten.operation.definedTemp {
+        for defined in rewritten.operation.definedTemps {
             kernelForm[defined] = nil
             for (pointer, cast) in kernelForm where cast == defined { kernelForm[pointer] = nil }
         }

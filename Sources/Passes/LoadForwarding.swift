@@ -101,7 +101,7 @@ private struct AliasFacts {
         for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
         for block in function.blocks {
             for instruction in block.instructions {
-                if let temp = instruction.operation.definedTemp {
+                for temp in instruction.operation.definedTemps {
                     assignments[temp, default: 0] += 1
                     definitions[temp] = instruction.operation
                 }
@@ -152,7 +152,7 @@ private struct AliasFacts {
                 case .binary(let dst, _, _, _, let delta) where fixedBases[dst] != nil:
                     escape([delta])
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
-                     .call, .addrSpaceCast, .setCondition:
+                     .call, .addrSpaceCast, .setCondition, .inlineAsm:
                     escape(operation.usedValues)
                 }
                 if case .slotAddress(let dst, let slot, _) = operation, !once(dst) { escapedSlots.insert(slot) }
@@ -204,6 +204,20 @@ private struct Transfer {
         state.known = state.known.filter { !facts.mayAlias($0.key, typed: $0.value.isTyped, place, typed: typed) }
     }
 
+    func forgetWhatCallsMayWrite(in state: inout MemoryState) {
+        state.known = state.known.filter { !facts.callMayWrite($0.key) }
+    }
+
+    /// What a block's end does: `asm goto` is asm.
+    func apply(_ terminator: Terminator, to state: inout MemoryState) {
+        switch terminator {
+        case .inlineAsmGoto:
+            forgetWhatCallsMayWrite(in: &state)
+        case .jump, .branch, .return, .mayGoto:
+            break
+        }
+    }
+
     func assign(_ temp: Temp, into state: inout MemoryState) {
         state.known = state.known.filter { $0.key.base != .temp(temp) && $0.value.value != .temp(temp) }
     }
@@ -236,8 +250,12 @@ private struct Transfer {
         case .setMemory(let address, _, let size, _, let space):
             write(facts.place(address, size: size, space: space), typed: false, into: &state)
         case .call(let dst, _, _):
-            state.known = state.known.filter { !facts.callMayWrite($0.key) }
+            forgetWhatCallsMayWrite(in: &state)
             if let dst { assign(dst, into: &state) }
+        case .inlineAsm:
+            // Asm may store anywhere a call may, whether or not it says "memory".
+            forgetWhatCallsMayWrite(in: &state)
+            for output in operation.definedTemps { assign(output, into: &state) }
         case .copy(let dst, _), .binary(let dst, _, _, _, _), .negate(let dst, _, _), .signExtend(let dst, _, _),
              .zeroExtend(let dst, _, _), .byteSwap(let dst, _, _), .slotAddress(let dst, _, _),
              .symbolAddress(let dst, _, _),
@@ -277,6 +295,7 @@ private func forwardLoads(in function: inout Function) {
         for b in 0..<count {
             var state = entry(b)
             for instruction in function.blocks[b].instructions { transfer.apply(instruction.operation, to: &state) }
+            transfer.apply(function.blocks[b].terminator, to: &state)
             if exits[b] != state {
                 exits[b] = state
                 changed = true

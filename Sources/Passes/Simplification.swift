@@ -39,7 +39,7 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     for parameter in function.parameters { assignments[parameter.index] += 1 }
     for block in function.blocks {
         for instruction in block.instructions {
-            if let temp = instruction.operation.definedTemp { assignments[temp.index] += 1 }
+            for temp in instruction.operation.definedTemps { assignments[temp.index] += 1 }
         }
     }
     let once = { (t: Temp) in assignments[t.index] == 1 }
@@ -50,7 +50,8 @@ private func simplifyOnce(_ function: inout Function) -> Bool {
     for parameter in function.parameters where once(parameter) { definedAt[parameter] = (0, -1) }
     for (b, block) in function.blocks.enumerated() {
         for (i, instruction) in block.instructions.enumerated() {
-            guard let temp = instruction.operation.definedTemp, once(temp) else { continue }
+            let defined = instruction.operation.definedTemps
+            guard defined.count == 1, let temp = defined.first, once(temp) else { continue }
             definedAt[temp] = (b, i)
             if let fact = fact(of: instruction.operation, once: once) { facts[temp] = fact }
         }
@@ -171,8 +172,9 @@ private func threadJumps(_ function: inout Function) -> Bool {
             values = constantsAtEnd(predecessors[b][0], depth: depth + 1)
         }
         for instruction in function.blocks[b].instructions {
-            guard let defined = instruction.operation.definedTemp else { continue }
-            if case .copy(_, .constant(let c)) = instruction.operation { values[defined] = c } else { values[defined] = nil }
+            for defined in instruction.operation.definedTemps {
+                if case .copy(_, .constant(let c)) = instruction.operation { values[defined] = c } else { values[defined] = nil }
+            }
         }
         known[b] = values
         return values
@@ -259,7 +261,7 @@ private func useLowHalvesDirectly(_ function: inout Function,
             for t in [x, y].compactMap(reads) { rejected.insert(t) }
         case .return(let x?):
             if let t = reads(x) { rejected.insert(t) }
-        case .return(nil), .jump, .mayGoto:
+        case .return(nil), .jump, .mayGoto, .inlineAsmGoto:
             break
         }
     }
@@ -363,7 +365,7 @@ private func propagateWithinBlock(_ block: inout Block) -> Bool {
             block.instructions[i].operation = operation
             changed = true
         }
-        if let defined = operation.definedTemp {
+        for defined in operation.definedTemps {
             known[defined] = nil
             for (t, v) in known where v == .temp(defined) { known[t] = nil }
             for (key, holder) in addresses where holder == defined { addresses[key] = nil }
@@ -395,7 +397,7 @@ private func coalesceCopies(_ function: inout Function) -> Bool {
         var i = 0
         while i + 1 < instructions.count {
             if case .copy(let x, .temp(let t)) = instructions[i + 1].operation, reads[t.index] == 1,
-               instructions[i].operation.definedTemp == t,
+               instructions[i].operation.definedTemps == [t],
                let retargeted = retarget(instructions[i].operation, to: x) {
                 instructions[i].operation = retargeted
                 instructions.remove(at: i + 1)
@@ -419,7 +421,7 @@ private func retarget(_ operation: Operation, to destination: Temp) -> Operation
     case .byteSwap(_, let v, let bits): return .byteSwap(destination, v, bits: bits)
     case .setCondition(_, let c, let w, let a, let b): return .setCondition(destination, c, w, a, b)
     case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-         .atomic, .compareExchange:
+         .atomic, .compareExchange, .inlineAsm:
         return nil
     }
 }
@@ -560,7 +562,7 @@ private func removeDeadInstructions(_ function: inout Function) -> Bool {
         for b in function.blocks.indices {
             function.blocks[b].instructions.removeAll { instruction in
                 guard isPure(instruction.operation),
-                      let d = instruction.operation.definedTemp, !used.contains(d) else { return false }
+                      let d = instruction.operation.definedTemps.first, !used.contains(d) else { return false }
                 removed = true
                 return true
             }
@@ -574,7 +576,7 @@ private func isPure(_ operation: Operation) -> Bool {
     switch operation {
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition:
         return true
-    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange:
+    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange, .inlineAsm:
         return false
     }
 }

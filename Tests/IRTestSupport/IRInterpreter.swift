@@ -118,6 +118,8 @@ public struct IRInterpreter {
                     temps[d.index] = base &+ UInt64(bitPattern: Int64(offset))
                 case .addrSpaceCast:
                     preconditionFailure("the interpreter has no arenas")
+                case .inlineAsm:
+                    preconditionFailure("the interpreter does not run BPF assembly")
                 case .call(let d, let callee, let arguments):
                     guard case .function(let name) = callee else { preconditionFailure("only calls to functions") }
                     let result = call(name, arguments.map(value))
@@ -155,6 +157,8 @@ public struct IRInterpreter {
                 return v.map(value) ?? 0
             case .mayGoto(_, let next):
                 block = function.blocks[next.index]
+            case .inlineAsmGoto:
+                preconditionFailure("the interpreter does not run BPF assembly")
             }
         }
     }
