@@ -134,4 +134,49 @@ struct ExternTests {
             #expect(libbpf.status != 0, "libbpf loaded \(object): \(libbpf.transcript)")
         }
     }
+
+    /// A typed per-CPU kernel variable: `cpu_number` holds each CPU's own number. The kernel
+    /// resolves the BTF id to an address through kallsyms, which lists variables only with
+    /// CONFIG_KALLSYMS_ALL; without it, the kernel refuses the program, for clang's object and
+    /// under libbpf alike.
+    @Test func perCPUKernelVariable() async throws {
+        try KernelCapability.bpf.require()
+        let (directory, objects) = try await Self.objects("per_cpu", """
+            extern const int cpu_number __ksym;
+            int this_cpu_matches, cpus, cpus_matching;
+            SEC("syscall") int per_cpu(void *ctx)
+            {
+            	const int *mine = bpf_this_cpu_ptr(&cpu_number);
+            	this_cpu_matches = *mine == bpf_get_smp_processor_id();
+            	for (int i = 0; i < 4096; i++) {
+            		const int *theirs = bpf_per_cpu_ptr(&cpu_number, i);
+            		if (!theirs)
+            			break;
+            		cpus++;
+            		cpus_matching += *theirs == i;
+            	}
+            	return 0;
+            }
+            """)
+        let kernel = try await RunningKernel.read(in: directory)
+        // "0-3" or "0": the CPUs the kernel has per-CPU areas for (nr_cpu_ids).
+        let possible = try String(contentsOfFile: "/sys/devices/system/cpu/possible", encoding: .utf8)
+        let possibleCount = (Int(possible.split(separator: "-").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) + 1
+        let arguments = ["--prog", "per_cpu", "--get", "this_cpu_matches", "--get", "cpus", "--get", "cpus_matching"]
+        for object in objects {
+            let ours = try await runProcess(try await Tools.ours("swiftbpf"), ["run", object] + arguments, in: directory)
+            let libbpf = try await runProcess(try await Tools.libbpfRun.value, [object] + arguments, in: directory)
+            if kernel.isYes("CONFIG_KALLSYMS_ALL") {
+                #expect(ours.status == 0, "\(object): \(ours.transcript)")
+                #expect(Self.values(ours.stdout) == ["per_cpu retval": "0", "this_cpu_matches": "1",
+                                                     "cpus": String(possibleCount), "cpus_matching": String(possibleCount)])
+                #expect(libbpf.stdout == ours.stdout, "\(object): \(libbpf.transcript)")
+            } else {
+                #expect(ours.status == 1)
+                #expect(ours.stderr.contains("ldimm64 failed to find the address for kernel symbol 'cpu_number'"),
+                        "\(object): \(ours.transcript)")
+                #expect(libbpf.status != 0, "\(object): \(libbpf.transcript)")
+            }
+        }
+    }
 }
