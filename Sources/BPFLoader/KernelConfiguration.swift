@@ -62,7 +62,13 @@ func kconfigExterns(of object: ObjectFile) throws(LoadError) -> [KconfigExtern] 
         }
         externs.append(KconfigExtern(name: symbol.name, isWeak: symbol.isWeak, kind: kind, size: size, offset: 0))
     }
-    externs.sort { a, b in
+    return layOutKconfig(externs)
+}
+
+/// `externs` in libbpf's order (largest alignment first, then smallest size, then name), each at
+/// the next offset its alignment allows.
+func layOutKconfig(_ externs: [KconfigExtern]) -> [KconfigExtern] {
+    var externs = externs.sorted { a, b in
         if a.alignment != b.alignment { return a.alignment > b.alignment }
         if a.size != b.size { return a.size < b.size }
         return a.name < b.name
