@@ -54,7 +54,7 @@ func kconfigExterns(of object: ObjectFile) throws(LoadError) -> [KconfigExtern] 
     for symbol in object.externs {
         let declaration = try externDeclaration(symbol.name, in: object)
         guard declaration.section == kconfigSection else { continue }
-        guard case .variable(_, let type, _) = declaration.type else {
+        guard case .variable(let type) = declaration.kind else {
             throw .kconfig(name: symbol.name, reason: "a function cannot live in .kconfig")
         }
         guard let btf = object.btf, let (kind, size) = kconfigKind(of: type, in: btf) else {

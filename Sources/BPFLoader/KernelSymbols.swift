@@ -16,8 +16,14 @@ import BTF
 
 /// An extern's declaration in the object's BTF: its VAR or FUNC, and the DATASEC listing it.
 struct ExternDeclaration {
+    enum Kind {
+        case function(proto: BTFTypeID)
+        case variable(type: BTFTypeID)
+    }
+
+    var name: String
     var id: BTFTypeID
-    var type: BTFType
+    var kind: Kind
     var section: String
 }
 
@@ -29,12 +35,11 @@ func externDeclaration(_ name: String, in object: ObjectFile) throws(LoadError) 
     for type in btf.types {
         guard case .dataSection(let section, _, let entries) = type else { continue }
         for entry in entries {
-            guard let declared = btf[entry.type] else { continue }
-            switch declared {
-            case .variable(name, _, .external), .function(name, _, .external):
-                return ExternDeclaration(id: entry.type, type: declared, section: section)
-            default:
-                continue
+            if case .variable(name, let type, .external)? = btf[entry.type] {
+                return ExternDeclaration(name: name, id: entry.type, kind: .variable(type: type), section: section)
+            }
+            if case .function(name, let proto, .external)? = btf[entry.type] {
+                return ExternDeclaration(name: name, id: entry.type, kind: .function(proto: proto), section: section)
             }
         }
     }
@@ -55,7 +60,9 @@ enum KernelSymbol: Hashable {
 /// Resolves `.ksyms` externs against the running kernel. vmlinux BTF is read and decoded once, on
 /// first use, as is /proc/kallsyms.
 final class KernelSymbols {
-    private var vmlinux: (spec: BTFSpec, functions: [String: BTFTypeID], variables: [String: BTFTypeID])?
+    /// vmlinux BTF, and its FUNCs and VARs by name: their ids and the prototype or type they declare.
+    private var vmlinux: (spec: BTFSpec, functions: [String: Declared], variables: [String: Declared])?
+    typealias Declared = (id: BTFTypeID, type: BTFTypeID)
     private var resolved: [String: KernelSymbol] = [:]
 
     /// What the extern `name` of `object` resolves to; nil when `name` is not a `.ksyms` extern.
@@ -65,54 +72,38 @@ final class KernelSymbols {
         let declaration = try externDeclaration(name, in: object)
         guard declaration.section == ksymsSection, let btf = object.btf else { return nil }
         let result: KernelSymbol
-        switch declaration.type {
-        case .function(_, let proto, _):
-            result = try function(name, proto: proto, declaredIn: btf, isWeak: symbol.isWeak)
-        case .variable(_, let type, _) where btf.resolved(type) == nil:
+        switch declaration.kind {
+        case .function(let proto):
+            result = try typed(declaration, localType: proto, isFunction: true, in: btf, isWeak: symbol.isWeak)
+        case .variable(let type) where btf.resolved(type) == nil:
             // `const void`: no type to check, only an address to find.
             guard let address = kernelSymbolAddress(name) else {
                 if symbol.isWeak { result = .absent; break }
                 throw .unknownKernelSymbol(name, source: "/proc/kallsyms", kind: "symbol")
             }
             result = .address(address)
-        case .variable(_, let type, _):
-            result = try variable(name, type: type, declaredIn: btf, isWeak: symbol.isWeak)
-        default:
-            throw .btf("extern '\(name)' is neither a VAR nor a FUNC")
+        case .variable(let type):
+            result = try typed(declaration, localType: type, isFunction: false, in: btf, isWeak: symbol.isWeak)
         }
         resolved[name] = result
         return result
     }
 
-    private func function(_ name: String, proto localProto: BTFTypeID, declaredIn object: BTFSpec,
-                          isWeak: Bool) throws(LoadError) -> KernelSymbol
+    /// A kfunc or typed variable: the vmlinux FUNC or VAR of its name, whose prototype or type
+    /// must be compatible with `localType`: a call through a wrong prototype would pass the wrong
+    /// arguments. As libbpf, a weak kfunc with another prototype counts as absent.
+    private func typed(_ declaration: ExternDeclaration, localType: BTFTypeID, isFunction: Bool, in object: BTFSpec,
+                       isWeak: Bool) throws(LoadError) -> KernelSymbol
     {
-        let (kernel, functions, _) = try kernelBTF()
-        guard let id = functions[name], case .function(_, let kernelProto, _)? = kernel[id] else {
+        let (kernel, functions, variables) = try kernelBTF()
+        let name = declaration.name
+        guard let (id, kernelType) = (isFunction ? functions : variables)[name] else {
             if isWeak { return .absent }
-            throw .unknownKernelSymbol(name, source: "BTF (/sys/kernel/btf/vmlinux)", kind: "function")
-        }
-        // A call through a wrong prototype would pass the wrong arguments; libbpf takes a weak
-        // kfunc with a different prototype for one the kernel lacks.
-        guard object.isCompatible(localProto, with: kernelProto, in: kernel) else {
-            if isWeak { return .absent }
-            let localID = object.first { if case .function(name, _, _) = $0 { true } else { false } }?.id ?? .void
-            throw .kernelSymbolMismatch(name: name, kernel: kernel.cDeclaration(of: id), object: object.cDeclaration(of: localID))
-        }
-        return .btf(Int32(bitPattern: id.rawValue))
-    }
-
-    private func variable(_ name: String, type localType: BTFTypeID, declaredIn object: BTFSpec,
-                          isWeak: Bool) throws(LoadError) -> KernelSymbol
-    {
-        let (kernel, _, variables) = try kernelBTF()
-        guard let id = variables[name], case .variable(_, let kernelType, _)? = kernel[id] else {
-            if isWeak { return .absent }
-            throw .unknownKernelSymbol(name, source: "BTF (/sys/kernel/btf/vmlinux)", kind: "variable")
+            throw .unknownKernelSymbol(name, source: "BTF (/sys/kernel/btf/vmlinux)", kind: isFunction ? "function" : "variable")
         }
         guard object.isCompatible(localType, with: kernelType, in: kernel) else {
-            throw .kernelSymbolMismatch(name: name, kernel: kernel.cDeclaration(of: id),
-                                        object: object.cDeclaration(of: localType, declarator: name))
+            if isWeak && isFunction { return .absent }
+            throw .kernelSymbolMismatch(name: name, kernel: kernel.cDeclaration(of: id), object: object.cDeclaration(of: declaration.id))
         }
         return .btf(Int32(bitPattern: id.rawValue))
     }
@@ -132,7 +123,7 @@ final class KernelSymbols {
         return id.rawValue
     }
 
-    private func kernelBTF() throws(LoadError) -> (spec: BTFSpec, functions: [String: BTFTypeID], variables: [String: BTFTypeID]) {
+    private func kernelBTF() throws(LoadError) -> (spec: BTFSpec, functions: [String: Declared], variables: [String: Declared]) {
         if let vmlinux { return vmlinux }
         let path = "/sys/kernel/btf/vmlinux"
         guard let file = fopen(path, "rb") else { throw .btf("cannot open \(path)") }
@@ -150,12 +141,12 @@ final class KernelSymbols {
         } catch {
             throw .btf("\(path): \(error)")
         }
-        var functions: [String: BTFTypeID] = [:], variables: [String: BTFTypeID] = [:]
+        var functions: [String: Declared] = [:], variables: [String: Declared] = [:]
         for (index, type) in spec.types.enumerated() {
             let id = BTFTypeID(rawValue: UInt32(index + 1))
             switch type {
-            case .function(let name, _, _) where functions[name] == nil: functions[name] = id
-            case .variable(let name, _, _) where variables[name] == nil: variables[name] = id
+            case .function(let name, let proto, _) where functions[name] == nil: functions[name] = (id, proto)
+            case .variable(let name, let type, _) where variables[name] == nil: variables[name] = (id, type)
             default: continue
             }
         }

@@ -71,8 +71,8 @@ func littleEndian(_ value: UInt32) -> [UInt8] {
     (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
 }
 
-/// Links the entry function `entry` of code section `sectionIndex`. `kernelSymbol` resolves a
-/// `.ksyms` extern, nil for any other name (a `.kconfig` extern is data, in its own section).
+/// Links the entry function `entry` of code section `sectionIndex`. `kernelSymbol` resolves an
+/// extern of `.ksyms`, and answers nil for one of `.kconfig`, which is data in its own section.
 func link(_ object: ObjectFile, section sectionIndex: Int, entry: FunctionSymbol, maps: MapTable,
           kernelSymbol: (String) throws(LoadError) -> KernelSymbol?) throws(LoadError) -> LinkedProgram
 {
@@ -111,7 +111,7 @@ func link(_ object: ObjectFile, section sectionIndex: Int, entry: FunctionSymbol
                     let start = place(function.section, function.function)
                     instruction.src = Register(rawValue: 4)
                     instruction.imm = Int32(start + function.offset - (index + 1))
-                } else if let resolved = try kernelSymbol(symbol) {
+                } else if object.externs.contains(where: { $0.name == symbol }), let resolved = try kernelSymbol(symbol) {
                     // The address of a kernel variable or function; 0 for a weak one the kernel lacks.
                     switch resolved {
                     case .btf(let id):
