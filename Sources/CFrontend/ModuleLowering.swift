@@ -306,7 +306,8 @@ final class ModuleLowering {
         guard !externs.contains(where: { $0.name == name }) else { return }
         let (type, size) = switch kind {
         case .function: (types.functionTypeID(declaration), 0)
-        case .variable: (types.typeID(declaration.type), declaration.type.size ?? 0)
+        // A typeless kernel symbol (`const void`) gets GNU C's sizeof(void), 1, as clang writes it.
+        case .variable: (types.typeID(declaration.type), declaration.type.size ?? (declaration.type.canonical.kind == CXType_Void ? 1 : 0))
         }
         externs.append(Extern(name: name, kind: kind, section: section, type: type, size: size,
                               isWeak: attributes(of: declaration).isWeak))

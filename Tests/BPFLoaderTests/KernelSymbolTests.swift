@@ -13,11 +13,13 @@ extension ProgramBTFKernelTests {
         extern const int cpu_number __ksym;
         extern const int swiftbpf_no_such_variable __ksym __attribute__((weak));
         extern void bpf_rcu_read_lock(void) __ksym __attribute__((weak));
-        long addresses[3];
+        extern const void bpf_prog_put __ksym;
+        long addresses[4];
         SEC("syscall") int entry(void *ctx) {
             addresses[0] = (long)&cpu_number;
             addresses[1] = (long)&swiftbpf_no_such_variable;
             addresses[2] = (long)&bpf_rcu_read_lock;
+            addresses[3] = (long)&bpf_prog_put;
             return 0;
         }
         """
@@ -30,7 +32,8 @@ extension ProgramBTFKernelTests {
     }
 
     /// A typed kernel variable and a kfunc's address become BPF_PSEUDO_BTF_ID loads of their
-    /// vmlinux ids; a weak variable the kernel lacks becomes address 0.
+    /// vmlinux ids; a typeless symbol becomes its address in /proc/kallsyms; a weak variable the
+    /// kernel lacks becomes address 0.
     @Test(arguments: Compiler.allCases)
     func kernelSymbolAddressesNameVmlinuxBTF(compiler: Compiler) throws {
         let object = try object(Self.kernelSymbols, name: "ksym_addresses_\(compiler)", by: compiler)
@@ -55,6 +58,12 @@ extension ProgramBTFKernelTests {
         #expect(kfunc.imm == (try Self.vmlinuxID("FUNC", "bpf_rcu_read_lock")))
         let (absent, absentHigh) = try load("swiftbpf_no_such_variable")
         #expect(absent.src.rawValue == 0 && absent.imm == 0 && absentHigh.imm == 0)
+        let kallsyms = try runTool(["grep", "-w", "bpf_prog_put", "/proc/kallsyms"]).stdout
+        let listed = try #require(kallsyms.split(separator: "\n").first { $0.split(separator: " ").dropFirst(2).first == "bpf_prog_put" })
+        let address = try #require(UInt64(listed.prefix { $0 != " " }, radix: 16))
+        let (typeless, typelessHigh) = try load("bpf_prog_put")
+        #expect(typeless.src.rawValue == 0)
+        #expect(UInt64(UInt32(bitPattern: typeless.imm)) | UInt64(UInt32(bitPattern: typelessHigh.imm)) << 32 == address)
     }
 
     /// A strong kernel variable the kernel lacks, or declared with another type, is an error
