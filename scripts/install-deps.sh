@@ -3,7 +3,7 @@
 # at /opt/swift (or on PATH).
 set -euo pipefail
 
-packages=(libclang-19-dev clang-19 llvm-19 bpftool libbpf-dev gcc make csmith libcsmith-dev)
+packages=(libclang-19-dev clang-19 llvm-19 bpftool libbpf-dev zlib1g-dev gcc make csmith libcsmith-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

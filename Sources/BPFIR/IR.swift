@@ -431,15 +431,33 @@ public struct GlobalVariable: Sendable {
     }
 }
 
-/// A function declared but defined by the kernel: a kfunc (`__ksym`).
-public struct ExternFunction: Sendable, Hashable {
+/// A symbol the object uses but does not define, resolved by the loader from the section its
+/// declaration names: `.ksyms` holds kernel functions (kfuncs) and kernel variables (typed
+/// `__ksym`s, per-CPU ones included), `.kconfig` the kernel's configuration (`__kconfig`: its
+/// `CONFIG_*` options and libbpf's `LINUX_*` values). References are ld_imm64 relocations (or
+/// calls, for a kfunc) against an undefined ELF symbol, as clang writes them.
+public struct Extern: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case function, variable
+    }
+
     public var name: String
+    public var kind: Kind
+    /// `.ksyms` or `.kconfig`: the BTF DATASEC that lists it.
+    public var section: String
+    /// The C type: a `CType.function` for a function.
     public var type: TypeID
+    /// Bytes a variable occupies, for its DATASEC entry; 0 for a function or a `void` kernel symbol.
+    public var size: Int
+    /// Weak: the loader leaves it zero (a NULL address, a zero value) when the kernel lacks it.
     public var isWeak: Bool
 
-    public init(name: String, type: TypeID, isWeak: Bool) {
+    public init(name: String, kind: Kind, section: String, type: TypeID, size: Int, isWeak: Bool) {
         self.name = name
+        self.kind = kind
+        self.section = section
         self.type = type
+        self.size = size
         self.isWeak = isWeak
     }
 }
@@ -448,13 +466,13 @@ public struct ExternFunction: Sendable, Hashable {
 public struct Module: Sendable {
     public var functions: [Function]
     public var globals: [GlobalVariable]
-    /// Only the externs the code references.
-    public var externs: [ExternFunction]
+    /// Only the externs the code references, in first-use order.
+    public var externs: [Extern]
     public var types: TypeTable
     /// Lines of each source file, for line_info and listings.
     public var sourceLines: [String: [String]]
 
-    public init(functions: [Function] = [], globals: [GlobalVariable] = [], externs: [ExternFunction] = [],
+    public init(functions: [Function] = [], globals: [GlobalVariable] = [], externs: [Extern] = [],
                 types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:]) {
         self.functions = functions
         self.globals = globals

@@ -19,8 +19,9 @@ public func printIR(_ module: Module) -> String {
     for global in module.globals {
         lines.append("global \(global.symbol) section \"\(global.section)\": \(global.size) bytes, align \(global.alignment)")
     }
-    for function in module.externs {
-        lines.append("extern \(function.name)\(function.isWeak ? " weak" : "")")
+    for external in module.externs {
+        let kind = switch external.kind { case .function: "function"; case .variable: "variable" }
+        lines.append("extern \(kind) \(external.name) section \"\(external.section)\"\(external.isWeak ? " weak" : "")")
     }
     if !lines.isEmpty { lines.append("") }
     return lines.joined(separator: "\n") + module.functions.map { printIR($0) }.joined(separator: "\n")

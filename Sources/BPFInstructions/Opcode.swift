@@ -66,6 +66,8 @@ public enum Opcode {
     // `src` values of ld_imm64 (include/uapi/linux/bpf.h).
     public static let pseudoMapFD: UInt8 = 1
     public static let pseudoMapValue: UInt8 = 2
+    /// The imm is a vmlinux BTF id of a VAR or FUNC (a `__ksym`); the kernel puts its address.
+    public static let pseudoBTFID: UInt8 = 3
     // `src` values of call.
     public static let pseudoCall: UInt8 = 1
     public static let pseudoKfuncCall: UInt8 = 2

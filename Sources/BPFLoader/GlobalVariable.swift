@@ -108,7 +108,8 @@ extension ObjectFile {
     }
 }
 
-/// Sections that libbpf turns into one-element array maps (bpf_object__init_internal_map).
+/// Sections that libbpf turns into one-element array maps (bpf_object__init_internal_map), and
+/// the `.kconfig` section the loader makes for kconfig externs.
 func isInternalMapSection(_ name: String) -> Bool {
-    [".data", ".bss", ".rodata"].contains { name == $0 || name.hasPrefix($0 + ".") }
+    name == kconfigSection || [".data", ".bss", ".rodata"].contains { name == $0 || name.hasPrefix($0 + ".") }
 }

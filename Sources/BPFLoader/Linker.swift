@@ -22,6 +22,10 @@ struct MapTable {
     var definedMaps: [String: Int32] = [:]
 }
 
+/// Calls to absent weak kfuncs become calls to helper `absentKernelFunctionBase + n`: no kernel
+/// has that many helpers, so the verifier names the number if such a call is reachable.
+let absentKernelFunctionBase: Int32 = 2_002_000_000
+
 /// One function placed in a linked program: where it came from and where it starts now.
 struct PlacedFunction: Hashable {
     var section: Int
@@ -40,6 +44,8 @@ struct LinkedProgram {
     var funcInfo: [(instruction: Int, type: BTFTypeID)] = []
     /// line_info records rebased to `instructions`.
     var lines: [LineRecord] = []
+    /// Weak kfuncs the kernel lacks, by the impossible helper number their calls were given.
+    var absentKernelFunctions: [Int32: String] = [:]
 
     /// The source line an instruction of the linked program came from.
     func line(atInstruction index: Int) -> LineRecord? {
@@ -65,10 +71,10 @@ func littleEndian(_ value: UInt32) -> [UInt8] {
     (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
 }
 
-/// Links the entry function `entry` of code section `sectionIndex`. `kfunc` resolves an extern
-/// to its kernel BTF id.
+/// Links the entry function `entry` of code section `sectionIndex`. `kernelSymbol` resolves an
+/// extern of `.ksyms`, and answers nil for one of `.kconfig`, which is data in its own section.
 func link(_ object: ObjectFile, section sectionIndex: Int, entry: FunctionSymbol, maps: MapTable,
-          kfunc: (String) throws(LoadError) -> Int32) throws(LoadError) -> LinkedProgram
+          kernelSymbol: (String) throws(LoadError) -> KernelSymbol?) throws(LoadError) -> LinkedProgram
 {
     var program = LinkedProgram(name: entry.name, section: object.codeSections[sectionIndex].name)
     func place(_ section: Int, _ function: FunctionSymbol) -> Int {
@@ -105,6 +111,20 @@ func link(_ object: ObjectFile, section sectionIndex: Int, entry: FunctionSymbol
                     let start = place(function.section, function.function)
                     instruction.src = Register(rawValue: 4)
                     instruction.imm = Int32(start + function.offset - (index + 1))
+                } else if object.externs.contains(where: { $0.name == symbol }), let resolved = try kernelSymbol(symbol) {
+                    // The address of a kernel variable or function; 0 for a weak one the kernel lacks.
+                    switch resolved {
+                    case .btf(let id):
+                        instruction.src = Register(rawValue: Opcode.pseudoBTFID)
+                        instruction.imm = id
+                        program.instructions[index + 1].imm = 0  // the BTF object: 0 is vmlinux
+                    case .address(let address):
+                        instruction.imm = Int32(truncatingIfNeeded: address)
+                        program.instructions[index + 1].imm = Int32(truncatingIfNeeded: address >> 32)
+                    case .absent:
+                        instruction.imm = 0
+                        program.instructions[index + 1].imm = 0
+                    }
                 } else {
                     switch try dataTarget(object, symbol: symbol, addend: Int(instruction.imm), maps: maps, fail: fail) {
                     case .map(let fd):
@@ -118,8 +138,20 @@ func link(_ object: ObjectFile, section sectionIndex: Int, entry: FunctionSymbol
                 }
             } else if isCall, let symbol {
                 if object.externs.contains(where: { $0.name == symbol }) {
-                    instruction.src = Register(rawValue: Opcode.pseudoKfuncCall)
-                    instruction.imm = try kfunc(symbol)
+                    switch try kernelSymbol(symbol) {
+                    case .btf(let id)?:
+                        instruction.src = Register(rawValue: Opcode.pseudoKfuncCall)
+                        instruction.imm = id
+                    case .absent?:
+                        // A weak kfunc the kernel lacks: as libbpf does, a call to a helper that
+                        // cannot exist, which the verifier accepts only where it is dead code.
+                        let poison = absentKernelFunctionBase + Int32(program.absentKernelFunctions.count)
+                        instruction.src = .r0
+                        instruction.imm = program.absentKernelFunctions.first { $0.value == symbol }?.key ?? poison
+                        program.absentKernelFunctions[instruction.imm] = symbol
+                    case .address?, nil:
+                        throw fail(symbol, "call to an extern that is not a kernel function")
+                    }
                     instruction.offset = 0
                 } else if let function = functionTarget(object, symbol: symbol, addend: Int(instruction.imm) + 1) {
                     let start = place(function.section, function.function)

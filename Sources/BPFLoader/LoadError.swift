@@ -5,7 +5,8 @@ import BPFObject
 public enum LoadError: Error, Sendable, CustomStringConvertible {
     case syscall(SyscallError, context: String)
     case verifier(program: String, errno: Int32, log: String, diagnosis: VerifierDiagnosis)
-    case unsupportedProgram(program: String, section: String)
+    /// A section that names no program type the loader knows, or names one wrongly.
+    case unsupportedProgram(program: String, section: String, reason: String)
     case noSuchProgram(String)
     case noSuchVariable(String)
     case badMap(name: String, reason: String)
@@ -14,10 +15,16 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case btf(String)
     /// BPF_BTF_LOAD failed; the log is the kernel's BTF checker naming the type it refused.
     case btfRejected(errno: Int32, log: String)
-    /// The running kernel's BTF has no function of this name.
-    case unknownKernelFunction(String)
-    /// The object declares a kfunc with a prototype the kernel's does not match (both as C).
-    case kernelFunctionMismatch(name: String, kernel: String, object: String)
+    /// A strong `__ksym` the running kernel does not have: `kind` (function, variable, symbol)
+    /// says what was looked for, `source` where (vmlinux BTF, /proc/kallsyms).
+    case unknownKernelSymbol(String, source: String, kind: String)
+    /// The object declares a kfunc or kernel variable with a type the kernel's does not match
+    /// (both as C).
+    case kernelSymbolMismatch(name: String, kernel: String, object: String)
+    /// A `__kconfig` extern that cannot be given a value, and why.
+    case kconfig(name: String, reason: String)
+    /// A program of a type BPF_PROG_TEST_RUN does not run.
+    case notTestRunnable(program: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,12 +33,12 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
         case .verifier(let program, let errno, _, let diagnosis):
             "program '\(program)' was rejected by the verifier (\(errnoName(errno))): \(diagnosis.reason)"
                 + (diagnosis.line.map { " at \($0.file):\($0.line)" } ?? "")
-        case .unsupportedProgram(let program, let section):
-            "program '\(program)': section '\(section)' names no program type this loader supports"
+        case .unsupportedProgram(let program, let section, let reason):
+            "program '\(program)': section '\(section)' \(reason)"
         case .noSuchProgram(let name):
             "no program named '\(name)'"
         case .noSuchVariable(let name):
-            "no global variable named '\(name)' in .data, .bss, .rodata or .addr_space.1"
+            "no global variable named '\(name)' in .data, .bss, .rodata, .kconfig or .addr_space.1"
         case .badMap(let name, let reason):
             "map '\(name)': \(reason)"
         case .relocation(let program, let section, let instruction, let symbol, let reason):
@@ -42,10 +49,14 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
             "BTF: \(reason)"
         case .btfRejected(let errno, let log):
             "the kernel rejected the object's BTF (\(errnoName(errno))): \(btfRejectionReason(in: log))"
-        case .unknownKernelFunction(let name):
-            "kfunc '\(name)': the running kernel's BTF (/sys/kernel/btf/vmlinux) has no function of that name"
-        case .kernelFunctionMismatch(let name, let kernel, let object):
-            "kfunc '\(name)': the object's prototype does not match the kernel's\n  kernel: \(kernel)\n  object: \(object)"
+        case .unknownKernelSymbol(let name, let source, let kind):
+            "__ksym '\(name)': the running kernel's \(source) has no \(kind) of that name (declare it __weak to load without it)"
+        case .kernelSymbolMismatch(let name, let kernel, let object):
+            "__ksym '\(name)': the object's declaration does not match the kernel's\n  kernel: \(kernel)\n  object: \(object)"
+        case .kconfig(let name, let reason):
+            "__kconfig '\(name)': \(reason)"
+        case .notTestRunnable(let program, let reason):
+            "program '\(program)' cannot be test-run: \(reason)"
         }
     }
 }

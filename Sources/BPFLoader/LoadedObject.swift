@@ -2,28 +2,86 @@ import BPFInstructions
 import BPFObject
 import BTF
 
-/// A program the loader knows how to load: its section's program type and load flags.
-enum ProgramType {
+/// A program the loader knows how to load, from its section name as libbpf's section table reads
+/// it (`raw_tp` matches `raw_tp` and `raw_tp/NAME`, not `raw_tpx`): its program type, load
+/// flags, expected attach type, and whether BPF_PROG_TEST_RUN can run it.
+enum ProgramType: Hashable {
     /// SEC("syscall"): BPF_PROG_TYPE_SYSCALL, which the kernel only accepts as sleepable.
     case syscall
+    /// SEC("raw_tp/NAME") or SEC("raw_tracepoint/NAME"): BPF_PROG_TYPE_RAW_TRACEPOINT, whose
+    /// context is the tracepoint's arguments as u64s.
+    case rawTracepoint
+    /// SEC("raw_tp.w/NAME") or SEC("raw_tracepoint.w/NAME"): BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
+    /// which may write the tracepoint's buffer.
+    case writableRawTracepoint
+    /// SEC("tp_btf/NAME"): BPF_PROG_TYPE_TRACING attached to tracepoint NAME (BPF_TRACE_RAW_TP),
+    /// its arguments typed by the kernel's BTF.
+    case btfTracepoint(String)
 
     init?(section: String) {
-        switch section {
-        case "syscall": self = .syscall
-        default: return nil
+        /// The part after "`kind`/", "" for the bare kind, nil for another kind.
+        func target(_ kind: String) -> String? {
+            guard section.hasPrefix(kind) else { return nil }
+            let rest = section.dropFirst(kind.count)
+            if rest.isEmpty { return "" }
+            return rest.first == "/" ? String(rest.dropFirst()) : nil
+        }
+        if section == "syscall" {
+            self = .syscall
+        } else if target("raw_tp") != nil || target("raw_tracepoint") != nil {
+            self = .rawTracepoint
+        } else if target("raw_tp.w") != nil || target("raw_tracepoint.w") != nil {
+            self = .writableRawTracepoint
+        } else if let name = target("tp_btf") {
+            self = .btfTracepoint(name)
+        } else {
+            return nil
         }
     }
+
+    /// BPF_PROG_TYPE_TRACEPOINT, for the loader's probe of helpers tracing programs may call.
+    static let tracepointNumber: UInt32 = 5
 
     var number: UInt32 {
         switch self {
         case .syscall: 31
+        case .rawTracepoint: 17
+        case .writableRawTracepoint: 24
+        case .btfTracepoint: 26  // BPF_PROG_TYPE_TRACING
         }
     }
 
     var flags: UInt32 {
         switch self {
         case .syscall: 1 << 4  // BPF_F_SLEEPABLE
+        case .rawTracepoint, .writableRawTracepoint, .btfTracepoint: 0
         }
+    }
+
+    /// `expected_attach_type`: BPF_TRACE_RAW_TP for tp_btf, which then needs `attach_btf_id`.
+    var expectedAttachType: UInt32 {
+        switch self {
+        case .syscall, .rawTracepoint, .writableRawTracepoint: 0
+        case .btfTracepoint: 23
+        }
+    }
+
+    /// How BPF_PROG_TEST_RUN runs programs of this type: a syscall program with no context, a
+    /// raw tracepoint with the twelve u64 arguments it can have (MAX_BPF_FUNC_ARGS), all zero.
+    var testRun: TestRun {
+        switch self {
+        case .syscall: .context([])
+        case .rawTracepoint: .context([UInt8](repeating: 0, count: 12 * 8))
+        case .writableRawTracepoint:
+            .unsupported(reason: "the kernel has no test run for raw_tp.w programs (BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE); they run when their tracepoint fires")
+        case .btfTracepoint(let name):
+            .unsupported(reason: "a tp_btf program runs only when tracepoint '\(name)' fires; of the tracing programs, BPF_PROG_TEST_RUN runs only fentry, fexit and fmod_ret")
+        }
+    }
+
+    enum TestRun {
+        case context([UInt8])
+        case unsupported(reason: String)
     }
 }
 
@@ -59,25 +117,30 @@ public struct ProgramStatistics: Hashable, Sendable {
 /// function plus the sub-programs appended to it).
 struct LoadedProgram {
     var fd: FileDescriptor
+    var type: ProgramType
     var instructionCount: Int
 }
 
 /// An object whose maps exist in the kernel and whose programs are loaded, verified and ready
 /// to run. Releasing it closes every map and program fd.
 public final class LoadedObject {
+    /// The object as loaded: `.kconfig` externs, given values from the running kernel, have a
+    /// `.kconfig` data section of their own, as libbpf gives them a map.
     public let object: ObjectFile
     private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
     private var arenaMapping: ArenaMapping?
     private var programs: [String: LoadedProgram] = [:]
-    private let kernelFunctions = KernelFunctions()
+    private let kernelSymbols = KernelSymbols()
     /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
     private var programBTF: ProgramBTF?
 
     /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
     /// `name` (the file name, usually) prefixes internal map names as libbpf does.
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
+        var object = object
+        if let kconfig = try kconfigDataSection(of: object) { object.dataSections.append(kconfig) }
         self.object = object
         try createMaps(objectName: name)
         if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
@@ -92,11 +155,16 @@ public final class LoadedObject {
     }
 
     /// Runs a loaded program once with BPF_PROG_TEST_RUN and returns its r0 (the kernel
-    /// reports it as u32; C programs return int).
+    /// reports it as u32; C programs return int). A raw tracepoint program sees zero arguments.
     public func run(_ programName: String) throws(LoadError) -> Int32 {
         guard let program = programs[programName] else { throw .noSuchProgram(programName) }
+        let context: [UInt8]
+        switch program.type.testRun {
+        case .context(let bytes): context = bytes
+        case .unsupported(let reason): throw .notTestRunnable(program: programName, reason: reason)
+        }
         do {
-            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd))
+            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd, context: context))
         } catch {
             throw .syscall(error, context: "running '\(programName)'")
         }
@@ -214,19 +282,25 @@ public final class LoadedObject {
 
     private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
         guard let type = ProgramType(section: entry.section) else {
-            throw .unsupportedProgram(program: entry.name, section: entry.section)
+            throw .unsupportedProgram(program: entry.name, section: entry.section,
+                                      reason: "names no program type this loader supports (syscall, raw_tp, raw_tp.w, tp_btf)")
         }
         guard let sectionIndex = object.codeSections.firstIndex(where: { $0.name == entry.section }),
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
         let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
-            name throws(LoadError) in try kernelFunctions.id(of: name, declaredIn: object.btf)
+            name throws(LoadError) in try kernelSymbols.resolve(name, in: object)
+        }
+        var attachBTFID: UInt32 = 0
+        if case .btfTracepoint(let tracepoint) = type {
+            attachBTFID = try kernelSymbols.tracepointType(tracepoint, program: entry.name)
         }
         let license = object.dataSections.first { $0.name == "license" }
             .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
         let request = BPFSyscall.ProgramLoad(
-            type: type.number, flags: type.flags, name: kernelObjectName(entry.name), instructions: linked.instructions,
+            type: type.number, flags: type.flags, expectedAttachType: type.expectedAttachType, attachBTFID: attachBTFID,
+            name: kernelObjectName(entry.name), instructions: linked.instructions,
             license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
             lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
 
@@ -240,7 +314,7 @@ public final class LoadedObject {
         }
         switch result {
         case .success(let fd):
-            return LoadedProgram(fd: fd, instructionCount: linked.instructions.count)
+            return LoadedProgram(fd: fd, type: type, instructionCount: linked.instructions.count)
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
             throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))

@@ -17,7 +17,7 @@ struct MapDefinition: Hashable {
     var isInternal = false
     /// Written with BPF_MAP_UPDATE_ELEM at key 0 after creation (internal maps only).
     var initialValue: [UInt8]?
-    /// `.rodata`: frozen after its value is written, so the verifier may treat it as constant.
+    /// `.rodata`, `.kconfig`: frozen after its value is written, so the verifier may treat it as constant.
     var freeze = false
 
     static let array: UInt32 = 2
@@ -28,14 +28,15 @@ struct MapDefinition: Hashable {
     static let mmapable: UInt32 = 1 << 10
     static let readOnlyProgram: UInt32 = 1 << 7
 
-    /// libbpf's internal map for `.data`, `.bss` or `.rodata*`: a one-element array whose value
-    /// is the whole section. A zero-fill section needs no initial value: a new array map is zeroed.
+    /// libbpf's internal map for `.data`, `.bss`, `.rodata*` or `.kconfig`: a one-element array
+    /// whose value is the whole section. A zero-fill section needs no initial value: a new array
+    /// map is zeroed. Programs only read `.rodata` and `.kconfig`, which are frozen.
     static func internalMap(for section: DataSection) throws(LoadError) -> MapDefinition {
         guard section.bytes.count <= maximumDataSectionSize, let valueSize = UInt32(exactly: section.bytes.count) else {
             throw .badMap(name: section.name, reason: "\(section.bytes.count) bytes exceed \(maximumDataSectionSize), "
                           + "the kernel's largest array map value (INT_MAX, kernel/bpf/arraymap.c)")
         }
-        let isReadOnly = section.name == ".rodata" || section.name.hasPrefix(".rodata.")
+        let isReadOnly = section.name == ".rodata" || section.name.hasPrefix(".rodata.") || section.name == kconfigSection
         return MapDefinition(
             name: section.name, type: array, keySize: 4, valueSize: valueSize, maxEntries: 1,
             flags: mmapable | (isReadOnly ? readOnlyProgram : 0), isInternal: true,

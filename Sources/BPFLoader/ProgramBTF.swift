@@ -69,9 +69,11 @@ func kernelBTF(_ spec: BTFSpec, of object: ObjectFile) throws(LoadError) -> BTFS
                 throw .btf("DATASEC '\(name)' entry \(entry.type) is not a VAR")
             }
             switch linkage {
-            case .static, .external:
-                continue  // static VARs carry their offset; extern ones have no storage here
-            case .global:
+            case .static:
+                continue  // static VARs carry their offset
+            case .global, .external:
+                // An extern VAR here is a `.kconfig` one, which the loader gave storage: the
+                // kernel then wants it allocated, as a global.
                 guard let symbol = section?.symbols.first(where: { $0.name == variable }) else {
                     throw .btf("global VAR '\(variable)' of DATASEC '\(name)' has no symbol in the section")
                 }
@@ -79,6 +81,9 @@ func kernelBTF(_ spec: BTFSpec, of object: ObjectFile) throws(LoadError) -> BTFS
                     throw .btf("global VAR '\(variable)' of DATASEC '\(name)' lies beyond 4 GiB")
                 }
                 variables[slot].offset = offset
+                if case .variable(let variableName, let type, .external)? = spec[entry.type] {
+                    spec.types[Int(entry.type.rawValue) - 1] = .variable(name: variableName, type: type, linkage: .global)
+                }
             }
         }
         variables.sort { $0.offset < $1.offset }

@@ -56,7 +56,16 @@ extension LinkedProgram {
         if let chain = stackChain(reason: reason, log: log) { return chain }
         // A reason about the program as a whole comes with no instruction: it goes to the program's start.
         let failing = instructionNamed(in: reason) ?? lastInstruction(in: log) ?? 0
-        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing), notes: [])
+        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing), notes: absentKernelFunctionNotes(reason))
+    }
+
+    /// "invalid func unknown#N" for a call the linker gave an impossible helper number because
+    /// its weak kfunc is missing from the kernel: says which kfunc, and how such a call is kept out.
+    private func absentKernelFunctionNotes(_ reason: String) -> [String] {
+        guard let number = reason.split(separator: "#").last.flatMap({ Int32($0.prefix { $0.isNumber }) }),
+              reason.hasPrefix("invalid func unknown#"), let name = absentKernelFunctions[number]
+        else { return [] }
+        return ["unknown#\(number) stands for the weak kfunc '\(name)', which the running kernel does not have; a call to it must be unreachable, as under `if (bpf_ksym_exists(\(name)))`"]
     }
 
     /// "combined stack size of N calls is M. Too large" (check_max_stack_depth) names neither the

@@ -16,7 +16,8 @@ public struct ObjectFile: Sendable {
     public var codeSections: [CodeSection]
     /// `.data`, `.bss`, `.rodata*`, `.maps`, `.addr_space.1`, `license`, in file order.
     public var dataSections: [DataSection]
-    /// Undefined symbols referenced by relocations (kfuncs), in first-use order.
+    /// Undefined symbols referenced by relocations (kfuncs, kernel variables, kconfig values), in
+    /// first-use order.
     public var externs: [ExternSymbol]
     /// Contents of `.BTF`; nil writes no `.BTF` and no `.BTF.ext`.
     public var btf: BTFSpec?
@@ -143,7 +144,8 @@ public struct DataSymbol: Sendable, Hashable {
     }
 }
 
-/// An undefined symbol (SHN_UNDEF, STT_NOTYPE): a kfunc resolved by the loader.
+/// An undefined symbol (SHN_UNDEF, STT_NOTYPE): a kfunc, kernel variable or kconfig value that
+/// the loader resolves by its BTF (the DATASEC listing it says which).
 public struct ExternSymbol: Sendable, Hashable {
     public var name: String
     public var isWeak: Bool

@@ -286,6 +286,7 @@ extension FunctionLowering {
             // Array to pointer decay.
             return try decay(child)
         case CXType_FunctionProto, CXType_FunctionNoProto:
+            if let address = try kernelFunctionAddress(child) { return address }
             throw failure("function '\(child.spelling)' used as a value: BPF cannot call through function pointers",
                           at: e)
         default:
@@ -297,6 +298,22 @@ extension FunctionLowering {
         if target.canonical.kind == CXType_Void { try discard(child); return .constant(0) }
         let value = try rvalue(child)
         return convert(value, from: try scalar(source, at: child), to: try scalar(target, at: e), at: e)
+    }
+
+    /// The address of a kfunc (`bpf_ksym_exists(bpf_foo)` is `!!bpf_foo`): the loader makes it
+    /// the kernel function's address, or 0 for a weak kfunc the kernel lacks. Nil when
+    /// `function` names no kfunc.
+    private mutating func kernelFunctionAddress(_ function: CXCursor) throws(DiagnosticList) -> Value? {
+        var reference = function
+        while reference.kind == CXCursor_ParenExpr || reference.kind == CXCursor_UnexposedExpr,
+              let inner = reference.children.last(where: { $0.isExpression }) {
+            reference = inner
+        }
+        let declaration = reference.referenced
+        guard reference.kind == CXCursor_DeclRefExpr, module.isKernelFunction(declaration) else { return nil }
+        module.useExtern(declaration, kind: .function, section: ".ksyms")
+        builder.location = function.location
+        return emit { .symbolAddress($0, symbol: declaration.spelling, offset: 0) }
     }
 
     private func sameUnqualified(_ a: CXType, _ b: CXType) -> Bool {
@@ -385,6 +402,7 @@ extension FunctionLowering {
             return emit { .setCondition($0, .eq, .bits64, v, .constant(0)) }
         case CXUnaryOperator_AddrOf:
             if operand.type.canonical.kind == CXType_FunctionProto {
+                if let address = try kernelFunctionAddress(operand) { return address }
                 throw failure("address of function '\(operand.spelling)': BPF cannot call through function pointers",
                               at: e)
             }
@@ -954,8 +972,8 @@ extension FunctionLowering {
         }
         module.calledFunctions[self.declaration.spelling, default: []].insert(name)
         if !clang_getCursorDefinition(declaration).isNull { return .function(name) }
-        if module.attributes(of: declaration).section == ".ksyms" {
-            module.useExtern(declaration)
+        if module.isKernelFunction(declaration) {
+            module.useExtern(declaration, kind: .function, section: ".ksyms")
             return .kfunc(name)
         }
         throw failure("call to '\(name)', which is declared but not defined: a BPF object cannot call external functions (declare kernel functions with __ksym)",

@@ -6,8 +6,8 @@ import Foundation
 /// Lowers a C file to an IR `Module`: the entry point of the frontend.
 ///
 /// Top-level declarations are read in source order. Functions with a body become IR functions;
-/// global variables become `GlobalVariable`s with their initial bytes; kfunc declarations
-/// (`__ksym`) become externs when called. Static functions and variables nobody references are
+/// global variables become `GlobalVariable`s with their initial bytes; kernel functions and
+/// variables (`__ksym`) and kernel configuration (`__kconfig`) become externs when used. Static functions and variables nobody references are
 /// dropped, as clang drops them; helper pointers from `bpf_helper_defs.h` are never data.
 /// Returns the module, clang's warnings, which do not stop compilation, and the files read (for
 /// dependency files; system headers only with `systemHeaders`).
@@ -92,7 +92,7 @@ final class ModuleLowering {
     /// Variables already reported as having no definition, so each is reported once.
     private var undefinedGlobals: Set<CursorKey> = []
     var functions: [Function] = []
-    var externs: [ExternFunction] = []
+    var externs: [Extern] = []
     private var stringCount = 0
     private var sourceLines: [String: [String]] = [:]
 
@@ -210,8 +210,13 @@ final class ModuleLowering {
         let cursor = definition.isNull ? tentative ?? canonical : definition
         let location = cursor.location
         if clang_Cursor_getStorageClass(cursor) == CX_SC_Extern && definition.isNull {
+            if let section = attributes(of: cursor).section, ModuleLowering.externSections.contains(section) {
+                useExtern(cursor, kind: .variable, section: section)
+                return cursor.spelling
+            }
             if undefinedGlobals.insert(CursorKey(canonical)).inserted {
-                error("extern variable '\(cursor.spelling)' has no definition; BPF objects cannot import data", at: location)
+                error("extern variable '\(cursor.spelling)' has no definition; BPF objects import only kernel variables (__ksym) and kernel configuration (__kconfig)",
+                      at: location)
             }
             return nil
         }
@@ -363,12 +368,28 @@ final class ModuleLowering {
         return e.integerConstant.flatMap { Int32(exactly: $0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
-    /// Registers a kfunc declaration the code calls.
-    func useExtern(_ declaration: CXCursor) {
+    /// The sections whose extern declarations the loader resolves (libbpf's KSYMS_SEC and
+    /// KCONFIG_SEC); any other extern has nothing to be resolved from.
+    static let externSections: Set<String> = [".ksyms", ".kconfig"]
+
+    /// Whether `declaration` is a kernel function: declared `__ksym` and not defined here.
+    func isKernelFunction(_ declaration: CXCursor) -> Bool {
+        declaration.kind == CXCursor_FunctionDecl && clang_getCursorDefinition(declaration).isNull
+            && attributes(of: declaration).section == ".ksyms"
+    }
+
+    /// Registers an extern the code uses: a kfunc it calls or takes the address of, or a kernel
+    /// variable or configuration value it reads.
+    func useExtern(_ declaration: CXCursor, kind: Extern.Kind, section: String) {
         let name = declaration.spelling
         guard !externs.contains(where: { $0.name == name }) else { return }
-        externs.append(ExternFunction(name: name, type: types.functionTypeID(declaration),
-                                      isWeak: attributes(of: declaration).isWeak))
+        let (type, size) = switch kind {
+        case .function: (types.functionTypeID(declaration), 0)
+        // A typeless kernel symbol (`const void`) gets GNU C's sizeof(void), 1, as clang writes it.
+        case .variable: (types.typeID(declaration.type), declaration.type.size ?? (declaration.type.canonical.kind == CXType_Void ? 1 : 0))
+        }
+        externs.append(Extern(name: name, kind: kind, section: section, type: type, size: size,
+                              isWeak: attributes(of: declaration).isWeak))
     }
 
     /// Drops static functions and globals that nothing reachable refers to.
@@ -387,6 +408,7 @@ final class ModuleLowering {
                 for instruction in block.instructions {
                     switch instruction.operation {
                     case .call(_, .function(let callee), _): work.append(callee)
+                    case .call(_, .kfunc(let name), _): referencedSymbols.insert(name)
                     case .symbolAddress(_, let symbol, _): referencedSymbols.insert(symbol)
                     default: break
                     }
@@ -398,6 +420,8 @@ final class ModuleLowering {
         }
         var result = module
         result.functions = module.functions.filter { reachable.contains($0.name) }
+        // As clang, only externs that code in the object uses become undefined symbols.
+        result.externs = module.externs.filter { referencedSymbols.contains($0.name) }
         result.globals = module.globals.filter {
             $0.linkage == .global || referencedSymbols.contains($0.symbol) || $0.symbolAttributes.isUsed
         }

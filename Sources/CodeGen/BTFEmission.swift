@@ -1,7 +1,7 @@
 // BTF emission: the C types of a module, as the frontend recorded them in its `TypeTable`, become
 // the `.BTF` that clang would write for the same source.
 //
-// Only types reached from a function, an extern kfunc or a global are emitted. Each C type maps to
+// Only types reached from a function, an extern or a global are emitted. Each C type maps to
 // at most one BTF type; structs and unions take their id before their members are visited, so a
 // struct that points to itself closes the cycle on its own id. Other kinds are emitted after their
 // operands and deduplicated by value (a pointer in address space 1 and one in address space 0 are
@@ -10,8 +10,9 @@
 // Where clang's output and the kernel's rules meet: INT encodings follow DWARF as clang maps them
 // (`char` is SIGNED, not CHAR); array indices use clang's `__ARRAY_SIZE_TYPE__`; VARs are named by
 // their ELF symbol (`prog.calls` for a static local, as clang does, which the kernel accepts); every
-// DATASEC gets its final size and offsets, which clang leaves for libbpf to fill in, and `.ksyms`
-// lists the extern kfuncs with offset and size 0, as clang writes it. A non-static function that
+// DATASEC gets its final size and offsets, which clang leaves for libbpf to fill in, while the
+// extern DATASECs `.ksyms` (kfuncs, kernel variables) and `.kconfig` keep size 0 and list their
+// extern FUNCs and VARs at offset 0 with the variable's size (0 for a FUNC), as clang writes them. A non-static function that
 // does not return an integer gets static linkage in BTF (see `returnsScalar`), and `btf_decl_tag`s
 // on functions and parameters become DECL_TAGs (`arg:arena` makes a global function's parameter
 // an arena pointer for the verifier).
@@ -41,10 +42,24 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
         }
     }
 
-    var kfuncs: [BTFType.SectionVariable] = []
+    // Externs by DATASEC, each FUNC or VAR with extern linkage at offset 0: clang leaves the
+    // layout to the loader.
+    var externSections: [(name: String, entries: [BTFType.SectionVariable])] = []
     for external in module.externs {
-        let id = emitter.function(external.name, type: external.type, linkage: .external)
-        kfuncs.append(BTFType.SectionVariable(type: id, offset: 0, size: 0))
+        let id: BTFTypeID
+        switch external.kind {
+        case .function:
+            id = emitter.function(external.name, type: external.type, linkage: .external)
+        case .variable:
+            let type = emitter.convert(external.type)
+            id = emitter.spec.add(.variable(name: external.name, type: type, linkage: .external))
+        }
+        let entry = BTFType.SectionVariable(type: id, offset: 0, size: UInt32(external.size))
+        if let index = externSections.firstIndex(where: { $0.name == external.section }) {
+            externSections[index].entries.append(entry)
+        } else {
+            externSections.append((external.section, [entry]))
+        }
     }
 
     var variables: [String: BTFTypeID] = [:]
@@ -70,8 +85,8 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
             }
         emitter.spec.add(.dataSection(name: section.name, size: UInt32(section.bytes.count), variables: entries))
     }
-    if !kfuncs.isEmpty {
-        emitter.spec.add(.dataSection(name: ".ksyms", size: 0, variables: kfuncs))
+    for section in externSections {
+        emitter.spec.add(.dataSection(name: section.name, size: 0, variables: section.entries))
     }
     return (emitter.spec, functions)
 }

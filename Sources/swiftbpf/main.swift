@@ -82,7 +82,7 @@ func loadObject(_ path: String) throws(Failure) -> ObjectFile {
 }
 
 /// Loads the object (after `--set`) with the chosen programs, all entry programs by default.
-func load(_ options: RunOptions) throws(Failure) -> (object: ObjectFile, loaded: LoadedObject, programs: [String]) {
+func load(_ options: RunOptions) throws(Failure) -> (loaded: LoadedObject, programs: [String]) {
     var object = try loadObject(options.path)
     let name = String(options.path.split(separator: "/").last ?? "obj").split(separator: ".").first.map(String.init) ?? "obj"
     do {
@@ -91,21 +91,22 @@ func load(_ options: RunOptions) throws(Failure) -> (object: ObjectFile, loaded:
             try object.setInitialValue(of: variable, to: try variable.encode(value))
         }
         let programs = options.programs.isEmpty ? entryPrograms(of: object).map(\.name) : options.programs
-        return (object, try LoadedObject(object, name: name, programs: programs), programs)
+        return (try LoadedObject(object, name: name, programs: programs), programs)
     } catch {
         throw failure(error, path: options.path)
     }
 }
 
 func run(_ options: RunOptions) throws(Failure) -> [String] {
-    let (object, loaded, programs) = try load(options)
+    let (loaded, programs) = try load(options)
     var output: [String] = []
     do {
         for program in programs {
             output.append("\(program) retval=\(try loaded.run(program))")
         }
         for variableName in options.gets {
-            let variable = try GlobalVariable(named: variableName, in: object)
+            // The loaded object: `.kconfig` externs have a section there.
+            let variable = try GlobalVariable(named: variableName, in: loaded.object)
             output.append("\(variableName)=\(try variable.format(try loaded.value(of: variable)))")
         }
     } catch {
@@ -116,7 +117,7 @@ func run(_ options: RunOptions) throws(Failure) -> [String] {
 
 /// One line per program: instruction slots as loaded and the kernel's verified_insns.
 func stats(_ options: RunOptions) throws(Failure) -> [String] {
-    let (_, loaded, programs) = try load(options)
+    let (loaded, programs) = try load(options)
     var output: [String] = []
     for program in programs {
         do {

@@ -191,7 +191,7 @@ struct ProgramBTFKernelTests {
         #expect {
             _ = try LoadedObject(object, name: "bogus")
         } throws: { error in
-            guard case .unknownKernelFunction("bpf_no_such_kfunc") = error as? LoadError else { return false }
+            guard case .unknownKernelSymbol("bpf_no_such_kfunc", _, "function") = error as? LoadError else { return false }
             return true
         }
     }
@@ -204,7 +204,7 @@ struct ProgramBTFKernelTests {
             _ = try LoadedObject(object, name: "wrong")
             Issue.record("a kfunc with the wrong parameter count was accepted")
         } catch {
-            guard case .kernelFunctionMismatch(let name, let kernel, let local) = error else {
+            guard case .kernelSymbolMismatch(let name, let kernel, let local) = error else {
                 Issue.record("got \(error)")
                 return
             }

@@ -81,7 +81,7 @@ func sampleModule() -> Module {
             global("head", .global, ".bss", node, [UInt8](repeating: 0, count: 16), alignment: 8),
             global("_license", .global, "license", license, Array("GPL\0".utf8), alignment: 1),
         ],
-        externs: [ExternFunction(name: "bpf_rcu_read_lock", type: lockType, isWeak: false)],
+        externs: [Extern(name: "bpf_rcu_read_lock", kind: .function, section: ".ksyms", type: lockType, size: 0, isWeak: false)],
         types: types)
 }
 

@@ -3,8 +3,9 @@
  *   libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
  *
  * Same command line and output as `swiftbpf run`: --set changes the initial value of a
- * global before the object is loaded; each --prog runs that BPF_PROG_TYPE_SYSCALL
- * program once with bpf_prog_test_run_opts, in the order given, printing
+ * global before the object is loaded; each --prog runs that program (BPF_PROG_TYPE_SYSCALL,
+ * or a raw tracepoint given twelve zero arguments) once with bpf_prog_test_run_opts, in the
+ * order given, printing
  * "NAME retval=R"; then each --get prints "VAR=VALUE" read back from the global's map.
  * Globals are found through the object's BTF: the VAR's DATASEC names the internal
  * map (.data, .bss, .rodata) and gives the offset and size inside its value.
@@ -182,6 +183,12 @@ static int run_program(struct bpf_object *obj, const char *name)
 		return -1;
 	}
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	/* A raw tracepoint's context is its arguments, as many as a BPF function takes at most. */
+	__u64 arguments[12] = {0};
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_RAW_TRACEPOINT) {
+		opts.ctx_in = arguments;
+		opts.ctx_size_in = sizeof(arguments);
+	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
 		fprintf(stderr, "libbpf_run: running '%s' failed: %s\n", name, strerror(errno));
 		return -1;

@@ -139,6 +139,9 @@ enum BPFSyscall {
     struct ProgramLoad {
         var type: UInt32
         var flags: UInt32
+        /// What a tracing program attaches to: an attach type and the vmlinux BTF id of its target.
+        var expectedAttachType: UInt32 = 0
+        var attachBTFID: UInt32 = 0
         var name: String
         var instructions: [Instruction]
         var license: String
@@ -150,8 +153,9 @@ enum BPFSyscall {
     }
 
     /// BPF_PROG_LOAD: prog_type@0 insn_cnt@4 insns@8 license@16 log_level@24 log_size@28
-    /// log_buf@32 prog_flags@44 prog_name[16]@48 prog_btf_fd@72 func_info_rec_size@76 func_info@80
-    /// func_info_cnt@88 line_info_rec_size@92 line_info@96 line_info_cnt@104 log_true_size@140.
+    /// log_buf@32 prog_flags@44 prog_name[16]@48 expected_attach_type@68 prog_btf_fd@72
+    /// func_info_rec_size@76 func_info@80 func_info_cnt@88 line_info_rec_size@92 line_info@96
+    /// line_info_cnt@104 attach_btf_id@108 log_true_size@140.
     /// Returns the fd or the error, the log, and the log size the kernel says it needed.
     static func loadProgram(_ load: ProgramLoad, logSize: Int)
         -> (Result<FileDescriptor, SyscallError>, log: String, trueLogSize: Int)
@@ -173,6 +177,8 @@ enum BPFSyscall {
         }
         attr.set32(44, load.flags)
         attr.setName(48, load.name)
+        attr.set32(68, load.expectedAttachType)
+        attr.set32(108, load.attachBTFID)
         if let btf = load.btf {
             attr.set32(72, UInt32(bitPattern: btf.raw))
             if load.funcInfoCount > 0 {
@@ -190,12 +196,17 @@ enum BPFSyscall {
         return (result.map(FileDescriptor.init), cString(log, logSize), Int(attr.get32(140)))
     }
 
-    /// BPF_PROG_TEST_RUN: prog_fd@0 retval@4 (out). Everything else zero, as syscall programs
-    /// require (no data, context, repeat or flags).
-    static func testRun(program: FileDescriptor) throws(SyscallError) -> UInt32 {
+    /// BPF_PROG_TEST_RUN: prog_fd@0 retval@4 (out) ctx_size_in@40 ctx_in@48. Everything else
+    /// zero, as syscall and raw tracepoint programs require (no data, repeat or flags).
+    static func testRun(program: FileDescriptor, context: [UInt8]) throws(SyscallError) -> UInt32 {
+        let contextBuffer = PinnedBuffer(context)
         var attr = AttrBuilder(size: 80)
         attr.set32(0, UInt32(bitPattern: program.raw))
-        if case .failure(let error) = call(.progTestRun, &attr) { throw error }
+        if !context.isEmpty {
+            attr.set32(40, UInt32(context.count))
+            attr.set64(48, contextBuffer.address)
+        }
+        if case .failure(let error) = withExtendedLifetime(contextBuffer, { call(.progTestRun, &attr) }) { throw error }
         return attr.get32(4)
     }
 
