@@ -270,7 +270,7 @@ struct KernelCompatTests {
 
     @Test(.needs(.arena))
     func arenaSpinLockFromTwoCPUs() async throws {
-        let threads = 2, runs = 20
+        let threads = 2, runs = 100
         try await forEachObject(SelftestPrograms.spinLock, kernelRun: true) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["spinlock", object, "increment", "\(threads)", "\(runs)"],
                                               in: tree.selftests)

@@ -1,10 +1,9 @@
-// SPDX-License-Identifier: GPL-2.0
 /* A spin lock in arena memory, shaped like the kernel selftests' arena programs (6.12 has none):
- * the lock word is taken with a bounded __sync_val_compare_and_swap loop and released with an
- * exchange, and the counter it guards is incremented with a plain load and store. Programs on
- * several CPUs at once must then account for every increment: counter == acquired, where acquired
- * is counted with an atomic add outside the lock. Compiled with the selftests' command line, in
- * their directory, against their headers. */
+ * the lock word is taken with a __sync_val_compare_and_swap loop, bounded by can_loop, and
+ * released with an exchange; the counter it guards is incremented with a plain load and store.
+ * Programs on several CPUs at once must then account for every increment: counter == acquired,
+ * where acquired is counted with an atomic add outside the lock. Compiled with the selftests'
+ * command line, in their directory, against their headers. */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -17,9 +16,6 @@ struct {
 	__uint(max_entries, 1); /* pages */
 } arena SEC(".maps");
 
-/* How often one acquisition tries the compare-and-swap before it gives up. */
-#define SPINS 100000
-
 /* Each run takes the lock this many times. */
 const volatile __u32 rounds = 2000;
 
@@ -28,9 +24,11 @@ __u64 __arena counter;
 __u64 __arena acquired;
 __u64 __arena gave_up;
 
+/* Spins until the lock is free; gives up only when the may_goto budget runs out. A loop counter
+ * would make the verifier walk every value of it. */
 static bool arena_spin_lock(int __arena *lock)
 {
-	for (int spin = 0; spin < SPINS && can_loop; spin++)
+	while (can_loop)
 		if (__sync_val_compare_and_swap(lock, 0, 1) == 0)
 			return true;
 	return false;
@@ -44,7 +42,7 @@ static void arena_spin_unlock(int __arena *lock)
 SEC("syscall")
 int increment(void *ctx)
 {
-	for (int round = 0; round < rounds && can_loop; round++) {
+	for (__u32 round = 0; round < rounds && can_loop; round++) {
 		if (!arena_spin_lock(&lock_word)) {
 			__sync_fetch_and_add(&gave_up, 1);
 			continue;
