@@ -352,6 +352,14 @@ public struct DeclTag: Hashable, Sendable {
     }
 }
 
+/// What the source asks of inlining a static function: `__attribute__((noinline))` keeps each call
+/// a BPF-to-BPF call (a program may rely on it to keep a function verified once per call site, or
+/// its stack frame apart); `always_inline` inlines each call whatever the function's size, even
+/// unoptimized, as clang does.
+public enum InlineHint: Hashable, Sendable {
+    case none, never, always
+}
+
 /// A function with a body.
 public struct Function: Sendable {
     public var name: String
@@ -372,13 +380,15 @@ public struct Function: Sendable {
     /// one of more than 16 bytes, or more than five argument registers), so that every call must
     /// be inlined; nil for a function that can be called.
     public var mustInline: String?
+    public var inlineHint: InlineHint
 
     public init(name: String, linkage: Linkage, section: String?, type: TypeID, parameters: [Temp],
                 blocks: [Block], slots: [StackSlot], tempCount: Int, location: SourceLocation,
                 declTags: [DeclTag] = [], symbolAttributes: SymbolAttributes = SymbolAttributes(),
-                mustInline: String? = nil) {
+                mustInline: String? = nil, inlineHint: InlineHint = .none) {
         self.name = name
         self.mustInline = mustInline
+        self.inlineHint = inlineHint
         self.linkage = linkage
         self.symbolAttributes = symbolAttributes
         self.section = section

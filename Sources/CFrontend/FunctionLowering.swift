@@ -221,7 +221,8 @@ struct FunctionLowering {
                         type: module.types.functionTypeID(declaration), parameters: parameters,
                         blocks: finished.blocks, slots: finished.slots, tempCount: finished.tempCount,
                         location: location, declTags: declTags(parameterCount: parameterCursors.count),
-                        symbolAttributes: attributes.symbolAttributes, mustInline: mustInline)
+                        symbolAttributes: attributes.symbolAttributes, mustInline: mustInline,
+                        inlineHint: attributes.inlineHint)
     }
 
     /// The `btf_decl_tag`s of the function (component -1) and of each parameter, from every

@@ -32,6 +32,7 @@ struct Attributes {
     /// `used`: kept even when nothing refers to it.
     var isUsed = false
     var declTags: [String] = []
+    var inlineHint = InlineHint.none
 
     init(_ declaration: CXCursor) {
         guard clang_Cursor_hasAttrs(declaration) != 0 else { return }
@@ -40,6 +41,8 @@ struct Attributes {
         isWeak = text.contains("__attribute__((weak))")
         isHidden = Attributes.arguments(of: "visibility", in: text).last == "hidden"
         isUsed = text.contains("__attribute__((used))")
+        inlineHint = text.contains("__attribute__((noinline))") ? .never
+            : text.contains("__attribute__((always_inline))") ? .always : .none
         declTags = Attributes.arguments(of: "btf_decl_tag", in: text)
     }
 
@@ -54,6 +57,7 @@ struct Attributes {
             isWeak = isWeak || one.isWeak
             isHidden = isHidden || one.isHidden
             isUsed = isUsed || one.isUsed
+            if one.inlineHint != .none { inlineHint = one.inlineHint }
             declTags += one.declTags.filter { !declTags.contains($0) }
         }
     }

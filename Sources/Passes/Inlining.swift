@@ -16,6 +16,8 @@ import BPFIR
 // its size and even without optimization, as clang inlines one or fails; a call that stays (in a
 // cycle of calls) is an error at its line.
 //
+// `__attribute__((always_inline))` and `noinline` decide before size does (InlineHint).
+//
 // The callee's instructions keep their own source locations, so line_info and listings point at
 // the callee's lines, as clang's do.
 
@@ -110,8 +112,8 @@ private func inlineCalls(in caller: inout Function, module: Module, onlyRequired
             guard case .call(_, .function(let name), _) = instruction.operation,
                   let callee = module.functions.first(where: { $0.name == name }),
                   callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return false }
-            if callee.mustInline != nil { return true }
-            return !onlyRequired && (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
+            if callee.mustInline != nil || callee.inlineHint == .always { return true }
+            return !onlyRequired && callee.inlineHint != .never && (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
                 && stackBytes(caller) + stackBytes(callee) <= largestCallerStack
         }), case .call(let result, .function(let name), let arguments) = block.instructions[position].operation,
            let callee = module.functions.first(where: { $0.name == name }) else {

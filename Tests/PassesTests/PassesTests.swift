@@ -201,3 +201,41 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
         #expect(text.contains("  ret %2"))
     }
 }
+
+@Suite struct InliningHintTests {
+    /// `f` calls the static `g` twice; `g` is small unless `large`.
+    private func calls(_ hint: InlineHint, large: Bool) -> Module {
+        let caller = Block(id: BlockID(0), instructions: [
+            ir(.call(Temp(1), .function("g"), [.temp(Temp(0))])),
+            ir(.call(Temp(2), .function("g"), [.temp(Temp(1))])),
+        ], terminator: .return(.temp(Temp(2))))
+        let body = (0..<(large ? 200 : 1)).map { i in
+            ir(.binary(Temp(i + 1), .add, .bits64, .temp(Temp(i)), .constant(1)))
+        }
+        var callee = testFunction("g", parameters: 1, tempCount: body.count + 1,
+                                  blocks: [Block(id: BlockID(0), instructions: body, terminator: .return(.temp(Temp(body.count))))],
+                                  linkage: .static)
+        callee.inlineHint = hint
+        return Module(functions: [testFunction(parameters: 1, tempCount: 3, blocks: [caller]), callee])
+    }
+
+    private func remainingCalls(_ module: Module) -> Int {
+        module.functions[0].blocks.flatMap(\.instructions).filter {
+            if case .call = $0.operation { return true } else { return false }
+        }.count
+    }
+
+    @Test func noinlineKeepsCallsAndAlwaysInlineOverridesSize() {
+        for (hint, large, expected) in [(InlineHint.none, false, 0), (.never, false, 2), (.none, true, 2), (.always, true, 0)] {
+            var module = calls(hint, large: large)
+            let original = module
+            inlineFunctions(&module)
+            #expect(remainingCalls(module) == expected, "\(hint), large: \(large)")
+            var before = IRInterpreter(module: original), after = IRInterpreter(module: module)
+            #expect(before.call("f", [5]) == after.call("f", [5]))
+        }
+        var unoptimized = calls(.always, large: true)
+        inlineFunctions(&unoptimized, onlyRequired: true)
+        #expect(remainingCalls(unoptimized) == 0, "always_inline inlines without optimization too")
+    }
+}
