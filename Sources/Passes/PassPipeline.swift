@@ -5,7 +5,8 @@ import BPFIR
 //
 //   0. Inlining and simplification (when optimizing): small and single-use static functions are
 //      inlined, then constants and copies propagated, extensions that change nothing and dead
-//      instructions removed.
+//      instructions removed. The static functions the call-chain stack check names are inlined
+//      even when not optimizing.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
@@ -28,12 +29,15 @@ public enum PassName: String, CaseIterable, Sendable {
 }
 
 /// Runs every pass code generation relies on, in order; `observe` sees the module after each
-/// pass that ran (inlining and simplification only when optimizing, signed division at v3).
-public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true,
+/// pass that ran (inlining when optimizing or when `alwaysInline` names functions,
+/// simplification only when optimizing, signed division at v3).
+public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true, alwaysInline: Set<String> = [],
                       observe: (PassName, Module) -> Void = { _, _ in }) throws(DiagnosticList) {
-    if optimize {
-        inlineFunctions(&module)
+    if optimize || !alwaysInline.isEmpty {
+        inlineFunctions(&module, always: alwaysInline, bySize: optimize)
         observe(.inlining, module)
+    }
+    if optimize {
         simplify(&module)
         observe(.simplification, module)
     }
