@@ -14,9 +14,10 @@ unsigned long result;
 static unsigned long work(int salt)
 {
 	unsigned char scratch[240];
-	for (int i = 0; i < 240; i++)
-		scratch[i] = (unsigned char)(salt * i + seed);
 	unsigned long s = 0;
+	int i = 240;
+	while (i-- > 0)
+		scratch[i] = (unsigned char)((i ^ salt) + seed * 3);
 	for (int i = 0; i < 240; i += 5) {
 		unsigned char v = scratch[(i * 7) & 127];
 		if (v & 1)
