@@ -485,10 +485,20 @@ extension FunctionLowering {
             return divideExactly(bytes, by: size)
         case (.pointer(let size, _), _):
             let offset = scaled(b, by: size)
-            guard op == CXBinaryOperator_Add || op == CXBinaryOperator_Sub else {
+            switch op {
+            case CXBinaryOperator_Add:
+                return emit { .binary($0, .add, .bits64, a, offset) }
+            case CXBinaryOperator_Sub:
+                // Adding the negated offset: the verifier refuses any subtraction from a stack
+                // pointer ("subtraction from stack pointer prohibited").
+                let negated: Value
+                if case .constant(let c) = offset { negated = .constant(0 &- c) } else {
+                    negated = emit { .negate($0, .bits64, offset) }
+                }
+                return emit { .binary($0, .add, .bits64, a, negated) }
+            default:
                 throw failure("invalid pointer arithmetic", at: e)
             }
-            return emit { .binary($0, op == CXBinaryOperator_Add ? .add : .sub, .bits64, a, offset) }
         case (_, .pointer(let size, _)):
             let offset = scaled(a, by: size)
             return emit { .binary($0, .add, .bits64, b, offset) }

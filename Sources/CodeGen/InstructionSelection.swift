@@ -339,7 +339,12 @@ struct InstructionSelector {
         }
         let offset: Int16 = signed ? 1 : 0
         let d = target(dst)
-        var (a, b) = (a, b)
+        var (op, a, b) = (op, a, b)
+        // `d -= K` becomes `d += -K`, as clang writes it: the verifier refuses any subtraction
+        // from a stack pointer, and which Temps hold pointers is not known here.
+        if op == .sub, case .constant(let c) = b, immediate(0 &- c, width) != nil {
+            (op, b) = (.add, .constant(0 &- c))
+        }
         // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
         if isCommutative(op), case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
             swap(&a, &b)
