@@ -139,10 +139,16 @@ public struct AccessFlags: Hashable, Sendable {
     /// character type, so two typed accesses of different widths never touch the same object; clang
     /// relies on it (`-fstrict-aliasing`) and so may we. Copies, unions, enums and bytes are untyped.
     public var isTyped: Bool
+    /// An atomic load with acquire order or stronger, or an atomic store with release order or
+    /// stronger: at -mcpu=v4 one `load_acquire` or `store_release` instruction (kernel 6.15 on);
+    /// at v3 a plain access, which the kernels' JITs already order (x86-64's stores and loads
+    /// are), as clang-19 compiles every order.
+    public var isOrdered: Bool
 
-    public init(isVolatile: Bool = false, isTyped: Bool = false) {
+    public init(isVolatile: Bool = false, isTyped: Bool = false, isOrdered: Bool = false) {
         self.isVolatile = isVolatile
         self.isTyped = isTyped
+        self.isOrdered = isOrdered
     }
 }
 
