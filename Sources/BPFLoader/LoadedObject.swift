@@ -304,13 +304,16 @@ public final class LoadedObject {
             license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
             lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
 
-        // First without a log (cheap); on failure again with one, grown until the log fits.
+        // First without a log (cheap); on failure again with one, grown until the log fits, up to
+        // 4 MiB: a program refused for its size or complexity writes hundreds of megabytes, and
+        // the kernel (6.4 on) keeps the end of a log that does not fit, where the verdict is.
         var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
+        let largestLog = 1 << 22
         var logSize = 1 << 16
         while case .failure(let error) = result, error.errno != 1 {
             (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
-            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < 1 << 28 else { break }
-            logSize = max(logSize * 4, trueSize + 1)
+            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < largestLog else { break }
+            logSize = min(max(logSize * 4, trueSize + 1), largestLog)
         }
         switch result {
         case .success(let fd):

@@ -178,6 +178,30 @@ extension FunctionLowering {
 
     // MARK: - Operands
 
+    /// `x += v`, `x++` and the other compound assignments on an `_Atomic` object: each is one
+    /// atomic read-modify-write (C11 6.5.16.2p3), which BPF has for add, sub (as the addition of
+    /// the negation), and, or and xor on 4 and 8 bytes; `operation` is the builtins' name for it.
+    /// Gives the new value, or the old one for a postfix `++`/`--`.
+    mutating func updateAtomicObject(_ object: CXCursor, _ operation: String?, _ value: Value, from valueType: Scalar,
+                                     givesNewValue: Bool, at e: CXCursor) throws(DiagnosticList) -> Value {
+        let s = try scalar(object.type, at: object)
+        guard let operation, case .integer = s else {
+            throw failure("this compound assignment to an _Atomic object is not one atomic instruction on BPF, which has atomic add, sub, and, or and xor on integers; use a compare-and-swap loop (__atomic_compare_exchange_n)",
+                          at: e)
+        }
+        guard s.size == 4 || s.size == 8 else {
+            throw failure("_Atomic object of \(s.size) bytes: BPF's atomic instructions work on 4 and 8 bytes", at: e)
+        }
+        guard case .memory(let address, let space) = try lvalue(object) else {
+            throw failure("_Atomic object in a register", at: e)
+        }
+        builder.location = e.location
+        let access = AtomicAccess(address: address, scalar: s, space: space)
+        let operand = convert(value, from: valueType, to: s, at: e)
+        return givesNewValue ? try fetchThenApply(operation, access, operand, at: e)
+                             : try fetch(operation, access, operand, at: e)
+    }
+
     /// The object an atomic builtin works on, from its pointer operand.
     private mutating func atomicAccess(_ pointer: CXCursor, builtin: String, widths: Set<Int>, at e: CXCursor)
         throws(DiagnosticList) -> AtomicAccess
