@@ -45,8 +45,9 @@ struct ProgramSection: Hashable {
     /// name libbpf does not know.
     init?(section: String) {
         guard let rule = sectionRules.first(where: { $0.matches(section) }) else { return nil }
-        let slash = section.firstIndex(of: "/")
-        let target = slash.map { String(section[section.index(after: $0)...]) } ?? ""
+        // Only a `kind+` rule leaves the rest of the name to the program: `tc/ingress` or
+        // `cgroup/connect4` is a kind of its own.
+        let target = rule.pattern.hasSuffix("+") ? String(section.drop { $0 != "/" }.dropFirst()) : ""
         self.name = section
         self.type = rule.type
         self.expectedAttachType = rule.attachType
@@ -114,8 +115,7 @@ enum ProgramTestRun {
 }
 
 /// One line of the section table. `pattern` is written as libbpf writes it: `kprobe+` matches
-/// `kprobe` and `kprobe/ANYTHING`, `xdp/` only names that start with it, anything else only
-/// itself.
+/// `kprobe` and `kprobe/ANYTHING`, anything else only itself.
 private struct SectionRule {
     enum Attach {
         case none
@@ -147,7 +147,6 @@ private struct SectionRule {
     }
 
     func matches(_ section: String) -> Bool {
-        if pattern.hasSuffix("/") { return section.hasPrefix(pattern) }
         guard pattern.hasSuffix("+") else { return section == pattern }
         let kind = pattern.dropLast()
         guard section.hasPrefix(kind) else { return false }
