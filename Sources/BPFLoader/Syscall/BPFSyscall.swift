@@ -138,15 +138,20 @@ enum BPFSyscall {
     static func mapInfo(_ map: FileDescriptor) throws(SyscallError)
         -> (type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32)
     {
-        let infoSize = 24
-        let info = PinnedBuffer(zeroed: infoSize)
+        let field = try objectInfo(map, size: 24)
+        return (field(0), field(8), field(12), field(16), field(20))
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD: bpf_fd@0 info_len@4 info@8. The first `size` bytes of the
+    /// object's info struct, read as u32 fields by byte offset.
+    private static func objectInfo(_ object: FileDescriptor, size: Int) throws(SyscallError) -> (Int) -> UInt32 {
+        let info = PinnedBuffer(zeroed: size)
         var attr = AttrBuilder(size: 16)
-        attr.set32(0, UInt32(bitPattern: map.raw))
-        attr.set32(4, UInt32(infoSize))
+        attr.set32(0, UInt32(bitPattern: object.raw))
+        attr.set32(4, UInt32(size))
         attr.set64(8, info.address)
         if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
-        func field(_ offset: Int) -> UInt32 { UInt32(littleEndian: info.pointer.load(fromByteOffset: offset, as: UInt32.self)) }
-        return (field(0), field(8), field(12), field(16), field(20))
+        return { offset in UInt32(littleEndian: info.pointer.load(fromByteOffset: offset, as: UInt32.self)) }
     }
 
     /// BPF_MAP_UPDATE_ELEM: map_fd@0 key@8 value@16 flags@24.
@@ -288,18 +293,11 @@ enum BPFSyscall {
         return attr.get32(4)
     }
 
-    /// BPF_OBJ_GET_INFO_BY_FD on a program: bpf_fd@0 info_len@4 info@8, filling a `struct
-    /// bpf_prog_info` of which type@0 and verified_insns@216 (kernel 5.16 and later) are read.
+    /// BPF_OBJ_GET_INFO_BY_FD on a program: type@0 and verified_insns@216 (kernel 5.16 and later)
+    /// of `struct bpf_prog_info`.
     static func programInfo(_ program: FileDescriptor) throws(SyscallError) -> (type: UInt32, verifiedInstructions: UInt32) {
-        let infoSize = 232
-        let info = PinnedBuffer(zeroed: infoSize)
-        var attr = AttrBuilder(size: 16)
-        attr.set32(0, UInt32(bitPattern: program.raw))
-        attr.set32(4, UInt32(infoSize))
-        attr.set64(8, info.address)
-        if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
-        return (UInt32(littleEndian: info.pointer.load(fromByteOffset: 0, as: UInt32.self)),
-                UInt32(littleEndian: info.pointer.load(fromByteOffset: 216, as: UInt32.self)))
+        let field = try objectInfo(program, size: 232)
+        return (field(0), field(216))
     }
 
     private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
