@@ -428,13 +428,18 @@ public struct GlobalVariable: Sendable {
     public var alignment: Int
     /// Exactly `size` bytes.
     public var initializer: [UInt8]
+    /// Addresses in the initializer, which the loader fills in: the programs of a prog_array's
+    /// `.values`, the maps of a map-in-map's, the programs of a `.struct_ops` variable. The
+    /// bytes at each offset are zero.
+    public var addresses: [GlobalAddress]
     public var location: SourceLocation
     public var symbolAttributes: SymbolAttributes
 
     public init(symbol: String, name: String, linkage: Linkage, section: String, type: TypeID,
-                size: Int, alignment: Int, initializer: [UInt8], location: SourceLocation,
-                symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+                size: Int, alignment: Int, initializer: [UInt8], addresses: [GlobalAddress] = [],
+                location: SourceLocation, symbolAttributes: SymbolAttributes = SymbolAttributes()) {
         self.symbolAttributes = symbolAttributes
+        self.addresses = addresses
         self.symbol = symbol
         self.name = name
         self.linkage = linkage
@@ -444,6 +449,18 @@ public struct GlobalVariable: Sendable {
         self.alignment = alignment
         self.initializer = initializer
         self.location = location
+    }
+}
+
+/// An 8-byte address inside a global's initializer: the symbol of a function or global variable
+/// at `offset` bytes from the global's start.
+public struct GlobalAddress: Sendable, Hashable {
+    public var offset: Int
+    public var symbol: String
+
+    public init(offset: Int, symbol: String) {
+        self.offset = offset
+        self.symbol = symbol
     }
 }
 
