@@ -883,10 +883,14 @@ extension FunctionLowering {
         guard let list = e.children.last(where: { $0.isExpression }) else {
             throw failure("malformed compound literal", at: e)
         }
+        // A compound literal is an object, even a scalar one: `&(__u32){0}` is a common key for
+        // bpf_map_lookup_elem. Load forwarding keeps a scalar one whose address is not taken in
+        // a register.
         let storage: LValue
         switch module.types.classify(e.type) {
-        case .scalar:
-            storage = .register(temp())
+        case .scalar(let s):
+            let slot = builder.makeSlot(size: s.size, alignment: s.size, name: "(compound literal)")
+            storage = .memory(.slot(slot, offset: 0), addressSpace: 0)
         case .aggregate(let size, let alignment):
             let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(compound literal)")
             storage = .memory(.slot(slot, offset: 0), addressSpace: 0)
