@@ -245,8 +245,9 @@ final class ModuleLowering {
             return nil
         }
         let isLocalStatic = clang_getCursorLinkage(cursor) == CXLinkage_NoLinkage
-        let symbol = isLocalStatic ? "\(enclosingFunctionName(cursor)).\(cursor.spelling)" : cursor.spelling
+        let symbol = isLocalStatic ? uniqueSymbol("\(enclosingFunctionName(cursor)).\(cursor.spelling)") : cursor.spelling
         globalSymbols[CursorKey(canonical)] = symbol
+        takenSymbols.insert(symbol)
         do {
             globals.append(try makeGlobal(cursor, symbol: symbol))
         } catch {
@@ -257,6 +258,23 @@ final class ModuleLowering {
             } else {
                 staticGlobalProblems[symbol] = error.diagnostics
             }
+        }
+        return symbol
+    }
+
+    /// The symbols given to global variables so far.
+    private var takenSymbols: Set<String> = []
+    /// The last suffix `uniqueSymbol` appended: one count for the whole module, as LLVM numbers
+    /// clashing names.
+    private var lastUniqueSuffix = 0
+
+    /// `name`, or `name.N` when a variable already has it: two static locals of one name in one
+    /// function (bpf_printk's `___fmt`, once per call) are `f.___fmt` and `f.___fmt.1`, as in clang.
+    private func uniqueSymbol(_ name: String) -> String {
+        var symbol = name
+        while takenSymbols.contains(symbol) {
+            lastUniqueSuffix += 1
+            symbol = "\(name).\(lastUniqueSuffix)"
         }
         return symbol
     }
