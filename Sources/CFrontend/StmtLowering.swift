@@ -379,7 +379,8 @@ extension FunctionLowering {
             guard case .memory(let address, let space) = storage else { throw failure("aggregate in a register", at: e) }
             if e.kind == CXCursor_InitListExpr || e.kind == CXCursor_StringLiteral {
                 builder.location = e.location
-                if let image = constantImage(of: e, type: type, size: size) {
+                if size <= FunctionLowering.immediateInitializerBytes,
+                   let image = constantImage(of: e, type: type, size: size) {
                     storeImage(image, at: address, alignment: alignment, space: space)
                 } else {
                     builder.emit(.setMemory(address, byte: 0, size: size, alignment: min(alignment, 8), addressSpace: space))
@@ -395,6 +396,11 @@ extension FunctionLowering {
             throw failure("cannot initialize a value of type '\(type.spelling)'", at: e)
         }
     }
+
+    /// The largest constant initializer stored as immediates: 128 stores of 8 bytes, the most
+    /// LLVM's BPF target expands a memcpy into. A larger one is a fill and the non-zero parts, as
+    /// the fill's size check needs.
+    static let immediateInitializerBytes = 128 * 8
 
     /// The bytes of an initializer made only of constants (a string, a table), as a global's
     /// would be; nil when some element is computed at run time.
