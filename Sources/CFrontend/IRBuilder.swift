@@ -31,6 +31,11 @@ struct IRBuilder {
         return SlotID(slots.count - 1)
     }
 
+    /// Aligns `slot` to at least `alignment`, for wider accesses to it.
+    mutating func raiseAlignment(of slot: SlotID, to alignment: Int) {
+        slots[slot.index].alignment = max(slots[slot.index].alignment, alignment)
+    }
+
     mutating func makeBlock() -> BlockID {
         let id = BlockID(blocks.count)
         blocks.append(Block(id: id, terminator: .return(nil)))

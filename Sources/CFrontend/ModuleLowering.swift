@@ -3,21 +3,41 @@ import BPFIR
 import CClang
 import Foundation
 
+/// A C file lowered to IR, with what else its parse tells the driver.
+public struct LoweredUnit {
+    public var module: Module
+    /// clang's warnings, which do not stop compilation.
+    public var warnings: [Diagnostic]
+    /// The files read, the main file first (for dependency files and the prefix cache).
+    public var files: [IncludedFile]
+    /// The clang command line the file was parsed with (what `-v` shows).
+    public var clangArguments: [String]
+}
+
 /// Lowers a C file to an IR `Module`: the entry point of the frontend.
 ///
 /// Top-level declarations are read in source order. Functions with a body become IR functions;
 /// global variables become `GlobalVariable`s with their initial bytes; kernel functions and
 /// variables (`__ksym`) and kernel configuration (`__kconfig`) become externs when used. Static functions and variables nobody references are
 /// dropped, as clang drops them; helper pointers from `bpf_helper_defs.h` are never data.
-/// Returns the module, clang's warnings, which do not stop compilation, and the files read (for
-/// dependency files; system headers only with `systemHeaders`).
-public func lowerTranslationUnit(path: String, options: FrontendOptions, systemHeaders: Bool = true)
-    throws(DiagnosticList) -> (module: Module, warnings: [Diagnostic], files: [String])
+/// With `prefix` (and the main file's text with that prefix blanked), the file is parsed against
+/// the precompiled header, or without it when it cannot stand in for the prefix.
+public func lowerTranslationUnit(path: String, options: FrontendOptions,
+                                 prefix: (header: PrecompiledPrefix, contents: [UInt8])? = nil)
+    throws(DiagnosticList) -> LoweredUnit
 {
-    let parsed = try ParsedUnit(path: path, options: options)
+    let precompiled = prefix.flatMap {
+        ParsedUnit.parse(path: path, options: options, prefix: $0.header, contents: $0.contents)
+    }
+    let parsed: ParsedUnit
+    if let precompiled {
+        parsed = precompiled
+    } else {
+        parsed = try ParsedUnit.parse(path: path, options: options)
+    }
     let lowering = ModuleLowering(parsed: parsed, strictAliasing: options.strictAliasing)
-    return (try lowering.run(), parsed.diagnostics.filter { $0.severity == .warning },
-            parsed.includedFiles(systemHeaders: systemHeaders))
+    return LoweredUnit(module: try lowering.run(), warnings: parsed.diagnostics.filter { $0.severity == .warning },
+                       files: parsed.includedFiles(), clangArguments: parsed.arguments)
 }
 
 /// A declaration's attributes as written, recovered from its pretty-printed text because libclang
@@ -109,7 +129,7 @@ final class ModuleLowering {
     init(parsed: ParsedUnit, strictAliasing: Bool) {
         self.parsed = parsed
         self.strictAliasing = strictAliasing
-        for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl || cursor.kind == CXCursor_VarDecl {
+        for cursor in parsed.topLevelDeclarations {
             redeclarations[CursorKey(clang_getCanonicalCursor(cursor)), default: []].append(cursor)
         }
     }
@@ -117,7 +137,7 @@ final class ModuleLowering {
     /// The last file-scope declaration of the function `name`.
     func function(named name: String) -> CXCursor? {
         if functionsByName.isEmpty {
-            for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl {
+            for cursor in parsed.topLevelDeclarations where cursor.kind == CXCursor_FunctionDecl {
                 functionsByName[cursor.spelling] = cursor
             }
         }
@@ -144,7 +164,7 @@ final class ModuleLowering {
     }
 
     func run() throws(DiagnosticList) -> Module {
-        for cursor in parsed.root.children {
+        for cursor in parsed.topLevelDeclarations {
             switch cursor.kind {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(cursor) != 0:
                 lowerFunction(cursor)
@@ -225,8 +245,9 @@ final class ModuleLowering {
             return nil
         }
         let isLocalStatic = clang_getCursorLinkage(cursor) == CXLinkage_NoLinkage
-        let symbol = isLocalStatic ? "\(enclosingFunctionName(cursor)).\(cursor.spelling)" : cursor.spelling
+        let symbol = isLocalStatic ? uniqueSymbol("\(enclosingFunctionName(cursor)).\(cursor.spelling)") : cursor.spelling
         globalSymbols[CursorKey(canonical)] = symbol
+        takenSymbols.insert(symbol)
         do {
             globals.append(try makeGlobal(cursor, symbol: symbol))
         } catch {
@@ -237,6 +258,23 @@ final class ModuleLowering {
             } else {
                 staticGlobalProblems[symbol] = error.diagnostics
             }
+        }
+        return symbol
+    }
+
+    /// The symbols given to global variables so far.
+    private var takenSymbols: Set<String> = []
+    /// The last suffix `uniqueSymbol` appended: one count for the whole module, as LLVM numbers
+    /// clashing names.
+    private var lastUniqueSuffix = 0
+
+    /// `name`, or `name.N` when a variable already has it: two static locals of one name in one
+    /// function (bpf_printk's `___fmt`, once per call) are `f.___fmt` and `f.___fmt.1`, as in clang.
+    private func uniqueSymbol(_ name: String) -> String {
+        var symbol = name
+        while takenSymbols.contains(symbol) {
+            lastUniqueSuffix += 1
+            symbol = "\(name).\(lastUniqueSuffix)"
         }
         return symbol
     }
@@ -279,7 +317,7 @@ final class ModuleLowering {
                 walk(child, parent: cursor.kind == CXCursor_ParenExpr ? parent : cursor)
             }
         }
-        for cursor in parsed.root.children where cursor.kind == CXCursor_FunctionDecl || cursor.kind == CXCursor_VarDecl {
+        for cursor in parsed.topLevelDeclarations {
             walk(cursor, parent: parsed.root)
         }
         return modified

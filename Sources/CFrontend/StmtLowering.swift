@@ -379,8 +379,13 @@ extension FunctionLowering {
             guard case .memory(let address, let space) = storage else { throw failure("aggregate in a register", at: e) }
             if e.kind == CXCursor_InitListExpr || e.kind == CXCursor_StringLiteral {
                 builder.location = e.location
-                builder.emit(.setMemory(address, byte: 0, size: size, alignment: min(alignment, 8), addressSpace: space))
-                try fill(address, space: space, type: type, with: e)
+                if size <= FunctionLowering.immediateInitializerBytes,
+                   let image = constantImage(of: e, type: type, size: size) {
+                    storeImage(image, at: address, alignment: alignment, space: space)
+                } else {
+                    builder.emit(.setMemory(address, byte: 0, size: size, alignment: min(alignment, 8), addressSpace: space))
+                    try fill(address, space: space, type: type, with: e)
+                }
             } else {
                 let source = try aggregateAddress(e)
                 builder.location = e.location
@@ -389,6 +394,39 @@ extension FunctionLowering {
             }
         default:
             throw failure("cannot initialize a value of type '\(type.spelling)'", at: e)
+        }
+    }
+
+    /// The largest constant initializer stored as immediates: 128 stores of 8 bytes, the most
+    /// LLVM's BPF target expands a memcpy into. A larger one is a fill and the non-zero parts, as
+    /// the fill's size check needs.
+    static let immediateInitializerBytes = 128 * 8
+
+    /// The bytes of an initializer made only of constants (a string, a table), as a global's
+    /// would be; nil when some element is computed at run time.
+    private func constantImage(of e: CXCursor, type: CXType, size: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: size)
+        // An address (`&g`) is no constant on the stack: it is computed when the function runs.
+        var writer = InitializerWriter(module: module)
+        guard (try? writer.write(e, type: type, into: &bytes, at: 0)) != nil, writer.addresses.isEmpty,
+              bytes.count == size else { return nil }
+        return bytes
+    }
+
+    /// Stores a constant image as immediates, 8 bytes at a time where the alignment allows: a
+    /// local array of 8 bytes or more gets an 8-byte alignment for it, as LLVM aligns the stack
+    /// object a constant is copied into. So `char fmt[] = "..."` (bpf_printk without global
+    /// data) costs a store per 8 bytes, not a store per byte after a fill.
+    private mutating func storeImage(_ image: [UInt8], at address: Address, alignment: Int, space: Int) {
+        var alignment = alignment
+        if case .slot(let slot, 0) = address, builder.slots[slot.index].size == image.count, image.count >= 8 {
+            builder.raiseAlignment(of: slot, to: 8)
+            alignment = max(alignment, 8)
+        }
+        for (offset, piece) in pieces(size: image.count, alignment: min(alignment, 8)) {
+            let value = image[offset..<offset + piece.rawValue].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            builder.emit(.store(address.advanced(by: offset), .constant(Int64(bitPattern: value)), piece,
+                                addressSpace: space))
         }
     }
 

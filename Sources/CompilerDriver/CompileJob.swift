@@ -14,6 +14,8 @@ public struct CompileOutput: Sendable {
     public var dependencies: String?
     /// The IR after each pass `--print-after` named, for standard error.
     public var passDumps: String
+    /// What `-v` shows, for standard error.
+    public var notes: String
 }
 
 /// Runs the whole pipeline for one C file, stage by stage:
@@ -21,12 +23,25 @@ public struct CompileOutput: Sendable {
 ///     libclang AST → IR (CFrontend) → passes (Passes) → BPF code, data and BTF (CodeGen)
 ///     → ELF bytes (BPFObject), or a listing for -S, or the IR for -emit-ir
 public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> CompileOutput {
-    let (lowered, warnings, files) = try lowerTranslationUnit(
-        path: options.input, options: options.frontend, systemHeaders: options.dependencyFile?.systemHeaders ?? true)
-    let dependencies = options.dependencyFile.map { CompilerOptions.dependencyRule($0, files: files) }
+    let cache = PrefixCache(options: options)
+    let entry = cache?.lookup()
+    var prefix: (header: PrecompiledPrefix, contents: [UInt8])?
+    if let cache, case .precompiled(let header) = entry {
+        prefix = (header, cache.prefix.blanked)
+    }
+    let lowered = try lowerTranslationUnit(path: options.input, options: options.frontend, prefix: prefix)
+    var notes = options.verbose ? "clang arguments: \(lowered.clangArguments.joined(separator: " "))\n" : ""
+    if let cache, case .missing = entry, cache.isWorthPrecompiling(lowered.files) {
+        cache.startPrecompiling(arguments: options.arguments)
+        if options.verbose { notes += "precompiling lines 1-\(cache.prefix.lastLine) of \(options.input) into \(cache.directory)\n" }
+    }
+    let dependencies = options.dependencyFile.map { dependencyFile in
+        CompilerOptions.dependencyRule(dependencyFile, files: lowered.files
+            .filter { dependencyFile.systemHeaders || !$0.isSystem }.map(\.path))
+    }
     var dumps = ""
     func passes(alwaysInline: Set<String>) throws(DiagnosticList) -> Module {
-        var module = lowered
+        var module = lowered.module
         dumps = ""
         try runPasses(&module, cpu: options.cpu, optimize: options.optimize, alwaysInline: alwaysInline) { pass, module in
             guard options.printAfter.contains(pass) else { return }
@@ -51,7 +66,14 @@ public func compile(_ options: CompilerOptions) throws(DiagnosticList) -> Compil
         let (module, compiled) = try compileWithinStackLimits(options, passes: passes)
         bytes = Array(renderListing(compiled, module: module, source: options.input, cpu: options.cpu).utf8)
     }
-    return CompileOutput(bytes: bytes, warnings: warnings, dependencies: dependencies, passDumps: dumps)
+    return CompileOutput(bytes: bytes, warnings: lowered.warnings, dependencies: dependencies, passDumps: dumps,
+                         notes: notes)
+}
+
+/// The work of the detached process a build starts when it finds no precompiled prefix: builds
+/// the cache entry for `options`' input, silently (nobody reads its output).
+public func precompilePrefix(_ options: CompilerOptions) {
+    PrefixCache(options: options)?.precompile(options: options.frontend)
 }
 
 /// The module through `passes` and code generation, its static functions inlined into their callers

@@ -45,6 +45,11 @@ public struct CompilerOptions: Sendable {
     /// `--print-after=PASS` (repeatable) and `--print-after-all`: the passes after which the IR is
     /// printed to standard error, to watch each one work.
     public var printAfter: Set<PassName> = []
+    /// `-v`: the clang command line the source was parsed with (showing a precompiled prefix
+    /// when one was used) and the cache's doings, on standard error.
+    public var verbose: Bool
+    /// The arguments as given, for the process that precompiles the prefix.
+    public var arguments: [String]
 
     /// Parses the arguments after the program name. Unknown flags are errors, as in clang; the
     /// preprocessor and language flags of BPF Makefiles go to clang unchanged.
@@ -62,6 +67,7 @@ public struct CompilerOptions: Sendable {
         var dependencyTarget: String?
         var phonyTargets = false
         var printAfter: Set<PassName> = []
+        var verbose = false
         var problems: [Diagnostic] = []
         func problem(_ message: String) { problems.append(.error(message, at: nil)) }
 
@@ -82,6 +88,7 @@ public struct CompilerOptions: Sendable {
             let argument = arguments[i]
             switch argument {
             case "-c": output = .object
+            case "-v": verbose = true
             case "-S": output = .assembly
             case "-emit-ir": output = .ir
             case "-g0": debugInfo = false
@@ -145,6 +152,8 @@ public struct CompilerOptions: Sendable {
         self.optimize = optimize
         self.debugInfo = debugInfo
         self.printAfter = printAfter
+        self.verbose = verbose
+        self.arguments = arguments
         let stem = input.split(separator: "/").last.map { $0.hasSuffix(".c") ? String($0.dropLast(2)) : String($0) } ?? input
         let written = outputPath ?? stem + output.fileExtension
         self.outputPath = written

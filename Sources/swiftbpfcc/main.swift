@@ -11,11 +11,19 @@ func report(_ diagnostics: [Diagnostic]) {
     }
 }
 
+// A build that found no precompiled prefix started this process to make one (CompileJob.swift).
+if CommandLine.arguments.dropFirst().first == "--precompile-prefix" {
+    if let options = try? CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst(2))) {
+        precompilePrefix(options)
+    }
+    exit(0)
+}
+
 do {
     let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let output = try compile(options)
     report(output.warnings)
-    FileHandle.standardError.write(Data(output.passDumps.utf8))
+    FileHandle.standardError.write(Data((output.notes + output.passDumps).utf8))
     try writeOutput(output.bytes, to: options.outputPath)
     if let dependencies = output.dependencies, let path = options.dependencyFile?.path {
         try writeOutput(Array(dependencies.utf8), to: path)

@@ -52,9 +52,10 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Runs `executable` with `arguments` and collects its output. Output goes to files rather than
 /// pipes so that a chatty child cannot block on a full pipe; a child that runs longer than
-/// `timeout` seconds is killed and reported as failed.
-func runProcess(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double = 120)
-    async throws -> ProcessResult
+/// `timeout` seconds is killed and reported as failed. `environment` is added to the test's own;
+/// swiftbpfcc's prefix cache is kept under .build unless it says otherwise.
+func runProcess(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double = 120,
+                environment: [String: String] = [:]) async throws -> ProcessResult
 {
     let id = UUID().uuidString
     let outURL = directory.appendingPathComponent(".out-\(id)")
@@ -74,6 +75,9 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: URL, 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment
+        .merging(["XDG_CACHE_HOME": Paths.work.appendingPathComponent("cache").path]) { _, ours in ours }
+        .merging(environment) { _, given in given }
     process.currentDirectoryURL = directory
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = out
