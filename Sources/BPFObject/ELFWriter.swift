@@ -22,6 +22,7 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
     case functionOutOfRange(section: String, function: String)
     case dataSymbolOutOfRange(section: String, symbol: String)
     case lineRecordOutOfRange(section: String, instructionIndex: Int)
+    case coreRelocationOutOfRange(section: String, instructionIndex: Int)
 
     public var description: String {
         switch self {
@@ -40,6 +41,8 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
             return "section '\(section)': object '\(symbol)' extends past the end of the section"
         case .lineRecordOutOfRange(let section, let index):
             return "section '\(section)': line_info at instruction \(index) is past the end of the section"
+        case .coreRelocationOutOfRange(let section, let index):
+            return "section '\(section)': core_relo at instruction \(index) is past the end of the section"
         }
     }
 }
@@ -249,7 +252,8 @@ private struct ELFBuilder {
         return writer.bytes
     }
 
-    /// func_info from the functions that name a BTF FUNC, line_info from the line records.
+    /// func_info from the functions that name a BTF FUNC, line_info and core_relo from the
+    /// section's records.
     func extSections(_ codeSections: [CodeSection]) throws(ObjectWriteError) -> [BTFExtSection] {
         var result: [BTFExtSection] = []
         for code in codeSections {
@@ -270,7 +274,17 @@ private struct ELFBuilder {
                                             sourceText: line.sourceText, line: UInt32(clamping: line.line),
                                             column: UInt32(clamping: line.column)))
             }
-            result.append(BTFExtSection(name: code.name, functions: functions, lines: lines))
+            var coreRelocations: [CoreRelocationInfoRecord] = []
+            for relocation in code.coreRelocations {
+                guard code.instructions.indices.contains(relocation.instructionIndex) else {
+                    throw .coreRelocationOutOfRange(section: code.name, instructionIndex: relocation.instructionIndex)
+                }
+                coreRelocations.append(CoreRelocationInfoRecord(
+                    byteOffset: UInt32(relocation.instructionIndex * 8), type: relocation.type,
+                    accessString: relocation.accessString, kind: relocation.kind))
+            }
+            result.append(BTFExtSection(name: code.name, functions: functions, lines: lines,
+                                        coreRelocations: coreRelocations))
         }
         return result
     }
