@@ -44,9 +44,9 @@ func foldCoreRelocations(_ function: inout Function, localValue: (CoreRelocation
                   })
             else { continue }
             switch instructions[j].operation {
-            case .binary(let d, let op, let width, let x, .temp(value)) where x != .temp(value):
-                let bits: Int64 = width == .bits64 ? 64 : 32
-                guard op == .shl || op == .lshr || op == .ashr, (0..<bits).contains(local) else { continue }
+            case .binary(let d, let op, let width, let x, .temp(value))
+                where x != .temp(value) && (op == .shl || op == .lshr || op == .ashr):
+                guard (0..<(width == .bits64 ? 64 : 32)).contains(local) else { continue }
                 instructions[j].operation = .binary(d, op, width, x, .constant(local))
                 relocated[j] = relocation
                 removed.insert(i)
