@@ -187,7 +187,12 @@ struct TypeLowering {
 
     private mutating func recordID(_ type: CXType) -> TypeID {
         let declaration = clang_getCanonicalCursor(type.declaration)
-        let usr = clang_getCursorUSR(declaration).consume()
+        var usr = clang_getCursorUSR(declaration).consume()
+        if clang_Cursor_isAnonymous(declaration) != 0 {
+            // Two anonymous unions of one struct (the kernel's `struct page`) may share a USR.
+            let location = declaration.location
+            usr += "@\(location.file):\(location.line):\(location.column)"
+        }
         if let id = records[usr] { return id }
         let isUnion = declaration.kind == CXCursor_UnionDecl
         let name = clang_Cursor_isAnonymous(declaration) != 0 ? "" : declaration.spelling
