@@ -221,6 +221,11 @@ public enum Operation: Hashable, Sendable {
     /// A GCC-style `asm` statement. Passes treat it as a call for memory: it may read and write
     /// any memory (whether or not it declares the `memory` clobber).
     case inlineAsm(InlineAsm)
+    /// A value the loader relocates (CO-RE): a field offset, a field or type property, an
+    /// enumerator value or a type id. Passes know nothing of the value, which depends on the
+    /// kernel the program is loaded into, so they never fold it; code generation emits it as the
+    /// local value in an instruction's immediate with a core_relo record.
+    case coreValue(Temp, CoreRelocation)
 }
 
 /// A GCC-style `asm` statement in BPF assembly, with its operands bound to IR values; code

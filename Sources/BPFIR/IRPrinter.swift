@@ -89,6 +89,8 @@ public func printIR(_ operation: Operation) -> String {
         return "\(dst) = cmpxchg.\(size.rawValue)\(spaceSuffix(space)) \(address), \(expected), \(desired)"
     case .inlineAsm(let asm):
         return printIR(asm)
+    case .coreValue(let dst, let relocation):
+        return "\(dst) = core \(relocation.kind) \(relocation.type.rawValue):\(relocation.accessString)"
     }
 }
 

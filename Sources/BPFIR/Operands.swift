@@ -8,7 +8,8 @@ extension Operation {
         switch self {
         case .copy(let d, _), .binary(let d, _, _, _, _), .negate(let d, _, _), .signExtend(let d, _, _),
              .zeroExtend(let d, _, _), .byteSwap(let d, _, _), .load(let d, _, _, _, _), .slotAddress(let d, _, _),
-             .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _):
+             .symbolAddress(let d, _, _), .addrSpaceCast(let d, _, _, _), .setCondition(let d, _, _, _, _),
+             .coreValue(let d, _):
             return [d]
         case .call(let d, _, _), .atomic(let d, _, _, _, _, _):
             return d.map { [$0] } ?? []
@@ -35,7 +36,7 @@ extension Operation {
             return address.baseValue + [value]
         case .copyMemory(let destination, let source, _, _, _, _):
             return destination.baseValue + source.baseValue
-        case .slotAddress, .symbolAddress:
+        case .slotAddress, .symbolAddress, .coreValue:
             return []
         case .call(_, _, let arguments):
             return arguments
@@ -85,6 +86,8 @@ extension Operation {
                                     addressSpace: space)
         case .inlineAsm(let asm):
             return .inlineAsm(asm.mapped(defined: defined, value: value))
+        case .coreValue(let d, let relocation):
+            return .coreValue(defined(d), relocation)
         }
     }
 }

@@ -155,7 +155,7 @@ private func derivedPointers(_ function: Function) -> [Temp: Set<Int>] {
                     // Asm outputs may be computed from any of its inputs.
                     for t in operation.usedTemps { slots.formUnion(derived[t] ?? []) }
                 case .load, .atomic, .compareExchange, .setCondition, .symbolAddress, .store, .copyMemory,
-                     .setMemory, .byteSwap:
+                     .setMemory, .byteSwap, .coreValue:
                     // A value from memory is a stored pointer only if one was stored, which makes
                     // its slot escape; a comparison yields 0 or 1, and a byte-swapped pointer
                     // points nowhere.
@@ -182,7 +182,7 @@ private func storedValues(_ operation: Operation) -> [Value] {
         // Asm may store any operand anywhere.
         return operation.usedValues
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .copyMemory, .setMemory,
-         .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition:
+         .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .coreValue:
         return []
     }
 }

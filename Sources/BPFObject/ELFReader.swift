@@ -315,8 +315,9 @@ private struct ELFFile {
     }
 }
 
-/// Applies `.BTF.ext` func_info (to `FunctionSymbol.btfFunction`) and line_info (to
-/// `CodeSection.lines`). Record offsets are bytes within the ELF section; the model counts slots.
+/// Applies `.BTF.ext` func_info (to `FunctionSymbol.btfFunction`), line_info (to
+/// `CodeSection.lines`) and core_relo (to `CodeSection.coreRelocations`). Record offsets are bytes
+/// within the ELF section; the model counts slots.
 private func applyBTFExt(_ bytes: [UInt8], strings: BTFStringTable, to object: inout ObjectFile)
     throws(ObjectError)
 {
@@ -384,6 +385,19 @@ private func applyBTFExt(_ bytes: [UInt8], strings: BTFStringTable, to object: i
         object.codeSections[section].lines.append(LineRecord(
             instructionIndex: instruction, file: file, line: Int(lineColumn >> BTFWire.lineShift),
             column: Int(lineColumn & ((1 << BTFWire.lineShift) - 1)), sourceText: text))
+    }
+    // An older header (24 bytes) has no core_relo part.
+    if headerLength >= Int(BTFWire.extHeaderLength) {
+        try walk(part: 2, minimumRecord: Int(BTFWire.coreRelocationRecordSize)) {
+            (section, instruction, position) throws(ObjectError) in
+            let kindNumber = try field(position + 12)
+            guard let kind = CoreRelocationKind(rawValue: kindNumber) else {
+                throw .badBTFExt(offset: position, reason: "unknown core_relo kind \(kindNumber)")
+            }
+            object.codeSections[section].coreRelocations.append(CoreRelocationRecord(
+                instructionIndex: instruction, type: BTFTypeID(rawValue: try field(position + 4)),
+                accessString: try string(try field(position + 8), at: position), kind: kind))
+        }
     }
     for index in object.codeSections.indices {
         object.codeSections[index].lines.sort { $0.instructionIndex < $1.instructionIndex }

@@ -25,6 +25,7 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
     case lineRecordOutOfRange(section: String, instructionIndex: Int)
     case dataRelocationOutOfRange(section: String, offset: Int)
     case unknownDataSymbol(section: String, offset: Int, symbol: String)
+    case coreRelocationOutOfRange(section: String, instructionIndex: Int)
 
     public var description: String {
         switch self {
@@ -47,6 +48,8 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
             return "section '\(section)': the address at offset \(offset) refers to unknown symbol '\(symbol)'"
         case .lineRecordOutOfRange(let section, let index):
             return "section '\(section)': line_info at instruction \(index) is past the end of the section"
+        case .coreRelocationOutOfRange(let section, let index):
+            return "section '\(section)': core_relo at instruction \(index) is past the end of the section"
         }
     }
 }
@@ -280,7 +283,8 @@ private struct ELFBuilder {
         return writer.bytes
     }
 
-    /// func_info from the functions that name a BTF FUNC, line_info from the line records.
+    /// func_info from the functions that name a BTF FUNC, line_info and core_relo from the
+    /// section's records.
     func extSections(_ codeSections: [CodeSection]) throws(ObjectWriteError) -> [BTFExtSection] {
         var result: [BTFExtSection] = []
         for code in codeSections {
@@ -301,7 +305,17 @@ private struct ELFBuilder {
                                             sourceText: line.sourceText, line: UInt32(clamping: line.line),
                                             column: UInt32(clamping: line.column)))
             }
-            result.append(BTFExtSection(name: code.name, functions: functions, lines: lines))
+            var coreRelocations: [CoreRelocationInfoRecord] = []
+            for relocation in code.coreRelocations {
+                guard code.instructions.indices.contains(relocation.instructionIndex) else {
+                    throw .coreRelocationOutOfRange(section: code.name, instructionIndex: relocation.instructionIndex)
+                }
+                coreRelocations.append(CoreRelocationInfoRecord(
+                    byteOffset: UInt32(relocation.instructionIndex * 8), type: relocation.type,
+                    accessString: relocation.accessString, kind: relocation.kind))
+            }
+            result.append(BTFExtSection(name: code.name, functions: functions, lines: lines,
+                                        coreRelocations: coreRelocations))
         }
         return result
     }

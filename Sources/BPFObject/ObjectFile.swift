@@ -39,14 +39,18 @@ public struct CodeSection: Sendable {
     public var relocations: [CodeRelocation]
     /// `.BTF.ext` line_info records for this section, sorted by instruction.
     public var lines: [LineRecord]
+    /// `.BTF.ext` core_relo records for this section, in the order they were written.
+    public var coreRelocations: [CoreRelocationRecord]
 
     public init(name: String, instructions: [Instruction] = [], functions: [FunctionSymbol] = [],
-                relocations: [CodeRelocation] = [], lines: [LineRecord] = []) {
+                relocations: [CodeRelocation] = [], lines: [LineRecord] = [],
+                coreRelocations: [CoreRelocationRecord] = []) {
         self.name = name
         self.instructions = instructions
         self.functions = functions
         self.relocations = relocations
         self.lines = lines
+        self.coreRelocations = coreRelocations
     }
 }
 
@@ -104,6 +108,24 @@ public struct LineRecord: Sendable, Hashable {
         self.line = line
         self.column = column
         self.sourceText = sourceText
+    }
+}
+
+/// A CO-RE relocation: the instruction holds a value (a field offset in a load's `off`, anything
+/// else in an immediate) that the loader recomputes from the kernel's BTF; see `CoreRelocationKind`.
+public struct CoreRelocationRecord: Sendable, Hashable {
+    public var instructionIndex: Int
+    /// The root type in the object's `.BTF`.
+    public var type: BTFTypeID
+    /// `0:1:2`: the index into the root pointer, then member and array indices.
+    public var accessString: String
+    public var kind: CoreRelocationKind
+
+    public init(instructionIndex: Int, type: BTFTypeID, accessString: String, kind: CoreRelocationKind) {
+        self.instructionIndex = instructionIndex
+        self.type = type
+        self.accessString = accessString
+        self.kind = kind
     }
 }
 

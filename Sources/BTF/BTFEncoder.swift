@@ -34,16 +34,43 @@ public struct LineInfoRecord: Hashable, Sendable {
     }
 }
 
+/// `enum bpf_core_relo_kind` (include/uapi/linux/bpf.h): what a CO-RE relocation computes.
+public enum CoreRelocationKind: UInt32, Hashable, Sendable {
+    case fieldByteOffset = 0, fieldByteSize, fieldExists, fieldSigned, fieldLShiftU64, fieldRShiftU64
+    case typeIDLocal, typeIDTarget, typeExists, typeSize
+    case enumValueExists, enumValue
+    case typeMatches
+}
+
+/// A core_relo record: the instruction at `byteOffset` holds a value of kind `kind` about BTF
+/// type `type` (the root of `accessString`, `0:1:2`), which the loader recomputes for the kernel.
+public struct CoreRelocationInfoRecord: Hashable, Sendable {
+    public var byteOffset: UInt32
+    public var type: BTFTypeID
+    public var accessString: String
+    public var kind: CoreRelocationKind
+
+    public init(byteOffset: UInt32, type: BTFTypeID, accessString: String, kind: CoreRelocationKind) {
+        self.byteOffset = byteOffset
+        self.type = type
+        self.accessString = accessString
+        self.kind = kind
+    }
+}
+
 /// The `.BTF.ext` records of one code section, offsets in bytes from the section start.
 public struct BTFExtSection: Hashable, Sendable {
     public var name: String
     public var functions: [FuncInfoRecord]
     public var lines: [LineInfoRecord]
+    public var coreRelocations: [CoreRelocationInfoRecord]
 
-    public init(name: String, functions: [FuncInfoRecord], lines: [LineInfoRecord]) {
+    public init(name: String, functions: [FuncInfoRecord], lines: [LineInfoRecord],
+                coreRelocations: [CoreRelocationInfoRecord] = []) {
         self.name = name
         self.functions = functions
         self.lines = lines
+        self.coreRelocations = coreRelocations
     }
 }
 
@@ -78,8 +105,8 @@ public struct BTFEncoder: Sendable {
         return writer.bytes
     }
 
-    /// `.BTF.ext` with func_info and line_info (no CO-RE relocations). Sections without records of
-    /// a kind are left out of that part; a part with no sections at all has length 0.
+    /// `.BTF.ext` with func_info, line_info and core_relo. Sections without records of a kind are
+    /// left out of that part; a part with no sections at all has length 0.
     public mutating func encodeExt(_ sections: [BTFExtSection]) -> [UInt8] {
         let funcInfo = encodePart(sections, recordSize: BTFWire.funcInfoRecordSize, records: \.functions) {
             writer, record, _ in
@@ -96,6 +123,13 @@ public struct BTFEncoder: Sendable {
             let line = min(record.line, UInt32.max >> BTFWire.lineShift)
             writer.append(line << BTFWire.lineShift | column)
         }
+        let coreRelocations = encodePart(sections, recordSize: BTFWire.coreRelocationRecordSize,
+                                         records: \.coreRelocations) { writer, record, strings in
+            writer.append(record.byteOffset)
+            writer.append(record.type.rawValue)
+            writer.append(strings.offset(of: record.accessString))
+            writer.append(record.kind.rawValue)
+        }
         var writer = ByteWriter()
         writer.append(BTFWire.magic)
         writer.append(BTFWire.version)
@@ -107,9 +141,10 @@ public struct BTFEncoder: Sendable {
         writer.append(UInt32(funcInfo.count))
         writer.append(UInt32(lineInfo.count))
         writer.append(UInt32(funcInfo.count + lineInfo.count))  // core_relo_off
-        writer.append(UInt32(0))  // core_relo_len
+        writer.append(UInt32(coreRelocations.count))
         writer.append(bytes: funcInfo)
         writer.append(bytes: lineInfo)
+        writer.append(bytes: coreRelocations)
         return writer.bytes
     }
 

@@ -145,6 +145,26 @@ extension CXType {
         return list.cursors
     }
 
+    /// A record's members: its fields without the unnamed bit-fields (`int : 3`), which are
+    /// padding. They are what initializers visit, what BTF lists (as clang's does) and what CO-RE
+    /// access strings count.
+    var members: [CXCursor] {
+        fields.filter { clang_Cursor_isBitField($0) == 0 || !$0.spelling.isEmpty }
+    }
+
+    /// The member indices leading to `field` in this record, through the anonymous structs and
+    /// unions that hold it; nil when it is no member.
+    func memberRoute(to field: CXCursor) -> [Int]? {
+        for (index, candidate) in members.enumerated() {
+            if candidate.equals(field) { return [index] }
+            if clang_Cursor_isAnonymousRecordDecl(candidate.type.canonical.declaration) != 0,
+               let rest = candidate.type.canonical.memberRoute(to: field) {
+                return [index] + rest
+            }
+        }
+        return nil
+    }
+
     /// The bit offset of `field` in this record, also when anonymous structs and unions, at any
     /// depth, hold it.
     func bitOffset(of field: CXCursor) -> Int? {

@@ -709,10 +709,10 @@ extension FunctionLowering {
             let operand = try onlyChild(e)
             let pointer = register(try rvalue(operand))
             return .memory(.temp(pointer, offset: 0), addressSpace: e.type.addressSpace)
-        case CXCursor_ArraySubscriptExpr:
-            return try subscriptPlace(e)
-        case CXCursor_MemberRefExpr:
-            return try memberPlace(e)
+        case CXCursor_ArraySubscriptExpr, CXCursor_MemberRefExpr:
+            // A chain of one pointer index alone (`p[1]`) designates no member to relocate.
+            if let access = preservedAccess(e), access.path.count > 1 { return try preservedPlace(access, at: e) }
+            return e.kind == CXCursor_MemberRefExpr ? try memberPlace(e) : try subscriptPlace(e)
         case CXCursor_StringLiteral:
             var bytes = stringLiteralBytes(e)
             bytes += [UInt8](repeating: 0, count: max(1, (e.type.size ?? 0) - bytes.count))
@@ -781,7 +781,7 @@ extension FunctionLowering {
 
     /// The array expression `e` converts to a pointer, when it is an array object (not an array
     /// parameter, which holds a pointer).
-    private func decayedArray(_ e: CXCursor) -> CXCursor? {
+    func decayedArray(_ e: CXCursor) -> CXCursor? {
         guard e.kind == CXCursor_UnexposedExpr, let array = e.children.last(where: { $0.isExpression }) else { return nil }
         let kind = array.type.canonical.kind
         guard kind == CXType_ConstantArray || kind == CXType_IncompleteArray else { return nil }
@@ -1077,6 +1077,7 @@ extension FunctionLowering {
             }
             return .temp(destination)
         default:
+            if let value = try coreBuiltin(name, arguments, at: e) { return value }
             throw failure("builtin '\(name)' is not supported on BPF", at: e)
         }
     }

@@ -93,6 +93,9 @@ struct FunctionLowering {
     /// Compound statements being lowered, innermost last: where `__label__` names are looked up.
     var scopes: [CXCursor] = []
     var returnsValue = false
+    /// Inside `__builtin_preserve_access_index(...)` (or the field of `__builtin_preserve_field_info`):
+    /// every member access and constant index is relocated (CO-RE), whatever its record.
+    var inPreservedRegion = false
     /// A function returning a struct writes it where this hidden first parameter points: the
     /// caller's temporary.
     var returnSlot: Temp?

@@ -147,8 +147,7 @@ private enum AggregateShape {
         case CXType_ConstantArray: self = .array(element: canonical.elementType, count: Int(canonical.arraySize))
         case CXType_IncompleteArray: self = .array(element: canonical.elementType, count: nil)
         case CXType_Record:
-            let members = canonical.fields.filter { clang_Cursor_isBitField($0) == 0 || !$0.spelling.isEmpty }
-            self = .record(fields: members, isUnion: canonical.declaration.kind == CXCursor_UnionDecl)
+            self = .record(fields: canonical.members, isUnion: canonical.declaration.kind == CXCursor_UnionDecl)
         default: return nil
         }
     }
@@ -254,8 +253,8 @@ private struct InitializerResolver {
         var current = type
         for part in parts {
             switch AggregateShape(current) {
-            case .record(let fields, _) where part.kind == CXCursor_MemberRef:
-                guard let route = fieldRoute(to: part.referenced, in: fields) else {
+            case .record where part.kind == CXCursor_MemberRef:
+                guard let route = current.canonical.memberRoute(to: part.referenced) else {
                     throw DiagnosticList([.error("designator '.\(part.spelling)' names no member of '\(current.spelling)'",
                                                  at: part.location)])
                 }
@@ -277,18 +276,6 @@ private struct InitializerResolver {
             }
         }
         return path
-    }
-
-    /// The field indices leading to `field` among `fields`, through anonymous members.
-    private func fieldRoute(to field: CXCursor, in fields: [CXCursor]) -> [Int]? {
-        for (index, candidate) in fields.enumerated() {
-            if candidate.equals(field) { return [index] }
-            if clang_Cursor_isAnonymousRecordDecl(candidate.type.canonical.declaration) != 0,
-               let rest = fieldRoute(to: field, in: candidate.type.canonical.fields) {
-                return [index] + rest
-            }
-        }
-        return nil
     }
 
     /// Records that `value` initializes the subobject at `path` of an object of `type`.

@@ -118,6 +118,8 @@ final class ModuleLowering {
     var functions: [Function] = []
     var externs: [Extern] = []
     private var stringCount = 0
+    /// Whether each record declaration is marked `preserve_access_index` (see `preservesAccessIndex`).
+    var preservedRecords: [CursorKey: Bool] = [:]
     private var sourceLines: [String: [String]] = [:]
 
     /// Every file-scope declaration of each function and variable, by canonical declaration.

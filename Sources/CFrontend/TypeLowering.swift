@@ -197,7 +197,12 @@ struct TypeLowering {
 
     private mutating func recordID(_ type: CXType) -> TypeID {
         let declaration = clang_getCanonicalCursor(type.declaration)
-        let usr = clang_getCursorUSR(declaration).consume()
+        var usr = clang_getCursorUSR(declaration).consume()
+        if clang_Cursor_isAnonymous(declaration) != 0 {
+            // Two anonymous unions of one struct (the kernel's `struct page`) may share a USR.
+            let location = declaration.location
+            usr += "@\(location.file):\(location.line):\(location.column)"
+        }
         if let id = records[usr] { return id }
         let isUnion = declaration.kind == CXCursor_UnionDecl
         let name = clang_Cursor_isAnonymous(declaration) != 0 ? "" : declaration.spelling
@@ -208,11 +213,14 @@ struct TypeLowering {
         }
         let id = table.reserve(.forward(name: name, isUnion: isUnion))
         records[usr] = id
-        let definition = clang_getCursorDefinition(declaration)
         var fields: [CType.Field] = []
-        for child in definition.children where child.kind == CXCursor_FieldDecl {
+        // Anonymous struct and union members included, unnamed bit-fields (padding) not, as in
+        // clang's BTF; CO-RE access strings count members so.
+        for child in type.canonical.members {
             let bitWidth = clang_Cursor_isBitField(child) != 0 ? Int(clang_getFieldDeclBitWidth(child)) : 0
-            fields.append(CType.Field(name: child.spelling, type: typeID(child.type),
+            // An anonymous member's field is spelled after its type; BTF leaves it unnamed.
+            let isAnonymous = clang_Cursor_isAnonymousRecordDecl(child.type.canonical.declaration) != 0
+            fields.append(CType.Field(name: isAnonymous ? "" : child.spelling, type: typeID(child.type),
                                       bitOffset: Int(clang_Cursor_getOffsetOfField(child)), bitWidth: bitWidth))
         }
         let record: CType = isUnion

@@ -22,10 +22,14 @@ import BPFObject
 import BTF
 
 /// Builds the `.BTF` of `module` with the DATASECs of `dataSections` (from `layOutData`).
-/// `functions` maps each defined function's name to its BTF FUNC, for func_info.
-public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BTFSpec, functions: [String: BTFTypeID]) {
+/// `functions` maps each defined function's name to its BTF FUNC, for func_info; `coreTypes` maps
+/// the root type of each CO-RE relocation to its BTF type, for core_relo.
+public func buildBTF(_ module: Module, dataSections: [DataSection])
+    -> (spec: BTFSpec, functions: [String: BTFTypeID], coreTypes: [TypeID: BTFTypeID])
+{
     var emitter = BTFEmitter(types: module.types)
     var functions: [String: BTFTypeID] = [:]
+    var coreTypes: [TypeID: BTFTypeID] = [:]
     for function in module.functions {
         let linkage: BTFLinkage
         switch function.linkage {
@@ -39,6 +43,14 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
         functions[function.name] = id
         for tag in function.declTags {
             emitter.spec.add(.declTag(name: tag.name, type: id, componentIndex: Int32(tag.componentIndex)))
+        }
+        // The types the function's CO-RE relocations name follow it, as in clang's output.
+        for block in function.blocks {
+            for instruction in block.instructions {
+                if case .coreValue(_, let relocation) = instruction.operation {
+                    coreTypes[relocation.type] = emitter.convert(relocation.type)
+                }
+            }
         }
     }
 
@@ -88,7 +100,7 @@ public func buildBTF(_ module: Module, dataSections: [DataSection]) -> (spec: BT
     for section in externSections {
         emitter.spec.add(.dataSection(name: section.name, size: 0, variables: section.entries))
     }
-    return (emitter.spec, functions)
+    return (emitter.spec, functions, coreTypes)
 }
 
 /// Whether the kernel accepts the function as a global sub-program: it verifies a global function

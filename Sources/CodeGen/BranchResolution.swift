@@ -21,6 +21,8 @@ struct ResolvedCode {
     var relocations: [CodeRelocation] = []
     var locations: [SourceLocation?] = []
     var notes: [String?] = []
+    /// CO-RE relocations by the index of the instruction holding their value.
+    var coreRelocations: [(instructionIndex: Int, relocation: CoreRelocation)] = []
 }
 
 func resolveBranches(_ blocks: [MachineBlock], in function: Function) throws(DiagnosticList) -> ResolvedCode {
@@ -61,6 +63,9 @@ private func emit(_ blocks: [MachineBlock], start: [BlockID: Int], padded: Set<[
                 code.instructions.append(instruction)
                 code.locations.append(line.location)
                 code.notes.append(line.note)
+            }
+            if let relocation = line.coreRelocation {
+                code.coreRelocations.append((code.instructions.count, relocation))
             }
             switch line.instruction {
             case .plain(let instruction):

@@ -15,25 +15,36 @@ import BPFInstructions
 // pointers and a 32-bit move would turn a pointer into a scalar.
 //
 // Every selected instruction carries the location and note of the IR instruction it came from.
+// A CO-RE value is a `mov` (or `ld_imm64`) of its local value; a load, store or shift into which
+// `foldCoreRelocations` folded one carries the relocation on its memory or ALU instruction.
 
 struct InstructionSelector {
     let function: Function
     let cpu: CPUVersion
     let assignment: RegisterAssignment
     let frame: FrameLayout
+    /// The loads, stores and shifts whose offset or immediate is a relocated CO-RE value.
+    let relocatedSites: [InstructionSite: CoreRelocation]
+    /// The local value of each CO-RE relocation; nil when the relocation does not fit the types.
+    let coreLocalValue: (CoreRelocation) -> Int64?
 
     private var lines: [MachineLine] = []
     private var location: SourceLocation?
     private var note: String?
+    /// The relocation the instruction being selected carries on its memory or ALU instruction.
+    private var relocation: CoreRelocation?
     /// Whether anything reads the result of the instruction being selected.
     private var resultIsRead = true
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(function: Function, cpu: CPUVersion, assignment: RegisterAssignment, frame: FrameLayout) {
+    init(function: Function, cpu: CPUVersion, assignment: RegisterAssignment, frame: FrameLayout,
+         relocatedSites: [InstructionSite: CoreRelocation], coreLocalValue: @escaping (CoreRelocation) -> Int64?) {
         self.function = function
         self.cpu = cpu
         self.assignment = assignment
         self.frame = frame
+        self.relocatedSites = relocatedSites
+        self.coreLocalValue = coreLocalValue
     }
 
     /// Selects every block of `order`; the entry block starts with the prologue.
@@ -48,10 +59,12 @@ struct InstructionSelector {
                 if !resultIsRead && instruction.operation.onlyComputes { continue }
                 location = instruction.location
                 note = instruction.note
+                relocation = relocatedSites[InstructionSite(block: id, index: index)]
                 select(instruction.operation, at: InstructionSite(block: id, index: index))
             }
             location = block.terminatorLocation
             note = nil
+            relocation = nil
             select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil,
                    at: InstructionSite(block: id, index: block.instructions.count))
             blocks.append(MachineBlock(id: id, lines: lines))
@@ -156,7 +169,8 @@ struct InstructionSelector {
         case .load(let dst, let address, let size, _, let flags):
             let d = target(dst)
             let (base, offset) = addressOperand(address, scratch: d)
-            emit(flags.isOrdered && cpu == .v4 ? BPF.loadAcquire(size, d, base, offset) : BPF.load(size, d, base, offset))
+            emitRelocated(flags.isOrdered && cpu == .v4 ? BPF.loadAcquire(size, d, base, offset)
+                                                         : BPF.load(size, d, base, offset))
             finish(dst, d)
 
         case .store(let address, let value, let size, _, let flags):
@@ -202,6 +216,22 @@ struct InstructionSelector {
 
         case .inlineAsm(let asm):
             inlineAsm(asm, at: site, labels: [])
+
+        case .coreValue(let dst, let core):
+            guard let value = coreLocalValue(core) else {
+                diagnostics.append(.error("CO-RE relocation \(core.kind) with access path \(core.accessString) does not fit its type",
+                                          at: location))
+                return
+            }
+            let d = target(dst)
+            if core.kind.isWide {
+                lines.append(MachineLine(instruction: .loadImm64(d, value), location: location, note: note,
+                                         coreRelocation: core))
+            } else {
+                relocation = core
+                emitRelocated(BPF.alu(Opcode.mov, .bits64, d, imm: Int32(truncatingIfNeeded: value)))
+            }
+            finish(dst, d)
         }
     }
 
@@ -370,7 +400,7 @@ struct InstructionSelector {
         }
         switch rhs {
         case .register(let r): emit(BPF.alu(BPF.aluOp(op), width, d, r, offset: offset))
-        case .immediate(let imm): emit(BPF.alu(BPF.aluOp(op), width, d, imm: imm, offset: offset))
+        case .immediate(let imm): emitRelocated(BPF.alu(BPF.aluOp(op), width, d, imm: imm, offset: offset))
         }
         finish(dst, d)
     }
@@ -404,12 +434,12 @@ struct InstructionSelector {
         if cpu == .v4, !release, case .constant(let c) = value,
            let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)
-            emit(BPF.storeImmediate(size, base, offset, imm: imm))
+            emitRelocated(BPF.storeImmediate(size, base, offset, imm: imm))
             return
         }
         let source = read(value, into: Scratch.second)
         let (base, offset) = addressOperand(address, scratch: Scratch.first)
-        emit(release ? BPF.storeRelease(size, base, offset, source) : BPF.store(size, base, offset, source))
+        emitRelocated(release ? BPF.storeRelease(size, base, offset, source) : BPF.store(size, base, offset, source))
     }
 
     /// Arguments into r1-r5 (a parallel move, since an argument may sit in another argument's
@@ -647,6 +677,14 @@ struct InstructionSelector {
 
     private mutating func emit(_ instruction: Instruction) {
         lines.append(MachineLine(instruction: .plain(instruction), location: location, note: note))
+    }
+
+    /// Emits the instruction whose offset or immediate holds the CO-RE value the IR instruction
+    /// being selected relocates, if any, with its record.
+    private mutating func emitRelocated(_ instruction: Instruction) {
+        lines.append(MachineLine(instruction: .plain(instruction), location: location, note: note,
+                                 coreRelocation: relocation))
+        relocation = nil
     }
 
     /// Makes every `to` register hold what its `from` register held before any of the moves, using

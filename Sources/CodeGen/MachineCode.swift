@@ -34,6 +34,8 @@ struct MachineLine: Equatable {
     var instruction: MachineInstruction
     var location: SourceLocation?
     var note: String?
+    /// The CO-RE relocation whose value the instruction holds (in its first slot).
+    var coreRelocation: CoreRelocation? = nil
 }
 
 /// The selected code of one block, in layout order.

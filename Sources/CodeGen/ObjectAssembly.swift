@@ -28,7 +28,7 @@ public struct CompiledObject: Sendable {
 /// With `debugInfo`, each instruction that starts a new source line gets a line_info record.
 public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) throws(DiagnosticList) -> CompiledObject {
     let dataSections = layOutData(module)
-    let (btf, btfFunctions) = buildBTF(module, dataSections: dataSections)
+    let (btf, btfFunctions, btfTypes) = buildBTF(module, dataSections: dataSections)
 
     var sectionOrder: [String] = []
     for function in module.functions {
@@ -44,7 +44,7 @@ public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) t
         let sectionName = function.section ?? ".text"
         let code: CompiledFunction
         do {
-            code = try compileFunction(function, in: module, cpu: cpu)
+            code = try compileFunction(function, in: module, cpu: cpu, btfTypes: btfTypes)
         } catch {
             problems.append(contentsOf: error.diagnostics)
             continue
@@ -54,6 +54,12 @@ public func assembleObject(_ module: Module, cpu: CPUVersion, debugInfo: Bool) t
         section.instructions += code.instructions
         section.relocations += code.relocations.map {
             CodeRelocation(instructionIndex: start + $0.instructionIndex, symbol: $0.symbol)
+        }
+        for (index, relocation) in code.coreRelocations {
+            guard let type = btfTypes[relocation.type], let kind = CoreRelocationKind(rawValue: relocation.kind.rawValue)
+            else { preconditionFailure("BTF emission skipped the root type of a CO-RE relocation") }
+            section.coreRelocations.append(CoreRelocationRecord(
+                instructionIndex: start + index, type: type, accessString: relocation.accessString, kind: kind))
         }
         section.functions.append(FunctionSymbol(name: function.name, firstInstruction: start,
                                                 instructionCount: code.instructions.count,

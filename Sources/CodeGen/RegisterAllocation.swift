@@ -220,7 +220,7 @@ extension Operation {
     var onlyComputes: Bool {
         switch self {
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast,
-             .setCondition:
+             .setCondition, .coreValue:
             return true
         // An ld_imm64 of a map tells the kernel which maps, and which arena, the program uses, even
         // when nothing reads its value (ArenaAssociation relies on that).
@@ -273,7 +273,7 @@ private struct TempAccess {
                 usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
             }
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory, .setMemory, .slotAddress,
-             .symbolAddress, .addrSpaceCast, .setCondition:
+             .symbolAddress, .addrSpaceCast, .setCondition, .coreValue:
             break
         }
     }
@@ -427,7 +427,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
                  .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
                 source = value
             case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-                 .setCondition, .atomic, .compareExchange, .inlineAsm:
+                 .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
                 continue
             }
             if case .temp(let s) = source, let d = instruction.operation.definedTemps.first {

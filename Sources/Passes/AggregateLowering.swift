@@ -26,7 +26,8 @@ public func checkAggregateSizes(_ module: Module) throws(DiagnosticList) {
                 case .setMemory(_, _, let size, let alignment, _):
                     problem = expansionProblem("filling", size: size, alignment: alignment, instructionsPerPiece: 1)
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
-                     .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm:
+                     .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm,
+                     .coreValue:
                     problem = nil
                 }
                 if let problem { problems.append(.error(problem, at: instruction.location)) }
@@ -57,7 +58,8 @@ public func lowerAggregates(_ module: inout Module) {
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .slotAddress,
-             .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm:
+             .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm,
+                     .coreValue:
             return false
         }
     }

@@ -100,7 +100,7 @@ private func arenaAccess(_ operation: Operation) -> (Temp, Address)? {
         guard case .temp(let pointer, _) = address else { return nil }
         return (pointer, address)
     case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory,
-         .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm:
+         .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
         return nil
     }
 }
@@ -147,7 +147,7 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
         case .copyMemory, .setMemory:
             preconditionFailure("AggregateLowering must run before arena cast insertion")
         case .load, .store, .atomic, .compareExchange, .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap,
-             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm:
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
             break
         }
         result.append(rewritten)

@@ -152,7 +152,7 @@ private struct AliasFacts {
                 case .binary(let dst, _, _, _, let delta) where fixedBases[dst] != nil:
                     escape([delta])
                 case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
-                     .call, .addrSpaceCast, .setCondition, .inlineAsm:
+                     .call, .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
                     escape(operation.usedValues)
                 }
                 if case .slotAddress(let dst, let slot, _) = operation, !once(dst) { escapedSlots.insert(slot) }
@@ -259,7 +259,7 @@ private struct Transfer {
         case .copy(let dst, _), .binary(let dst, _, _, _, _), .negate(let dst, _, _), .signExtend(let dst, _, _),
              .zeroExtend(let dst, _, _), .byteSwap(let dst, _, _), .slotAddress(let dst, _, _),
              .symbolAddress(let dst, _, _),
-             .addrSpaceCast(let dst, _, _, _), .setCondition(let dst, _, _, _, _):
+             .addrSpaceCast(let dst, _, _, _), .setCondition(let dst, _, _, _, _), .coreValue(let dst, _):
             assign(dst, into: &state)
         }
     }

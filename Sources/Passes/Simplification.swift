@@ -421,7 +421,7 @@ private func retarget(_ operation: Operation, to destination: Temp) -> Operation
     case .byteSwap(_, let v, let bits): return .byteSwap(destination, v, bits: bits)
     case .setCondition(_, let c, let w, let a, let b): return .setCondition(destination, c, w, a, b)
     case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-         .atomic, .compareExchange, .inlineAsm:
+         .atomic, .compareExchange, .inlineAsm, .coreValue:
         return nil
     }
 }
@@ -574,7 +574,8 @@ private func removeDeadInstructions(_ function: inout Function) -> Bool {
 
 private func isPure(_ operation: Operation) -> Bool {
     switch operation {
-    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition:
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition,
+         .coreValue:
         return true
     case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange, .inlineAsm:
         return false

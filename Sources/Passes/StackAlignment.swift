@@ -48,7 +48,8 @@ public func alignStackAccesses(_ module: inout Module) {
             }
             return true
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .copyMemory, .setMemory,
-             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm:
+             .slotAddress, .symbolAddress, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm,
+             .coreValue:
             // An atomic access that is not aligned is refused by the kernel wherever it points.
             return false
         }

@@ -88,7 +88,7 @@ func sampleModule() -> Module {
 /// An object for `module` whose every function is `r0 = 42; exit`, with its data and BTF.
 func objectFile(for module: Module) -> ObjectFile {
     let data = layOutData(module)
-    let (btf, btfFunctions) = buildBTF(module, dataSections: data)
+    let (btf, btfFunctions, _) = buildBTF(module, dataSections: data)
     let body = [Instruction(opcode: Opcode.classALU64 | Opcode.mov | Opcode.sourceK, dst: .r0, imm: 42),
                 Instruction(opcode: Opcode.classJMP | Opcode.exit)]
     var sections: [CodeSection] = []
@@ -137,7 +137,7 @@ func objectFile(for module: Module) -> ObjectFile {
 
     @Test func typesMatchClangsMeaning() throws {
         let module = sampleModule()
-        let (spec, functions) = buildBTF(module, dataSections: layOutData(module))
+        let (spec, functions, _) = buildBTF(module, dataSections: layOutData(module))
 
         // The struct points to itself through one PTR.
         let node = try #require(find(spec) { if case .structure(name: "node", _, _) = $0 { true } else { false } })

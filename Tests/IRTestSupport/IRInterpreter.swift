@@ -120,6 +120,12 @@ public struct IRInterpreter {
                     preconditionFailure("the interpreter has no arenas")
                 case .inlineAsm:
                     preconditionFailure("the interpreter does not run BPF assembly")
+                case .coreValue(let d, let relocation):
+                    // The program runs against its own types: the value libbpf would find locally.
+                    guard let local = module.types.coreLocalValue(of: relocation, typeID: { Int64($0.rawValue) }) else {
+                        preconditionFailure("CO-RE relocation \(relocation) does not fit the module's types")
+                    }
+                    temps[d.index] = UInt64(bitPattern: local)
                 case .call(let d, let callee, let arguments):
                     guard case .function(let name) = callee else { preconditionFailure("only calls to functions") }
                     let result = call(name, arguments.map(value))
