@@ -125,14 +125,17 @@ struct LoadedProgram {
 /// to run. Releasing it closes every map and program fd.
 public final class LoadedObject {
     /// The object as loaded: `.kconfig` externs, given values from the running kernel, have a
-    /// `.kconfig` data section of their own, as libbpf gives them a map.
+    /// `.kconfig` data section of their own, as libbpf gives them a map, and CO-RE relocations
+    /// are applied to the instructions.
     public let object: ObjectFile
     private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
     private var arenaMapping: ArenaMapping?
     private var programs: [String: LoadedProgram] = [:]
-    private let kernelSymbols = KernelSymbols()
+    private let kernelSymbols: KernelSymbols
+    /// CO-RE relocations the kernel could not satisfy, whose instructions were poisoned.
+    private let failedRelocations: [FailedCORERelocation]
     /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
     private var programBTF: ProgramBTF?
 
@@ -141,6 +144,9 @@ public final class LoadedObject {
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
         var object = object
         if let kconfig = try kconfigDataSection(of: object) { object.dataSections.append(kconfig) }
+        let kernel = KernelBTF()
+        kernelSymbols = KernelSymbols(kernel: kernel)
+        failedRelocations = try applyCORERelocations(to: &object, kernel: kernel)
         self.object = object
         try createMaps(objectName: name)
         if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
@@ -289,9 +295,10 @@ public final class LoadedObject {
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
-        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
+        var linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
             name throws(LoadError) in try kernelSymbols.resolve(name, in: object)
         }
+        linked.noteFailedRelocations(failedRelocations)
         var attachBTFID: UInt32 = 0
         if case .btfTracepoint(let tracepoint) = type {
             attachBTFID = try kernelSymbols.tracepointType(tracepoint, program: entry.name)

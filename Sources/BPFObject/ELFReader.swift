@@ -299,8 +299,10 @@ private struct ELFFile {
     }
 }
 
-/// Applies `.BTF.ext` func_info (to `FunctionSymbol.btfFunction`) and line_info (to
-/// `CodeSection.lines`). Record offsets are bytes within the ELF section; the model counts slots.
+/// Applies `.BTF.ext` func_info (to `FunctionSymbol.btfFunction`), line_info (to
+/// `CodeSection.lines`) and core_relo (to `CodeSection.coreRelocations`; its part exists when the
+/// header is long enough to locate it). Record offsets are bytes within the ELF section; the model
+/// counts slots.
 private func applyBTFExt(_ bytes: [UInt8], strings: BTFStringTable, to object: inout ObjectFile)
     throws(ObjectError)
 {
@@ -371,5 +373,15 @@ private func applyBTFExt(_ bytes: [UInt8], strings: BTFStringTable, to object: i
     }
     for index in object.codeSections.indices {
         object.codeSections[index].lines.sort { $0.instructionIndex < $1.instructionIndex }
+    }
+    guard headerLength >= BTFWire.extHeaderLength else { return }
+    try walk(part: 2, minimumRecord: Int(BTFWire.coreRelocationRecordSize)) { (section, instruction, position) throws(ObjectError) in
+        let rawKind = try field(position + 12)
+        guard let kind = CORERelocationKind(rawValue: rawKind) else {
+            throw .badBTFExt(offset: position, reason: "CO-RE relocation kind \(rawKind) is unknown")
+        }
+        let access = try string(try field(position + 8), at: position)
+        object.codeSections[section].coreRelocations.append(CORERelocation(
+            instructionIndex: instruction, type: BTFTypeID(rawValue: try field(position + 4)), accessString: access, kind: kind))
     }
 }

@@ -39,14 +39,17 @@ public struct CodeSection: Sendable {
     public var relocations: [CodeRelocation]
     /// `.BTF.ext` line_info records for this section, sorted by instruction.
     public var lines: [LineRecord]
+    /// `.BTF.ext` core_relo records for this section, in file order.
+    public var coreRelocations: [CORERelocation]
 
     public init(name: String, instructions: [Instruction] = [], functions: [FunctionSymbol] = [],
-                relocations: [CodeRelocation] = [], lines: [LineRecord] = []) {
+                relocations: [CodeRelocation] = [], lines: [LineRecord] = [], coreRelocations: [CORERelocation] = []) {
         self.name = name
         self.instructions = instructions
         self.functions = functions
         self.relocations = relocations
         self.lines = lines
+        self.coreRelocations = coreRelocations
     }
 }
 

@@ -11,6 +11,8 @@ public enum BTFWire {
     public static let extHeaderLength: UInt32 = 32
     public static let funcInfoRecordSize: UInt32 = 8
     public static let lineInfoRecordSize: UInt32 = 16
+    /// `struct bpf_core_relo`: insn_off, type_id, access_str_off, kind.
+    public static let coreRelocationRecordSize: UInt32 = 16
 
     /// `info` bits 24-28.
     public enum Kind: UInt32 {
