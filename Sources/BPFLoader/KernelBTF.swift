@@ -21,9 +21,14 @@ struct KernelBTFObject {
 
 /// The kernel's BTF objects, decoded on first use.
 final class KernelBTF {
-    static let directory = "/sys/kernel/btf"
+    /// /sys/kernel/btf, or a directory laid out like it.
+    let directory: String
     private var vmlinuxBTF: DecodedBTF?
     private var moduleBTFs: [KernelBTFObject]?
+
+    init(directory: String = "/sys/kernel/btf") {
+        self.directory = directory
+    }
 
     /// vmlinux BTF: every type the core kernel has.
     func vmlinux() throws(LoadError) -> BTFSpec {
@@ -35,8 +40,8 @@ final class KernelBTF {
         if let moduleBTFs { return moduleBTFs }
         let base = try decodedVmlinux()
         var modules: [KernelBTFObject] = []
-        for name in directoryEntries(Self.directory) where name != "vmlinux" {
-            let path = Self.directory + "/" + name
+        for name in directoryEntries(directory) where name != "vmlinux" {
+            let path = directory + "/" + name
             let bytes = try readKernelFile(path)
             do {
                 let spec = try decodeBTF(bytes, base: base).spec
@@ -51,7 +56,7 @@ final class KernelBTF {
 
     private func decodedVmlinux() throws(LoadError) -> DecodedBTF {
         if let vmlinuxBTF { return vmlinuxBTF }
-        let path = Self.directory + "/vmlinux"
+        let path = directory + "/vmlinux"
         let bytes = try readKernelFile(path)
         do {
             let decoded = try decodeBTF(bytes)
