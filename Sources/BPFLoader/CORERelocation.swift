@@ -126,6 +126,21 @@ struct COREAccess {
     var accessors: [COREAccessor] = []
     var raw: [Int] = []
     var bitOffset = 0
+
+    /// Offsets are counted in a u32 of bits, as libbpf counts them; no kernel struct comes near.
+    mutating func advance(byBits bits: Int) throws(COREError) {
+        let (sum, overflow) = bitOffset.addingReportingOverflow(bits)
+        guard !overflow, sum <= Int(UInt32.max) else { throw COREError(reason: "the field's offset exceeds 2^32 bits") }
+        bitOffset = sum
+    }
+
+    /// Past `count` elements of `size` bytes.
+    mutating func advance(byElements count: Int, of size: Int) throws(COREError) {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        let (bits, bitsOverflow) = bytes.multipliedReportingOverflow(by: 8)
+        guard !overflow, !bitsOverflow else { throw COREError(reason: "the field's offset exceeds 2^32 bits") }
+        try advance(byBits: bits)
+    }
 }
 
 /// Parses a relocation's access string against the object's BTF (libbpf's bpf_core_parse_spec):
@@ -162,7 +177,7 @@ func parseAccess(_ relocation: CORERelocation, in btf: BTFSpec) throws(COREError
     guard let rootSize = btf.size(of: rootID) else {
         throw COREError(reason: "\(btf.cDeclaration(of: rootID)) has no size")
     }
-    access.bitOffset = numbers[0] * rootSize * 8
+    try access.advance(byElements: numbers[0], of: rootSize)
     var current = rootID
     for number in numbers.dropFirst() {
         guard let (id, type) = btf.resolved(current) else {
@@ -173,7 +188,7 @@ func parseAccess(_ relocation: CORERelocation, in btf: BTFSpec) throws(COREError
             guard number < members.count else {
                 throw COREError(reason: "access string \"\(text)\": \(btf.cDeclaration(of: id)) has no member #\(number)")
             }
-            access.bitOffset += Int(members[number].bitOffset)
+            try access.advance(byBits: Int(members[number].bitOffset))
             if !members[number].name.isEmpty {
                 access.accessors.append(COREAccessor(type: id, index: number, name: members[number].name))
             }
@@ -186,7 +201,7 @@ func parseAccess(_ relocation: CORERelocation, in btf: BTFSpec) throws(COREError
                 throw COREError(reason: "access string \"\(text)\": index \(number) is outside \(btf.cDeclaration(of: id))")
             }
             access.accessors.append(COREAccessor(type: elementID, index: number, name: nil))
-            access.bitOffset += number * elementSize * 8
+            try access.advance(byElements: number, of: elementSize)
             current = elementID
         case .int, .pointer, .enumeration, .forward, .typedef, .volatile, .const, .restrict, .function,
              .functionProto, .variable, .dataSection, .float, .declTag, .typeTag:
@@ -402,7 +417,7 @@ private func match(_ localAccess: COREAccess, kind: CORERelocationKind, local: B
             }
             access.accessors.append(COREAccessor(type: current, index: accessor.index, name: nil))
             access.raw.append(accessor.index)
-            access.bitOffset += accessor.index * size * 8
+            try access.advance(byElements: accessor.index, of: size)
         }
     }
     return .matched(access)
@@ -438,7 +453,7 @@ private func matchMember(name: String, localType: BTFTypeID, local: BTFSpec, in 
             throw COREError(reason: "the kernel's path to member '\(name)' is longer than \(maximumAccessLength) steps")
         }
         access.raw.append(index)
-        access.bitOffset += Int(member.bitOffset)
+        try access.advance(byBits: Int(member.bitOffset))
         if member.name.isEmpty {
             let inner = try matchMember(name: name, localType: localType, local: local, in: member.type, target: target,
                                         access: &access)
@@ -604,9 +619,10 @@ private func fieldValue(_ kind: CORERelocationKind, access: COREAccess, btf: BTF
         }
         return .value(isSigned ? 1 : 0)
     case .fieldLShiftU64:
-        return .value(UInt64(64 - (bitOffset + bitSize - byteOffset * 8)), validate: !isBitfield)
+        // Negative for a field wider than 8 bytes: the u64 wraps, as libbpf's does.
+        return .value(UInt64(bitPattern: Int64(64 - (bitOffset + bitSize - byteOffset * 8))), validate: !isBitfield)
     case .fieldRShiftU64:
-        return .value(UInt64(64 - bitSize))
+        return .value(UInt64(bitPattern: Int64(64 - bitSize)))
     case .fieldExists, .typeIDLocal, .typeIDTarget, .typeExists, .typeSize, .enumValueExists, .enumValue, .typeMatches:
         preconditionFailure("relocation <\(kind.spelling)> is not a field relocation")
     }
