@@ -26,12 +26,16 @@ struct CORELoadingTests {
         } __attribute__((preserve_access_index));
         struct swiftbpf_no_such_type { int x; };
         enum bpf_map_type___mine { BPF_MAP_TYPE_ARENA___mine = 1000, BPF_MAP_TYPE_SWIFTBPF_NONE___mine };
+        /* An ENUM64 of negative values as u64, a signed ENUM; a flexible array member. */
+        enum perf_callchain_context___mine { PERF_CONTEXT_KERNEL___mine = 1 };
+        enum rpm_status___mine { RPM_INVALID___mine = 1 };
+        struct cgroup___mine { struct cgroup___mine *ancestors[0]; } __attribute__((preserve_access_index));
 
         long tgid, pid, read_tgid, expected_tgid, expected_pid, flags, comm_byte, in_execve, user_dumpable;
         long flags_size, comm_offset, comm3_offset, prev_offset, execve_offset, execve_size, dumpable_lshift,
              dumpable_rshift, dumpable_signed, tgid_signed;
         long field_exists, field_missing, fallback, type_exists, type_missing, task_size, task_id, list_matches,
-             arena, enum_missing;
+             arena, enum_missing, perf_kernel, rpm_invalid, ancestor_offset;
 
         SEC("raw_tp")
         int relocated(void *ctx)
@@ -70,6 +74,11 @@ struct CORELoadingTests {
             list_matches = bpf_core_type_matches(struct list_head___mine);
             arena = bpf_core_enum_value(enum bpf_map_type___mine, BPF_MAP_TYPE_ARENA___mine);
             enum_missing = bpf_core_enum_value_exists(enum bpf_map_type___mine, BPF_MAP_TYPE_SWIFTBPF_NONE___mine);
+            if (bpf_core_enum_value_exists(enum perf_callchain_context___mine, PERF_CONTEXT_KERNEL___mine))
+                perf_kernel = bpf_core_enum_value(enum perf_callchain_context___mine, PERF_CONTEXT_KERNEL___mine);
+            if (bpf_core_enum_value_exists(enum rpm_status___mine, RPM_INVALID___mine))
+                rpm_invalid = bpf_core_enum_value(enum rpm_status___mine, RPM_INVALID___mine);
+            ancestor_offset = bpf_core_field_offset(((struct cgroup___mine *)0)->ancestors[7]);
             return 0;
         }
         """
@@ -79,7 +88,8 @@ struct CORELoadingTests {
         "tgid", "pid", "read_tgid", "expected_tgid", "expected_pid", "flags", "comm_byte", "in_execve", "user_dumpable",
         "flags_size", "comm_offset", "comm3_offset", "prev_offset", "execve_offset", "execve_size", "dumpable_lshift",
         "dumpable_rshift", "dumpable_signed", "tgid_signed", "field_exists", "field_missing", "fallback", "type_exists",
-        "type_missing", "task_size", "task_id", "list_matches", "arena", "enum_missing",
+        "type_missing", "task_size", "task_id", "list_matches", "arena", "enum_missing", "perf_kernel", "rpm_invalid",
+        "ancestor_offset",
     ]
 
     /// clang-19's object for `source` (with libbpf's headers), in a fresh directory.
