@@ -261,6 +261,7 @@ struct COREResolver {
         }
         let candidates = try candidates(for: relocation.type, localType)
         var matched: (access: COREAccess, result: COREResult)?
+        var matching: [Candidate] = []
         var mismatches: [String] = []
         for candidate in candidates {
             let target = objects[candidate.object]
@@ -270,6 +271,7 @@ struct COREResolver {
                 mismatches.append("\(target.spec.cDeclaration(of: candidate.id)) [\(candidate.id.rawValue)] of \(target.name) \(reason)")
             case .matched(let access):
                 let result = try calculate(relocation.kind, local: (localAccess, local), target: (access, target.spec))
+                matching.append(candidate)
                 guard let (first, firstResult) = matched else {
                     matched = (access, result)
                     continue
@@ -282,7 +284,12 @@ struct COREResolver {
                 }
             }
         }
-        if let matched { return matched.result }
+        if let matched {
+            // As libbpf does, later relocations against this type consider only the candidates
+            // that matched this one.
+            cachedCandidates[relocation.type] = matching
+            return matched.result
+        }
         var result = try calculate(relocation.kind, local: (localAccess, local), target: nil)
         if result.poison != nil {
             result.poison = candidates.isEmpty
