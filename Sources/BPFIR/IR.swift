@@ -139,10 +139,16 @@ public struct AccessFlags: Hashable, Sendable {
     /// character type, so two typed accesses of different widths never touch the same object; clang
     /// relies on it (`-fstrict-aliasing`) and so may we. Copies, unions, enums and bytes are untyped.
     public var isTyped: Bool
+    /// An atomic load with acquire order or stronger, or an atomic store with release order or
+    /// stronger: at -mcpu=v4 one `load_acquire` or `store_release` instruction (kernel 6.15 on);
+    /// at v3 a plain access, which the kernels' JITs already order (x86-64's stores and loads
+    /// are), as clang-19 compiles every order.
+    public var isOrdered: Bool
 
-    public init(isVolatile: Bool = false, isTyped: Bool = false) {
+    public init(isVolatile: Bool = false, isTyped: Bool = false, isOrdered: Bool = false) {
         self.isVolatile = isVolatile
         self.isTyped = isTyped
+        self.isOrdered = isOrdered
     }
 }
 
@@ -422,13 +428,18 @@ public struct GlobalVariable: Sendable {
     public var alignment: Int
     /// Exactly `size` bytes.
     public var initializer: [UInt8]
+    /// Addresses in the initializer, which the loader fills in: the programs of a prog_array's
+    /// `.values`, the maps of a map-in-map's, the programs of a `.struct_ops` variable. The
+    /// bytes at each offset are zero.
+    public var addresses: [GlobalAddress]
     public var location: SourceLocation
     public var symbolAttributes: SymbolAttributes
 
     public init(symbol: String, name: String, linkage: Linkage, section: String, type: TypeID,
-                size: Int, alignment: Int, initializer: [UInt8], location: SourceLocation,
-                symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+                size: Int, alignment: Int, initializer: [UInt8], addresses: [GlobalAddress] = [],
+                location: SourceLocation, symbolAttributes: SymbolAttributes = SymbolAttributes()) {
         self.symbolAttributes = symbolAttributes
+        self.addresses = addresses
         self.symbol = symbol
         self.name = name
         self.linkage = linkage
@@ -438,6 +449,18 @@ public struct GlobalVariable: Sendable {
         self.alignment = alignment
         self.initializer = initializer
         self.location = location
+    }
+}
+
+/// An 8-byte address inside a global's initializer: the symbol of a function or global variable
+/// at `offset` bytes from the global's start.
+public struct GlobalAddress: Sendable, Hashable {
+    public var offset: Int
+    public var symbol: String
+
+    public init(offset: Int, symbol: String) {
+        self.offset = offset
+        self.symbol = symbol
     }
 }
 

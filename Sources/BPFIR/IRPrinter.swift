@@ -63,9 +63,9 @@ public func printIR(_ operation: Operation) -> String {
     case .byteSwap(let dst, let value, let bits):
         return "\(dst) = bswap.\(bits) \(value)"
     case .load(let dst, let address, let size, let space, let flags):
-        return "\(dst) = load\(flagsSuffix(flags)).\(size.rawValue)\(spaceSuffix(space)) \(address)"
+        return "\(dst) = load\(flagsSuffix(flags, ordered: "acquire")).\(size.rawValue)\(spaceSuffix(space)) \(address)"
     case .store(let address, let value, let size, let space, let flags):
-        return "store\(flagsSuffix(flags)).\(size.rawValue)\(spaceSuffix(space)) \(address), \(value)"
+        return "store\(flagsSuffix(flags, ordered: "release")).\(size.rawValue)\(spaceSuffix(space)) \(address), \(value)"
     case .copyMemory(let destination, let source, let size, let alignment, let destinationSpace, let sourceSpace):
         return "copy \(destination)\(spaceSuffix(destinationSpace)), \(source)\(spaceSuffix(sourceSpace)), "
             + "\(size) bytes, align \(alignment)"
@@ -144,8 +144,8 @@ private func bits(_ width: ALUWidth) -> String {
     }
 }
 
-private func flagsSuffix(_ flags: AccessFlags) -> String {
-    (flags.isVolatile ? ".volatile" : "") + (flags.isTyped ? ".typed" : "")
+private func flagsSuffix(_ flags: AccessFlags, ordered: String) -> String {
+    (flags.isOrdered ? "." + ordered : "") + (flags.isVolatile ? ".volatile" : "") + (flags.isTyped ? ".typed" : "")
 }
 
 private func spaceSuffix(_ space: Int) -> String {

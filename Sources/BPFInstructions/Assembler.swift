@@ -737,7 +737,8 @@ private struct Parser {
             let (size, _) = try pointerType()
             let (base, offset) = try self.base()
             try expect(")")
-            return ParsedInstruction(Instruction(opcode: Opcode.classSTX | Opcode.modeATOMIC | size, dst: base, src: dst,
+            // The loaded register is dst, the address src: the other way round from store_release.
+            return ParsedInstruction(Instruction(opcode: Opcode.classSTX | Opcode.modeATOMIC | size, dst: dst, src: base,
                                                  offset: offset, imm: 0x100))
         }
         // LLVM's `xchg_64(r1 + 0, r2)`, `cmpxchg32_32(r1 + 0, w0, w2)`: the size in the name.

@@ -76,7 +76,9 @@ public func disassemble(_ insn: Instruction, next: Instruction?) -> String {
         case 0xf1:
             return "r0 = atomic\(width)_cmpxchg(\(pointer), r0, \(src))"
         case 0x100:
-            return "\(src) = load_acquire(\(pointer))"
+            // dst = *(src + offset): the loaded register is dst, the address src.
+            let loaded = (code & 0x18 == Opcode.sizeDW ? "r" : "w") + "\(insn.dst.rawValue)"
+            return "\(loaded) = load_acquire((\(sizeName(code)) *)(r\(insn.src.rawValue) \(signedOffset(insn.offset))))"
         case 0x110:
             return "store_release(\(pointer), \(src))"
         default:

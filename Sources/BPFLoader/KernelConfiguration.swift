@@ -328,7 +328,7 @@ private func readSmallFile(_ path: String) -> String? {
 /// reads 0 (the value only matters to kprobe programs); the loader asks the same question without
 /// creating a probe: can this kernel make kprobes (the perf `kprobe` event source, or tracefs's
 /// `kprobe_events`), and does /proc/kallsyms list the wrapper, as a probe's target must be listed.
-private func hasSyscallWrapper() -> Bool {
+func hasSyscallWrapper() -> Bool {
     guard let prefix = syscallWrapperPrefix else { return false }
     let kprobeSources = ["/sys/bus/event_source/devices/kprobe/type", "/sys/kernel/tracing/kprobe_events",
                          "/sys/kernel/debug/tracing/kprobe_events"]
@@ -337,7 +337,7 @@ private func hasSyscallWrapper() -> Bool {
 }
 
 /// The architecture part of syscall wrapper names (arch/*/include/asm/syscall_wrapper.h).
-private var syscallWrapperPrefix: String? {
+var syscallWrapperPrefix: String? {
     #if arch(x86_64)
     "x64"
     #elseif arch(i386)
@@ -362,7 +362,7 @@ private var syscallWrapperPrefix: String? {
 private func hasBPFCookie() -> Bool {
     let call = Instruction(opcode: Opcode.classJMP | Opcode.call, imm: 174)
     let exit = Instruction(opcode: Opcode.classJMP | Opcode.exit)
-    let request = BPFSyscall.ProgramLoad(type: ProgramType.tracepointNumber, flags: 0, name: "cookie_probe",
+    let request = BPFSyscall.ProgramLoad(type: BPFProgramType.tracepoint.rawValue, flags: 0, name: "cookie_probe",
                                          instructions: [call, exit], license: "GPL", btf: nil, funcInfo: [],
                                          funcInfoCount: 0, lineInfo: [], lineInfoCount: 0)
     if case .success = BPFSyscall.loadProgram(request, logSize: 0).0 { return true }

@@ -113,19 +113,33 @@ final class KernelSymbols {
         return .btf(Int32(bitPattern: id.rawValue))
     }
 
-    /// The vmlinux BTF id a tp_btf program attaches by: the typedef `btf_trace_NAME` the kernel
-    /// declares for each tracepoint NAME.
-    func tracepointType(_ tracepoint: String, program: String) throws(LoadError) -> UInt32 {
-        guard !tracepoint.isEmpty else {
-            throw .unsupportedProgram(program: program, section: "tp_btf", reason: "names no tracepoint; write SEC(\"tp_btf/NAME\")")
+    /// The vmlinux BTF id a tracing, LSM or iterator program attaches by, as libbpf finds it:
+    /// the FUNC `name` (fentry, fexit, fmod_ret; `bpf_lsm_HOOK` for lsm, `bpf_iter_NAME` for
+    /// iter), or, for tp_btf, the TYPEDEF `btf_trace_NAME` the kernel declares for each
+    /// tracepoint. Module BTF is not searched.
+    func attachTarget(_ name: String, isTypedef: Bool, section: ProgramSection, program: String) throws(LoadError) -> UInt32 {
+        guard !name.isEmpty else {
+            throw .unsupportedProgram(program: program, section: section.name,
+                                      reason: "names no attach target; write SEC(\"\(section.name)/\(isTypedef ? "TRACEPOINT" : "FUNCTION")\")")
         }
-        let (kernel, _, _) = try kernelBTF()
-        let typedef = "btf_trace_" + tracepoint
-        guard let (id, _) = kernel.first(where: { if case .typedef(typedef, _) = $0 { true } else { false } }) else {
-            throw .unsupportedProgram(program: program, section: "tp_btf/" + tracepoint,
-                                      reason: "the running kernel's BTF has no \(typedef), so no tracepoint '\(tracepoint)'")
+        let (kernel, functions, _) = try kernelBTF()
+        let id: BTFTypeID?
+        if isTypedef {
+            id = kernel.first(where: { if case .typedef(name, _) = $0 { true } else { false } })?.id
+        } else {
+            id = functions[name]?.id
+        }
+        guard let id else {
+            throw .unsupportedProgram(program: program, section: section.name,
+                                      reason: "the running kernel's BTF has no \(name) (\(isTypedef ? "TYPEDEF" : "FUNC")) to attach to")
         }
         return id.rawValue
+    }
+
+    /// The vmlinux STRUCT `name` and its id, for a struct_ops map's type.
+    func kernelStruct(_ name: String) throws(LoadError) -> (id: BTFTypeID, type: BTFType)? {
+        let (kernel, _, _) = try kernelBTF()
+        return kernel.first { if case .structure(name, _, _) = $0 { true } else { false } }
     }
 
     private func kernelBTF() throws(LoadError) -> (spec: BTFSpec, functions: [String: Declared], variables: [String: Declared]) {

@@ -2,89 +2,6 @@ import BPFInstructions
 import BPFObject
 import BTF
 
-/// A program the loader knows how to load, from its section name as libbpf's section table reads
-/// it (`raw_tp` matches `raw_tp` and `raw_tp/NAME`, not `raw_tpx`): its program type, load
-/// flags, expected attach type, and whether BPF_PROG_TEST_RUN can run it.
-enum ProgramType: Hashable {
-    /// SEC("syscall"): BPF_PROG_TYPE_SYSCALL, which the kernel only accepts as sleepable.
-    case syscall
-    /// SEC("raw_tp/NAME") or SEC("raw_tracepoint/NAME"): BPF_PROG_TYPE_RAW_TRACEPOINT, whose
-    /// context is the tracepoint's arguments as u64s.
-    case rawTracepoint
-    /// SEC("raw_tp.w/NAME") or SEC("raw_tracepoint.w/NAME"): BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
-    /// which may write the tracepoint's buffer.
-    case writableRawTracepoint
-    /// SEC("tp_btf/NAME"): BPF_PROG_TYPE_TRACING attached to tracepoint NAME (BPF_TRACE_RAW_TP),
-    /// its arguments typed by the kernel's BTF.
-    case btfTracepoint(String)
-
-    init?(section: String) {
-        /// The part after "`kind`/", "" for the bare kind, nil for another kind.
-        func target(_ kind: String) -> String? {
-            guard section.hasPrefix(kind) else { return nil }
-            let rest = section.dropFirst(kind.count)
-            if rest.isEmpty { return "" }
-            return rest.first == "/" ? String(rest.dropFirst()) : nil
-        }
-        if section == "syscall" {
-            self = .syscall
-        } else if target("raw_tp") != nil || target("raw_tracepoint") != nil {
-            self = .rawTracepoint
-        } else if target("raw_tp.w") != nil || target("raw_tracepoint.w") != nil {
-            self = .writableRawTracepoint
-        } else if let name = target("tp_btf") {
-            self = .btfTracepoint(name)
-        } else {
-            return nil
-        }
-    }
-
-    /// BPF_PROG_TYPE_TRACEPOINT, for the loader's probe of helpers tracing programs may call.
-    static let tracepointNumber: UInt32 = 5
-
-    var number: UInt32 {
-        switch self {
-        case .syscall: 31
-        case .rawTracepoint: 17
-        case .writableRawTracepoint: 24
-        case .btfTracepoint: 26  // BPF_PROG_TYPE_TRACING
-        }
-    }
-
-    var flags: UInt32 {
-        switch self {
-        case .syscall: 1 << 4  // BPF_F_SLEEPABLE
-        case .rawTracepoint, .writableRawTracepoint, .btfTracepoint: 0
-        }
-    }
-
-    /// `expected_attach_type`: BPF_TRACE_RAW_TP for tp_btf, which then needs `attach_btf_id`.
-    var expectedAttachType: UInt32 {
-        switch self {
-        case .syscall, .rawTracepoint, .writableRawTracepoint: 0
-        case .btfTracepoint: 23
-        }
-    }
-
-    /// How BPF_PROG_TEST_RUN runs programs of this type: a syscall program with no context, a
-    /// raw tracepoint with the twelve u64 arguments it can have (MAX_BPF_FUNC_ARGS), all zero.
-    var testRun: TestRun {
-        switch self {
-        case .syscall: .context([])
-        case .rawTracepoint: .context([UInt8](repeating: 0, count: 12 * 8))
-        case .writableRawTracepoint:
-            .unsupported(reason: "the kernel has no test run for raw_tp.w programs (BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE); they run when their tracepoint fires")
-        case .btfTracepoint(let name):
-            .unsupported(reason: "a tp_btf program runs only when tracepoint '\(name)' fires; of the tracing programs, BPF_PROG_TEST_RUN runs only fentry, fexit and fmod_ret")
-        }
-    }
-
-    enum TestRun {
-        case context([UInt8])
-        case unsupported(reason: String)
-    }
-}
-
 /// An entry program of an object: a global function in a code section other than `.text`.
 public struct ProgramEntry: Hashable, Sendable {
     public var name: String
@@ -111,13 +28,20 @@ public struct ProgramStatistics: Hashable, Sendable {
     public var instructions: Int
     /// The kernel's verified_insns: instructions the verifier processed, over all paths.
     public var verifiedInstructions: Int
+    /// The program type as the kernel reports it.
+    public var type: BPFProgramType?
+    /// The expected attach type the program was loaded with, when its section names one.
+    public var expectedAttachType: BPFAttachType?
+    /// What the section names as the program's target (`do_unlinkat` of `kprobe/do_unlinkat`,
+    /// `bpf_lsm_file_open` of `lsm/file_open`); empty when it names none.
+    public var target: String
 }
 
 /// A program in the kernel and the number of instruction slots it was loaded with (the entry
 /// function plus the sub-programs appended to it).
 struct LoadedProgram {
     var fd: FileDescriptor
-    var type: ProgramType
+    var section: ProgramSection
     var instructionCount: Int
 }
 
@@ -128,7 +52,9 @@ public final class LoadedObject {
     /// `.kconfig` data section of their own, as libbpf gives them a map, and CO-RE relocations
     /// are applied to the instructions.
     public let object: ObjectFile
-    private var maps: [String: (definition: MapDefinition, fd: FileDescriptor)] = [:]
+    /// Maps by the name relocations use; a map pinned by name may be one that already existed
+    /// (`isReused`), whose contents the object does not initialize.
+    private var maps: [String: (definition: MapDefinition, fd: FileDescriptor, isReused: Bool)] = [:]
     /// The fds relocations refer to; the maps above own them.
     private var mapTable = MapTable()
     private var arenaMapping: ArenaMapping?
@@ -139,8 +65,9 @@ public final class LoadedObject {
     /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
     private var programBTF: ProgramBTF?
 
-    /// Creates the maps and loads `programNames` (all entry programs when nil), in that order.
-    /// `name` (the file name, usually) prefixes internal map names as libbpf does.
+    /// Creates the maps and loads `programNames` (all entry programs when nil), in that order,
+    /// then the programs a prog_array's initial slots name, which fill those slots as libbpf
+    /// fills them. `name` (the file name, usually) prefixes internal map names as libbpf does.
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
         var object = object
         if let kconfig = try kconfigDataSection(of: object) { object.dataSections.append(kconfig) }
@@ -148,29 +75,36 @@ public final class LoadedObject {
         kernelSymbols = KernelSymbols(kernel: kernel)
         failedRelocations = try applyCORERelocations(to: &object, kernel: kernel)
         self.object = object
-        try createMaps(objectName: name)
         if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
+        try createMaps(objectName: name)
         let entries = entryPrograms(of: object)
-        for programName in programNames ?? entries.map(\.name) {
+        let programArrays = maps.values.filter { $0.definition.type == MapDefinition.programArray && !$0.isReused }
+        let slotPrograms = programArrays.flatMap { $0.definition.initialSlots.map(\.symbol) }
+        for programName in (programNames ?? entries.map(\.name)) + slotPrograms {
             guard programs[programName] == nil else { continue }
             guard let entry = entries.first(where: { $0.name == programName }) else {
                 throw .noSuchProgram(programName)
             }
             programs[programName] = try load(entry)
         }
+        for (definition, fd, _) in programArrays {
+            try fillSlots(of: definition, fd: fd) { symbol in programs[symbol]?.fd }
+        }
     }
 
     /// Runs a loaded program once with BPF_PROG_TEST_RUN and returns its r0 (the kernel
-    /// reports it as u32; C programs return int). A raw tracepoint program sees zero arguments.
+    /// reports it as u32; C programs return int). A raw tracepoint program sees zero arguments,
+    /// a packet program a zeroed packet of `ProgramSection.testPacketSize` bytes.
     public func run(_ programName: String) throws(LoadError) -> Int32 {
         guard let program = programs[programName] else { throw .noSuchProgram(programName) }
-        let context: [UInt8]
-        switch program.type.testRun {
-        case .context(let bytes): context = bytes
+        let input: BPFSyscall.TestRunInput
+        switch program.section.testRun {
+        case .context(let bytes): input = .context(bytes)
+        case .packet(let bytes): input = .packet(bytes)
         case .unsupported(let reason): throw .notTestRunnable(program: programName, reason: reason)
         }
         do {
-            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd, context: context))
+            return Int32(bitPattern: try BPFSyscall.testRun(program: program.fd, input: input))
         } catch {
             throw .syscall(error, context: "running '\(programName)'")
         }
@@ -199,7 +133,7 @@ public final class LoadedObject {
             let address = try arenaAddress(of: variable.name)
             return Array(UnsafeRawBufferPointer(start: address, count: variable.size))
         }
-        guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
+        guard let (definition, fd, _) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
         let bytes: [UInt8]
         do {
             bytes = try BPFSyscall.lookupElement(map: fd, key: [0, 0, 0, 0], valueSize: Int(definition.valueSize))
@@ -221,7 +155,7 @@ public final class LoadedObject {
             address.copyMemory(from: bytes, byteCount: bytes.count)
             return
         }
-        guard let (definition, fd) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
+        guard let (definition, fd, _) = maps[variable.section] else { throw .noSuchVariable(variable.name) }
         do {
             var contents = try BPFSyscall.lookupElement(map: fd, key: [0, 0, 0, 0], valueSize: Int(definition.valueSize))
             contents.replaceSubrange(variable.offset..<variable.offset + variable.size, with: bytes)
@@ -235,8 +169,10 @@ public final class LoadedObject {
     public func statistics(of programName: String) throws(LoadError) -> ProgramStatistics {
         guard let program = programs[programName] else { throw .noSuchProgram(programName) }
         do {
-            let verified = try BPFSyscall.verifiedInstructions(program: program.fd)
-            return ProgramStatistics(instructions: program.instructionCount, verifiedInstructions: Int(verified))
+            let info = try BPFSyscall.programInfo(program.fd)
+            return ProgramStatistics(instructions: program.instructionCount, verifiedInstructions: Int(info.verifiedInstructions),
+                                     type: BPFProgramType(rawValue: info.type),
+                                     expectedAttachType: program.section.expectedAttachType, target: program.section.target)
         } catch {
             throw .syscall(error, context: "reading the statistics of '\(programName)'")
         }
@@ -248,21 +184,25 @@ public final class LoadedObject {
         var definitions = try object.dataSections.filter { isInternalMapSection($0.name) && !$0.bytes.isEmpty }
             .map { section throws(LoadError) in try MapDefinition.internalMap(for: section) }
         definitions += try MapDefinition.definedMaps(in: object)
-        for definition in definitions {
+        for var definition in definitions {
+            definition = try definition.sizedForKernel()
             let isInternal = definition.isInternal
             let kernelName = kernelObjectName(isInternal ? String(objectName.prefix(8)) + definition.name : definition.name)
-            do {
-                let fd = try BPFSyscall.createMap(
-                    type: definition.type, keySize: definition.keySize, valueSize: definition.valueSize,
-                    maxEntries: definition.maxEntries, flags: definition.flags, name: kernelName,
-                    mapExtra: definition.mapExtra)
-                if let initialValue = definition.initialValue {
-                    try BPFSyscall.updateElement(map: fd, key: [0, 0, 0, 0], value: initialValue)
+            let pinPath = "/sys/fs/bpf/" + definition.name
+            if definition.isPinnedByName, let fd = try reusePinnedMap(definition, at: pinPath) {
+                maps[definition.name] = (definition, fd, true)
+            } else {
+                do {
+                    let fd = try createMap(definition, kernelName: kernelName)
+                    if let initialValue = definition.initialValue {
+                        try BPFSyscall.updateElement(map: fd, key: [0, 0, 0, 0], value: initialValue)
+                    }
+                    if definition.freeze { try BPFSyscall.freeze(map: fd) }
+                    if definition.isPinnedByName { try BPFSyscall.pin(fd, at: pinPath) }
+                    maps[definition.name] = (definition, fd, false)
+                } catch {
+                    throw .syscall(error, context: "creating map '\(definition.name)'")
                 }
-                if definition.freeze { try BPFSyscall.freeze(map: fd) }
-                maps[definition.name] = (definition, fd)
-            } catch {
-                throw .syscall(error, context: "creating map '\(definition.name)'")
             }
             guard let fd = maps[definition.name]?.fd else { continue }
             if isInternal {
@@ -272,6 +212,77 @@ public final class LoadedObject {
             }
             if definition.type == MapDefinition.arena {
                 try mapArena(definition, fd: fd)
+            }
+        }
+        // Inner map templates served their purpose once the outer map exists, as in libbpf.
+        for (name, map) in maps where map.definition.isMapInMap {
+            if let inner = map.definition.innerMap {
+                maps[inner] = nil
+                mapTable.definedMaps[inner] = nil
+            }
+            if !map.isReused {
+                try fillSlots(of: map.definition, fd: map.fd) { symbol in symbol == name ? nil : maps[symbol]?.fd }
+            }
+        }
+    }
+
+    /// BPF_MAP_CREATE with the object's BTF types where the map type takes them, and without
+    /// them if the kernel refuses them, as libbpf retries.
+    private func createMap(_ definition: MapDefinition, kernelName: String) throws(SyscallError) -> FileDescriptor {
+        var request = BPFSyscall.MapCreate(
+            type: definition.type, keySize: definition.keySize, valueSize: definition.valueSize,
+            maxEntries: definition.maxEntries, flags: definition.flags, name: kernelName,
+            mapExtra: definition.mapExtra, numaNode: definition.numaNode,
+            innerMap: definition.innerMap.flatMap { maps[$0]?.fd })
+        if definition.takesBTFTypes, let btf = programBTF?.fd, definition.keyType != nil || definition.valueType != nil {
+            request.btf = btf
+            request.keyType = definition.keyType?.rawValue ?? 0
+            request.valueType = definition.valueType?.rawValue ?? 0
+            if let fd = try? BPFSyscall.createMap(request) { return fd }
+            request.btf = nil
+        }
+        return try BPFSyscall.createMap(request)
+    }
+
+    /// The map pinned at `path` when there is one, if it has the definition's shape (libbpf's
+    /// map_is_reuse_compat); nil when nothing is pinned there.
+    private func reusePinnedMap(_ definition: MapDefinition, at path: String) throws(LoadError) -> FileDescriptor? {
+        let fd: FileDescriptor
+        do {
+            fd = try BPFSyscall.pinned(at: path)
+        } catch where error.errno == 2 {  // ENOENT
+            return nil
+        } catch {
+            throw .syscall(error, context: "opening pinned map '\(path)'")
+        }
+        let info: (type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32)
+        do {
+            info = try BPFSyscall.mapInfo(fd)
+        } catch {
+            throw .syscall(error, context: "reading pinned map '\(path)'")
+        }
+        let wanted = (definition.type, definition.keySize, definition.valueSize, definition.maxEntries, definition.flags)
+        guard info == wanted else {
+            throw .badMap(name: definition.name, reason: "the map pinned at \(path) has type \(info.type), key size \(info.keySize), "
+                          + "value size \(info.valueSize), \(info.maxEntries) entries and flags \(info.flags); "
+                          + "the object wants \(wanted.0), \(wanted.1), \(wanted.2), \(wanted.3) and \(wanted.4)")
+        }
+        return fd
+    }
+
+    /// Writes a prog_array's or map-in-map's initial slots: each index gets the fd of the program
+    /// or map its symbol names.
+    private func fillSlots(of definition: MapDefinition, fd: FileDescriptor,
+                           target: (String) -> FileDescriptor?) throws(LoadError) {
+        for slot in definition.initialSlots {
+            guard let targetFD = target(slot.symbol) else {
+                throw .badMap(name: definition.name, reason: "slot \(slot.index) names '\(slot.symbol)', which is no "
+                              + (definition.isMapInMap ? "other map of the object" : "entry program of the object"))
+            }
+            do {
+                try BPFSyscall.updateElement(map: fd, key: littleEndian(slot.index), value: littleEndian(UInt32(bitPattern: targetFD.raw)))
+            } catch {
+                throw .syscall(error, context: "putting '\(slot.symbol)' in slot \(slot.index) of map '\(definition.name)'")
             }
         }
     }
@@ -287,9 +298,9 @@ public final class LoadedObject {
     }
 
     private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
-        guard let type = ProgramType(section: entry.section) else {
+        guard let section = ProgramSection(section: entry.section) else {
             throw .unsupportedProgram(program: entry.name, section: entry.section,
-                                      reason: "names no program type this loader supports (syscall, raw_tp, raw_tp.w, tp_btf)")
+                                      reason: "names no program type libbpf knows (kprobe/NAME, tp/CATEGORY/NAME, fentry/NAME, xdp, tc, ...)")
         }
         guard let sectionIndex = object.codeSections.firstIndex(where: { $0.name == entry.section }),
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
@@ -300,28 +311,44 @@ public final class LoadedObject {
         }
         linked.noteFailedRelocations(failedRelocations)
         var attachBTFID: UInt32 = 0
-        if case .btfTracepoint(let tracepoint) = type {
-            attachBTFID = try kernelSymbols.tracepointType(tracepoint, program: entry.name)
+        var expectedAttachType = section.expectedAttachType?.rawValue ?? 0
+        switch section.btfTarget {
+        case nil:
+            break
+        case .function(let name):
+            attachBTFID = try kernelSymbols.attachTarget(name, isTypedef: false, section: section, program: entry.name)
+        case .typedef(let name):
+            attachBTFID = try kernelSymbols.attachTarget(name, isTypedef: true, section: section, program: entry.name)
+        case .structOpsMember:
+            (attachBTFID, expectedAttachType) = try structOpsMember(of: entry.name, section: entry.section, in: object) {
+                name throws(LoadError) in try kernelSymbols.kernelStruct(name)
+            }
+        case .program:
+            throw .unsupportedProgram(program: entry.name, section: entry.section,
+                                      reason: "replaces a function of another BPF program (freplace), which swiftbpf cannot be given")
         }
         let license = object.dataSections.first { $0.name == "license" }
             .map { String(decoding: $0.bytes.prefix { $0 != 0 }, as: UTF8.self) } ?? ""
         let request = BPFSyscall.ProgramLoad(
-            type: type.number, flags: type.flags, expectedAttachType: type.expectedAttachType, attachBTFID: attachBTFID,
+            type: section.type.rawValue, flags: section.flags, expectedAttachType: expectedAttachType, attachBTFID: attachBTFID,
             name: kernelObjectName(entry.name), instructions: linked.instructions,
             license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
             lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
 
-        // First without a log (cheap); on failure again with one, grown until the log fits.
+        // First without a log (cheap); on failure again with one, grown until the log fits, up to
+        // 4 MiB: a program refused for its size or complexity writes hundreds of megabytes, and
+        // the kernel (6.4 on) keeps the end of a log that does not fit, where the verdict is.
         var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
+        let largestLog = 1 << 22
         var logSize = 1 << 16
         while case .failure(let error) = result, error.errno != 1 {
             (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
-            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < 1 << 28 else { break }
-            logSize = max(logSize * 4, trueSize + 1)
+            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < largestLog else { break }
+            logSize = min(max(logSize * 4, trueSize + 1), largestLog)
         }
         switch result {
         case .success(let fd):
-            return LoadedProgram(fd: fd, type: type, instructionCount: linked.instructions.count)
+            return LoadedProgram(fd: fd, section: section, instructionCount: linked.instructions.count)
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
             throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))

@@ -18,18 +18,33 @@ public func readObject(_ bytes: [UInt8]) throws(ObjectError) -> ObjectFile {
     let elf = try ELFFile(bytes)
     var object = ObjectFile()
     var codeIndex: [Int: Int] = [:]  // ELF section index -> index in object.codeSections
+    var dataIndex: [Int: Int] = [:]  // ELF section index -> index in object.dataSections
 
     for section in elf.sections where section.isCode {
         codeIndex[section.index] = object.codeSections.count
         object.codeSections.append(try elf.codeSection(section))
     }
     for section in elf.sections where section.isData {
+        dataIndex[section.index] = object.dataSections.count
         object.dataSections.append(try elf.dataSection(section))
     }
     for relocationSection in elf.sections where relocationSection.type == ELF.shtRel {
-        guard let target = codeIndex[Int(relocationSection.info)] else { continue }
-        for entry in try elf.relocations(relocationSection, target: elf.sections[Int(relocationSection.info)]) {
-            object.codeSections[target].relocations.append(entry.relocation)
+        let targetIndex = Int(relocationSection.info)
+        guard codeIndex[targetIndex] != nil || dataIndex[targetIndex] != nil else { continue }
+        let target = elf.sections[targetIndex]
+        for entry in try elf.relocations(relocationSection, target: target) {
+            if let code = codeIndex[targetIndex] {
+                guard entry.offset % 8 == 0 else {
+                    throw .badRelocation(section: target.name, offset: entry.offset, reason: "offset is not an instruction inside the section")
+                }
+                object.codeSections[code].relocations.append(CodeRelocation(instructionIndex: entry.offset / 8, symbol: entry.symbol))
+            } else if let data = dataIndex[targetIndex] {
+                // An R_BPF_64_ABS64 address: eight bytes inside the section.
+                guard entry.offset <= target.size - 8 else {
+                    throw .badRelocation(section: target.name, offset: entry.offset, reason: "an 8-byte address at this offset ends past the section")
+                }
+                object.dataSections[data].relocations.append(DataRelocation(offset: entry.offset, symbol: entry.symbol))
+            }
             if let external = entry.extern, !object.externs.contains(where: { $0.name == external.name }) {
                 object.externs.append(external)
             }
@@ -252,24 +267,25 @@ private struct ELFFile {
                            symbols: dataSymbols)
     }
 
-    /// The REL entries of one code section. A relocation against an STT_SECTION symbol (clang's
-    /// way of referring to static functions and variables) is named after the section itself;
-    /// the offset inside that section is then already in the instruction's imm.
+    /// The REL entries of one code or data section: byte offset and symbol name. A relocation
+    /// against an STT_SECTION symbol (clang's way of referring to static functions and
+    /// variables) is named after the section itself; the offset inside that section is then
+    /// already in the instruction's imm (or the data's bytes).
     func relocations(_ relocationSection: SectionHeader, target: SectionHeader)
-        throws(ObjectError) -> [(relocation: CodeRelocation, extern: ExternSymbol?)]
+        throws(ObjectError) -> [(offset: Int, symbol: String, extern: ExternSymbol?)]
     {
         guard relocationSection.size % ELF.relSize == 0 else {
             throw .badSection(section: relocationSection.name, reason: "size is not a multiple of \(ELF.relSize)")
         }
-        var result: [(CodeRelocation, ExternSymbol?)] = []
+        var result: [(Int, String, ExternSymbol?)] = []
         for index in 0..<relocationSection.size / ELF.relSize {
             let base = relocationSection.offset + index * ELF.relSize
             let (offset, info) = try read("relocation \(index) of '\(relocationSection.name)'") {
                 () throws(OutOfBounds) in (try reader.u64(at: base), try reader.u64(at: base + 8))
             }
-            guard offset % 8 == 0, offset < UInt64(target.size) else {
+            guard offset < UInt64(target.size) else {
                 throw .badRelocation(section: target.name, offset: Int(clamping: offset),
-                                     reason: "offset is not an instruction inside the section")
+                                     reason: "offset lies outside the section")
             }
             let symbolIndex = Int(info >> 32)
             guard symbolIndex > 0, symbolIndex < symbols.count else {
@@ -293,7 +309,7 @@ private struct ELFFile {
                     external = ExternSymbol(name: name, isWeak: symbol.bindingBits == ELF.stbWeak)
                 }
             }
-            result.append((CodeRelocation(instructionIndex: Int(offset / 8), symbol: name), external))
+            result.append((Int(offset), name, external))
         }
         return result
     }

@@ -2,7 +2,8 @@
 // `clang-19 -target bpf -O2 -g -c` lays it out, minus the DWARF.
 //
 // Section order: null, .strtab (section and symbol names together, as clang does), each code
-// section followed by its `.rel<name>`, the data sections in model order, .BTF, .BTF.ext, .symtab.
+// section followed by its `.rel<name>`, the data sections in model order (one holding addresses
+// followed by its `.rel<name>` too), .BTF, .BTF.ext, .symtab.
 // `.rel.BTF`/`.rel.BTF.ext` are not written: in clang's output they let a linker patch VAR offsets
 // and instruction offsets, which libbpf and the kernel ignore; our offsets are already final.
 //
@@ -22,6 +23,8 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
     case functionOutOfRange(section: String, function: String)
     case dataSymbolOutOfRange(section: String, symbol: String)
     case lineRecordOutOfRange(section: String, instructionIndex: Int)
+    case dataRelocationOutOfRange(section: String, offset: Int)
+    case unknownDataSymbol(section: String, offset: Int, symbol: String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,10 @@ public enum ObjectWriteError: Error, Equatable, CustomStringConvertible {
             return "section '\(section)': function '\(function)' extends past the end of the section"
         case .dataSymbolOutOfRange(let section, let symbol):
             return "section '\(section)': object '\(symbol)' extends past the end of the section"
+        case .dataRelocationOutOfRange(let section, let offset):
+            return "section '\(section)': the address at offset \(offset) ends past the end of the section"
+        case .unknownDataSymbol(let section, let offset, let symbol):
+            return "section '\(section)': the address at offset \(offset) refers to unknown symbol '\(symbol)'"
         case .lineRecordOutOfRange(let section, let index):
             return "section '\(section)': line_info at instruction \(index) is past the end of the section"
         }
@@ -105,9 +112,15 @@ private struct ELFBuilder {
             }
         }
         var dataIndex: [String: Int] = [:]
+        var dataRelocationSlots: [(section: DataSection, index: Int)] = []
         for data in object.dataSections {
             dataIndex[data.name] = sections.count
             sections.append(dataSectionHeader(data))
+            if !data.relocations.isEmpty {
+                dataRelocationSlots.append((data, sections.count))
+                sections.append(Section(name: ".rel" + data.name, type: ELF.shtRel, flags: ELF.shfInfoLink,
+                                        info: UInt32(sections.count - 1), alignment: 8, entrySize: UInt64(ELF.relSize)))
+            }
         }
 
         try collectSymbols(object, codeSections: codeSections, codeIndex: codeIndex, dataIndex: dataIndex)
@@ -115,11 +128,10 @@ private struct ELFBuilder {
         // Section symbols for code sections always exist (clang emits them for its DWARF and
         // BTF.ext relocations); those of data sections only when a relocation names the section.
         var referencedDataSections: [String] = []
-        for code in codeSections {
-            for relocation in code.relocations where dataIndex[relocation.symbol] != nil
-                && !referencedDataSections.contains(relocation.symbol) {
-                referencedDataSections.append(relocation.symbol)
-            }
+        let relocatedSymbols = codeSections.flatMap { $0.relocations.map(\.symbol) }
+            + object.dataSections.flatMap { $0.relocations.map(\.symbol) }
+        for symbol in relocatedSymbols where dataIndex[symbol] != nil && !referencedDataSections.contains(symbol) {
+            referencedDataSections.append(symbol)
         }
         let sectionSymbols = codeSections.map(\.name) + referencedDataSections
         let sectionSymbolEntries = sectionSymbols.map { name in
@@ -140,6 +152,9 @@ private struct ELFBuilder {
         for (code, index) in relocationSlots {
             sections[index].contents = try relocations(of: code, symbolIndex: symbolIndex)
         }
+        for (data, index) in dataRelocationSlots {
+            sections[index].contents = try relocations(of: data, symbolIndex: symbolIndex)
+        }
 
         if let spec = object.btf {
             var encoder = BTFEncoder(spec)
@@ -151,7 +166,7 @@ private struct ELFBuilder {
         }
 
         let symtabIndex = sections.count
-        for index in relocationSlots.map(\.index) {
+        for index in relocationSlots.map(\.index) + dataRelocationSlots.map(\.index) {
             sections[index].link = UInt32(symtabIndex)
         }
         sections.append(symbolTable())
@@ -245,6 +260,22 @@ private struct ELFBuilder {
             }
             writer.append(UInt64(index * 8))
             writer.append(UInt64(symbol) << 32 | UInt64(type))
+        }
+        return writer.bytes
+    }
+
+    /// `.rel<section>` entries of a data section: each an R_BPF_64_ABS64 address.
+    func relocations(of data: DataSection, symbolIndex: [String: Int]) throws(ObjectWriteError) -> [UInt8] {
+        var writer = ByteWriter()
+        for relocation in data.relocations {
+            guard relocation.offset >= 0, relocation.offset + 8 <= data.bytes.count else {
+                throw .dataRelocationOutOfRange(section: data.name, offset: relocation.offset)
+            }
+            guard let symbol = symbolIndex[relocation.symbol] else {
+                throw .unknownDataSymbol(section: data.name, offset: relocation.offset, symbol: relocation.symbol)
+            }
+            writer.append(UInt64(relocation.offset))
+            writer.append(UInt64(symbol) << 32 | UInt64(ELF.rBPF64Abs64))
         }
         return writer.bytes
     }

@@ -118,14 +118,31 @@ public struct DataSection: Sendable {
     public var isZeroFill: Bool
     public var alignment: Int
     public var symbols: [DataSymbol]
+    /// Addresses the data holds: `.maps` initializers naming programs (a prog_array's slots)
+    /// or maps (a map-in-map's slots), `.struct_ops` members naming programs.
+    public var relocations: [DataRelocation]
 
     public init(name: String, bytes: [UInt8], isZeroFill: Bool = false, alignment: Int = 8,
-                symbols: [DataSymbol] = []) {
+                symbols: [DataSymbol] = [], relocations: [DataRelocation] = []) {
         self.name = name
         self.bytes = bytes
         self.isZeroFill = isZeroFill
         self.alignment = alignment
         self.symbols = symbols
+        self.relocations = relocations
+    }
+}
+
+/// A 64-bit address in a data section (R_BPF_64_ABS64 in `.rel<section>`): the bytes at
+/// `offset` become the address of `symbol`, a function or a data object, plus the addend the
+/// bytes already hold (zero in what compilers write for BPF).
+public struct DataRelocation: Sendable, Hashable {
+    public var offset: Int
+    public var symbol: String
+
+    public init(offset: Int, symbol: String) {
+        self.offset = offset
+        self.symbol = symbol
     }
 }
 

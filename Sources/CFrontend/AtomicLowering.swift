@@ -6,8 +6,9 @@ import CClang
 // operand size, `__sync_fetch_and_add_8`) and `__atomic_*` (an AtomicExpr, which libclang shows as
 // an unexposed expression: the builtin's name is its first token; its children are the pointer,
 // the memory order, then the operands). BPF's atomic read-modify-write instructions are fully
-// ordered, and so are plain loads and stores on the kernels' JITs for the orders C allows on them,
-// so every memory order gives the same code. Only 4- and 8-byte objects have atomic instructions.
+// ordered; an atomic load or store with an order stronger than relaxed is BPF's load_acquire or
+// store_release at -mcpu=v4 (AccessFlags.isOrdered), a plain access at v3. Only 4- and 8-byte
+// objects have atomic read-modify-write instructions.
 
 extension FunctionLowering {
     /// `__sync_fetch_and_add_8(p, v)` and the rest of the family; `name` is the callee's.
@@ -15,7 +16,7 @@ extension FunctionLowering {
         // The name ends in the operand size: `_4` or `_8` (1 and 2 have no BPF instruction).
         let operation = name.lastIndex(of: "_").map { String(name[..<$0]) } ?? name
         guard let pointer = arguments.first else { throw failure("malformed \(name)", at: e) }
-        let access = try atomicAccess(pointer, builtin: operation, at: e)
+        let access = try atomicAccess(pointer, builtin: operation, widths: [4, 8], at: e)
         func operand(_ index: Int) throws(DiagnosticList) -> Value {
             guard index < arguments.count else { throw failure("malformed \(operation)", at: e) }
             return try atomicOperand(arguments[index], for: access)
@@ -53,7 +54,9 @@ extension FunctionLowering {
     /// failure order, desired, weak).
     mutating func atomicBuiltin(_ name: String, _ e: CXCursor) throws(DiagnosticList) -> Value {
         let kids = e.children.filter(\.isExpression)
-        let access = try atomicAccess(kids[0], builtin: name, at: e)
+        // Loads and stores of any width are single instructions; read-modify-write needs 4 or 8 bytes.
+        let isLoadOrStore = ["__atomic_load_n", "__atomic_load", "__atomic_store_n", "__atomic_store"].contains(name)
+        let access = try atomicAccess(kids[0], builtin: name, widths: isLoadOrStore ? [1, 2, 4, 8] : [4, 8], at: e)
         func child(_ index: Int) throws(DiagnosticList) -> CXCursor {
             guard index < kids.count else { throw failure("malformed \(name)", at: e) }
             return kids[index]
@@ -92,17 +95,21 @@ extension FunctionLowering {
             builder.fallThrough(to: done)
             return succeeded
         case "__atomic_load_n":
-            return access.extended(emit { .load($0, access.address, access.size, addressSpace: access.space, .atomic) },
+            let flags = AccessFlags.atomic(order: try child(1).integerConstant)
+            return access.extended(emit { .load($0, access.address, access.size, addressSpace: access.space, flags) },
                                    in: &self)
         case "__atomic_load":
-            let value = emit { .load($0, access.address, access.size, addressSpace: access.space, .atomic) }
+            let flags = AccessFlags.atomic(order: try child(1).integerConstant)
+            let value = emit { .load($0, access.address, access.size, addressSpace: access.space, flags) }
             builder.emit(.store(try pointed(2), value, access.size, addressSpace: 0))
             return .constant(0)
         case "__atomic_store_n":
-            builder.emit(.store(access.address, try operand(2), access.size, addressSpace: access.space, .atomic))
+            builder.emit(.store(access.address, try operand(2), access.size, addressSpace: access.space,
+                                .atomic(order: try child(1).integerConstant)))
             return .constant(0)
         case "__atomic_store":
-            builder.emit(.store(access.address, try loadedThrough(2), access.size, addressSpace: access.space, .atomic))
+            builder.emit(.store(access.address, try loadedThrough(2), access.size, addressSpace: access.space,
+                                .atomic(order: try child(1).integerConstant)))
             return .constant(0)
         default:
             throw failure("'\(name)' is not supported on BPF", at: e)
@@ -171,14 +178,38 @@ extension FunctionLowering {
 
     // MARK: - Operands
 
+    /// `x += v`, `x++` and the other compound assignments on an `_Atomic` object: each is one
+    /// atomic read-modify-write (C11 6.5.16.2p3), which BPF has for add, sub (as the addition of
+    /// the negation), and, or and xor on 4 and 8 bytes; `operation` is the builtins' name for it.
+    /// Gives the new value, or the old one for a postfix `++`/`--`.
+    mutating func updateAtomicObject(_ object: CXCursor, _ operation: String?, _ value: Value, from valueType: Scalar,
+                                     givesNewValue: Bool, at e: CXCursor) throws(DiagnosticList) -> Value {
+        let s = try scalar(object.type, at: object)
+        guard let operation, case .integer = s else {
+            throw failure("this compound assignment to an _Atomic object is not one atomic instruction on BPF, which has atomic add, sub, and, or and xor on integers; use a compare-and-swap loop (__atomic_compare_exchange_n)",
+                          at: e)
+        }
+        guard s.size == 4 || s.size == 8 else {
+            throw failure("_Atomic object of \(s.size) bytes: BPF's atomic instructions work on 4 and 8 bytes", at: e)
+        }
+        guard case .memory(let address, let space) = try lvalue(object) else {
+            throw failure("_Atomic object in a register", at: e)
+        }
+        builder.location = e.location
+        let access = AtomicAccess(address: address, scalar: s, space: space)
+        let operand = convert(value, from: valueType, to: s, at: e)
+        return givesNewValue ? try fetchThenApply(operation, access, operand, at: e)
+                             : try fetch(operation, access, operand, at: e)
+    }
+
     /// The object an atomic builtin works on, from its pointer operand.
-    private mutating func atomicAccess(_ pointer: CXCursor, builtin: String, at e: CXCursor)
+    private mutating func atomicAccess(_ pointer: CXCursor, builtin: String, widths: Set<Int>, at e: CXCursor)
         throws(DiagnosticList) -> AtomicAccess
     {
         let pointee = pointer.type.canonical.pointee
         guard pointer.type.canonical.kind == CXType_Pointer, case .scalar(let scalar) = module.types.classify(pointee)
         else { throw failure("\(builtin) needs a pointer to an integer or a pointer", at: e) }
-        guard scalar.size == 4 || scalar.size == 8 else {
+        guard widths.contains(scalar.size) else {
             throw failure("\(builtin) on a \(scalar.size)-byte object: BPF's atomic instructions work on 4 and 8 bytes",
                           at: e)
         }
@@ -230,16 +261,19 @@ struct AtomicAccess {
     var size: MemorySize { scalar.memorySize }
     var width: ALUWidth { scalar.size == 4 ? .bits32 : .bits64 }
 
-    /// A value of the object's type as the frontend keeps it: a 4-byte result arrives
-    /// zero-extended, and a signed one is sign-extended like any loaded `int`.
+    /// A value of the object's type as the frontend keeps it: a result narrower than 8 bytes
+    /// arrives zero-extended, and a signed one is sign-extended like any loaded `int` or `short`.
     func extended(_ value: Value, in lowering: inout FunctionLowering) -> Value {
-        guard scalar.isSigned && scalar.size == 4 else { return value }
-        return lowering.emit { .signExtend($0, value, fromBits: 32) }
+        guard scalar.isSigned && scalar.size < 8 else { return value }
+        return lowering.emit { .signExtend($0, value, fromBits: scalar.size * 8) }
     }
 }
 
 private extension AccessFlags {
-    /// An atomic load or store: other CPUs write the memory at any time, so each must happen as
-    /// written, as a volatile one does.
-    static let atomic = AccessFlags(isVolatile: true)
+    /// An atomic load or store with C11 memory order `order` (`__ATOMIC_RELAXED` is 0; one that
+    /// is not a constant counts as seq_cst): other CPUs write the memory at any time, so each
+    /// happens as written, as a volatile one does, and any order but relaxed is an ordered access.
+    static func atomic(order: Int64?) -> AccessFlags {
+        AccessFlags(isVolatile: true, isOrdered: order != 0)
+    }
 }

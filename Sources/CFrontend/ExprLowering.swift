@@ -21,8 +21,11 @@ extension FunctionLowering {
     /// How a load or store of the lvalue `e` may be moved or merged (see `AccessFlags`): volatile as
     /// its type says; typed when clang's type-based alias analysis would give it a type of its own.
     func accessFlags(of e: CXCursor) -> AccessFlags {
-        AccessFlags(isVolatile: e.type.isVolatile || e.type.canonical.isVolatile,
-                    isTyped: module.strictAliasing && hasOwnAliasType(e.type) && !isInsideUnion(e))
+        // An `_Atomic` object is read and written as seq_cst atomic loads and stores (C11 6.2.6.1p9).
+        let isAtomic = e.type.canonical.kind == CXType_Atomic
+        return AccessFlags(isVolatile: e.type.isVolatile || e.type.canonical.isVolatile || isAtomic,
+                           isTyped: module.strictAliasing && hasOwnAliasType(e.type) && !isInsideUnion(e),
+                           isOrdered: isAtomic)
     }
 
     /// Integers of two bytes or more and pointers: character types may alias anything, C leaves an
@@ -423,6 +426,10 @@ extension FunctionLowering {
         let op = e.unaryOperator
         let isIncrement = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PostInc
         let isPrefix = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec
+        if operand.type.canonical.kind == CXType_Atomic {
+            return try updateAtomicObject(operand, isIncrement ? "add" : "sub", .constant(1),
+                                          from: .integer(size: 4, isSigned: true), givesNewValue: isPrefix, at: e)
+        }
         let s = try scalar(operand.type, at: operand)
         let place = try lvalue(operand)
         builder.location = e.location
@@ -485,10 +492,20 @@ extension FunctionLowering {
             return divideExactly(bytes, by: size)
         case (.pointer(let size, _), _):
             let offset = scaled(b, by: size)
-            guard op == CXBinaryOperator_Add || op == CXBinaryOperator_Sub else {
+            switch op {
+            case CXBinaryOperator_Add:
+                return emit { .binary($0, .add, .bits64, a, offset) }
+            case CXBinaryOperator_Sub:
+                // Adding the negated offset: the verifier refuses any subtraction from a stack
+                // pointer ("subtraction from stack pointer prohibited").
+                let negated: Value
+                if case .constant(let c) = offset { negated = .constant(0 &- c) } else {
+                    negated = emit { .negate($0, .bits64, offset) }
+                }
+                return emit { .binary($0, .add, .bits64, a, negated) }
+            default:
                 throw failure("invalid pointer arithmetic", at: e)
             }
-            return emit { .binary($0, op == CXBinaryOperator_Add ? .add : .sub, .bits64, a, offset) }
         case (_, .pointer(let size, _)):
             let offset = scaled(a, by: size)
             return emit { .binary($0, .add, .bits64, b, offset) }
@@ -636,6 +653,14 @@ extension FunctionLowering {
         let lhs = kids[0], rhs = kids[1]
         let lhsType = try scalar(lhs.type, at: lhs)
         let rhsType = try scalar(rhs.type, at: rhs)
+        if lhs.type.canonical.kind == CXType_Atomic {
+            let operations: [CXBinaryOperatorKind: String] = [
+                CXBinaryOperator_AddAssign: "add", CXBinaryOperator_SubAssign: "sub", CXBinaryOperator_AndAssign: "and",
+                CXBinaryOperator_OrAssign: "or", CXBinaryOperator_XorAssign: "xor",
+            ]
+            return try updateAtomicObject(lhs, operations[e.binaryOperator], try rvalue(rhs), from: rhsType,
+                                          givesNewValue: true, at: e)
+        }
         let place = try lvalue(lhs)
         let b = try rvalue(rhs)
         builder.location = e.location

@@ -191,7 +191,7 @@ struct FunctionLowering {
                 if index < passedTypes.count, case .scalar(let passed) = module.types.classifyAsValue(passedTypes[index]) {
                     incoming = convert(incoming, from: passed, to: scalar, at: parameter)
                 }
-                if addressTaken.contains(CursorKey(parameter)) || parameter.type.isVolatile {
+                if addressTaken.contains(CursorKey(parameter)) || parameter.type.mustLiveInMemory {
                     let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
                     let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
                     locals[CursorKey(parameter)] = storage
@@ -267,7 +267,7 @@ struct FunctionLowering {
         builder.location = variable.location
         switch module.types.classify(type) {
         case .scalar(let scalar):
-            if addressTaken.contains(CursorKey(variable)) || type.isVolatile {
+            if addressTaken.contains(CursorKey(variable)) || type.mustLiveInMemory {
                 let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: variable.spelling)
                 return .memory(.slot(slot, offset: 0), addressSpace: 0)
             }
@@ -362,4 +362,10 @@ extension Address {
         case .slot(let s, let offset): return .slot(s, offset: offset + delta)
         }
     }
+}
+
+private extension CXType {
+    /// A volatile or `_Atomic` local is accessed in memory, as written, even when its address is
+    /// never taken.
+    var mustLiveInMemory: Bool { isVolatile || canonical.kind == CXType_Atomic }
 }

@@ -354,15 +354,49 @@ func initializerElements(_ list: CXCursor, type: CXType, at offset: Int) throws(
     return result
 }
 
-/// Lays a constant initializer out as the bytes of a global.
+/// Lays a constant initializer out as the bytes of a global, and the addresses it takes (of a
+/// function or a global, which the loader fills in) as `addresses`, their bytes left zero.
 struct InitializerWriter {
     unowned let module: ModuleLowering
+    private(set) var addresses: [(address: GlobalAddress, location: SourceLocation)] = []
 
-    func write(_ e: CXCursor, type: CXType, into bytes: inout [UInt8], at offset: Int) throws(DiagnosticList) {
+    init(module: ModuleLowering) {
+        self.module = module
+    }
+
+    mutating func write(_ e: CXCursor, type: CXType, into bytes: inout [UInt8], at offset: Int) throws(DiagnosticList) {
         try write(e, InitializerTarget(offset: offset, type: type), into: &bytes)
     }
 
-    private func write(_ e: CXCursor, _ target: InitializerTarget, into bytes: inout [UInt8]) throws(DiagnosticList) {
+    /// The function or global variable `e` is the address of: `&f`, `f`, `&map`, under any casts
+    /// (`(void *)&prog`). Nil for anything else, an address with an offset included.
+    private func addressedSymbol(_ e: CXCursor) -> String? {
+        var inner = e
+        while inner.kind == CXCursor_UnexposedExpr || inner.kind == CXCursor_ParenExpr || inner.kind == CXCursor_CStyleCastExpr,
+              let child = inner.children.last(where: { $0.isExpression }) {
+            inner = child
+        }
+        if inner.kind == CXCursor_UnaryOperator && inner.unaryOperator == CXUnaryOperator_AddrOf,
+           let operand = inner.children.last(where: { $0.isExpression }) {
+            inner = unwrappedParentheses(operand)
+        }
+        guard inner.kind == CXCursor_DeclRefExpr else { return nil }
+        let declaration = inner.referenced
+        switch declaration.kind {
+        case CXCursor_FunctionDecl: return declaration.spelling
+        case CXCursor_VarDecl where clang_Cursor_hasVarDeclGlobalStorage(declaration) != 0:
+            return module.globalSymbol(for: declaration)
+        default: return nil
+        }
+    }
+
+    private func unwrappedParentheses(_ e: CXCursor) -> CXCursor {
+        var inner = e
+        while inner.kind == CXCursor_ParenExpr, let child = inner.children.last(where: { $0.isExpression }) { inner = child }
+        return inner
+    }
+
+    private mutating func write(_ e: CXCursor, _ target: InitializerTarget, into bytes: inout [UInt8]) throws(DiagnosticList) {
         let e = unwrapped(e)
         let type = target.type
         let canonical = type.canonical
@@ -395,9 +429,14 @@ struct InitializerWriter {
         }
         guard let value = e.integerConstant else {
             if case .pointer = scalar {
-                throw DiagnosticList([.error(
-                    "global initializer takes an address: BPF global data cannot hold pointers the loader would have to relocate",
-                    at: e.location)])
+                guard scalar.size == 8, target.bitfield == nil, let symbol = addressedSymbol(e) else {
+                    throw DiagnosticList([.error(
+                        "global initializer takes an address: BPF global data cannot hold pointers the loader would have to relocate",
+                        at: e.location)])
+                }
+                try reserve(8)
+                addresses.append((GlobalAddress(offset: offset, symbol: symbol), e.location))
+                return
             }
             throw DiagnosticList([.error("initializer element is not a compile-time constant", at: e.location)])
         }

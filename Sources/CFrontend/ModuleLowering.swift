@@ -311,8 +311,8 @@ final class ModuleLowering {
         // Elements given to a flexible array member follow the struct, as in clang's object: the
         // writer grows `bytes` for them, up to the same limit.
         var bytes = [UInt8](repeating: 0, count: declaredSize)
+        var writer = InitializerWriter(module: self)
         if !initializer.isNull {
-            let writer = InitializerWriter(module: self)
             try writer.write(initializer, type: type, into: &bytes, at: 0)
         }
         let attributes = attributes(of: cursor)
@@ -329,9 +329,17 @@ final class ModuleLowering {
         } else {
             section = ".data"
         }
+        // libbpf reads addresses only where it fills them in: the slots of prog_arrays and
+        // map-in-maps in `.maps`, and the members of `.struct_ops` variables.
+        if let address = writer.addresses.first, section != ".maps", !section.hasPrefix(".struct_ops") {
+            throw DiagnosticList([.error(
+                "global initializer takes an address: BPF global data cannot hold pointers the loader would have to relocate (only .maps and .struct_ops variables may)",
+                at: address.location)])
+        }
         let linkage: Linkage = clang_getCursorLinkage(cursor) == CXLinkage_External ? .global : .static
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
                               type: types.typeID(type), size: bytes.count, alignment: alignment, initializer: bytes,
+                              addresses: writer.addresses.map(\.address),
                               location: location, symbolAttributes: attributes.symbolAttributes)
     }
 
@@ -400,8 +408,11 @@ final class ModuleLowering {
     private func pruneUnreferenced(_ module: Module) -> Module {
         var referencedSymbols: Set<String> = []
         var reachable: Set<String> = []
+        // Addresses in initializers (a prog_array's programs, a map-in-map's maps) refer too.
+        let addressed = module.globals.flatMap { $0.addresses.map(\.symbol) }
+        referencedSymbols.formUnion(addressed)
         var work = module.functions.filter { $0.linkage == .global || $0.section != nil || $0.symbolAttributes.isUsed }
-            .map(\.name) + unloweredRoots
+            .map(\.name) + unloweredRoots + addressed
         let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let name = work.popLast() {
             guard reachable.insert(name).inserted else { continue }

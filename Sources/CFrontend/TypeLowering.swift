@@ -69,6 +69,13 @@ struct TypeLowering {
             return .scalar(.integer(size: t.size ?? 8, isSigned: false))
         case CXType_Enum:
             return classify(clang_getEnumDeclIntegerType(t.declaration))
+        case CXType_Atomic:
+            // `_Atomic T` holds a T; how it is accessed is the accesses' business (AccessFlags).
+            let value = clang_Type_getValueType(t)
+            if case .aggregate = classify(value) {
+                return .unsupported("_Atomic struct or array '\(type.spelling)': BPF has no atomic access wider than 8 bytes")
+            }
+            return classify(value)
         case CXType_Pointer:
             let pointee = t.pointee
             let elementSize: Int
@@ -122,6 +129,9 @@ struct TypeLowering {
         switch type.kind {
         case CXType_Elaborated:
             return typeID(clang_Type_getNamedType(type))
+        case CXType_Atomic:
+            // BTF has no atomic qualifier; clang describes `_Atomic T` as T.
+            return typeID(clang_Type_getValueType(type))
         case CXType_Attributed:
             return typeID(clang_Type_getModifiedType(type))
         case CXType_Typedef:

@@ -6,7 +6,8 @@ import BPFIR
 import BPFObject
 
 /// Lays out `module.globals`. `.bss` and `.bss.*` become NOBITS (their globals are all zero);
-/// static globals get LOCAL symbols, the others GLOBAL ones.
+/// static globals get LOCAL symbols, the others GLOBAL ones. Addresses in initializers become
+/// the section's relocations.
 public func layOutData(_ module: Module) -> [DataSection] {
     var sections: [DataSection] = []
     var indexByName: [String: Int] = [:]
@@ -31,6 +32,7 @@ public func layOutData(_ module: Module) -> [DataSection] {
         case .static: binding = .local
         case .global: binding = global.symbolAttributes.isWeak ? .weak : .global
         }
+        section.relocations += global.addresses.map { DataRelocation(offset: offset + $0.offset, symbol: $0.symbol) }
         section.symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size, binding: binding,
                                           isHidden: global.symbolAttributes.isHidden))
         sections[index] = section

@@ -4,8 +4,8 @@ import BPFIR
 // Frame layout: where each stack slot and spill slot sits below the frame pointer r10.
 //
 // Each BPF function has its own frame of at most 512 bytes, addressed at negative offsets from
-// r10. Slots are placed in declaration order, growing down, each at an offset that is a multiple
-// of its alignment (the verifier rejects misaligned stack accesses); the 8-byte spill slots follow.
+// r10. The slots go where `StackColoring` puts them, slots never needed at the same time sharing
+// bytes, as clang's stack coloring has them; the 8-byte spill slots follow, below every slot.
 // The kernel adds hidden slots of its own (may_goto's loop counter) that also count toward the
 // limit, so a frame near 512 bytes may still be rejected at load time.
 
@@ -14,7 +14,7 @@ struct FrameLayout {
     /// The BPF stack limit per function (MAX_BPF_STACK).
     static let limit = 512
 
-    /// Offset of each `function.slots` entry's first byte; always negative.
+    /// Offset of each `function.slots` entry's first byte; negative (0 for an empty slot).
     var slotOffsets: [Int]
     /// Offset of each spill slot.
     var spillOffsets: [Int]
@@ -22,15 +22,13 @@ struct FrameLayout {
     var size: Int
 
     init(_ function: Function, spillSlotCount: Int) throws(DiagnosticList) {
-        var depth = 0
-        func place(size: Int, alignment: Int) -> Int {
-            depth += size
-            let alignment = max(alignment, 1)
-            depth = (depth + alignment - 1) / alignment * alignment
+        let coloring = StackColoring(function)
+        slotOffsets = coloring.offsets
+        var depth = coloring.depth
+        spillOffsets = (0..<spillSlotCount).map { _ in
+            depth = (depth + 8 + 7) / 8 * 8
             return -depth
         }
-        slotOffsets = function.slots.map { place(size: $0.size, alignment: $0.alignment) }
-        spillOffsets = (0..<spillSlotCount).map { _ in place(size: 8, alignment: 8) }
         size = (depth + 7) / 8 * 8
 
         guard size <= FrameLayout.limit else {

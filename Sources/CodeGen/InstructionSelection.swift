@@ -153,14 +153,14 @@ struct InstructionSelector {
             emit(BPF.toBigEndian(d, bits: bits))
             finish(dst, d)
 
-        case .load(let dst, let address, let size, _, _):
+        case .load(let dst, let address, let size, _, let flags):
             let d = target(dst)
             let (base, offset) = addressOperand(address, scratch: d)
-            emit(BPF.load(size, d, base, offset))
+            emit(flags.isOrdered && cpu == .v4 ? BPF.loadAcquire(size, d, base, offset) : BPF.load(size, d, base, offset))
             finish(dst, d)
 
-        case .store(let address, let value, let size, _, _):
-            store(address, value, size)
+        case .store(let address, let value, let size, _, let flags):
+            store(address, value, size, release: flags.isOrdered && cpu == .v4)
 
         case .copyMemory, .setMemory:
             preconditionFailure("aggregate lowering must run before code generation")
@@ -339,7 +339,12 @@ struct InstructionSelector {
         }
         let offset: Int16 = signed ? 1 : 0
         let d = target(dst)
-        var (a, b) = (a, b)
+        var (op, a, b) = (op, a, b)
+        // `d -= K` becomes `d += -K`, as clang writes it: the verifier refuses any subtraction
+        // from a stack pointer, and which Temps hold pointers is not known here.
+        if op == .sub, case .constant(let c) = b, immediate(0 &- c, width) != nil {
+            (op, b) = (.add, .constant(0 &- c))
+        }
         // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
         if isCommutative(op), case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
             swap(&a, &b)
@@ -394,8 +399,9 @@ struct InstructionSelector {
         }
     }
 
-    private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize) {
-        if cpu == .v4, case .constant(let c) = value,
+    /// A store; `release` makes it a store_release, which takes its value in a register only.
+    private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize, release: Bool = false) {
+        if cpu == .v4, !release, case .constant(let c) = value,
            let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)
             emit(BPF.storeImmediate(size, base, offset, imm: imm))
@@ -403,7 +409,7 @@ struct InstructionSelector {
         }
         let source = read(value, into: Scratch.second)
         let (base, offset) = addressOperand(address, scratch: Scratch.first)
-        emit(BPF.store(size, base, offset, source))
+        emit(release ? BPF.storeRelease(size, base, offset, source) : BPF.store(size, base, offset, source))
     }
 
     /// Arguments into r1-r5 (a parallel move, since an argument may sit in another argument's

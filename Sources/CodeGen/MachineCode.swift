@@ -141,6 +141,17 @@ enum BPF {
                     imm: imm)
     }
 
+    /// `dst = load_acquire((size *)(base + offset))` (BPF_LOAD_ACQ, kernel 6.15 on).
+    static func loadAcquire(_ size: MemorySize, _ dst: Register, _ base: Register, _ offset: Int16) -> Instruction {
+        Instruction(opcode: Opcode.classSTX | Opcode.modeATOMIC | sizeCode(size), dst: dst, src: base, offset: offset,
+                    imm: 0x100)
+    }
+
+    /// `store_release((size *)(base + offset), src)` (BPF_STORE_REL, kernel 6.15 on).
+    static func storeRelease(_ size: MemorySize, _ base: Register, _ offset: Int16, _ src: Register) -> Instruction {
+        atomic(size, base, offset, src, imm: 0x110)
+    }
+
     /// BPF_FETCH: the atomic operation also returns the old value in its source register.
     static let atomicFetch: Int32 = 0x01
     /// BPF_XCHG (always with BPF_FETCH).

@@ -5,7 +5,9 @@ import BPFIR
 //
 // Requires: frontend IR (any pass order; it runs first).
 // Guarantees: calls to small static functions, and to static functions called once, are replaced
-// by the callee's body; static functions no longer called are removed. Semantics are unchanged.
+// by the callee's body, and so are all calls to the static functions asked for by name (code
+// generation's call-chain stack check names them); static functions no longer called are removed.
+// Semantics are unchanged.
 // Why: a BPF-to-BPF call costs argument moves, a call, a new frame and a return, and the verifier
 // re-verifies the callee at every call site anyway; clang inlines every such function at -O2.
 // Global functions are never inlined: the kernel verifies them once, on their own, which is what
@@ -25,18 +27,22 @@ import BPFIR
 private let smallFunction = 60
 /// A caller stops growing past this many instructions (a guard against blow-up).
 private let largestCaller = 1500
-/// Nor does its stack grow past this many bytes of slots: every inlined copy brings its own slots,
-/// while a called function reuses one frame, and BPF has 512 bytes for a whole call chain.
+/// Nor do its slots reach deeper than this many bytes (or than they already did), slots needed at
+/// different times sharing bytes (`StackColoring`): an inlined copy whose slots are needed while
+/// the caller's are adds to the caller's frame, while a called function's frame is given back at
+/// its return. BPF has 512 bytes for a whole call chain.
 private let largestCallerStack = 256
 
-/// Inlines static functions into their callers and drops static functions nobody calls; with
-/// `onlyRequired` (not optimizing), only those no BPF call can carry.
-public func inlineFunctions(_ module: inout Module, onlyRequired: Bool = false) {
+/// Inlines static functions into their callers and drops static functions nobody calls: at every
+/// call, those no BPF call can carry (`mustInline`), those marked `always_inline` and those named
+/// in `always`; others, unless marked `noinline`, by size and number of calls when `bySize`
+/// (when optimizing).
+public func inlineFunctions(_ module: inout Module, always: Set<String> = [], bySize: Bool = true) {
     // Callees are flattened before their callers take copies of them.
     for name in bottomUpOrder(module) {
         guard let index = module.functions.firstIndex(where: { $0.name == name }) else { continue }
         var function = module.functions[index]
-        inlineCalls(in: &function, module: module, onlyRequired: onlyRequired)
+        inlineCalls(in: &function, module: module, always: always, bySize: bySize)
         module.functions[index] = function
     }
     removeUncalledStaticFunctions(&module)
@@ -75,10 +81,6 @@ private func size(_ function: Function) -> Int {
     function.blocks.reduce(0) { $0 + $1.instructions.count + 1 }
 }
 
-private func stackBytes(_ function: Function) -> Int {
-    function.slots.reduce(0) { $0 + ($1.size + 7) / 8 * 8 }
-}
-
 private func callees(_ function: Function) -> [String] {
     function.blocks.flatMap { block in
         block.instructions.compactMap {
@@ -103,27 +105,47 @@ private func bottomUpOrder(_ module: Module) -> [String] {
     return order
 }
 
-private func inlineCalls(in caller: inout Function, module: Module, onlyRequired: Bool) {
+private func inlineCalls(in caller: inout Function, module: Module, always: Set<String>, bySize: Bool) {
     let callCounts = module.functions.flatMap(callees).reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+    func isRequired(_ callee: Function) -> Bool {
+        always.contains(callee.name) || callee.mustInline != nil || callee.inlineHint == .always
+    }
+    /// The static function a call may be replaced with, before its stack is looked at.
+    func candidate(_ instruction: IRInstruction) -> Function? {
+        guard case .call(_, .function(let name), _) = instruction.operation,
+              let callee = module.functions.first(where: { $0.name == name }),
+              callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return nil }
+        if isRequired(callee) { return callee }
+        guard bySize, callee.inlineHint != .never, size(callee) <= smallFunction || callCounts[name] == 1,
+              size(caller) + size(callee) <= largestCaller else { return nil }
+        return callee
+    }
     var blockIndex = 0
+    // Calls before this position of the block were kept: their callee's slots would deepen the frame.
+    var from = 0
     while blockIndex < caller.blocks.count {
-        let block = caller.blocks[blockIndex]
-        guard let position = block.instructions.firstIndex(where: { instruction in
-            guard case .call(_, .function(let name), _) = instruction.operation,
-                  let callee = module.functions.first(where: { $0.name == name }),
-                  callee.linkage == .static, callee.section == nil, callee.name != caller.name else { return false }
-            if callee.mustInline != nil || callee.inlineHint == .always { return true }
-            return !onlyRequired && callee.inlineHint != .never && (size(callee) <= smallFunction || callCounts[name] == 1) && size(caller) + size(callee) <= largestCaller
-                && stackBytes(caller) + stackBytes(callee) <= largestCallerStack
-        }), case .call(let result, .function(let name), let arguments) = block.instructions[position].operation,
-           let callee = module.functions.first(where: { $0.name == name }) else {
+        let instructions = caller.blocks[blockIndex].instructions
+        guard let position = instructions.indices.dropFirst(from).first(where: { candidate(instructions[$0]) != nil }),
+              let callee = candidate(instructions[position]),
+              case .call(let result, _, let arguments) = instructions[position].operation else {
             blockIndex += 1
+            from = 0
             continue
         }
-        splice(callee, into: &caller, at: blockIndex, position: position, arguments: arguments, result: result)
+        var inlined = caller
+        splice(callee, into: &inlined, at: blockIndex, position: position, arguments: arguments, result: result)
+        if !isRequired(callee) && !callee.slots.isEmpty {
+            let depth = StackColoring(inlined).depth
+            if depth > max(largestCallerStack, StackColoring(caller).depth) {
+                from = position + 1
+                continue
+            }
+        }
+        caller = inlined
         // The same block now ends in a jump into the callee's copy; look at it again for later calls
         // in the continuation, which became a new block at the end.
         blockIndex += 1
+        from = 0
     }
 }
 

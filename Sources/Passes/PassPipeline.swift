@@ -5,8 +5,9 @@ import BPFIR
 //
 //   0. Inlining and simplification (when optimizing): small and single-use static functions are
 //      inlined, then constants and copies propagated, extensions that change nothing and dead
-//      instructions removed. Static functions no BPF call can carry are inlined even without
-//      optimizing, and a call of one that remains is an error.
+//      instructions removed. Static functions no BPF call can carry, those marked always_inline
+//      and those the call-chain stack check names are inlined even when not optimizing, and a
+//      call of one that must be inlined and remains is an error.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
@@ -33,16 +34,14 @@ public enum PassName: String, CaseIterable, Sendable {
 }
 
 /// Runs every pass code generation relies on, in order; `observe` sees the module after each
-/// pass that ran (inlining and simplification only when optimizing, signed division at v3).
-public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true,
+/// pass that ran (simplification and load forwarding only when optimizing, signed division at v3).
+public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true, alwaysInline: Set<String> = [],
                       observe: (PassName, Module) -> Void = { _, _ in }) throws(DiagnosticList) {
+    inlineFunctions(&module, always: alwaysInline, bySize: optimize)
+    observe(.inlining, module)
     if optimize {
-        inlineFunctions(&module)
-        observe(.inlining, module)
         simplify(&module)
         observe(.simplification, module)
-    } else {
-        inlineFunctions(&module, onlyRequired: true)
     }
     try checkRequiredInlining(module)
     switch cpu {

@@ -21,6 +21,11 @@ let usage = """
     usage: swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
            swiftbpf stats OBJ [--prog NAME]...
            swiftbpf dump OBJ
+    run: test-runs syscall and raw_tp programs (a raw_tp gets twelve zero arguments) and packet
+         programs (xdp, tc, socket, cgroup_skb, lwt, flow_dissector), which get a zeroed 64-byte
+         packet; prints NAME retval=R. Other program types load but cannot be test-run.
+    stats: loads every program of any section libbpf knows and prints NAME insns=N verified=N
+         type=T [attach=A] [target=X]
     """
 
 /// A command-line mistake or a failure to report; main prints it to stderr and exits 1.
@@ -115,14 +120,20 @@ func run(_ options: RunOptions) throws(Failure) -> [String] {
     return output
 }
 
-/// One line per program: instruction slots as loaded and the kernel's verified_insns.
+/// One line per program: instruction slots as loaded, the kernel's verified_insns, the program
+/// type the kernel reports, the expected attach type it was loaded with and what its section
+/// names as its target.
 func stats(_ options: RunOptions) throws(Failure) -> [String] {
     let (loaded, programs) = try load(options)
     var output: [String] = []
     for program in programs {
         do {
             let statistics = try loaded.statistics(of: program)
-            output.append("\(program) insns=\(statistics.instructions) verified=\(statistics.verifiedInstructions)")
+            var line = "\(program) insns=\(statistics.instructions) verified=\(statistics.verifiedInstructions)"
+            line += " type=\(statistics.type?.name ?? "unknown")"
+            if let attachType = statistics.expectedAttachType { line += " attach=\(attachType.name)" }
+            if !statistics.target.isEmpty { line += " target=\(statistics.target)" }
+            output.append(line)
         } catch {
             throw failure(error, path: options.path)
         }

@@ -38,6 +38,13 @@ import Testing
         (Instruction(opcode: 0xc3, dst: .r1, src: .r2, imm: 0x01), nil, "r2 = atomic_fetch_add((u32 *)(r1 +0), r2)"),
         (Instruction(opcode: 0xdb, dst: .r1, src: .r2, imm: 0xa1), nil, "r2 = atomic64_fetch_xor((u64 *)(r1 +0), r2)"),
         (Instruction(opcode: 0xdb, dst: .r1, src: .r2, imm: 0xe1), nil, "r2 = atomic64_xchg((u64 *)(r1 +0), r2)"),
+        // BPF_LOAD_ACQ loads into dst from src, as LLVM encodes `w0 = load_acquire((u8 *)(r1 + 0))`:
+        // d3 10 00 00 00 01 00 00.
+        (Instruction(opcode: 0xd3, dst: .r0, src: .r1, imm: 0x100), nil, "w0 = load_acquire((u8 *)(r1 +0))"),
+        (Instruction(opcode: 0xdb, dst: .r3, src: .r10, offset: -8, imm: 0x100), nil,
+         "r3 = load_acquire((u64 *)(r10 -8))"),
+        // BPF_STORE_REL stores src at dst: `store_release((u32 *)(r1 + 4), w2)` is c3 21 04 00 10 01 00 00.
+        (Instruction(opcode: 0xc3, dst: .r1, src: .r2, offset: 4, imm: 0x110), nil, "store_release((u32 *)(r1 +4), r2)"),
         (Instruction(opcode: 0xdb, dst: .r1, src: .r2, imm: 0xf1), nil, "r0 = atomic64_cmpxchg((u64 *)(r1 +0), r0, r2)"),
         (Instruction(opcode: 0x3f, dst: .r1, src: .r2, offset: 1), nil, "r1 s/= r2"),
         (Instruction(opcode: 0x94, dst: .r1, offset: 1, imm: 3), nil, "w1 s%= 3"),

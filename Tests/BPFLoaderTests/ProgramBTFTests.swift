@@ -254,7 +254,7 @@ struct SwiftbpfCommandTests {
         let lines = output.split(separator: "\n")
         #expect(lines.count == 2)
         for (line, name) in zip(lines, ["collatz", "negative"]) {
-            #expect(line.wholeMatch(of: /(\w+) insns=(\d+) verified=(\d+)/)?.output.1 == Substring(name))
+            #expect(line.wholeMatch(of: /(\w+) insns=(\d+) verified=(\d+) type=syscall/)?.output.1 == Substring(name))
         }
     }
 

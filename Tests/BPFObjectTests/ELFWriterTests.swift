@@ -171,6 +171,35 @@ func sampleObject() -> ObjectFile {
         #expect(lines.contains { $0.hasPrefix("0000000000000000") && $0.contains("R_BPF_64_64") && $0.hasSuffix(".data") })
     }
 
+    /// Addresses in a data section (a prog_array's `.values`) become R_BPF_64_ABS64 entries in
+    /// `.rel<section>`, as clang writes them, and read back as the same relocations.
+    @Test func dataRelocationsAreAbsoluteAddresses() throws {
+        var object = sampleObject()
+        object.dataSections.append(DataSection(
+            name: ".maps", bytes: [UInt8](repeating: 0, count: 24),
+            symbols: [DataSymbol(name: "jump", offset: 0, size: 24, binding: .global)],
+            relocations: [DataRelocation(offset: 8, symbol: "prog"), DataRelocation(offset: 16, symbol: "counter")]))
+        let directory = try makeScratchDirectory("data-relocations")
+        let bytes = try writeObject(object)
+        let path = try writeFile(bytes, named: "sample.o", in: directory)
+        let result = try runTool(["llvm-readelf-19", "-r", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(lines.contains { $0.hasPrefix("Relocation section '.rel.maps'") && $0.contains("contains 2 entries") })
+        #expect(lines.contains { $0.hasPrefix("0000000000000008") && $0.contains("R_BPF_64_ABS64") && $0.hasSuffix(" prog") })
+        #expect(lines.contains { $0.hasPrefix("0000000000000010") && $0.contains("R_BPF_64_ABS64") && $0.hasSuffix(" counter") })
+        let read = try readObject(bytes)
+        #expect(read.dataSections.first { $0.name == ".maps" }?.relocations == object.dataSections.last?.relocations)
+    }
+
+    @Test func dataRelocationPastTheSectionIsRejected() throws {
+        var object = sampleObject()
+        object.dataSections[0].relocations = [DataRelocation(offset: 0, symbol: "prog")]
+        #expect(throws: ObjectWriteError.dataRelocationOutOfRange(section: ".data", offset: 0)) {
+            try writeObject(object)
+        }
+    }
+
     @Test func relocationOnAnArithmeticInstructionIsRejected() throws {
         var object = sampleObject()
         object.codeSections[1].relocations.append(CodeRelocation(instructionIndex: 6, symbol: "counter"))

@@ -118,8 +118,10 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         let location = SourceLocation(file: "test.c", line: 9, column: 5)
         let slots = [StackSlot(size: 400, alignment: 8, name: "big", location: location),
                      StackSlot(size: 200, alignment: 8, name: "other", location: nil)]
-        let f = single([ir(.slotAddress(Temp(0), SlotID(0), offset: 0))], parameters: 0, tempCount: 1,
-                       result: .temp(Temp(0)), slots: slots)
+        // Both addresses are needed at once, so the slots cannot share bytes.
+        let f = single([ir(.slotAddress(Temp(0), SlotID(0), offset: 0)), ir(.slotAddress(Temp(1), SlotID(1), offset: 0)),
+                        ir(.binary(Temp(2), .sub, .bits64, .temp(Temp(0)), .temp(Temp(1))))],
+                       parameters: 0, tempCount: 3, result: .temp(Temp(2)), slots: slots)
         #expect {
             try compile(f)
         } throws: { error in

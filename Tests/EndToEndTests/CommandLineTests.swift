@@ -137,6 +137,23 @@ struct CommandLineTests {
                                                                "9: load", "9: load", "9: load"])
     }
 
+    /// At -mcpu=v4 every atomic load with an order stronger than relaxed is one load_acquire and
+    /// every such store one store_release (ordered_atomics.c has 8 and 6, and one relaxed of each);
+    /// at v3 there are none.
+    @Test func orderedAtomicsAreAcquireAndReleaseAtV4() async throws {
+        let directory = try Paths.workDirectory("command-line/ordered-atomics")
+        for (cpu, loads, stores) in [("v4", 8, 6), ("v3", 0, 0)] {
+            let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+                "-O2", "-mcpu=\(cpu)", "-S", "-I", Paths.include.path,
+                Paths.corpus.appendingPathComponent("ordered_atomics.c").path, "-o", "-",
+            ], in: directory)
+            #expect(result.status == 0, "\(result.transcript)")
+            let code = result.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }
+            #expect(code.filter { $0.contains("= load_acquire((") }.count == loads, "\(cpu)")
+            #expect(code.filter { $0.contains("store_release((") }.count == stores, "\(cpu)")
+        }
+    }
+
     /// `--print-after-all` shows the IR after each pass that runs, in pipeline order, on standard
     /// error: arena casts appear first after the cast pass, and aggregate copies are gone after
     /// aggregate lowering.

@@ -324,7 +324,11 @@ struct CorpusTests {
         let theirs = try await symbols(clangObject), ours = try await symbols(object)
         let isLocal = { (symbol: String) in symbol.split(separator: " ")[1] == "LOCAL" }
         #expect(ours.filter { !isLocal($0) } == theirs.filter { !isLocal($0) })
-        #expect(theirs.filter(isLocal).isSubset(of: ours), "clang's static symbols missing from ours")
+        // Where the kernel refuses clang's object, its static functions are no reference: one may be
+        // a call we inline to fit the stack limit of a call chain (call_chain_inlining.c).
+        if program.clangFailure == nil {
+            #expect(theirs.filter(isLocal).isSubset(of: ours), "clang's static symbols missing from ours")
+        }
     }
 
     /// Every C line a `-S` listing quotes is that line of the file it names: `;35:` is the main

@@ -10,26 +10,16 @@ import Foundation
 import KernelTestSupport
 import Testing
 
-/// What swiftbpfcc cannot do yet for one program. The tests expect exactly these failures
-/// (known issues that must occur), so that the suite fails, to be made strict, once one is fixed.
-enum KnownGap: Sendable {
-    /// swiftbpfcc refuses the source.
-    case compile(String)
-    /// The object compiles, but the kernel's verifier rejects it.
-    case verifier(String)
-}
-
 /// One program of the suite.
 struct SelftestProgram: Sendable, CustomTestStringConvertible {
     var name: String
     /// As the Makefile names it, relative to the selftests directory, or our own file.
     var source: String
-    var gap: KnownGap?
 
     var testDescription: String { name }
 
-    static func kernel(_ name: String, gap: KnownGap? = nil) -> SelftestProgram {
-        SelftestProgram(name: name, source: "progs/\(name).c", gap: gap)
+    static func kernel(_ name: String) -> SelftestProgram {
+        SelftestProgram(name: name, source: "progs/\(name).c")
     }
 }
 
@@ -47,14 +37,9 @@ enum SelftestCompiler: String, Sendable, CaseIterable {
 }
 
 enum SelftestPrograms {
-    static let inlineAssembly = KnownGap.compile(
-        "bpf_arena_htab.h's cast_kern/cast_user under BPF_ARENA_FORCE_ASM are inline assembly, which swiftbpfcc does not compile yet")
-    static let storeToLoadForwarding = KnownGap.verifier(
-        "the verifier rejected swiftbpfcc's object: a pointer stored to the stack and loaded back loses its type without store-to-load forwarding")
-
-    static let arenaList = SelftestProgram.kernel("arena_list", gap: storeToLoadForwarding)
-    static let arenaHtab = SelftestProgram.kernel("arena_htab", gap: storeToLoadForwarding)
-    static let arenaHtabAsm = SelftestProgram.kernel("arena_htab_asm", gap: inlineAssembly)
+    static let arenaList = SelftestProgram.kernel("arena_list")
+    static let arenaHtab = SelftestProgram.kernel("arena_htab")
+    static let arenaHtabAsm = SelftestProgram.kernel("arena_htab_asm")
     static let arenaAtomics = SelftestProgram.kernel("arena_atomics")
     static let verifierArena = SelftestProgram.kernel("verifier_arena")
     static let verifierArenaLarge = SelftestProgram.kernel("verifier_arena_large")
@@ -111,7 +96,7 @@ func keyValues(_ output: String) -> [String: Int64] {
 
 @Suite("Kernel 6.12 arena selftests", .serialized)
 struct KernelCompatTests {
-    /// The compiler's object, which must exist; a known gap of swiftbpfcc's is expected to stop it.
+    /// The compiler's object, which must exist.
     private func object(_ program: SelftestProgram, _ compiler: SelftestCompiler, tree: SelftestTree) async throws
         -> String
     {
@@ -120,24 +105,13 @@ struct KernelCompatTests {
         return compiled.path
     }
 
-    /// Runs `body` on each compiler's object; on swiftbpfcc's, a known gap must make it fail.
-    private func forEachObject(_ program: SelftestProgram, kernelRun: Bool,
+    /// Runs `body` on each compiler's object.
+    private func forEachObject(_ program: SelftestProgram,
                                _ body: (SelftestCompiler, String, SelftestTree) async throws -> Void) async throws
     {
         let tree = try await KernelSelftests.require()
         for compiler in SelftestCompiler.allCases {
-            let expectedGap: String? = switch (compiler, program.gap) {
-            case (.ours, .compile(let why)): why
-            case (.ours, .verifier(let why)) where kernelRun: why
-            case (.clang, _), (.ours, .verifier), (.ours, nil): nil
-            }
-            if let expectedGap {
-                await withKnownIssue(Comment(rawValue: expectedGap)) {
-                    try await body(compiler, try await object(program, compiler, tree: tree), tree)
-                }
-            } else {
-                try await body(compiler, try await object(program, compiler, tree: tree), tree)
-            }
+            try await body(compiler, try await object(program, compiler, tree: tree), tree)
         }
     }
 
@@ -158,7 +132,7 @@ struct KernelCompatTests {
     @Test(arguments: SelftestPrograms.all)
     func bothCompilersCompileAndLibbpfSeesTheSameObject(_ program: SelftestProgram) async throws {
         var inspections: [SelftestCompiler: [String]] = [:]
-        try await forEachObject(program, kernelRun: false) { compiler, object, tree in
+        try await forEachObject(program) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["inspect", object], in: tree.selftests)
             try #require(result.status == 0, "libbpf 1.5 opens \(compiler.rawValue)'s object: \(result.transcript)")
             // The order of maps, programs and arena globals is the compiler's to choose.
@@ -174,7 +148,7 @@ struct KernelCompatTests {
     @Test(.needs(.arena), arguments: [1, 1000])
     func arenaList(count: Int) async throws {
         let expectedSum = Int64(count) * Int64(count - 1) / 2
-        try await forEachObject(SelftestPrograms.arenaList, kernelRun: true) { compiler, object, tree in
+        try await forEachObject(SelftestPrograms.arenaList) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["list", object, "\(count)"], in: tree.selftests)
             try #require(result.status == 0, "\(compiler.rawValue): \(result.transcript)")
             let values = keyValues(result.stdout)
@@ -204,7 +178,7 @@ struct KernelCompatTests {
     func arenaHtab(_ program: SelftestProgram) async throws {
         // arena_htab_asm.c renames the program.
         let programName = program.name == "arena_htab" ? "arena_htab_llvm" : "arena_htab_asm"
-        try await forEachObject(program, kernelRun: true) { compiler, object, tree in
+        try await forEachObject(program) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["htab", object, programName], in: tree.selftests)
             try #require(result.status == 0, "\(compiler.rawValue): \(result.transcript)")
             let values = keyValues(result.stdout)
@@ -242,7 +216,7 @@ struct KernelCompatTests {
             "xchg64_value": 2, "xchg64_result": 1, "xchg32_value": 2, "xchg32_result": 1,
             "uaf_recovery_fails": 0,
         ]
-        try await forEachObject(SelftestPrograms.arenaAtomics, kernelRun: true) { compiler, object, tree in
+        try await forEachObject(SelftestPrograms.arenaAtomics) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["atomics", object], in: tree.selftests)
             try #require(result.status == 0, "\(compiler.rawValue): \(result.transcript)")
             let values = keyValues(result.stdout)
@@ -257,7 +231,7 @@ struct KernelCompatTests {
 
     @Test(.needs(.arena), arguments: [SelftestPrograms.verifierArena, SelftestPrograms.verifierArenaLarge])
     func verifierExpectations(_ program: SelftestProgram) async throws {
-        try await forEachObject(program, kernelRun: true) { compiler, object, tree in
+        try await forEachObject(program) { compiler, object, tree in
             let inspection = try await runChecked(tree.driver, ["inspect", object], in: tree.selftests)
             let programs = inspection.split(separator: "\n").filter { $0.hasPrefix("program ") }.count
             let result = try await runProcess(tree.driver, ["verifier", object], in: tree.selftests)
@@ -271,7 +245,7 @@ struct KernelCompatTests {
     @Test(.needs(.arena))
     func arenaSpinLockFromTwoCPUs() async throws {
         let threads = 2, runs = 100
-        try await forEachObject(SelftestPrograms.spinLock, kernelRun: true) { compiler, object, tree in
+        try await forEachObject(SelftestPrograms.spinLock) { compiler, object, tree in
             let result = try await runProcess(tree.driver, ["spinlock", object, "increment", "\(threads)", "\(runs)"],
                                               in: tree.selftests)
             try #require(result.status == 0, "\(compiler.rawValue): \(result.transcript)")

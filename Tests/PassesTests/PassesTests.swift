@@ -235,7 +235,46 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
             #expect(before.call("f", [5]) == after.call("f", [5]))
         }
         var unoptimized = calls(.always, large: true)
-        inlineFunctions(&unoptimized, onlyRequired: true)
+        inlineFunctions(&unoptimized, bySize: false)
         #expect(remainingCalls(unoptimized) == 0, "always_inline inlines without optimization too")
+    }
+}
+
+@Suite struct InliningTests {
+    /// `f` calls `g` and `h`, static and each called once; `g` and `h` each keep a 200-byte slot.
+    private func module() -> Module {
+        let slot = [StackSlot(size: 200, alignment: 8, name: "buffer", location: nil)]
+        func callee(_ name: String, _ value: Int64) -> Function {
+            testFunction(name, parameters: 0, tempCount: 1, blocks: [Block(id: BlockID(0), instructions: [
+                ir(.store(.slot(SlotID(0), offset: 0), .constant(value), .double, addressSpace: 0)),
+                ir(.load(Temp(0), .slot(SlotID(0), offset: 0), .double, addressSpace: 0)),
+            ], terminator: .return(.temp(Temp(0))))], slots: slot, linkage: .static)
+        }
+        let f = testFunction(parameters: 0, tempCount: 3, blocks: [Block(id: BlockID(0), instructions: [
+            ir(.call(Temp(0), .function("g"), [])),
+            ir(.call(Temp(1), .function("h"), [])),
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .temp(Temp(1)))),
+        ], terminator: .return(.temp(Temp(2))))])
+        return Module(functions: [f, callee("g", 3), callee("h", 4)])
+    }
+
+    /// Not optimizing, only the functions asked for are inlined; they are gone afterwards.
+    @Test func inlinesOnlyTheNamedFunctionsWhenNotBySize() {
+        var inlined = module()
+        inlineFunctions(&inlined, always: ["g"], bySize: false)
+        #expect(inlined.functions.map(\.name) == ["f", "h"])
+        var interpreter = IRInterpreter(module: inlined)
+        #expect(interpreter.call("f", []) == 7)
+    }
+
+    /// The two inlined copies' slots are needed one after the other: sharing bytes, the caller's
+    /// frame stays at 200, so both are inlined although their slots add up to 400.
+    @Test func slotsThatShareBytesDoNotStopInlining() {
+        var inlined = module()
+        inlineFunctions(&inlined)
+        #expect(inlined.functions.map(\.name) == ["f"])
+        #expect(inlined.functions[0].slots.count == 2 && StackColoring(inlined.functions[0]).depth == 200)
+        var interpreter = IRInterpreter(module: inlined)
+        #expect(interpreter.call("f", []) == 7)
     }
 }

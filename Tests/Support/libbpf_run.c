@@ -1,12 +1,15 @@
 /* libbpf_run: the reference runner for the end-to-end tests, built on the system libbpf.
  *
- *   libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
+ *   libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]... [--describe NAME]...
  *
  * Same command line and output as `swiftbpf run`: --set changes the initial value of a
  * global before the object is loaded; each --prog runs that program (BPF_PROG_TYPE_SYSCALL,
- * or a raw tracepoint given twelve zero arguments) once with bpf_prog_test_run_opts, in the
- * order given, printing
+ * a raw tracepoint given twelve zero arguments, or a packet program given a zeroed 64-byte
+ * packet) once with bpf_prog_test_run_opts, in the order given, printing
  * "NAME retval=R"; then each --get prints "VAR=VALUE" read back from the global's map.
+ * Each --describe prints "NAME type=T attach=A": the program type the kernel reports for the
+ * loaded program and the expected attach type libbpf gave it, as libbpf names them (a number
+ * where libbpf has no name).
  * Globals are found through the object's BTF: the VAR's DATASEC names the internal
  * map (.data, .bss, .rodata) and gives the offset and size inside its value.
  * It checks the test corpus (objects from clang) and checks that libbpf accepts the
@@ -185,9 +188,26 @@ static int run_program(struct bpf_object *obj, const char *name)
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	/* A raw tracepoint's context is its arguments, as many as a BPF function takes at most. */
 	__u64 arguments[12] = {0};
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_RAW_TRACEPOINT) {
+	unsigned char packet[64] = {0};
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
 		opts.ctx_in = arguments;
 		opts.ctx_size_in = sizeof(arguments);
+		break;
+	case BPF_PROG_TYPE_XDP:
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT:
+	case BPF_PROG_TYPE_SOCKET_FILTER:
+	case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+	case BPF_PROG_TYPE_LWT_IN:
+	case BPF_PROG_TYPE_LWT_OUT:
+	case BPF_PROG_TYPE_LWT_XMIT:
+		opts.data_in = packet;
+		opts.data_size_in = sizeof(packet);
+		break;
+	default:
+		break;
 	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
 		fprintf(stderr, "libbpf_run: running '%s' failed: %s\n", name, strerror(errno));
@@ -197,9 +217,34 @@ static int run_program(struct bpf_object *obj, const char *name)
 	return 0;
 }
 
+static int describe_program(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
+	if (!prog) {
+		fprintf(stderr, "libbpf_run: no program named '%s'\n", name);
+		return -1;
+	}
+	struct bpf_prog_info info;
+	__u32 length = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length)) {
+		fprintf(stderr, "libbpf_run: no information on '%s': %s\n", name, strerror(errno));
+		return -1;
+	}
+	const char *type = libbpf_bpf_prog_type_str(info.type);
+	enum bpf_attach_type attach = bpf_program__expected_attach_type(prog);
+	const char *attach_name = libbpf_bpf_attach_type_str(attach);
+	printf("%s type=%s", name, type ? type : "unknown");
+	if (attach_name)
+		printf(" attach=%s\n", attach_name);
+	else
+		printf(" attach=%d\n", (int)attach);
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...\n");
+	fprintf(stderr, "usage: libbpf_run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]... [--describe NAME]...\n");
 	return 2;
 }
 
@@ -208,8 +253,8 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc - 2 > 2 * MAX_ARGS)
 		return usage();
 
-	const char *progs[MAX_ARGS], *sets[MAX_ARGS], *gets[MAX_ARGS];
-	int nprogs = 0, nsets = 0, ngets = 0;
+	const char *progs[MAX_ARGS], *sets[MAX_ARGS], *gets[MAX_ARGS], *describes[MAX_ARGS];
+	int nprogs = 0, nsets = 0, ngets = 0, ndescribes = 0;
 	for (int i = 2; i < argc; i += 2) {
 		if (i + 1 >= argc)
 			return usage();
@@ -219,6 +264,8 @@ int main(int argc, char **argv)
 			sets[nsets++] = argv[i + 1];
 		else if (strcmp(argv[i], "--get") == 0)
 			gets[ngets++] = argv[i + 1];
+		else if (strcmp(argv[i], "--describe") == 0)
+			describes[ndescribes++] = argv[i + 1];
 		else
 			return usage();
 	}
@@ -241,6 +288,9 @@ int main(int argc, char **argv)
 			goto out;
 	for (int i = 0; i < ngets; i++)
 		if (get_global(obj, gets[i]))
+			goto out;
+	for (int i = 0; i < ndescribes; i++)
+		if (describe_program(obj, describes[i]))
 			goto out;
 	status = 0;
 out:

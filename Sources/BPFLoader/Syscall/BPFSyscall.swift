@@ -7,6 +7,8 @@ public enum BPFCommand: Int32, Sendable {
     case mapLookupElem = 1
     case mapUpdateElem = 2
     case progLoad = 5
+    case objPin = 6
+    case objGet = 7
     case progTestRun = 10
     case objGetInfoByFD = 15
     case btfLoad = 18
@@ -18,6 +20,8 @@ public enum BPFCommand: Int32, Sendable {
         case .mapLookupElem: "BPF_MAP_LOOKUP_ELEM"
         case .mapUpdateElem: "BPF_MAP_UPDATE_ELEM"
         case .progLoad: "BPF_PROG_LOAD"
+        case .objPin: "BPF_OBJ_PIN"
+        case .objGet: "BPF_OBJ_GET"
         case .progTestRun: "BPF_PROG_TEST_RUN"
         case .objGetInfoByFD: "BPF_OBJ_GET_INFO_BY_FD"
         case .btfLoad: "BPF_BTF_LOAD"
@@ -70,20 +74,84 @@ enum BPFSyscall {
 
     // MARK: Maps
 
+    /// The inputs of BPF_MAP_CREATE that the loader varies.
+    struct MapCreate {
+        var type: UInt32
+        var keySize: UInt32
+        var valueSize: UInt32
+        var maxEntries: UInt32
+        var flags: UInt32
+        var name: String
+        var mapExtra: UInt64 = 0
+        var numaNode: UInt32 = 0
+        /// A map-in-map's inner map template.
+        var innerMap: FileDescriptor?
+        /// The object's BTF and the key and value types in it; 0 for none.
+        var btf: FileDescriptor?
+        var keyType: UInt32 = 0
+        var valueType: UInt32 = 0
+    }
+
     /// BPF_MAP_CREATE: map_type@0 key_size@4 value_size@8 max_entries@12 map_flags@16
-    /// map_name[16]@28 map_extra@64.
-    static func createMap(type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32,
-                          name: String, mapExtra: UInt64) throws(SyscallError) -> FileDescriptor
-    {
+    /// inner_map_fd@20 numa_node@24 map_name[16]@28 btf_fd@48 btf_key_type_id@52
+    /// btf_value_type_id@56 map_extra@64.
+    static func createMap(_ map: MapCreate) throws(SyscallError) -> FileDescriptor {
         var attr = AttrBuilder(size: 72)
-        attr.set32(0, type)
-        attr.set32(4, keySize)
-        attr.set32(8, valueSize)
-        attr.set32(12, maxEntries)
-        attr.set32(16, flags)
-        attr.setName(28, name)
-        attr.set64(64, mapExtra)
-        return try callReturningFD(.mapCreate, &attr)
+        attr.set32(0, map.type)
+        attr.set32(4, map.keySize)
+        attr.set32(8, map.valueSize)
+        attr.set32(12, map.maxEntries)
+        attr.set32(16, map.flags)
+        if let inner = map.innerMap { attr.set32(20, UInt32(bitPattern: inner.raw)) }
+        attr.set32(24, map.numaNode)
+        attr.setName(28, map.name)
+        if let btf = map.btf {
+            attr.set32(48, UInt32(bitPattern: btf.raw))
+            attr.set32(52, map.keyType)
+            attr.set32(56, map.valueType)
+        }
+        attr.set64(64, map.mapExtra)
+        return try withExtendedLifetime((map.innerMap, map.btf)) { () throws(SyscallError) in
+            try callReturningFD(.mapCreate, &attr)
+        }
+    }
+
+    /// BPF_OBJ_PIN: pathname@0 bpf_fd@8. The map then lives in bpffs after its fds close.
+    static func pin(_ object: FileDescriptor, at path: String) throws(SyscallError) {
+        let pathBuffer = PinnedBuffer(Array(path.utf8) + [0])
+        var attr = AttrBuilder(size: 16)
+        attr.set64(0, pathBuffer.address)
+        attr.set32(8, UInt32(bitPattern: object.raw))
+        if case .failure(let error) = withExtendedLifetime(pathBuffer, { call(.objPin, &attr) }) { throw error }
+    }
+
+    /// BPF_OBJ_GET: pathname@0 file_flags@12. An fd of what is pinned at `path`.
+    static func pinned(at path: String) throws(SyscallError) -> FileDescriptor {
+        let pathBuffer = PinnedBuffer(Array(path.utf8) + [0])
+        var attr = AttrBuilder(size: 16)
+        attr.set64(0, pathBuffer.address)
+        return try withExtendedLifetime(pathBuffer) { () throws(SyscallError) in try callReturningFD(.objGet, &attr) }
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD on a map: type@0 key_size@8 value_size@12 max_entries@16
+    /// map_flags@20 of `struct bpf_map_info`.
+    static func mapInfo(_ map: FileDescriptor) throws(SyscallError)
+        -> (type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, flags: UInt32)
+    {
+        let field = try objectInfo(map, size: 24)
+        return (field(0), field(8), field(12), field(16), field(20))
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD: bpf_fd@0 info_len@4 info@8. The first `size` bytes of the
+    /// object's info struct, read as u32 fields by byte offset.
+    private static func objectInfo(_ object: FileDescriptor, size: Int) throws(SyscallError) -> (Int) -> UInt32 {
+        let info = PinnedBuffer(zeroed: size)
+        var attr = AttrBuilder(size: 16)
+        attr.set32(0, UInt32(bitPattern: object.raw))
+        attr.set32(4, UInt32(size))
+        attr.set64(8, info.address)
+        if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
+        return { offset in UInt32(littleEndian: info.pointer.load(fromByteOffset: offset, as: UInt32.self)) }
     }
 
     /// BPF_MAP_UPDATE_ELEM: map_fd@0 key@8 value@16 flags@24.
@@ -196,31 +264,40 @@ enum BPFSyscall {
         return (result.map(FileDescriptor.init), cString(log, logSize), Int(attr.get32(140)))
     }
 
-    /// BPF_PROG_TEST_RUN: prog_fd@0 retval@4 (out) ctx_size_in@40 ctx_in@48. Everything else
-    /// zero, as syscall and raw tracepoint programs require (no data, repeat or flags).
-    static func testRun(program: FileDescriptor, context: [UInt8]) throws(SyscallError) -> UInt32 {
-        let contextBuffer = PinnedBuffer(context)
+    /// What BPF_PROG_TEST_RUN gives a program.
+    enum TestRunInput {
+        /// ctx_in: a syscall program's arguments, a raw tracepoint's u64s.
+        case context([UInt8])
+        /// data_in: a packet for an skb or XDP program.
+        case packet([UInt8])
+    }
+
+    /// BPF_PROG_TEST_RUN: prog_fd@0 retval@4 (out) data_size_in@8 data_in@16 ctx_size_in@40
+    /// ctx_in@48. Everything else zero, as syscall and raw tracepoint programs require (no
+    /// repeat or flags); no data_out, so the kernel copies no packet back.
+    static func testRun(program: FileDescriptor, input: TestRunInput) throws(SyscallError) -> UInt32 {
+        let bytes: [UInt8]
+        let (sizeOffset, pointerOffset): (Int, Int)
+        switch input {
+        case .context(let context): (bytes, sizeOffset, pointerOffset) = (context, 40, 48)
+        case .packet(let packet): (bytes, sizeOffset, pointerOffset) = (packet, 8, 16)
+        }
+        let buffer = PinnedBuffer(bytes)
         var attr = AttrBuilder(size: 80)
         attr.set32(0, UInt32(bitPattern: program.raw))
-        if !context.isEmpty {
-            attr.set32(40, UInt32(context.count))
-            attr.set64(48, contextBuffer.address)
+        if !bytes.isEmpty {
+            attr.set32(sizeOffset, UInt32(bytes.count))
+            attr.set64(pointerOffset, buffer.address)
         }
-        if case .failure(let error) = withExtendedLifetime(contextBuffer, { call(.progTestRun, &attr) }) { throw error }
+        if case .failure(let error) = withExtendedLifetime(buffer, { call(.progTestRun, &attr) }) { throw error }
         return attr.get32(4)
     }
 
-    /// BPF_OBJ_GET_INFO_BY_FD on a program: bpf_fd@0 info_len@4 info@8, filling a `struct
-    /// bpf_prog_info` of which only verified_insns@216 (kernel 5.16 and later) is read.
-    static func verifiedInstructions(program: FileDescriptor) throws(SyscallError) -> UInt32 {
-        let infoSize = 232
-        let info = PinnedBuffer(zeroed: infoSize)
-        var attr = AttrBuilder(size: 16)
-        attr.set32(0, UInt32(bitPattern: program.raw))
-        attr.set32(4, UInt32(infoSize))
-        attr.set64(8, info.address)
-        if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
-        return UInt32(littleEndian: info.pointer.load(fromByteOffset: 216, as: UInt32.self))
+    /// BPF_OBJ_GET_INFO_BY_FD on a program: type@0 and verified_insns@216 (kernel 5.16 and later)
+    /// of `struct bpf_prog_info`.
+    static func programInfo(_ program: FileDescriptor) throws(SyscallError) -> (type: UInt32, verifiedInstructions: UInt32) {
+        let field = try objectInfo(program, size: 232)
+        return (field(0), field(216))
     }
 
     private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
