@@ -87,7 +87,7 @@ struct COREError: Error {
 
 /// The relocation as a person reads it: `struct task_struct___mine.tgid` for a field,
 /// `enum bpf_map_type___x::BPF_MAP_TYPE_ARENA___x` for an enumerator, the type for the rest.
-func describe(_ relocation: CORERelocation, in btf: BTFSpec) -> String {
+func describe(_ relocation: CoreRelocationRecord, in btf: BTFSpec) -> String {
     let root = btf.cDeclaration(of: relocation.type)
     guard let access = try? parseAccess(relocation, in: btf) else {
         return "`\(root)` (access \(relocation.accessString))"
@@ -146,7 +146,7 @@ struct COREAccess {
 /// Parses a relocation's access string against the object's BTF (libbpf's bpf_core_parse_spec):
 /// the first number indexes the root pointer, each later one a member of a struct or union or an
 /// element of an array, and the path's bit offset adds up along the way.
-func parseAccess(_ relocation: CORERelocation, in btf: BTFSpec) throws(COREError) -> COREAccess {
+func parseAccess(_ relocation: CoreRelocationRecord, in btf: BTFSpec) throws(COREError) -> COREAccess {
     let text = relocation.accessString
     var access = COREAccess(root: relocation.type)
     if relocation.kind.isTypeBased {
@@ -249,7 +249,7 @@ struct COREResolver {
     /// The relocation's values for the running kernel (libbpf's bpf_core_calc_relo_insn). Throws
     /// `COREError` where libbpf refuses the relocation, `LoadError` where the kernel's BTF cannot
     /// be read.
-    mutating func resolve(_ relocation: CORERelocation) throws -> COREResult {
+    mutating func resolve(_ relocation: CoreRelocationRecord) throws -> COREResult {
         let localAccess = try parseAccess(relocation, in: local)
         if relocation.kind == .typeIDLocal {
             // The object's own type id: nothing to look up, and linking may renumber it.
@@ -361,7 +361,7 @@ private func namesMatch(_ local: String, _ target: String) -> Bool {
 /// Matches a local access path against a kernel candidate (libbpf's bpf_core_spec_match): type
 /// relocations by type compatibility, enum ones by enumerator name, field ones step by step,
 /// members by name (searching anonymous members), array indices within bounds.
-private func match(_ localAccess: COREAccess, kind: CORERelocationKind, local: BTFSpec, target: BTFSpec,
+private func match(_ localAccess: COREAccess, kind: CoreRelocationKind, local: BTFSpec, target: BTFSpec,
                    root: BTFTypeID) throws(COREError) -> Match
 {
     var access = COREAccess(root: root)
@@ -508,7 +508,7 @@ private enum SideValue {
 
 /// The local and kernel values of a relocation (libbpf's bpf_core_calc_relo); `target` nil means
 /// no candidate matched.
-private func calculate(_ kind: CORERelocationKind, local: (COREAccess, BTFSpec), target: (COREAccess, BTFSpec)?)
+private func calculate(_ kind: CoreRelocationKind, local: (COREAccess, BTFSpec), target: (COREAccess, BTFSpec)?)
     throws(COREError) -> COREResult
 {
     guard case .value(let original, let originalSize, let originalType, let validate) = try value(kind, of: local) else {
@@ -542,7 +542,7 @@ private func calculate(_ kind: CORERelocationKind, local: (COREAccess, BTFSpec),
 /// A relocation's value on one side: the field's offset, size, existence, signedness or shifts;
 /// the type's existence, size or id; the enumerator's existence or value. `side` nil: no kernel
 /// candidate matched.
-private func value(_ kind: CORERelocationKind, of side: (access: COREAccess, btf: BTFSpec)?) throws(COREError) -> SideValue {
+private func value(_ kind: CoreRelocationKind, of side: (access: COREAccess, btf: BTFSpec)?) throws(COREError) -> SideValue {
     switch kind {
     case .fieldExists, .typeExists, .typeMatches, .enumValueExists:
         return .value(side == nil ? 0 : 1)
@@ -571,7 +571,7 @@ private func value(_ kind: CORERelocationKind, of side: (access: COREAccess, btf
 
 /// A field relocation's value (libbpf's bpf_core_calc_field_relo). A bitfield's offset and size
 /// are those of the smallest aligned load that holds it, which the shifts then cut out.
-private func fieldValue(_ kind: CORERelocationKind, access: COREAccess, btf: BTFSpec) throws(COREError) -> SideValue {
+private func fieldValue(_ kind: CoreRelocationKind, access: COREAccess, btf: BTFSpec) throws(COREError) -> SideValue {
     let last = access.accessors[access.accessors.count - 1]
     guard last.name != nil else {
         // An array element (or the root itself): only its offset and size mean anything.
@@ -717,7 +717,26 @@ private func sizeField(bytes: Int) -> UInt8? {
 
 // MARK: Type questions
 
-extension CORERelocationKind {
+extension CoreRelocationKind {
+    /// libbpf's short name for the kind, as llvm-objdump and libbpf's logs print it.
+    var spelling: String {
+        switch self {
+        case .fieldByteOffset: "byte_off"
+        case .fieldByteSize: "byte_sz"
+        case .fieldExists: "field_exists"
+        case .fieldSigned: "signed"
+        case .fieldLShiftU64: "lshift_u64"
+        case .fieldRShiftU64: "rshift_u64"
+        case .typeIDLocal: "local_type_id"
+        case .typeIDTarget: "target_type_id"
+        case .typeExists: "type_exists"
+        case .typeSize: "type_size"
+        case .enumValueExists: "enumval_exists"
+        case .enumValue: "enumval_value"
+        case .typeMatches: "type_matches"
+        }
+    }
+
     var isTypeBased: Bool {
         switch self {
         case .typeIDLocal, .typeIDTarget, .typeExists, .typeSize, .typeMatches: true

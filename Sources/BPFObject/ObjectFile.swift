@@ -40,10 +40,10 @@ public struct CodeSection: Sendable {
     /// `.BTF.ext` line_info records for this section, sorted by instruction.
     public var lines: [LineRecord]
     /// `.BTF.ext` core_relo records for this section, in file order.
-    public var coreRelocations: [CORERelocation]
+    public var coreRelocations: [CoreRelocationRecord]
 
     public init(name: String, instructions: [Instruction] = [], functions: [FunctionSymbol] = [],
-                relocations: [CodeRelocation] = [], lines: [LineRecord] = [], coreRelocations: [CORERelocation] = []) {
+                relocations: [CodeRelocation] = [], lines: [LineRecord] = [], coreRelocations: [CoreRelocationRecord] = []) {
         self.name = name
         self.instructions = instructions
         self.functions = functions

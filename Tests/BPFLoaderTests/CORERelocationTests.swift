@@ -159,11 +159,11 @@ import ToolTestSupport
         let thing = local.add(.structure(name: "mod_thing___mine", size: 4, members: [.init(name: "b", type: int, bitOffset: 0)]))
         let shared = local.add(.structure(name: "shared", size: 4, members: [.init(name: "y", type: int, bitOffset: 0)]))
         var resolver = COREResolver(local: local, kernel: kernel)
-        let inModule = try resolver.resolve(CORERelocation(instructionIndex: 0, type: thing, accessString: "0:0", kind: .fieldByteOffset))
+        let inModule = try resolver.resolve(CoreRelocationRecord(instructionIndex: 0, type: thing, accessString: "0:0", kind: .fieldByteOffset))
         #expect(inModule.original == 0 && inModule.new == 4 && inModule.poison == nil)
-        let targetID = try resolver.resolve(CORERelocation(instructionIndex: 0, type: thing, accessString: "0", kind: .typeIDTarget))
+        let targetID = try resolver.resolve(CoreRelocationRecord(instructionIndex: 0, type: thing, accessString: "0", kind: .typeIDTarget))
         #expect(targetID.new == 3)
-        let inVmlinux = try resolver.resolve(CORERelocation(instructionIndex: 0, type: shared, accessString: "0:0", kind: .fieldByteOffset))
+        let inVmlinux = try resolver.resolve(CoreRelocationRecord(instructionIndex: 0, type: shared, accessString: "0:0", kind: .fieldByteOffset))
         #expect(inVmlinux.new == 4)
     }
 }
