@@ -60,10 +60,15 @@ enum KernelSymbol: Hashable {
 /// Resolves `.ksyms` externs against the running kernel. vmlinux BTF is read and decoded once, on
 /// first use, as is /proc/kallsyms.
 final class KernelSymbols {
+    private let kernel: KernelBTF
     /// vmlinux BTF, and its FUNCs and VARs by name: their ids and the prototype or type they declare.
     private var vmlinux: (spec: BTFSpec, functions: [String: Declared], variables: [String: Declared])?
     typealias Declared = (id: BTFTypeID, type: BTFTypeID)
     private var resolved: [String: KernelSymbol] = [:]
+
+    init(kernel: KernelBTF = KernelBTF()) {
+        self.kernel = kernel
+    }
 
     /// What the extern `name` of `object` resolves to; nil when `name` is not a `.ksyms` extern.
     func resolve(_ name: String, in object: ObjectFile) throws(LoadError) -> KernelSymbol? {
@@ -139,22 +144,7 @@ final class KernelSymbols {
 
     private func kernelBTF() throws(LoadError) -> (spec: BTFSpec, functions: [String: Declared], variables: [String: Declared]) {
         if let vmlinux { return vmlinux }
-        let path = "/sys/kernel/btf/vmlinux"
-        guard let file = fopen(path, "rb") else { throw .btf("cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[0..<count]
-            if count < chunk.count { break }
-        }
-        let spec: BTFSpec
-        do {
-            spec = try decodeBTF(bytes).spec
-        } catch {
-            throw .btf("\(path): \(error)")
-        }
+        let spec = try kernel.vmlinux()
         var functions: [String: Declared] = [:], variables: [String: Declared] = [:]
         for (index, type) in spec.types.enumerated() {
             let id = BTFTypeID(rawValue: UInt32(index + 1))

@@ -46,6 +46,8 @@ struct LinkedProgram {
     var lines: [LineRecord] = []
     /// Weak kfuncs the kernel lacks, by the impossible helper number their calls were given.
     var absentKernelFunctions: [Int32: String] = [:]
+    /// Why CO-RE relocations failed, by the poisoned instruction of this program.
+    var failedRelocations: [Int: String] = [:]
 
     /// The source line an instruction of the linked program came from.
     func line(atInstruction index: Int) -> LineRecord? {

@@ -25,6 +25,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case kconfig(name: String, reason: String)
     /// A program of a type BPF_PROG_TEST_RUN does not run.
     case notTestRunnable(program: String, reason: String)
+    /// A CO-RE relocation that libbpf would refuse outright (not one the kernel cannot satisfy,
+    /// whose instruction is poisoned instead): where it is, what it asks for, why.
+    case coreRelocation(section: String, instruction: Int, line: LineRecord?, relocation: String, reason: String)
 
     public var description: String {
         switch self {
@@ -57,6 +60,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
             "__kconfig '\(name)': \(reason)"
         case .notTestRunnable(let program, let reason):
             "program '\(program)' cannot be test-run: \(reason)"
+        case .coreRelocation(let section, let instruction, let line, let relocation, let reason):
+            (line.map { "\($0.file):\($0.line): " } ?? "")
+                + "CO-RE relocation \(relocation) at \(section)+\(instruction): \(reason)"
         }
     }
 }

@@ -49,7 +49,8 @@ struct LoadedProgram {
 /// to run. Releasing it closes every map and program fd.
 public final class LoadedObject {
     /// The object as loaded: `.kconfig` externs, given values from the running kernel, have a
-    /// `.kconfig` data section of their own, as libbpf gives them a map.
+    /// `.kconfig` data section of their own, as libbpf gives them a map, and CO-RE relocations
+    /// are applied to the instructions.
     public let object: ObjectFile
     /// Maps by the name relocations use; a map pinned by name may be one that already existed
     /// (`isReused`), whose contents the object does not initialize.
@@ -58,7 +59,9 @@ public final class LoadedObject {
     private var mapTable = MapTable()
     private var arenaMapping: ArenaMapping?
     private var programs: [String: LoadedProgram] = [:]
-    private let kernelSymbols = KernelSymbols()
+    private let kernelSymbols: KernelSymbols
+    /// CO-RE relocations the kernel could not satisfy, whose instructions were poisoned.
+    private let failedRelocations: [FailedCORERelocation]
     /// The object's BTF in the kernel; nil for objects without `.BTF` (loaded without func_info).
     private var programBTF: ProgramBTF?
 
@@ -68,6 +71,9 @@ public final class LoadedObject {
     public init(_ object: ObjectFile, name: String, programs programNames: [String]? = nil) throws(LoadError) {
         var object = object
         if let kconfig = try kconfigDataSection(of: object) { object.dataSections.append(kconfig) }
+        let kernel = KernelBTF()
+        kernelSymbols = KernelSymbols(kernel: kernel)
+        failedRelocations = try applyCORERelocations(to: &object, kernel: kernel)
         self.object = object
         if let spec = object.btf { programBTF = try ProgramBTF(spec, of: object) }
         try createMaps(objectName: name)
@@ -300,9 +306,10 @@ public final class LoadedObject {
               let function = object.codeSections[sectionIndex].functions.first(where: { $0.name == entry.name })
         else { throw .noSuchProgram(entry.name) }
 
-        let linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
+        var linked = try link(object, section: sectionIndex, entry: function, maps: mapTable) {
             name throws(LoadError) in try kernelSymbols.resolve(name, in: object)
         }
+        linked.noteFailedRelocations(failedRelocations)
         var attachBTFID: UInt32 = 0
         var expectedAttachType = section.expectedAttachType?.rawValue ?? 0
         switch section.btfTarget {

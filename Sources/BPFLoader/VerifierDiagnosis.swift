@@ -56,7 +56,8 @@ extension LinkedProgram {
         if let chain = stackChain(reason: reason, log: log) { return chain }
         // A reason about the program as a whole comes with no instruction: it goes to the program's start.
         let failing = instructionNamed(in: reason) ?? lastInstruction(in: log) ?? 0
-        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing), notes: absentKernelFunctionNotes(reason))
+        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing),
+                                 notes: absentKernelFunctionNotes(reason) + failedRelocationNotes(reason, at: failing))
     }
 
     /// "invalid func unknown#N" for a call the linker gave an impossible helper number because

@@ -22,17 +22,23 @@ public enum BTFDecodingError: Error, Hashable, Sendable, CustomStringConvertible
 }
 
 /// The string section of a `.BTF` blob. `.BTF.ext` refers into it for section names, file names
-/// and the source text of line_info.
+/// and the source text of line_info. Split BTF (a kernel module's, on top of vmlinux) continues
+/// its base's strings: offsets below the base's size are the base's.
 public struct BTFStringTable: Sendable {
     private let reader: ByteReader
+    /// The base blob's strings and their size; nil for a blob of its own.
+    private let base: (table: ByteReader, size: Int)?
 
-    public init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8], base: BTFStringTable? = nil) {
         reader = ByteReader(bytes)
+        self.base = base.map { ($0.reader, $0.reader.bytes.count) }
     }
 
     public func string(at offset: UInt32) throws(BTFDecodingError) -> String {
         do {
-            return try reader.cString(at: Int(offset))
+            guard let base else { return try reader.cString(at: Int(offset)) }
+            return Int(offset) < base.size
+                ? try base.table.cString(at: Int(offset)) : try reader.cString(at: Int(offset) - base.size)
         } catch {
             throw .badStringOffset(offset)
         }
@@ -46,7 +52,11 @@ public struct DecodedBTF: Sendable {
 }
 
 /// Decodes a `.BTF` section. Throws on any malformed or truncated input; never traps.
-public func decodeBTF(_ bytes: [UInt8]) throws(BTFDecodingError) -> DecodedBTF {
+///
+/// With a `base`, the blob is split BTF (what /sys/kernel/btf/MODULE holds): its types get the ids
+/// after the base's and may refer to the base's types and strings, so the result's spec holds the
+/// base's types followed by the blob's own.
+public func decodeBTF(_ bytes: [UInt8], base: DecodedBTF? = nil) throws(BTFDecodingError) -> DecodedBTF {
     let header = ByteReader(bytes)
     let magic: UInt16, version: UInt32, headerLength: UInt32
     let typeOffset: UInt32, typeLength: UInt32, stringOffset: UInt32, stringLength: UInt32
@@ -74,9 +84,9 @@ public func decodeBTF(_ bytes: [UInt8]) throws(BTFDecodingError) -> DecodedBTF {
     } catch {
         throw .badHeader("type or string section lies outside the \(bytes.count) bytes")
     }
-    let strings = BTFStringTable(stringBytes)
+    let strings = BTFStringTable(stringBytes, base: base?.strings)
     var reader = ByteReader(typeBytes)
-    var spec = BTFSpec()
+    var spec = base?.spec ?? BTFSpec()
     while !reader.isAtEnd {
         let id = BTFTypeID(rawValue: UInt32(spec.types.count + 1))
         let start = reader.offset

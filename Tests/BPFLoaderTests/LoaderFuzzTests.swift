@@ -30,6 +30,21 @@ import Testing
         }
         """
 
+    /// CO-RE relocations (clang's object has them) for the relocation code.
+    static let coRE = Programs.prelude + """
+        struct task_struct___seed { int pad; int tgid; char comm[16]; } __attribute__((preserve_access_index));
+        static long (*bpf_probe_read_kernel)(void *dst, unsigned size, const void *src) = (void *)113;
+        static unsigned long long (*bpf_get_current_task)(void) = (void *)35;
+        SEC("syscall") int core(void *ctx) {
+            struct task_struct___seed *t = (void *)bpf_get_current_task();
+            int tgid = 0;
+            char letter = 0;
+            bpf_probe_read_kernel(&tgid, sizeof(tgid), &t->tgid);
+            bpf_probe_read_kernel(&letter, 1, &t->comm[2]);
+            return tgid + letter;
+        }
+        """
+
     /// Objects to mutate: clang-19's and ours, from the loader's test programs and the corpus.
     static func seedObjects() throws -> [(name: String, bytes: [UInt8])] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,7 +53,8 @@ import Testing
         let corpus = package.appendingPathComponent("Tests/EndToEndTests/Corpus")
         var sources: [(name: String, path: URL)] = []
         for (name, text) in [("subprograms", Programs.subprograms), ("globals", Programs.globals),
-                             ("arena", Programs.arena), ("compute", Programs.compute), ("defined_map", definedMap)] {
+                             ("arena", Programs.arena), ("compute", Programs.compute), ("defined_map", definedMap),
+                             ("core", coRE)] {
             let path = directory.appendingPathComponent(name + ".c")
             try text.write(to: path, atomically: true, encoding: .utf8)
             sources.append((name, path))
