@@ -281,6 +281,32 @@ public final class LoadedObject {
     }
 
     private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
+        let (type, linked, request) = try prepare(entry)
+
+        // First without a log (cheap); on failure again with one, grown until the log fits.
+        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
+        var logSize = 1 << 16
+        while case .failure(let error) = result, error.errno != 1 {
+            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
+            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < 1 << 28 else { break }
+            logSize = max(logSize * 4, trueSize + 1)
+        }
+        switch result {
+        case .success(let fd):
+            return LoadedProgram(fd: fd, type: type, instructionCount: linked.instructions.count)
+        case .failure(let error):
+            if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
+            throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))
+        }
+    }
+
+    /// The entry program `name` linked, with the BPF_PROG_LOAD request that loads it.
+    func prepare(_ name: String) throws(LoadError) -> (type: ProgramType, linked: LinkedProgram, request: BPFSyscall.ProgramLoad) {
+        guard let entry = entryPrograms(of: object).first(where: { $0.name == name }) else { throw .noSuchProgram(name) }
+        return try prepare(entry)
+    }
+
+    private func prepare(_ entry: ProgramEntry) throws(LoadError) -> (type: ProgramType, linked: LinkedProgram, request: BPFSyscall.ProgramLoad) {
         guard let type = ProgramType(section: entry.section) else {
             throw .unsupportedProgram(program: entry.name, section: entry.section,
                                       reason: "names no program type this loader supports (syscall, raw_tp, raw_tp.w, tp_btf)")
@@ -303,22 +329,7 @@ public final class LoadedObject {
             name: kernelObjectName(entry.name), instructions: linked.instructions,
             license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
             lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
-
-        // First without a log (cheap); on failure again with one, grown until the log fits.
-        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
-        var logSize = 1 << 16
-        while case .failure(let error) = result, error.errno != 1 {
-            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
-            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < 1 << 28 else { break }
-            logSize = max(logSize * 4, trueSize + 1)
-        }
-        switch result {
-        case .success(let fd):
-            return LoadedProgram(fd: fd, type: type, instructionCount: linked.instructions.count)
-        case .failure(let error):
-            if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
-            throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))
-        }
+        return (type, linked, request)
     }
 }
 
