@@ -59,7 +59,7 @@ public struct VerifierExplanation: Sendable {
 
 /// The largest full log asked for. Walking a million instructions (the complexity limit) logs
 /// hundreds of megabytes; past this the kernel keeps the end of the log, where verification stopped.
-let explanationLogLimit = 1 << 26
+let explanationLogLimit = 1 << 24
 
 extension LoadedObject {
     /// Loads `program` with the verifier's full log and folds the log onto its instructions.
@@ -67,13 +67,9 @@ extension LoadedObject {
     /// program itself is closed again, so this object's programs are unchanged.
     public func explain(_ program: String) throws(LoadError) -> VerifierExplanation {
         let (_, linked, request) = try prepare(program)
-        var logSize = 1 << 20
-        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize, logLevel: 2)
-        while case .failure(let error) = result, error.errno == 28, logSize < explanationLogLimit {
-            logSize = min(max(logSize * 4, trueSize + 1), explanationLogLimit)
-            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize, logLevel: 2)
-        }
-        let logIsTail = trueSize > logSize
+        // One buffer of the largest size asked for: verifying again costs more than the memory.
+        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: explanationLogLimit, logLevel: 2)
+        let logIsTail = trueSize > explanationLogLimit
         if logIsTail {
             // The kernel fails a load whose log did not fit (ENOSPC), whatever the verdict; without
             // a log it gives the verdict itself.
@@ -102,34 +98,66 @@ extension LinkedProgram {
     }
 }
 
-/// The visits of a BPF_LOG_LEVEL2 log, by instruction index (see the top of this file).
+/// The visits of a BPF_LOG_LEVEL2 log, by instruction index (see the top of this file). A log of
+/// the complexity limit has millions of lines, so this reads bytes, not Characters.
 func verifierWalk(_ log: String) -> [Int: [VerifierVisit]] {
     var visits: [Int: [VerifierVisit]] = [:]
     /// The instruction whose line came last, while its state may still follow.
     var open: Int?
     /// A path's state, waiting for the instruction it arrived at.
     var arrival: (at: Int, from: Int?, state: String)?
+    let bytes = Array(log.utf8)
+    let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), colon = UInt8(ascii: ":")
 
-    for line in log.split(separator: "\n", omittingEmptySubsequences: false) {
-        if line.hasPrefix("from ") {
+    /// The decimal number at `position` and the index after it.
+    func number(at position: Int, before end: Int) -> (value: Int, next: Int)? {
+        var value = 0, next = position
+        while next < end, bytes[next] >= UInt8(ascii: "0"), bytes[next] <= UInt8(ascii: "9"), value < Int.max / 10 - 9 {
+            value = value * 10 + Int(bytes[next] - UInt8(ascii: "0"))
+            next += 1
+        }
+        return next > position ? (value, next) : nil
+    }
+    /// Whether `text` is at `position`.
+    func has(_ text: StaticString, at position: Int, before end: Int) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard position + count <= end else { return false }
+        return (0..<count).allSatisfy { bytes[position + $0] == text.utf8Start[$0] }
+    }
+    /// The first index at or after `position` where `text` is.
+    func find(_ text: StaticString, from position: Int, before end: Int) -> Int? {
+        var candidate = position
+        while let first = bytes[candidate..<end].firstIndex(of: text.utf8Start[0]) {
+            if has(text, at: first, before: end) { return first }
+            candidate = first + 1
+        }
+        return nil
+    }
+    func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+
+    var start = 0
+    while start < bytes.count {
+        let end = bytes[start...].firstIndex(of: newline) ?? bytes.count
+        defer { start = end + 1 }
+        if has("from ", at: start, before: end) {
             // `from 23 to 11: STATE`, or `from 23 to 11 (speculative execution): STATE`.
             open = nil
-            let words = line.split(separator: " ", maxSplits: 4)
-            guard words.count == 5, let from = Int(words[1]), words[2] == "to",
-                  let to = Int(words[3].prefix { $0.isNumber }), let colon = line.firstRange(of: ": ")
+            guard let (from, afterFrom) = number(at: start + 5, before: end), has(" to ", at: afterFrom, before: end),
+                  let (to, afterTo) = number(at: afterFrom + 4, before: end),
+                  let separator = find(": ", from: afterTo, before: end)
             else { continue }
-            let state = String(line[colon.upperBound...])
+            let state = string(separator + 2..<end)
             arrival = state == "safe" ? nil : (to, from, state)
             continue
         }
-        guard let colon = line.firstRange(of: ": "), let index = Int(line[..<colon.lowerBound]) else {
-            // Source lines and the other kinds of line end no instruction: its state can follow them.
-            continue
-        }
-        let rest = line[colon.upperBound...]
-        if rest.first == "(" {
+        // Source lines and the other kinds of line end no instruction: its state can follow them.
+        guard let (index, afterIndex) = number(at: start, before: end), afterIndex + 1 < end,
+              bytes[afterIndex] == colon, bytes[afterIndex + 1] == space
+        else { continue }
+        let rest = afterIndex + 2
+        if rest < end, bytes[rest] == UInt8(ascii: "(") {
             // `N: (op) text`, then `; STATE` after padding when the state follows at once.
-            let state = rest.firstRange(of: " ; ").map { String(rest[$0.upperBound...]) }
+            let state = find(" ; ", from: rest, before: end).map { string($0 + 3..<end) }
             var visit = VerifierVisit(arrival: nil, arrivedFrom: nil, after: state)
             if let pending = arrival, pending.at == index {
                 visit.arrival = pending.state
@@ -138,16 +166,16 @@ func verifierWalk(_ log: String) -> [Int: [VerifierVisit]] {
             arrival = nil
             visits[index, default: []].append(visit)
             open = state == nil ? index : nil
-        } else if rest == "safe" {
+        } else if has("safe", at: rest, before: end) && rest + 4 == end {
             // The path joins a state already proven safe: the walk ends here.
             arrival = nil
             open = nil
         } else if open == index, let last = visits[index]?.indices.last {
-            visits[index]?[last].after = String(rest)
+            visits[index]?[last].after = string(rest..<end)
             open = nil
         } else {
             // The whole state where the walk resumes; after `from A to N:` it repeats that state.
-            if arrival?.at != index { arrival = (index, nil, String(rest)) }
+            if arrival?.at != index { arrival = (index, nil, string(rest..<end)) }
             open = nil
         }
     }

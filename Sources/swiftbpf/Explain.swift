@@ -60,18 +60,23 @@ func explain(_ options: ExplainOptions) throws(Failure) -> [String] {
 /// `file:line` of a source line, the key that ties instructions to their C line.
 func sourceKey(_ line: LineRecord) -> String { "\(line.file):\(line.line)" }
 
-/// The distinct states of an instruction's visits, in the order the verifier reached them:
-/// whole states a path arrived with (`from 23: ...`), then what the instruction left.
-func distinctStates(_ visits: [VerifierVisit]) -> (arrivals: [String], after: [String]) {
-    var arrivals: [String] = [], after: [String] = []
+/// The distinct states of an instruction's visits, in the order the verifier reached them, at most
+/// `shownStates` of each kind: whole states a path arrived with (`from 23: ...`), then what the
+/// instruction left; and how many more there were.
+func distinctStates(_ visits: [VerifierVisit]) -> (arrivals: [String], after: [String], hidden: Int) {
+    var arrivals: [String] = [], after: [String] = [], seen: Set<String> = []
+    var hidden = 0
+    func add(_ state: String, to list: inout [String]) {
+        guard seen.insert(state).inserted else { return }
+        if list.count < shownStates { list.append(state) } else { hidden += 1 }
+    }
     for visit in visits {
         if let state = visit.arrival {
-            let text = (visit.arrivedFrom.map { "from \($0): " } ?? "state here: ") + state
-            if !arrivals.contains(text) { arrivals.append(text) }
+            add((visit.arrivedFrom.map { "from \($0): " } ?? "state here: ") + state, to: &arrivals)
         }
-        if let state = visit.after, !after.contains(state) { after.append(state) }
+        if let state = visit.after { add(state, to: &after) }
     }
-    return (arrivals, after)
+    return (arrivals, after, hidden)
 }
 
 func explanationText(_ explanation: VerifierExplanation, objectPath: String) -> [String] {
@@ -93,9 +98,9 @@ func explanationText(_ explanation: VerifierExplanation, objectPath: String) -> 
             output.append("\(sourceKey(line)): \(line.sourceText.trimmingPrefix { $0 == " " || $0 == "\t" })")
             lastKey = sourceKey(line)
         }
-        let (arrivals, after) = distinctStates(instruction.visits)
+        let (arrivals, after, hidden) = distinctStates(instruction.visits)
         let indent = String(repeating: " ", count: 8)
-        for arrival in arrivals.prefix(shownStates) { output.append("\(indent)\(arrival)") }
+        for arrival in arrivals { output.append("\(indent)\(arrival)") }
         let head = String(repeating: " ", count: max(0, 6 - String(instruction.index).count)) + "\(instruction.index): \(instruction.text)"
         let column = 40
         let padded = head + String(repeating: " ", count: max(1, column - head.count))
@@ -107,11 +112,10 @@ func explanationText(_ explanation: VerifierExplanation, objectPath: String) -> 
             output.append(head)
         } else {
             output.append(padded + after[0])
-            for state in after.dropFirst().prefix(shownStates - 1) {
+            for state in after.dropFirst() {
                 output.append(String(repeating: " ", count: column) + state)
             }
         }
-        let hidden = max(0, arrivals.count - shownStates) + max(0, after.count - shownStates)
         if hidden > 0 { output.append(String(repeating: " ", count: column) + "(and \(hidden) more states)") }
         if let reason = castReason(instruction.instruction, line: instruction.line?.line) {
             output.append(String(repeating: " ", count: column) + "; \(reason)")

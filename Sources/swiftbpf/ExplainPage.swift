@@ -106,9 +106,10 @@ func explanationPage(_ explanation: VerifierExplanation, objectPath: String) -> 
             html += "<tr class=\"group\" data-src=\"\(htmlEscaped(key))\"><td colspan=\"3\">\(htmlEscaped(key)): \(htmlEscaped(String(line.sourceText.trimmingPrefix { $0 == " " || $0 == "\t" })))</td></tr>\n"
             lastKey = key
         }
-        let (arrivals, after) = distinctStates(instruction.visits)
+        let (arrivals, after, hidden) = distinctStates(instruction.visits)
         var states = arrivals.map { "<div class=\"arrival\">\(htmlEscaped($0))</div>" }
         states += after.map { "<div>\(htmlEscaped($0))</div>" }
+        if hidden > 0 { states.append("<div class=\"more\">and \(hidden) more states</div>") }
         if instruction.index == explanation.rejection?.instruction {
             states.append("<div class=\"refused\">rejected here: \(htmlEscaped(explanation.rejection?.reason ?? ""))</div>")
         } else if instruction.visits.isEmpty {
