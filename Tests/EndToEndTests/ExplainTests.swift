@@ -171,3 +171,101 @@ enum ExplainCompiler: String, Sendable, CaseIterable {
         #expect(constantsChecked >= 1, "no instruction sets a register to a constant: \(result.stdout)")
     }
 }
+
+/// The page `swiftbpf explain --html` writes, in a real browser.
+@Suite struct ExplainPageTests {
+    /// The instruction indexes the text explanation lists under the header of `key` (`FILE:LINE`).
+    static func instructions(under key: String, in text: String) -> [Int] {
+        var indexes: [Int] = []
+        var inside = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty { inside = false }
+            if line.hasPrefix(key + ": ") { inside = true }
+            if inside, let match = line.firstMatch(of: #/^ +([0-9]+): /#) { indexes.append(Int(match.1)!) }
+        }
+        return indexes
+    }
+
+    /// Clicking the C line the verifier refused highlights exactly its instructions, with the
+    /// states after them; clicking an instruction of another line highlights that C line.
+    @Test func clickingLinksCLinesAndInstructions() async throws {
+        let explainCase = try #require(ExplainCase.all.first { $0.testDescription == "unchecked_lookup.c" })
+        let directory = try Paths.workDirectory("explain-page")
+        let object = directory.appendingPathComponent("out.o").path
+        let compile = try await ExplainCompiler.ours.compile(explainCase.relativePath, to: object)
+        try #require(compile.status == 0, "\(compile.transcript)")
+        try KernelCapability.bpf.require()
+        let page = directory.appendingPathComponent("page.html")
+        let result = try await runProcess(try await Tools.ours("swiftbpf"), [
+            "explain", object, "--prog", explainCase.program, "--html", page.path,
+        ], in: Paths.endToEnd)
+        try #require(result.status == 0, "\(result.transcript)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        for external in ["http:", "https:", "<script src", "<link", "@import", "url("] {
+            #expect(!html.contains(external), "the page refers to something outside it: \(external)")
+        }
+
+        if let reason = HeadlessChromium.unavailability {
+            print("skipping the browser test: \(reason)")
+            try Test.cancel(Comment(rawValue: reason))
+        }
+        let browser = try HeadlessChromium(profile: directory.appendingPathComponent("profile"))
+        try browser.open(page)
+        /// What is highlighted: C lines by key, instructions by index, and the focused row's states.
+        func highlighted() throws -> (lines: [String], instructions: [Int], states: String, background: String) {
+            let json = try browser.evaluate("""
+                JSON.stringify({
+                  lines: [...document.querySelectorAll('#source tr.sel')].map(e => e.dataset.src),
+                  instructions: [...document.querySelectorAll('#bpf tr.insn.sel')].map(e => Number(e.dataset.index)),
+                  states: [...document.querySelectorAll('#bpf tr.insn.sel td.state')].map(e => e.textContent).join('|'),
+                  background: [...document.querySelectorAll('tr.sel td.t')].map(e => getComputedStyle(e).backgroundColor)[0] || ''
+                })
+                """) as? String ?? "{}"
+            let value = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+            return (value["lines"] as? [String] ?? [], value["instructions"] as? [Int] ?? [],
+                    value["states"] as? String ?? "", value["background"] as? String ?? "")
+        }
+        let unselected = try browser.evaluate("getComputedStyle(document.querySelector('#source tr.src td.t')).backgroundColor") as? String
+
+        // The refused line: its key as the page's header names it, its instructions as the text lists them.
+        let rejected = try #require(explainCase.marks.first?.line)
+        let rejectedKey = "\(explainCase.relativePath):\(rejected)"
+        let expected = Self.instructions(under: rejectedKey, in: result.stdout)
+        try #require(!expected.isEmpty, "no instructions under \(rejectedKey): \(result.stdout)")
+        try browser.click("#source tr[data-src=\"\(rejectedKey)\"]")
+        let afterLine = try highlighted()
+        #expect(afterLine.lines == [rejectedKey])
+        #expect(afterLine.instructions == expected)
+        #expect(afterLine.states.contains("rejected here: R0 invalid mem access 'map_value_or_null'"), "\(afterLine.states)")
+        #expect(!afterLine.background.isEmpty && afterLine.background != unselected, "the highlight is not visible")
+
+        // The line above it calls bpf_map_lookup_elem: clicking its call selects that C line.
+        let lookupKey = "\(explainCase.relativePath):\(rejected - 1)"
+        let call = try #require(Self.instructions(under: lookupKey, in: result.stdout).last)
+        try browser.click("#bpf tr.insn[data-index=\"\(call)\"]")
+        let afterInstruction = try highlighted()
+        #expect(afterInstruction.lines == [lookupKey])
+        #expect(afterInstruction.instructions == Self.instructions(under: lookupKey, in: result.stdout))
+        #expect(afterInstruction.states.contains("map_value_or_null"), "\(afterInstruction.states)")
+        #expect(try browser.evaluate("document.querySelector('#bpf tr.focus')?.dataset.index") as? String == "\(call)")
+    }
+
+    /// An `addr_space_cast` in the program is marked on the page with why it is there (clang's
+    /// object of arena_without_map.c has one, and needs no arena map to be explained).
+    @Test func castsAreMarked() async throws {
+        let explainCase = try #require(ExplainCase.all.first { $0.testDescription == "arena_without_map.c" })
+        let directory = try Paths.workDirectory("explain-page-cast")
+        let object = directory.appendingPathComponent("out.o").path
+        let compile = try await ExplainCompiler.clang.compile(explainCase.relativePath, to: object)
+        try #require(compile.status == 0, "\(compile.transcript)")
+        try KernelCapability.bpf.require()
+        let page = directory.appendingPathComponent("page.html")
+        let result = try await runProcess(try await Tools.ours("swiftbpf"), [
+            "explain", object, "--prog", explainCase.program, "--html", page.path,
+        ], in: directory)
+        try #require(result.status == 0, "\(result.transcript)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.contains("<span class=\"cast\">cast</span><span class=\"why\">cast_kern: "), "\(html)")
+        #expect(result.stdout.contains("; cast_kern: "), "\(result.stdout)")
+    }
+}
