@@ -186,20 +186,28 @@ enum ExplainCompiler: String, Sendable, CaseIterable {
         return indexes
     }
 
+    /// `swiftbpf explain --html` on the program of `explainCase`: its text output and the page.
+    static func explain(_ explainCase: ExplainCase, compiledBy compiler: ExplainCompiler,
+                        in directory: URL) async throws -> (text: ProcessResult, page: URL) {
+        let object = directory.appendingPathComponent("out.o").path
+        let compile = try await compiler.compile(explainCase.relativePath, to: object)
+        try #require(compile.status == 0, "\(compile.transcript)")
+        try KernelCapability.bpf.require()
+        let page = directory.appendingPathComponent("page.html")
+        // From Tests/EndToEndTests, where the file names line_info records can be read.
+        let result = try await runProcess(try await Tools.ours("swiftbpf"), [
+            "explain", object, "--prog", explainCase.program, "--html", page.path,
+        ], in: Paths.endToEnd)
+        try #require(result.status == 0, "\(result.transcript)")
+        return (result, page)
+    }
+
     /// Clicking the C line the verifier refused highlights exactly its instructions, with the
     /// states after them; clicking an instruction of another line highlights that C line.
     @Test func clickingLinksCLinesAndInstructions() async throws {
         let explainCase = try #require(ExplainCase.all.first { $0.testDescription == "unchecked_lookup.c" })
         let directory = try Paths.workDirectory("explain-page")
-        let object = directory.appendingPathComponent("out.o").path
-        let compile = try await ExplainCompiler.ours.compile(explainCase.relativePath, to: object)
-        try #require(compile.status == 0, "\(compile.transcript)")
-        try KernelCapability.bpf.require()
-        let page = directory.appendingPathComponent("page.html")
-        let result = try await runProcess(try await Tools.ours("swiftbpf"), [
-            "explain", object, "--prog", explainCase.program, "--html", page.path,
-        ], in: Paths.endToEnd)
-        try #require(result.status == 0, "\(result.transcript)")
+        let (result, page) = try await Self.explain(explainCase, compiledBy: .ours, in: directory)
         let html = try String(contentsOf: page, encoding: .utf8)
         for external in ["http:", "https:", "<script src", "<link", "@import", "url("] {
             #expect(!html.contains(external), "the page refers to something outside it: \(external)")
@@ -254,16 +262,8 @@ enum ExplainCompiler: String, Sendable, CaseIterable {
     /// object of arena_without_map.c has one, and needs no arena map to be explained).
     @Test func castsAreMarked() async throws {
         let explainCase = try #require(ExplainCase.all.first { $0.testDescription == "arena_without_map.c" })
-        let directory = try Paths.workDirectory("explain-page-cast")
-        let object = directory.appendingPathComponent("out.o").path
-        let compile = try await ExplainCompiler.clang.compile(explainCase.relativePath, to: object)
-        try #require(compile.status == 0, "\(compile.transcript)")
-        try KernelCapability.bpf.require()
-        let page = directory.appendingPathComponent("page.html")
-        let result = try await runProcess(try await Tools.ours("swiftbpf"), [
-            "explain", object, "--prog", explainCase.program, "--html", page.path,
-        ], in: directory)
-        try #require(result.status == 0, "\(result.transcript)")
+        let (result, page) = try await Self.explain(explainCase, compiledBy: .clang,
+                                                    in: try Paths.workDirectory("explain-page-cast"))
         let html = try String(contentsOf: page, encoding: .utf8)
         #expect(html.contains("<span class=\"cast\">cast</span><span class=\"why\">cast_kern: "), "\(html)")
         #expect(result.stdout.contains("; cast_kern: "), "\(result.stdout)")
