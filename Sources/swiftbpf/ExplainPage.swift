@@ -68,12 +68,13 @@ func explanationPage(_ explanation: VerifierExplanation, objectPath: String) -> 
         tr.rejected td { background: #ffd9d6; }
         tr.sel td { background: #fff3b0; }
         tr.focus td { background: #ffd84d; }
-        td.state { color: #1f4e8c; }
+        #bpf td.t { white-space: nowrap; }
+        td.state { color: #1f4e8c; overflow-wrap: anywhere; }
         td.state div.arrival { color: #6b4c9a; }
         tr.unreached td { color: #aaa; }
         td.state div.refused { color: #a4161a; font-weight: bold; }
         .cast { display: inline-block; margin-left: 0.6em; padding: 0 0.4em; border-radius: 3px; background: #e3f0ff; color: #0b4f9c; }
-        .why { display: block; color: #0b4f9c; font-family: sans-serif; font-size: 12px; }
+        .why { display: block; white-space: normal; color: #0b4f9c; font-family: sans-serif; font-size: 12px; }
         </style>
         </head>
         <body>
