@@ -58,6 +58,6 @@ let package = Package(
         // Spawns the built executables, cc, clang and libbpf_run: of our code it links only the
         // kernel probe and the tests' random source (IRTestSupport), for the compiler fuzz test.
         .testTarget(name: "EndToEndTests", dependencies: ["KernelTestSupport", "IRTestSupport"],
-                    exclude: ["Corpus", "Errors", "Reference", "Compat"]),
+                    exclude: ["Corpus", "Errors", "Reference", "Compat", "Explain"]),
     ]
 )

@@ -5,9 +5,10 @@ set -euo pipefail
 
 # zlib1g-dev: our loader reads /proc/config.gz for __kconfig values. linux-source-6.12 and
 # libelf-dev: the kernel 6.12 arena selftests and the libbpf 1.5 they are run with, built from that
-# tarball (Tests/EndToEndTests/KernelCompatTests.swift).
+# tarball (Tests/EndToEndTests/KernelCompatTests.swift). chromium: the page `swiftbpf explain --html`
+# writes is tested in a headless browser (Tests/EndToEndTests/HeadlessChromium.swift).
 packages=(libclang-19-dev clang-19 llvm-19 bpftool libbpf-dev zlib1g-dev gcc make csmith libcsmith-dev
-          linux-source-6.12 libelf-dev)
+          linux-source-6.12 libelf-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

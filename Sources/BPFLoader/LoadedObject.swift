@@ -298,6 +298,39 @@ public final class LoadedObject {
     }
 
     private func load(_ entry: ProgramEntry) throws(LoadError) -> LoadedProgram {
+        let (section, linked, request) = try prepare(entry)
+
+        // First without a log (cheap); on failure again with one, grown until the log fits, up to
+        // 4 MiB: a program refused for its size or complexity writes hundreds of megabytes, and
+        // the kernel (6.4 on) keeps the end of a log that does not fit, where the verdict is.
+        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
+        let largestLog = 1 << 22
+        var logSize = 1 << 16
+        while case .failure(let error) = result, error.errno != 1 {
+            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
+            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < largestLog else { break }
+            logSize = min(max(logSize * 4, trueSize + 1), largestLog)
+        }
+        switch result {
+        case .success(let fd):
+            return LoadedProgram(fd: fd, section: section, instructionCount: linked.instructions.count)
+        case .failure(let error):
+            if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
+            throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))
+        }
+    }
+
+    /// The entry program `name` linked, with the BPF_PROG_LOAD request that loads it.
+    func prepare(_ name: String) throws(LoadError)
+        -> (section: ProgramSection, linked: LinkedProgram, request: BPFSyscall.ProgramLoad)
+    {
+        guard let entry = entryPrograms(of: object).first(where: { $0.name == name }) else { throw .noSuchProgram(name) }
+        return try prepare(entry)
+    }
+
+    private func prepare(_ entry: ProgramEntry) throws(LoadError)
+        -> (section: ProgramSection, linked: LinkedProgram, request: BPFSyscall.ProgramLoad)
+    {
         guard let section = ProgramSection(section: entry.section) else {
             throw .unsupportedProgram(program: entry.name, section: entry.section,
                                       reason: "names no program type libbpf knows (kprobe/NAME, tp/CATEGORY/NAME, fentry/NAME, xdp, tc, ...)")
@@ -334,25 +367,7 @@ public final class LoadedObject {
             name: kernelObjectName(entry.name), instructions: linked.instructions,
             license: license, btf: programBTF?.fd, funcInfo: linked.funcInfoBytes(), funcInfoCount: linked.funcInfo.count,
             lineInfo: programBTF?.lineInfo(of: linked) ?? [], lineInfoCount: linked.lines.count)
-
-        // First without a log (cheap); on failure again with one, grown until the log fits, up to
-        // 4 MiB: a program refused for its size or complexity writes hundreds of megabytes, and
-        // the kernel (6.4 on) keeps the end of a log that does not fit, where the verdict is.
-        var (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: 0)
-        let largestLog = 1 << 22
-        var logSize = 1 << 16
-        while case .failure(let error) = result, error.errno != 1 {
-            (result, log, trueSize) = BPFSyscall.loadProgram(request, logSize: logSize)
-            guard case .failure(let retryError) = result, retryError.errno == 28, logSize < largestLog else { break }
-            logSize = min(max(logSize * 4, trueSize + 1), largestLog)
-        }
-        switch result {
-        case .success(let fd):
-            return LoadedProgram(fd: fd, section: section, instructionCount: linked.instructions.count)
-        case .failure(let error):
-            if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
-            throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))
-        }
+        return (section, linked, request)
     }
 }
 

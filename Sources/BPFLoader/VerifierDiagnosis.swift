@@ -9,13 +9,24 @@ import BPFObject
 // outcome it ends with statistics (print_verification_stats: `verification time`, `stack depth`,
 // `processed N insns`).
 
-/// What a verifier log says went wrong: the kernel's reason, the source line it concerns, and
-/// notes that explain it further.
+/// What a verifier log says went wrong: the kernel's reason, the source line it concerns, notes
+/// that explain it further, and for a common reason what it means and the usual fix.
 public struct VerifierDiagnosis: Sendable {
     /// The kernel's own words.
     public var reason: String
+    /// The instruction of the linked program the reason concerns (where verification stopped).
+    public var instruction: Int
     public var line: LineRecord?
     public var notes: [String]
+    public var explanation: RejectionExplanation?
+
+    init(reason: String, instruction: Int, line: LineRecord?, notes: [String]) {
+        self.reason = reason
+        self.instruction = instruction
+        self.line = line
+        self.notes = notes
+        explanation = RejectionExplanation(reason: reason)
+    }
 }
 
 /// The line of a verifier log that says why verification stopped: the last one that is neither
@@ -56,7 +67,7 @@ extension LinkedProgram {
         if let chain = stackChain(reason: reason, log: log) { return chain }
         // A reason about the program as a whole comes with no instruction: it goes to the program's start.
         let failing = instructionNamed(in: reason) ?? lastInstruction(in: log) ?? 0
-        return VerifierDiagnosis(reason: reason, line: line(atInstruction: failing),
+        return VerifierDiagnosis(reason: reason, instruction: failing, line: line(atInstruction: failing),
                                  notes: absentKernelFunctionNotes(reason) + failedRelocationNotes(reason, at: failing))
     }
 
@@ -123,7 +134,7 @@ extension LinkedProgram {
         guard let (path, call, unit) = found else { return nil }
         let chain = path.map { "\(functions[$0].function.name) (\(depths[$0]) bytes)" }.joined(separator: " -> ")
         return VerifierDiagnosis(
-            reason: reason, line: line(atInstruction: call),
+            reason: reason, instruction: call, line: line(atInstruction: call),
             notes: ["call chain: \(chain), each frame counted in units of \(unit) bytes; the kernel allows "
                     + "\(maximumStack) bytes of stack for a whole chain (MAX_BPF_STACK)"])
     }

@@ -5,6 +5,7 @@
 //   swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
 //   swiftbpf stats OBJ [--prog NAME]...
 //   swiftbpf dump OBJ
+//   swiftbpf explain OBJ --prog NAME [--html FILE]
 
 import BPFDiagnostics
 import BPFInstructions
@@ -21,11 +22,14 @@ let usage = """
     usage: swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
            swiftbpf stats OBJ [--prog NAME]...
            swiftbpf dump OBJ
+           swiftbpf explain OBJ --prog NAME [--html FILE]
     run: test-runs syscall and raw_tp programs (a raw_tp gets twelve zero arguments) and packet
          programs (xdp, tc, socket, cgroup_skb, lwt, flow_dissector), which get a zeroed 64-byte
          packet; prints NAME retval=R. Other program types load but cannot be test-run.
     stats: loads every program of any section libbpf knows and prints NAME insns=N verified=N
          type=T [attach=A] [target=X]
+    explain: loads one program with the verifier's full log and prints it folded onto the C lines;
+         --html writes the same as one self-contained page.
     """
 
 /// A command-line mistake or a failure to report; main prints it to stderr and exits 1.
@@ -142,23 +146,10 @@ func stats(_ options: RunOptions) throws(Failure) -> [String] {
 }
 
 /// A loader error for the user. A verifier rejection names the program, shows the whole log,
-/// and ends in a diagnostic with the verifier's reason at the source line it concerns, with that
-/// line's text (from line_info) and a caret under its column, then any notes.
+/// and ends in its diagnostic (rejectionDiagnostic).
 func failure(_ error: LoadError, path: String) -> Failure {
     guard case .verifier(let program, _, let log, let diagnosis) = error else { return Failure(message: "\(path): \(error)") }
-    var details = log.hasSuffix("\n") || log.isEmpty ? log : log + "\n"
-    let message = "verifier rejected program '\(program)': \(diagnosis.reason)"
-    if let line = diagnosis.line {
-        details += Diagnostic.error(message, at: SourceLocation(file: line.file, line: line.line, column: line.column))
-            .description + "\n"
-        let padding = line.sourceText.prefix(max(0, line.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
-        details += "\(line.sourceText)\n\(padding)^\n"
-    } else {
-        details += Diagnostic.error(message, at: nil).description + "\n"
-    }
-    for note in diagnosis.notes {
-        details += Diagnostic(.note, note, at: nil).description + "\n"
-    }
+    let details = (log.hasSuffix("\n") || log.isEmpty ? log : log + "\n") + rejectionDiagnostic(program: program, diagnosis)
     return Failure(message: "\(path): program '\(program)' failed to load; verifier log:", details: details)
 }
 
@@ -220,6 +211,7 @@ do {
     case "dump":
         guard arguments.count == 3 else { throw Failure(message: usage) }
         lines = try dump(arguments[2])
+    case "explain": lines = try explain(parseExplain(arguments[2...]))
     default: throw Failure(message: usage)
     }
     for line in lines { print(line) }

@@ -225,7 +225,9 @@ enum BPFSyscall {
     /// func_info_rec_size@76 func_info@80 func_info_cnt@88 line_info_rec_size@92 line_info@96
     /// line_info_cnt@104 attach_btf_id@108 log_true_size@140.
     /// Returns the fd or the error, the log, and the log size the kernel says it needed.
-    static func loadProgram(_ load: ProgramLoad, logSize: Int)
+    /// `logLevel` is BPF_LOG_LEVEL1 (the walk of the failing path) or BPF_LOG_LEVEL2 (every path,
+    /// with the state after each instruction), always with BPF_LOG_STATS.
+    static func loadProgram(_ load: ProgramLoad, logSize: Int, logLevel: UInt32 = 1)
         -> (Result<FileDescriptor, SyscallError>, log: String, trueLogSize: Int)
     {
         let code = PinnedBuffer(encode(load.instructions))
@@ -238,8 +240,8 @@ enum BPFSyscall {
         attr.set64(8, code.address)
         attr.set64(16, license.address)
         if logSize > 0 {
-            // BPF_LOG_LEVEL1 | BPF_LOG_STATS: the walk, and each subprogram's stack depth.
-            attr.set32(24, 1 | 4)
+            // BPF_LOG_STATS: each subprogram's stack depth, and what verification cost.
+            attr.set32(24, logLevel | 4)
             attr.set32(28, UInt32(logSize))
             attr.set64(32, log.address)
         }
