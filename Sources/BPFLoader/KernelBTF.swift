@@ -68,10 +68,17 @@ final class KernelBTF {
     }
 }
 
-/// The whole contents of a file the kernel provides (sysfs files report no size, so it is read
-/// to its end).
-func readKernelFile(_ path: String) throws(LoadError) -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw .btf("cannot open \(path): \(String(cString: strerror(errno)))") }
+/// Why a file could not be read, for the message that names it.
+public struct FileReadError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The whole contents of a file, read to its end: files the kernel provides (sysfs) report no
+/// size, and object files are read the same way.
+public func readWholeFile(_ path: String) throws(FileReadError) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        throw FileReadError(description: "cannot open '\(path)': \(String(cString: strerror(errno)))")
+    }
     defer { fclose(file) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
@@ -80,8 +87,17 @@ func readKernelFile(_ path: String) throws(LoadError) -> [UInt8] {
         bytes += chunk[0..<count]
         if count < chunk.count { break }
     }
-    if ferror(file) != 0 { throw .btf("cannot read \(path)") }
+    if ferror(file) != 0 { throw FileReadError(description: "cannot read '\(path)'") }
     return bytes
+}
+
+/// A kernel file's contents; failing to read it is a BTF problem of the load.
+func readKernelFile(_ path: String) throws(LoadError) -> [UInt8] {
+    do {
+        return try readWholeFile(path)
+    } catch {
+        throw .btf(error.description)
+    }
 }
 
 /// The names in a directory, sorted; none when it cannot be opened.

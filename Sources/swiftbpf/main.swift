@@ -67,17 +67,11 @@ func parseRun(_ arguments: ArraySlice<String>, allowing flags: Set<String>) thro
 }
 
 func readFile(_ path: String) throws(Failure) -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw Failure(message: "cannot open '\(path)': \(String(cString: strerror(errno)))") }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        bytes += chunk[0..<count]
-        if count < chunk.count { break }
+    do {
+        return try readWholeFile(path)
+    } catch {
+        throw Failure(message: error.description)
     }
-    if ferror(file) != 0 { throw Failure(message: "cannot read '\(path)'") }
-    return bytes
 }
 
 func loadObject(_ path: String) throws(Failure) -> ObjectFile {
