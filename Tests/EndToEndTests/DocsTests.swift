@@ -52,7 +52,10 @@ struct DocsChapter: Sendable, CustomTestStringConvertible {
             index += 1
             guard fence.hasPrefix("```console") else {
                 // Skip other fenced blocks whole, so that a `$ ` inside them is not a command.
-                if fence.hasPrefix("```") { while index < lines.count && !lines[index].hasPrefix("```") { index += 1 }; index += 1 }
+                if fence.hasPrefix("```") {
+                    while index < lines.count && !lines[index].hasPrefix("```") { index += 1 }
+                    index += 1
+                }
                 continue
             }
             let needs = fence.split(separator: " ").first { $0.hasPrefix("needs=") }.map { String($0.dropFirst(6)) }
