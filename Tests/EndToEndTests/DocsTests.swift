@@ -111,8 +111,6 @@ func normalizeDocsOutput(_ output: String) -> String {
         _ = try await Tools.ours("swiftbpfcc")
         _ = try await Tools.ours("swiftbpf")
 
-        var lines = chapter.lines
-        // Rewrite from the last command up, so that earlier line indexes stay valid.
         var replacements: [(command: DocsCommand, output: String)] = []
         for command in chapter.commands {
             if let needs = command.needs {
@@ -137,6 +135,8 @@ func normalizeDocsOutput(_ output: String) -> String {
             }
         }
         guard update else { return }
+        var lines = chapter.lines
+        // From the last command up, so that earlier line indexes stay valid.
         for (command, output) in replacements.reversed() {
             var outputLines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if outputLines.last == "" { outputLines.removeLast() }
