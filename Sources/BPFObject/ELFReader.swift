@@ -402,14 +402,4 @@ private func applyBTFExt(_ bytes: [UInt8], strings: BTFStringTable, to object: i
     for index in object.codeSections.indices {
         object.codeSections[index].lines.sort { $0.instructionIndex < $1.instructionIndex }
     }
-    guard headerLength >= BTFWire.extHeaderLength else { return }
-    try walk(part: 2, minimumRecord: Int(BTFWire.coreRelocationRecordSize)) { (section, instruction, position) throws(ObjectError) in
-        let rawKind = try field(position + 12)
-        guard let kind = CoreRelocationKind(rawValue: rawKind) else {
-            throw .badBTFExt(offset: position, reason: "CO-RE relocation kind \(rawKind) is unknown")
-        }
-        let access = try string(try field(position + 8), at: position)
-        object.codeSections[section].coreRelocations.append(CoreRelocationRecord(
-            instructionIndex: instruction, type: BTFTypeID(rawValue: try field(position + 4)), accessString: access, kind: kind))
-    }
 }
