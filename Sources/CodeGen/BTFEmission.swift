@@ -35,9 +35,10 @@ public func buildBTF(_ module: Module, dataSections: [DataSection])
         switch function.linkage {
         case .static: linkage = .static
         case .global:
-            // A hidden function is verified in its caller's context, as libbpf does with clang's
-            // objects (it rewrites their BTF linkage at load time).
-            linkage = returnsScalar(function, in: module.types) && !function.symbolAttributes.isHidden ? .global : .static
+            // A hidden (or weak) function stays global in BTF, as clang writes it: libbpf's static
+            // linker needs a non-static FUNC for each global symbol, and the loaders (libbpf's and
+            // ours) make a hidden function static at load time, to be verified in its caller's context.
+            linkage = returnsScalar(function, in: module.types) ? .global : .static
         }
         let id = emitter.function(function.name, type: function.type, linkage: linkage)
         functions[function.name] = id

@@ -577,7 +577,11 @@ private func isPure(_ operation: Operation) -> Bool {
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition,
          .coreValue:
         return true
-    case .load, .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange, .inlineAsm:
+    case .load(_, _, _, _, let flags):
+        // A BPF load cannot fault at run time (the verifier proves each one safe), so an unread one
+        // may go, as LLVM drops it; a volatile or atomic one happens as written.
+        return !flags.isVolatile && !flags.isOrdered
+    case .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange, .inlineAsm:
         return false
     }
 }

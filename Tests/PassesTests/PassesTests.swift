@@ -278,3 +278,22 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
         #expect(interpreter.call("f", []) == 7)
     }
 }
+
+@Suite struct SimplificationTests {
+    /// An unread load goes (libbpf-bootstrap's kprobe read `dfd` from pt_regs for nothing); an
+    /// unread volatile or ordered one stays, as C requires.
+    @Test func unreadLoadsGoUnlessVolatileOrOrdered() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.load(Temp(1), .temp(Temp(0), offset: 0), .double, addressSpace: 0)),
+            ir(.load(Temp(2), .temp(Temp(0), offset: 8), .double, addressSpace: 0, AccessFlags(isVolatile: true))),
+            ir(.load(Temp(3), .temp(Temp(0), offset: 16), .double, addressSpace: 0, AccessFlags(isOrdered: true))),
+        ], terminator: .return(.constant(0)))
+        var module = Module(functions: [testFunction(parameters: 1, tempCount: 4, blocks: [block])])
+        simplify(&module)
+        let offsets = module.functions[0].blocks.flatMap(\.instructions).compactMap { instruction -> Int? in
+            guard case .load(_, .temp(_, let offset), _, _, _) = instruction.operation else { return nil }
+            return offset
+        }
+        #expect(offsets == [8, 16])
+    }
+}
