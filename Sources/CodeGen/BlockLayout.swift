@@ -36,19 +36,26 @@ func layoutOrder(_ function: Function) -> [BlockID] {
         }
         order.append(block)
         placed.insert(block)
-        candidate = preferredSuccessor(function.blocks[block.index].terminator, placed: placed)
+        candidate = preferredSuccessor(function.blocks[block.index].terminator, placed: placed) {
+            function.blocks[$0.index].instructions.isEmpty && function.blocks[$0.index].terminator.isReturn
+        }
     }
     return order
 }
 
-private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>) -> BlockID? {
+/// `isBareReturn` tells the blocks that only return: a branch continues with its other side, so
+/// that such a block, shared by the returns of one value, comes after the code that jumps to it
+/// (the last of which falls through into it), as an early `return 0;` is laid out by clang.
+private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>,
+                                isBareReturn: (BlockID) -> Bool) -> BlockID? {
     switch terminator {
     case .jump(let target):
         return target
     case .branch(_, _, .constant, .constant, _, _):
         return takenSuccessors(terminator).first
     case .branch(_, _, _, _, let then, let otherwise):
-        return placed.contains(then) ? otherwise : then
+        if placed.contains(then) { return otherwise }
+        return isBareReturn(then) && !placed.contains(otherwise) ? otherwise : then
     case .mayGoto(_, let next), .inlineAsmGoto(_, _, let next):
         return next
     case .return:
@@ -62,4 +69,11 @@ func takenSuccessors(_ terminator: Terminator) -> [BlockID] {
         return [condition.holds(width, x, y) ? then : otherwise]
     }
     return terminator.successors
+}
+
+private extension Terminator {
+    var isReturn: Bool {
+        if case .return = self { return true }
+        return false
+    }
 }

@@ -296,4 +296,28 @@ private func division(_ op: BinaryOperator, _ width: ALUWidth, constantDivisor: 
         }
         #expect(offsets == [8, 16])
     }
+
+    /// `if (x == 1) return 0; if (x == 2) { g(x); return 0; } return x;`: both returns of 0 end in
+    /// one block, and the program computes what it did.
+    @Test func returnsOfOneValueShareABlock() {
+        let blocks = [
+            Block(id: BlockID(0), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(1), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), terminator: .return(.constant(0))),
+            Block(id: BlockID(2), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(2), then: BlockID(3), else: BlockID(4))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(0)), .constant(3)))],
+                  terminator: .return(.constant(0))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(0)))),
+        ]
+        let original = Module(functions: [testFunction(parameters: 1, tempCount: 2, blocks: blocks)])
+        var module = original
+        simplify(&module)
+        let returns = module.functions[0].blocks.filter {
+            if case .return(.constant(0)) = $0.terminator { return true } else { return false }
+        }
+        #expect(returns.count == 1, "\(module.functions[0].blocks)")
+        for x: UInt64 in [1, 2, 3] {
+            var before = IRInterpreter(module: original), after = IRInterpreter(module: module)
+            #expect(before.call("f", [x]) == after.call("f", [x]))
+        }
+    }
 }
