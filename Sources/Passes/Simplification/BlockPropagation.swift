@@ -1,0 +1,47 @@
+import BPFIR
+
+/// Forward propagation inside one block, for every Temp (also those assigned several times):
+/// after `t = 5`, reads of t up to its next assignment read 5; after `t = u`, they read u until
+/// either changes.
+func propagateWithinBlock(_ block: inout Block) -> Bool {
+    var known: [Temp: Value] = [:]
+    /// Which Temp already holds the address of a global (`symbol+offset`): the same ld_imm64
+    /// again is a copy.
+    var addresses: [String: Temp] = [:]
+    var changed = false
+    func value(_ v: Value) -> Value {
+        if case .temp(let t) = v, let k = known[t] { return k }
+        return v
+    }
+    func address(_ a: Address) -> Address {
+        if case .temp(let t, let offset) = a, case .temp(let u)? = known[t] { return .temp(u, offset: offset) }
+        return a
+    }
+    for i in block.instructions.indices {
+        let original = block.instructions[i].operation
+        var operation = original.mapped(defined: { $0 }, value: value, address: address)
+        operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil },
+                         signExtensionSource: { _ in nil })
+        if case .symbolAddress(let d, let symbol, let offset) = operation,
+           let holder = addresses["\(symbol)+\(offset)"], holder != d {
+            operation = .copy(d, .temp(holder))
+        }
+        if operation != original {
+            block.instructions[i].operation = operation
+            changed = true
+        }
+        for defined in operation.definedTemps {
+            known[defined] = nil
+            for (t, v) in known where v == .temp(defined) { known[t] = nil }
+            for (key, holder) in addresses where holder == defined { addresses[key] = nil }
+            if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
+            if case .symbolAddress(let d, let symbol, let offset) = operation { addresses["\(symbol)+\(offset)"] = d }
+        }
+    }
+    let terminator = foldTerminator(block.terminator.mapped(value: value))
+    if terminator != block.terminator {
+        block.terminator = terminator
+        changed = true
+    }
+    return changed
+}

@@ -1,0 +1,98 @@
+import BPFIR
+
+/// Folds constant operations and drops extensions that change no bit. What is known of the
+/// operands: how many low bits hold a zero- or sign-extended value, and which value a Temp
+/// sign-extends (still unchanged where the Temp is read).
+func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtendedBits: (Value) -> Int?,
+          signExtensionSource: (Temp) -> (bits: Int, source: Value)?) -> Operation {
+    switch operation {
+    case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
+        if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
+    case .binary(let d, .add, _, let a, .constant(0)), .binary(let d, .sub, _, let a, .constant(0)),
+         .binary(let d, .or, _, let a, .constant(0)), .binary(let d, .xor, _, let a, .constant(0)),
+         .binary(let d, .shl, _, let a, .constant(0)), .binary(let d, .lshr, _, let a, .constant(0)),
+         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, .bits64, let a, .constant(1)):
+        if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
+        return .copy(d, a)
+    case .binary(let d, .and, .bits64, let a, .constant(let mask)):
+        if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) - 1) == (1 << Int64(bits)) - 1 {
+            return .copy(d, a)
+        }
+    case .zeroExtend(let d, let value, let bits):
+        if case .constant(let c) = value { return .copy(d, .constant(c & ((1 << Int64(bits)) - 1))) }
+        if let known = zeroExtendedBits(value), known <= bits { return .copy(d, value) }
+        // Sign-extending from at least `bits` leaves the bits this keeps as they were.
+        if case .temp(let t) = value, let (from, source) = signExtensionSource(t), from >= bits {
+            return .zeroExtend(d, source, fromBits: bits)
+        }
+    case .signExtend(let d, let value, let bits):
+        if case .constant(let c) = value {
+            let shift = Int64(64 - bits)
+            return .copy(d, .constant((c << shift) >> shift))
+        }
+        if let known = signExtendedBits(value), known <= bits { return .copy(d, value) }
+    case .byteSwap(let d, .constant(let c), let bits):
+        return .copy(d, .constant(byteSwapped(c, bits: bits)))
+    case .addrSpaceCast(let d, .constant(0), _, _):
+        // NULL is NULL in both address spaces.
+        return .copy(d, .constant(0))
+    case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
+        return .copy(d, .constant(condition.holds(width, a, b) ? 1 : 0))
+    default:
+        break
+    }
+    return operation
+}
+
+private func width(of operation: Operation) -> ALUWidth? {
+    if case .binary(_, _, let width, _, _) = operation { return width }
+    return nil
+}
+
+/// `a op b` as BPF computes it, or nil when folding would hide a division by zero.
+private func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
+    let is32 = width == .bits32
+    let x = is32 ? Int64(UInt32(truncatingIfNeeded: a)) : a
+    let y = is32 ? Int64(UInt32(truncatingIfNeeded: b)) : b
+    let ux = UInt64(bitPattern: x), uy = UInt64(bitPattern: y)
+    let shift = uy & (is32 ? 31 : 63)
+    let result: Int64
+    switch op {
+    case .add: result = x &+ y
+    case .sub: result = x &- y
+    case .mul: result = x &* y
+    case .and: result = x & y
+    case .or: result = x | y
+    case .xor: result = x ^ y
+    case .shl: result = Int64(bitPattern: ux << shift)
+    case .lshr: result = Int64(bitPattern: ux >> shift)
+    case .ashr: result = is32 ? Int64(Int32(truncatingIfNeeded: x) >> Int32(shift)) : x >> Int64(shift)
+    case .udiv, .umod, .sdiv, .smod:
+        guard y != 0 else { return nil }
+        if is32 {
+            let sx = Int32(truncatingIfNeeded: x), sy = Int32(truncatingIfNeeded: y)
+            switch op {
+            case .udiv: result = Int64(UInt32(ux) / UInt32(uy))
+            case .umod: result = Int64(UInt32(ux) % UInt32(uy))
+            case .sdiv: result = Int64(sx.dividedReportingOverflow(by: sy).partialValue)
+            default: result = Int64(sx.remainderReportingOverflow(dividingBy: sy).partialValue)
+            }
+        } else {
+            switch op {
+            case .udiv: result = Int64(bitPattern: ux / uy)
+            case .umod: result = Int64(bitPattern: ux % uy)
+            case .sdiv: result = x.dividedReportingOverflow(by: y).partialValue
+            default: result = x.remainderReportingOverflow(dividingBy: y).partialValue
+            }
+        }
+    }
+    return is32 ? Int64(UInt32(truncatingIfNeeded: result)) : result
+}
+
+/// A branch on two constants becomes a jump to the side it takes.
+func foldTerminator(_ terminator: Terminator) -> Terminator {
+    if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
+        return .jump(c.holds(w, a, b) ? then : otherwise)
+    }
+    return terminator
+}

@@ -1,0 +1,119 @@
+import BPFIR
+
+/// What is known about a Temp assigned once, wherever it is read.
+private enum Fact {
+    case constant(Int64)
+    case copy(Temp)
+    /// The upper bits are zero above this many low bits.
+    case zeroExtended(bits: Int)
+    /// The upper bits repeat bit `bits - 1`; `source` is the value that was extended, when it is
+    /// a constant or assigned once (so it still holds that value wherever this Temp is read).
+    case signExtended(bits: Int, source: Value?)
+}
+
+/// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
+/// instruction and terminator with what is known of its operands' upper bits.
+func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssigned) -> Bool {
+    var facts: [Temp: Fact] = [:]
+    for (temp, at) in onceAssigned.definedAt where at.index >= 0 {
+        if let fact = fact(of: function.blocks[at.block].instructions[at.index].operation, once: onceAssigned.isOnce) {
+            facts[temp] = fact
+        }
+    }
+    /// A value with known copies and constants substituted, for a read at `position`.
+    func resolve(_ value: Value, at position: ProgramPoint) -> Value {
+        var value = value
+        var steps = 0
+        while case .temp(let t) = value, steps < 64, let fact = facts[t], onceAssigned.isAssigned(t, before: position) {
+            steps += 1
+            switch fact {
+            case .constant(let c): value = .constant(c)
+            case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
+            case .copy, .zeroExtended, .signExtended: return value
+            }
+        }
+        return value
+    }
+    func zeroExtendedBits(_ value: Value) -> Int? {
+        switch value {
+        case .constant(let c): return c >= 0 ? 64 - c.leadingZeroBitCount : nil
+        case .temp(let t):
+            // Every value a once-assigned Temp ever holds has this shape, and so has "not yet" (0).
+            if case .zeroExtended(let bits) = facts[t] { return bits }
+            return nil
+        }
+    }
+    func signExtendedBits(_ value: Value) -> Int? {
+        switch value {
+        case .constant(let c): return 65 - (c < 0 ? (~c).leadingZeroBitCount : c.leadingZeroBitCount)
+        case .temp(let t):
+            switch facts[t] {
+            case .signExtended(let bits, _): return bits
+            case .zeroExtended(let bits) where bits < 64: return bits + 1
+            default: return nil
+            }
+        }
+    }
+
+    var changed = false
+    for b in function.blocks.indices {
+        var kept: [IRInstruction] = []
+        for (i, instruction) in function.blocks[b].instructions.enumerated() {
+            let position = (block: b, index: i)
+            var rewritten = instruction
+            rewritten.operation = instruction.operation.mapped(defined: { $0 }, value: { resolve($0, at: position) }, address: { address in
+                if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) {
+                    return .temp(u, offset: offset)
+                }
+                return address
+            })
+            // Look through a sign extension only to a source that still holds the extended value.
+            func signExtensionSource(_ t: Temp) -> (bits: Int, source: Value)? {
+                guard case .signExtended(let bits, let source?) = facts[t] else { return nil }
+                if case .temp(let s) = source,
+                   !(onceAssigned.isAssigned(t, before: position) && onceAssigned.isStable(s, copiedInto: t)) {
+                    return nil
+                }
+                return (bits, source)
+            }
+            rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
+                                       signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
+            if rewritten.operation != instruction.operation { changed = true }
+            kept.append(rewritten)
+        }
+        function.blocks[b].instructions = kept
+        let end = (block: b, index: kept.count)
+        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        if terminator != function.blocks[b].terminator {
+            function.blocks[b].terminator = terminator
+            changed = true
+        }
+    }
+    return changed
+}
+
+private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
+    switch operation {
+    case .copy(_, .constant(let c)):
+        return .constant(c)
+    case .copy(let d, .temp(let u)) where once(u) && u != d:
+        return .copy(u)
+    case .load(_, _, let size, _, _):
+        return size == .double ? nil : .zeroExtended(bits: size.rawValue * 8)
+    case .zeroExtend(_, _, let bits):
+        return .zeroExtended(bits: bits)
+    case .byteSwap(_, _, let bits) where bits < 64:
+        return .zeroExtended(bits: bits)
+    case .signExtend(_, let value, let bits):
+        if case .temp(let t) = value, !once(t) { return .signExtended(bits: bits, source: nil) }
+        return .signExtended(bits: bits, source: value)
+    case .setCondition:
+        return .zeroExtended(bits: 1)
+    case .binary(_, _, .bits32, _, _):
+        return .zeroExtended(bits: 32)
+    case .binary(_, .and, .bits64, _, .constant(let mask)) where mask >= 0:
+        return .zeroExtended(bits: 64 - mask.leadingZeroBitCount)
+    default:
+        return nil
+    }
+}

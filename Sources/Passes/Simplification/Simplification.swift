@@ -1,0 +1,48 @@
+import BPFIR
+
+// Simplification: the clean-up passes below, run in this order over each function until none
+// changes anything (at most 8 rounds):
+//
+//   propagation         constants and copies of Temps assigned once, folded where they meet
+//                       (OnceAssigned tells where such a Temp holds its one value);
+//   extension removal   32-bit extensions whose readers only look at the low 32 bits;
+//   block propagation   constants, copies and global addresses inside one block, for any Temp;
+//   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
+//   jump threading      a jump into a branch on a value known at the jump goes to its side;
+//   return merging      returns of one value share one block;
+//   dead code           side-effect-free instructions nobody reads.
+//
+// Requires: nothing (it runs right after inlining, on frontend IR, and again after load forwarding).
+// Guarantees: the same behaviour with fewer instructions. Stores, calls, volatile or ordered
+// loads and symbolAddress are never removed (the arena pass relies on an unused ld_imm64 of the
+// arena map).
+// Why: the frontend lowers each C expression on its own, so it leaves copies of constants,
+// parameters copied by inlining, and extensions of values that are already extended (a byte
+// load is already zero-extended).
+
+/// Simplifies every function of the module.
+public func simplify(_ module: inout Module) {
+    for index in module.functions.indices {
+        var function = module.functions[index]
+        for _ in 0..<8 {
+            guard simplifyOnce(&function) else { break }
+        }
+        module.functions[index] = function
+    }
+}
+
+/// One round of every simplification; true when any changed the function.
+private func simplifyOnce(_ function: inout Function) -> Bool {
+    // Propagation rewrites operands and folds, but keeps every instruction where it was and every
+    // edge it does not prove dead, so what OnceAssigned found still holds for extension removal.
+    let onceAssigned = OnceAssigned(function)
+    var changed = propagateOnceAssigned(&function, onceAssigned)
+    if removeUnneededExtensions(&function, onceAssigned) { changed = true }
+    for b in function.blocks.indices {
+        if propagateWithinBlock(&function.blocks[b]) { changed = true }
+    }
+    if coalesceCopies(&function) { changed = true }
+    if threadJumps(&function) { changed = true }
+    if mergeReturns(&function) { changed = true }
+    return removeDeadInstructions(&function) || changed
+}

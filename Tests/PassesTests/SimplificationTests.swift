@@ -1,0 +1,201 @@
+import BPFIR
+import IRTestSupport
+import Testing
+@testable import Passes
+
+/// The operations of a function's blocks, in order.
+private func operations(_ function: Function) -> [Operation] {
+    function.blocks.flatMap(\.instructions).map(\.operation)
+}
+
+/// Runs `f` before and after a rewrite on each argument list and expects the same results.
+private func expectSameResults(_ original: Function, _ rewritten: Function, _ arguments: [[UInt64]],
+                               sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    for args in arguments {
+        var before = IRInterpreter(module: Module(functions: [original]))
+        var after = IRInterpreter(module: Module(functions: [rewritten]))
+        #expect(before.call("f", args) == after.call("f", args), "f\(args)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Each simplification on its own (Sources/Passes/Simplification, one file each), then the
+/// rounds together.
+@Suite struct SimplificationTests {
+    /// `t1 = 5; t2 = t0 + t1` reads 5 directly; a Temp assigned on one side of a branch only is
+    /// not known after the join (the read may be C's uninitialized read).
+    @Test func propagationSubstitutesWhereTheAssignmentDominates() {
+        let blocks = [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(5)))],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(3), .constant(7)))], terminator: .jump(BlockID(2))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .temp(Temp(1)))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+            ], terminator: .return(.temp(Temp(4)))),
+        ]
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: blocks)
+        var function = original
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function)))
+        let ops = operations(function)
+        #expect(ops.contains(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(5))))
+        #expect(ops.contains(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))))
+        expectSameResults(original, function, [[0], [1], [41]])
+    }
+
+    /// Every operator at both widths folds to what BPF computes, and division by zero stays.
+    @Test func foldingComputesWhatBPFComputes() {
+        let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]
+        let operands: [Int64] = [0, 1, -1, 3, 31, 32, 63, 64, Int64(Int32.min), Int64(UInt32.max), Int64.min, -12345]
+        for op in operators {
+            for width in [ALUWidth.bits32, .bits64] {
+                for a in operands {
+                    for b in operands {
+                        let folded = fold(.binary(Temp(0), op, width, .constant(a), .constant(b)),
+                                          zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil },
+                                          signExtensionSource: { _ in nil })
+                        let divisorBits = width == .bits32 ? Int64(UInt32(truncatingIfNeeded: b)) : b
+                        if [.udiv, .umod, .sdiv, .smod].contains(op) && divisorBits == 0 {
+                            #expect(folded == .binary(Temp(0), op, width, .constant(a), .constant(b)))
+                            continue
+                        }
+                        let expected = evaluate(op, width, UInt64(bitPattern: a), UInt64(bitPattern: b))
+                        #expect(folded == .copy(Temp(0), .constant(Int64(bitPattern: expected))), "\(a) \(op) \(b) \(width)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A loaded `int` sign-extended and then only stored as 4 bytes: the store takes the loaded
+    /// value, and the extension is left for dead code. Read in full too, it stays.
+    @Test(arguments: [false, true])
+    func extensionOnlyReadInItsLowHalfIsSkipped(readInFull: Bool) {
+        var instructions = [
+            ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+            ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+            ir(.store(.temp(Temp(0), offset: 8), .temp(Temp(2)), .word, addressSpace: 0)),
+        ]
+        if readInFull { instructions.append(ir(.store(.temp(Temp(0), offset: 16), .temp(Temp(2)), .double, addressSpace: 0))) }
+        var function = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: instructions, terminator: .return(.constant(0))),
+        ])
+        #expect(removeUnneededExtensions(&function, OnceAssigned(function)) == !readInFull)
+        let stored = operations(function).compactMap { operation -> Value? in
+            if case .store(.temp(_, offset: 8), let value, _, _, _) = operation { return value }
+            return nil
+        }
+        #expect(stored == [readInFull ? .temp(Temp(2)) : .temp(Temp(1))])
+    }
+
+    /// Inside a block, a Temp assigned twice is known between its assignments, and a global's
+    /// address already in a register is not loaded again.
+    @Test func blockPropagationFollowsReassignmentsAndReusesAddresses() {
+        var block = Block(id: BlockID(0), instructions: [
+            ir(.copy(Temp(1), .constant(2))),
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .temp(Temp(1)))),
+            ir(.copy(Temp(1), .temp(Temp(0)))),
+            ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(2)), .temp(Temp(1)))),
+            ir(.symbolAddress(Temp(4), symbol: "g", offset: 0)),
+            ir(.symbolAddress(Temp(5), symbol: "g", offset: 0)),
+        ], terminator: .return(.temp(Temp(3))))
+        #expect(propagateWithinBlock(&block))
+        #expect(block.instructions.map(\.operation) == [
+            .copy(Temp(1), .constant(2)),
+            .binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(2)),
+            .copy(Temp(1), .temp(Temp(0))),
+            .binary(Temp(3), .mul, .bits64, .temp(Temp(2)), .temp(Temp(0))),
+            .symbolAddress(Temp(4), symbol: "g", offset: 0),
+            .copy(Temp(5), .temp(Temp(4))),
+        ])
+    }
+
+    /// `t2 = t0 + 1; t1 = t2` becomes `t1 = t0 + 1` when nothing else reads t2.
+    @Test(arguments: [false, true])
+    func copyCoalescingWritesTheCopysDestination(t2ReadAgain: Bool) {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                ir(.copy(Temp(1), .temp(Temp(2)))),
+            ], terminator: .return(t2ReadAgain ? .temp(Temp(2)) : .temp(Temp(1)))),
+        ])
+        var function = original
+        #expect(coalesceCopies(&function) == !t2ReadAgain)
+        if !t2ReadAgain {
+            #expect(operations(function) == [.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(1))])
+        }
+        expectSameResults(original, function, [[0], [9]])
+    }
+
+    /// A flag set to 1 then tested in an empty block: the jump goes straight to the side the test
+    /// takes, and the test's block goes once nothing else reaches it.
+    @Test func jumpThreadingSkipsATestOfAKnownValue() {
+        let blocks = [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(1)))], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.eq, .bits64, .temp(Temp(1)), .constant(1), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), terminator: .return(.temp(Temp(0)))),
+            Block(id: BlockID(3), terminator: .return(.constant(0))),
+        ]
+        let original = testFunction(parameters: 1, tempCount: 2, blocks: blocks)
+        var function = original
+        #expect(threadJumps(&function))
+        #expect(function.blocks.count == 2)
+        #expect(function.blocks[0].terminator == .jump(BlockID(1)))
+        #expect(function.blocks[1].terminator == .return(.temp(Temp(0))))
+        expectSameResults(original, function, [[0], [5]])
+    }
+
+    /// `if (x == 1) return 0; if (x == 2) { g(x); return 0; } return x;`: both returns of 0 end in
+    /// one block, and the program computes what it did.
+    @Test func returnsOfOneValueShareABlock() {
+        let blocks = [
+            Block(id: BlockID(0), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(1), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), terminator: .return(.constant(0))),
+            Block(id: BlockID(2), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(2), then: BlockID(3), else: BlockID(4))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(0)), .constant(3)))],
+                  terminator: .return(.constant(0))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(0)))),
+        ]
+        let original = testFunction(parameters: 1, tempCount: 2, blocks: blocks)
+        var function = original
+        #expect(mergeReturns(&function))
+        let returns = function.blocks.filter {
+            if case .return(.constant(0)) = $0.terminator { return true } else { return false }
+        }
+        #expect(returns.count == 1, "\(function.blocks)")
+        expectSameResults(original, function, [[1], [2], [3]])
+    }
+
+    /// An unread load goes (libbpf-bootstrap's kprobe read `dfd` from pt_regs for nothing); an
+    /// unread volatile or ordered one stays, as C requires.
+    @Test func unreadLoadsGoUnlessVolatileOrOrdered() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.load(Temp(1), .temp(Temp(0), offset: 0), .double, addressSpace: 0)),
+            ir(.load(Temp(2), .temp(Temp(0), offset: 8), .double, addressSpace: 0, AccessFlags(isVolatile: true))),
+            ir(.load(Temp(3), .temp(Temp(0), offset: 16), .double, addressSpace: 0, AccessFlags(isOrdered: true))),
+        ], terminator: .return(.constant(0)))
+        var function = testFunction(parameters: 1, tempCount: 4, blocks: [block])
+        #expect(removeDeadInstructions(&function))
+        let offsets = operations(function).compactMap { operation -> Int? in
+            guard case .load(_, .temp(_, let offset), _, _, _) = operation else { return nil }
+            return offset
+        }
+        #expect(offsets == [8, 16])
+    }
+
+    /// The rounds together: a chain of copies, constants and extensions collapses to one add.
+    @Test func roundsCollapseAChain() {
+        let original = testFunction(parameters: 1, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.copy(Temp(1), .constant(3))),
+                ir(.copy(Temp(2), .temp(Temp(0)))),
+                ir(.zeroExtend(Temp(3), .temp(Temp(1)), fromBits: 8)),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+                ir(.copy(Temp(5), .temp(Temp(4)))),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(operations(module.functions[0]).count == 1, "\(module.functions[0].blocks)")
+        expectSameResults(original, module.functions[0], [[0], [100]])
+    }
+}
