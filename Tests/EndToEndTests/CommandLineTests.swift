@@ -168,7 +168,7 @@ struct CommandLineTests {
             (pass: String(dump.prefix { $0 != " " }), ir: dump)
         }
         #expect(dumps.map(\.pass) == ["inlining", "simplification", "signed-division", "aggregate-lowering",
-                                       "stack-alignment", "load-forwarding", "simplification", "arena-casts",
+                                       "stack-alignment", "load-forwarding", "dead-stores", "simplification", "arena-casts",
                                        "arena-association"])
         for (pass, ir) in dumps {
             let castsDone = ["arena-casts", "arena-association"].contains(pass)

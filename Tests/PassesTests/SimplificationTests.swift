@@ -42,6 +42,21 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [1], [41]])
     }
 
+    /// `t1 = t0 + 4; t2 = t1 + 9; t3 = t2 - 20` adds once: `t3 = t0 + -7`.
+    @Test func propagationAddsConstantOffsetsOnce() {
+        let original = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(4))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(9))),
+                ir(.binary(Temp(3), .sub, .bits64, .temp(Temp(2)), .constant(20))),
+            ], terminator: .return(.temp(Temp(3)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(operations(module.functions[0]) == [.binary(Temp(3), .add, .bits64, .temp(Temp(0)), .constant(-7))])
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max]])
+    }
+
     /// Every operator at both widths folds to what BPF computes, and division by zero stays.
     @Test func foldingComputesWhatBPFComputes() {
         let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]

@@ -9,6 +9,8 @@ private enum Fact {
     /// The upper bits repeat bit `bits - 1`; `source` is the value that was extended, when it is
     /// a constant or assigned once (so it still holds that value wherever this Temp is read).
     case signExtended(bits: Int, source: Value?)
+    /// `base + addend` in 64 bits, `base` assigned once.
+    case sum(base: Temp, addend: Int64)
 }
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
@@ -29,7 +31,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch fact {
             case .constant(let c): value = .constant(c)
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
-            case .copy, .zeroExtended, .signExtended: return value
+            case .copy, .zeroExtended, .signExtended, .sum: return value
             }
         }
         return value
@@ -78,6 +80,13 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             }
             rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
                                        signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
+            // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to.
+            if case .binary(let d, let op, .bits64, .temp(let t), .constant(let c2)) = rewritten.operation,
+               op == .add || op == .sub, case .sum(let x, let c1)? = facts[t],
+               onceAssigned.isAssigned(t, before: position), onceAssigned.isStable(x, copiedInto: t),
+               let total = Int32(exactly: Int64(c1).addingReportingOverflow(op == .add ? c2 : 0 &- c2).partialValue) {
+                rewritten.operation = .binary(d, .add, .bits64, .temp(x), .constant(Int64(total)))
+            }
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)
         }
@@ -113,6 +122,10 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: 32)
     case .binary(_, .and, .bits64, _, .constant(let mask)) where mask >= 0:
         return .zeroExtended(bits: 64 - mask.leadingZeroBitCount)
+    case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
+        return .sum(base: x, addend: c)
+    case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:
+        return .sum(base: x, addend: -c)
     default:
         return nil
     }
