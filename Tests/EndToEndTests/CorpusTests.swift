@@ -331,22 +331,27 @@ struct CorpusTests {
         }
     }
 
+    /// The `-S -O2` listing of `source`, compiled in `directory`.
+    private func listing(of source: URL, in directory: URL) async throws -> String {
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
+        ], in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        return result.stdout
+    }
+
     /// Every C line a `-S` listing quotes is that line of the file it names: `;35:` is the main
     /// file's line 35, `;arena_list.h:35:` the header's. Over the corpus and the samples, whose
     /// code comes from their headers too.
     @Test(arguments: CorpusProgram.all.map(\.source) + ["samples/hello.c", "samples/arena_list/arena_list.c",
                                                         "samples/arena_htab/arena_htab.c"].map(Paths.package.appendingPathComponent))
     func listingQuotesEachLineFromItsFile(_ source: URL) async throws {
-        let directory = try Paths.workDirectory("listing/\(source.deletingPathExtension().lastPathComponent)")
-        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
-            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
-        ], in: directory)
-        #expect(result.status == 0, "\(result.transcript)")
+        let listing = try await listing(of: source, in: Paths.workDirectory("listing/\(source.deletingPathExtension().lastPathComponent)"))
         func lines(of file: URL) -> [Substring] {
             ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
         }
         var quoted = 0
-        for line in result.stdout.split(separator: "\n") where line.hasPrefix(";") {
+        for line in listing.split(separator: "\n") where line.hasPrefix(";") {
             // `;LINE: text` or `;FILE:LINE: text`; the header comment `; swiftbpfcc ...` is neither.
             let parts = line.dropFirst().split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             let (file, number, text): (URL, Int?, Substring)
@@ -382,11 +387,8 @@ struct CorpusTests {
     @Test(arguments: ["samples/arena_list/arena_list.c", "samples/arena_htab/arena_htab.c"]
             .map(Paths.package.appendingPathComponent))
     func castNotesNameLinesAsTheListingDoes(_ source: URL) async throws {
-        let directory = try Paths.workDirectory("listing-notes/\(source.deletingPathExtension().lastPathComponent)")
-        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
-            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
-        ], in: directory)
-        #expect(result.status == 0, "\(result.transcript)")
+        let listing = try await listing(of: source,
+                                        in: Paths.workDirectory("listing-notes/\(source.deletingPathExtension().lastPathComponent)"))
         // Functions start at a line `name:\t...; kind, N instructions`; their quoted lines are `;REF: text`.
         var quoted: Set<Substring> = [], notes: [(line: Substring, references: [Substring])] = []
         var checked = 0
@@ -400,7 +402,7 @@ struct CorpusTests {
             }
             (quoted, notes) = ([], [])
         }
-        for line in result.stdout.split(separator: "\n") {
+        for line in listing.split(separator: "\n") {
             if line.contains(":\t") && line.contains(" instructions, ") && !line.hasPrefix(" ") {
                 checkFunction()
             } else if line.hasPrefix(";"), let colon = line.dropFirst().firstIndex(of: " ") {
@@ -446,12 +448,8 @@ struct CorpusTests {
     /// `-S` listings mark each cast the compiler inserted with its reason and source line.
     @Test(arguments: CorpusProgram.all.filter(\.needsArenaLoader))
     func listingExplainsArenaCasts(_ program: CorpusProgram) async throws {
-        let directory = try await Artifacts.shared.directory(program)
-        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
-            "-S", program.source.path, "-O2", "-I", Paths.include.path, "-o", "-",
-        ], in: directory)
-        #expect(result.status == 0, "\(result.transcript)")
-        let casts = result.stdout.split(separator: "\n").filter { $0.contains("addr_space_cast(") && $0.contains(", 0, 1)") }
+        let listing = try await listing(of: program.source, in: Artifacts.shared.directory(program))
+        let casts = listing.split(separator: "\n").filter { $0.contains("addr_space_cast(") && $0.contains(", 0, 1)") }
         #expect(!casts.isEmpty)
         for line in casts {
             #expect(line.contains("; cast_kern: ") && line.contains("line"), "unexplained cast: \(line)")
