@@ -509,14 +509,18 @@ public struct Module: Sendable {
     public var types: TypeTable
     /// Lines of each source file, for line_info and listings.
     public var sourceLines: [String: [String]]
+    /// The file the translation unit was parsed from. A line named by its number alone is one of
+    /// its lines (in listings and cast notes); a header's line carries the header's name.
+    public var mainFile: String
 
     public init(functions: [Function] = [], globals: [GlobalVariable] = [], externs: [Extern] = [],
-                types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:]) {
+                types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:], mainFile: String = "") {
         self.functions = functions
         self.globals = globals
         self.externs = externs
         self.types = types
         self.sourceLines = sourceLines
+        self.mainFile = mainFile
     }
 
     /// The text of a source line, or "" when unknown.
