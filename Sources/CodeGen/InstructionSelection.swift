@@ -430,8 +430,16 @@ struct InstructionSelector {
     }
 
     /// A store; `release` makes it a store_release, which takes its value in a register only.
+    /// A constant is stored as BPF_ST's immediate at v4, and into the stack at v3 too: the
+    /// verifier knows the value stored either way (kernel 6.3 on), while a ctx store of an
+    /// immediate is refused before 6.3.
     private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize, release: Bool = false) {
-        if cpu == .v4, !release, case .constant(let c) = value,
+        let immediateAllowed: Bool
+        switch address {
+        case .slot: immediateAllowed = true
+        case .temp: immediateAllowed = cpu == .v4
+        }
+        if immediateAllowed, !release, case .constant(let c) = value,
            let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)
             emitRelocated(BPF.storeImmediate(size, base, offset, imm: imm))

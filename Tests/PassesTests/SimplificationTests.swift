@@ -57,6 +57,44 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [UInt64.max]])
     }
 
+    /// `calls++` on an `int`: the 64-bit add of the sign-extended load is stored in 4 bytes, so it
+    /// becomes a 32-bit add of the loaded value and the extension goes. The same add on a
+    /// parameter (maybe a pointer, where the verifier refuses 32-bit arithmetic) stays 64-bit.
+    @Test func arithmeticReadInItsLowHalfIsNarrowedOnNumbersOnly() {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(2)), .constant(1))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(3)), .word, addressSpace: 0)),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .constant(4))),
+                ir(.store(.temp(Temp(0), offset: 8), .temp(Temp(4)), .word, addressSpace: 0)),
+            ], terminator: .return(.constant(0))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        #expect(ops.contains(.binary(Temp(3), .add, .bits32, .temp(Temp(1)), .constant(1))), "\(ops)")
+        #expect(ops.contains(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .constant(4))), "\(ops)")
+        #expect(!ops.contains { if case .signExtend = $0 { return true } else { return false } })
+    }
+
+    /// A comparison of two sign-extended `int`s is the 32-bit comparison of what was extended.
+    @Test func comparisonsOfExtendedIntsUseTheLowHalves() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+            ], terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(-3), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), terminator: .return(.constant(1))),
+            Block(id: BlockID(2), terminator: .return(.constant(2))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(module.functions[0].blocks[0].terminator
+                == .branch(.slt, .bits32, .temp(Temp(1)), .constant(-3), then: BlockID(1), else: BlockID(2)))
+    }
+
     /// Every operator at both widths folds to what BPF computes, and division by zero stays.
     @Test func foldingComputesWhatBPFComputes() {
         let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]

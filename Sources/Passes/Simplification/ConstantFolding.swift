@@ -38,10 +38,28 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         return .copy(d, .constant(0))
     case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
         return .copy(d, .constant(condition.holds(width, a, b) ? 1 : 0))
+    case .setCondition(let d, let condition, .bits64, let a, let b)
+        where comparesInLowHalves(condition, a, b, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits):
+        return .setCondition(d, condition, .bits32, a, b)
     default:
         break
     }
     return operation
+}
+
+/// Whether a 64-bit comparison of `a` and `b` decides as the 32-bit one of their low halves:
+/// both sign-extended from at most 32 bits (sign extension keeps every order, signed and
+/// unsigned), or both zero-extended from at most 32 bits for equality and unsigned order (31 for
+/// signed order). A C comparison of two `int`s is then one JMP32, as clang emits it, and the
+/// extensions it compared become dead.
+func comparesInLowHalves(_ condition: Condition, _ a: Value, _ b: Value, zeroExtendedBits: (Value) -> Int?,
+                         signExtendedBits: (Value) -> Int?) -> Bool {
+    if let x = signExtendedBits(a), let y = signExtendedBits(b), x <= 32, y <= 32 { return true }
+    guard let x = zeroExtendedBits(a), let y = zeroExtendedBits(b) else { return false }
+    switch condition {
+    case .eq, .ne, .ugt, .uge, .ult, .ule: return x <= 32 && y <= 32
+    case .sgt, .sge, .slt, .sle: return x <= 31 && y <= 31
+    }
 }
 
 private func width(of operation: Operation) -> ALUWidth? {

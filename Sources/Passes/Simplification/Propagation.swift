@@ -92,7 +92,11 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         }
         function.blocks[b].instructions = kept
         let end = (block: b, index: kept.count)
-        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        var terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        if case .branch(let condition, .bits64, let x, let y, let then, let otherwise) = terminator,
+           comparesInLowHalves(condition, x, y, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits) {
+            terminator = .branch(condition, .bits32, x, y, then: then, else: otherwise)
+        }
         if terminator != function.blocks[b].terminator {
             function.blocks[b].terminator = terminator
             changed = true
@@ -118,10 +122,10 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .signExtended(bits: bits, source: value)
     case .setCondition:
         return .zeroExtended(bits: 1)
+    case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
+        return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(_, _, .bits32, _, _):
         return .zeroExtended(bits: 32)
-    case .binary(_, .and, .bits64, _, .constant(let mask)) where mask >= 0:
-        return .zeroExtended(bits: 64 - mask.leadingZeroBitCount)
     case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
         return .sum(base: x, addend: c)
     case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:
