@@ -144,6 +144,16 @@ struct FunctionLowering {
             returnSlot = slot
             parameters.append(slot)
             mustInline = "it returns a struct by value, which a BPF function cannot"
+        case .wide:
+            // Into the caller's memory, as a struct: clang-19 cannot compile such a return at all.
+            guard isStatic else {
+                throw failure("function '\(name)' returns a 128-bit integer: a BPF function returns one 64-bit register; return it through a pointer",
+                              at: declaration)
+            }
+            let slot = builder.makeTemp()
+            returnSlot = slot
+            parameters.append(slot)
+            mustInline = "it returns a 128-bit integer, which a BPF function cannot"
         case .unsupported(let what):
             throw failure("function '\(name)' returns \(what)", at: declaration)
         case .void:
@@ -181,6 +191,18 @@ struct FunctionLowering {
                     if piece > 0 { parameters.append(register) }
                     builder.emit(.store(.slot(slot, offset: piece * 8), .temp(register), .double, addressSpace: 0))
                 }
+                locals[CursorKey(parameter)] = .memory(.slot(slot, offset: 0), addressSpace: 0)
+            case .wide:
+                guard isStatic else {
+                    throw failure("parameter '\(parameter.spelling)' of '\(name)' is a 128-bit integer: the kernel verifies a global function from its BTF, one 64-bit register per argument",
+                                  at: parameter)
+                }
+                // As clang passes it: the low half, then the high half, in two registers.
+                let high = builder.makeTemp()
+                parameters.append(high)
+                let slot = builder.makeSlot(size: 16, alignment: 8, name: parameter.spelling)
+                builder.emit(.store(.slot(slot, offset: 0), .temp(temp), .double, addressSpace: 0))
+                builder.emit(.store(.slot(slot, offset: 8), .temp(high), .double, addressSpace: 0))
                 locals[CursorKey(parameter)] = .memory(.slot(slot, offset: 0), addressSpace: 0)
             case .unsupported(let what):
                 throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
@@ -277,6 +299,10 @@ struct FunctionLowering {
             return .register(builder.makeTemp())
         case .aggregate(let size, let alignment):
             let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: variable.spelling)
+            return .memory(.slot(slot, offset: 0), addressSpace: 0)
+        case .wide:
+            // Its halves are accessed in memory; load forwarding keeps them in registers.
+            let slot = builder.makeSlot(size: 16, alignment: 8, name: variable.spelling)
             return .memory(.slot(slot, offset: 0), addressSpace: 0)
         case .unsupported(let what):
             throw failure("local '\(variable.spelling)' has \(what)", at: variable)
