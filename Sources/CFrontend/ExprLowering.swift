@@ -969,7 +969,8 @@ extension FunctionLowering {
         var values: [Value] = []
         if let returnSlot {
             guard isStatic, case .function = target else {
-                throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
+                let returned = isWide(e.type) ? "a 128-bit integer" : "a struct by value"
+                throw failure("call to '\(name)' returns \(returned): not supported on BPF", at: e)
             }
             values.append(emit { .slotAddress($0, returnSlot, offset: 0) })
         }

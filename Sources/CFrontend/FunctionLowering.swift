@@ -6,6 +6,8 @@ import CClang
 enum LValue {
     /// A local whose address is never taken: a virtual register.
     case register(Temp)
+    /// A 128-bit local whose address is never taken: its low and high halves in two registers.
+    case registerPair(low: Temp, high: Temp)
     /// Memory: a stack slot, a global, or wherever a pointer points. `addressSpace` 1 is the arena.
     case memory(Address, addressSpace: Int)
     /// Some bits of the storage unit at an address: a bitfield member.
@@ -200,10 +202,14 @@ struct FunctionLowering {
                 // As clang passes it: the low half, then the high half, in two registers.
                 let high = builder.makeTemp()
                 parameters.append(high)
-                let slot = builder.makeSlot(size: 16, alignment: 8, name: parameter.spelling)
-                builder.emit(.store(.slot(slot, offset: 0), .temp(temp), .double, addressSpace: 0))
-                builder.emit(.store(.slot(slot, offset: 8), .temp(high), .double, addressSpace: 0))
-                locals[CursorKey(parameter)] = .memory(.slot(slot, offset: 0), addressSpace: 0)
+                let storage = try allocateLocal(parameter)
+                if case .registerPair = storage {
+                    locals[CursorKey(parameter)] = .registerPair(low: temp, high: high)
+                } else {
+                    try wideStore(WideValue(low: .temp(temp), high: .temp(high)), to: storage, flags: AccessFlags(),
+                                  at: parameter)
+                    locals[CursorKey(parameter)] = storage
+                }
             case .unsupported(let what):
                 throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
             case .void, .function:
@@ -301,9 +307,11 @@ struct FunctionLowering {
             let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: variable.spelling)
             return .memory(.slot(slot, offset: 0), addressSpace: 0)
         case .wide:
-            // Its halves are accessed in memory; load forwarding keeps them in registers.
-            let slot = builder.makeSlot(size: 16, alignment: 8, name: variable.spelling)
-            return .memory(.slot(slot, offset: 0), addressSpace: 0)
+            if addressTaken.contains(CursorKey(variable)) || type.mustLiveInMemory {
+                let slot = builder.makeSlot(size: 16, alignment: 8, name: variable.spelling)
+                return .memory(.slot(slot, offset: 0), addressSpace: 0)
+            }
+            return .registerPair(low: builder.makeTemp(), high: builder.makeTemp())
         case .unsupported(let what):
             throw failure("local '\(variable.spelling)' has \(what)", at: variable)
         case .void, .function:
@@ -338,6 +346,8 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             return .temp(t)
+        case .registerPair:
+            preconditionFailure("a 128-bit local read as a 64-bit value: scalar() refuses 128-bit types first")
         case .bitfield(let field):
             let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace,
                                     AccessFlags(isVolatile: flags.isVolatile)) }
@@ -357,6 +367,8 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             builder.emit(.copy(t, value))
+        case .registerPair:
+            preconditionFailure("a 64-bit value stored in a 128-bit local: scalar() refuses 128-bit types first")
         case .bitfield(let field):
             // A bit-field's storage unit is shared with its neighbours: untyped.
             let unitFlags = AccessFlags(isVolatile: flags.isVolatile)

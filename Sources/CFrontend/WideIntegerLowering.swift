@@ -6,8 +6,8 @@ import CClang
 // a pair of 64-bit halves, as LLVM's type legalization splits an i128 for BPF: addition carries
 // from the low half into the high one, shifts move bits across the halves, comparisons decide on
 // the high halves and, when those are equal, on the low ones (unsigned). In memory a value takes
-// 16 bytes, low half first, aligned as clang lays it out; a local or parameter lives in a stack
-// slot, which load forwarding keeps in registers.
+// 16 bytes, low half first, aligned as clang lays it out; a local or parameter whose address is
+// never taken is a pair of registers.
 //
 // The operations are those clang-19 compiles for BPF: assignment, conversions, `+`, `-`, `&`,
 // `|`, `^`, `~`, unary `-`, `++`, `--`, shifts by a constant, comparisons and truth values. For
@@ -216,28 +216,38 @@ extension FunctionLowering {
     }
 
     private mutating func wideLoad(_ place: LValue, flags: AccessFlags, at e: CXCursor) throws(DiagnosticList) -> WideValue {
-        let (address, space) = try wideMemory(place, at: e)
-        let low = emit { .load($0, address, .double, addressSpace: space, flags) }
-        let high = emit { .load($0, address.advanced(by: 8), .double, addressSpace: space, flags) }
-        return WideValue(low: low, high: high)
+        switch place {
+        case .registerPair(let low, let high):
+            return WideValue(low: .temp(low), high: .temp(high))
+        case .memory(let address, let space):
+            let low = emit { .load($0, address, .double, addressSpace: space, flags) }
+            let high = emit { .load($0, address.advanced(by: 8), .double, addressSpace: space, flags) }
+            return WideValue(low: low, high: high)
+        case .bitfield, .register:
+            throw notWide(place, at: e)
+        }
     }
 
     mutating func wideStore(_ value: WideValue, to place: LValue, flags: AccessFlags, at e: CXCursor) throws(DiagnosticList) {
-        let (address, space) = try wideMemory(place, at: e)
-        builder.emit(.store(address, value.low, .double, addressSpace: space, flags))
-        builder.emit(.store(address.advanced(by: 8), value.high, .double, addressSpace: space, flags))
+        switch place {
+        case .registerPair(let low, let high):
+            // Both halves are assigned at once: a high half read from the low register (`v << 64`)
+            // is read before the low register changes.
+            let newHigh = value.high == .temp(low) ? emit { .copy($0, value.high) } : value.high
+            builder.emit(.copy(low, value.low))
+            builder.emit(.copy(high, newHigh))
+        case .memory(let address, let space):
+            builder.emit(.store(address, value.low, .double, addressSpace: space, flags))
+            builder.emit(.store(address.advanced(by: 8), value.high, .double, addressSpace: space, flags))
+        case .bitfield, .register:
+            throw notWide(place, at: e)
+        }
     }
 
-    /// Where a 128-bit object is: always memory, since locals of the type get a stack slot.
-    private func wideMemory(_ place: LValue, at e: CXCursor) throws(DiagnosticList) -> (Address, Int) {
-        switch place {
-        case .memory(let address, let space):
-            return (address, space)
-        case .bitfield:
-            throw failure("128-bit bit-field '\(sourceText(e))' is not supported", at: e)
-        case .register:
-            throw failure("128-bit integer '\(sourceText(e))' in a register", at: e)
-        }
+    /// The error for a 128-bit access to what holds no 128-bit object.
+    private func notWide(_ place: LValue, at e: CXCursor) -> DiagnosticList {
+        if case .bitfield = place { return failure("128-bit bit-field '\(sourceText(e))' is not supported", at: e) }
+        return failure("'\(sourceText(e))' is no 128-bit object", at: e)
     }
 
     // MARK: - Operators
@@ -260,12 +270,17 @@ extension FunctionLowering {
             let place = try lvalue(operand)
             builder.location = e.location
             let flags = accessFlags(of: operand)
-            let old = try wideLoad(place, flags: flags, at: operand)
+            var old = try wideLoad(place, flags: flags, at: operand)
             let isIncrement = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PostInc
             let new = isIncrement ? add(old, WideValue(1)) : subtract(old, WideValue(1))
+            let isPrefix = op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec
+            if !isPrefix, case .registerPair = place {
+                // The old value must survive the store into the local's registers.
+                let (low, high) = (old.low, old.high)
+                old = WideValue(low: emit { .copy($0, low) }, high: emit { .copy($0, high) })
+            }
             try wideStore(new, to: place, flags: flags, at: operand)
-            // The old value's halves are loaded into Temps of their own, which the store leaves alone.
-            return op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec ? new : old
+            return isPrefix ? new : old
         default:
             throw failure("unsupported unary operator on a 128-bit integer", at: e)
         }
