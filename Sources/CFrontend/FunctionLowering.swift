@@ -137,25 +137,18 @@ struct FunctionLowering {
         var mustInline: String?
         var parameters: [Temp] = []
         switch module.types.classify(type.resultType) {
-        case .aggregate:
+        case .aggregate, .wide:
+            // Into the caller's memory, through a hidden first parameter; clang-19 cannot compile
+            // a 128-bit return at all.
+            let returned = isWide(type.resultType) ? "a 128-bit integer" : "a struct by value"
             guard isStatic else {
-                throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
+                throw failure("function '\(name)' returns \(returned): not supported on BPF; return it through a pointer",
                               at: declaration)
             }
             let slot = builder.makeTemp()
             returnSlot = slot
             parameters.append(slot)
-            mustInline = "it returns a struct by value, which a BPF function cannot"
-        case .wide:
-            // Into the caller's memory, as a struct: clang-19 cannot compile such a return at all.
-            guard isStatic else {
-                throw failure("function '\(name)' returns a 128-bit integer: a BPF function returns one 64-bit register; return it through a pointer",
-                              at: declaration)
-            }
-            let slot = builder.makeTemp()
-            returnSlot = slot
-            parameters.append(slot)
-            mustInline = "it returns a 128-bit integer, which a BPF function cannot"
+            mustInline = "it returns \(returned), which a BPF function cannot"
         case .unsupported(let what):
             throw failure("function '\(name)' returns \(what)", at: declaration)
         case .void:

@@ -7,7 +7,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 volatile unsigned long low = 5;
 
-__attribute__((noinline)) unsigned __int128 shifted(unsigned long value) // ERROR: function 'shifted' returns a 128-bit integer: a BPF function returns one 64-bit register
+__attribute__((noinline)) unsigned __int128 shifted(unsigned long value) // ERROR: function 'shifted' returns a 128-bit integer: not supported on BPF
 {
 	return (unsigned __int128)value << 64;
 }
