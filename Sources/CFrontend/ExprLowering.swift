@@ -567,8 +567,8 @@ extension FunctionLowering {
     /// and the 32-bit form lets the extension of a loaded `int` go away.
     mutating func comparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, ALUWidth, Value, Value) {
         let kids = e.children.filter { $0.isExpression }
-        if let signed = wideSignedness(kids[0].type) {
-            let (condition, value) = try wideComparison(e, relation(e.binaryOperator, signed: signed))
+        if isWide(kids[0].type) {
+            let (condition, value) = try wideComparison(e)
             return (condition, .bits64, value, .constant(0))
         }
         let a = try rvalue(kids[0])
@@ -580,7 +580,7 @@ extension FunctionLowering {
     }
 
     /// The condition a relational or equality operator tests.
-    private func relation(_ op: CXBinaryOperatorKind, signed: Bool) -> Condition {
+    func relation(_ op: CXBinaryOperatorKind, signed: Bool) -> Condition {
         switch op {
         case CXBinaryOperator_LT: return signed ? .slt : .ult
         case CXBinaryOperator_GT: return signed ? .sgt : .ugt

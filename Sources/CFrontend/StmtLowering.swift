@@ -180,6 +180,10 @@ extension FunctionLowering {
                 return
             case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
                  CXBinaryOperator_EQ, CXBinaryOperator_NE:
+                if let left = e.children.first(where: { $0.isExpression }), isWide(left.type) {
+                    try wideBranch(e, then: then, else: otherwise)
+                    return
+                }
                 let (condition, width, a, b) = try comparison(e)
                 builder.terminate(.branch(condition, width, a, b, then: then, else: otherwise))
                 return

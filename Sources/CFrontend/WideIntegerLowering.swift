@@ -411,30 +411,66 @@ extension FunctionLowering {
 
     /// The condition and a value to compare with zero that together say whether the relational or
     /// equality expression `e`, over 128-bit operands, holds.
-    mutating func wideComparison(_ e: CXCursor, _ condition: Condition) throws(DiagnosticList) -> (Condition, Value) {
-        let operands = e.children.filter { $0.isExpression }
-        let a = try wideOperand(operands[0])
-        let b = try wideOperand(operands[1])
-        builder.location = e.location
-        // The high halves decide with the condition's signedness, unless they are equal; then the
-        // low halves do, unsigned.
-        let strict: Condition, low: Condition
+    mutating func wideComparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, Value) {
+        let (condition, a, b) = try wideRelation(e)
+        let (high, low) = halfConditions(condition)
         switch condition {
         case .eq, .ne:
             let lowDifference = emit { .binary($0, .xor, .bits64, a.low, b.low) }
             let highDifference = emit { .binary($0, .xor, .bits64, a.high, b.high) }
             return (condition, emit { .binary($0, .or, .bits64, lowDifference, highDifference) })
-        case .ult, .ule: (strict, low) = (.ult, condition)
-        case .ugt, .uge: (strict, low) = (.ugt, condition)
-        case .slt: (strict, low) = (.slt, .ult)
-        case .sle: (strict, low) = (.slt, .ule)
-        case .sgt: (strict, low) = (.sgt, .ugt)
-        case .sge: (strict, low) = (.sgt, .uge)
+        case .ult, .ule, .ugt, .uge, .slt, .sle, .sgt, .sge:
+            let highDecides = emit { .setCondition($0, high, .bits64, a.high, b.high) }
+            let highEqual = emit { .setCondition($0, .eq, .bits64, a.high, b.high) }
+            let lowDecides = emit { .setCondition($0, low, .bits64, a.low, b.low) }
+            let tie = emit { .binary($0, .and, .bits64, highEqual, lowDecides) }
+            return (.ne, emit { .binary($0, .or, .bits64, highDecides, tie) })
         }
-        let highDecides = emit { .setCondition($0, strict, .bits64, a.high, b.high) }
-        let highEqual = emit { .setCondition($0, .eq, .bits64, a.high, b.high) }
-        let lowDecides = emit { .setCondition($0, low, .bits64, a.low, b.low) }
-        let tie = emit { .binary($0, .and, .bits64, highEqual, lowDecides) }
-        return (.ne, emit { .binary($0, .or, .bits64, highDecides, tie) })
+    }
+
+    /// Branches to `then` when the relational or equality expression `e`, over 128-bit operands,
+    /// holds: on the high halves, then, when they are equal, on the low ones.
+    mutating func wideBranch(_ e: CXCursor, then: BlockID, else otherwise: BlockID) throws(DiagnosticList) {
+        let (condition, a, b) = try wideRelation(e)
+        let (high, low) = halfConditions(condition)
+        let lowTest = builder.makeBlock()
+        switch condition {
+        case .eq:
+            builder.terminate(.branch(.ne, .bits64, a.high, b.high, then: otherwise, else: lowTest))
+        case .ne:
+            builder.terminate(.branch(.ne, .bits64, a.high, b.high, then: then, else: lowTest))
+        case .ult, .ule, .ugt, .uge, .slt, .sle, .sgt, .sge:
+            let highsDiffer = builder.makeBlock()
+            builder.terminate(.branch(high, .bits64, a.high, b.high, then: then, else: highsDiffer))
+            builder.position(at: highsDiffer)
+            builder.terminate(.branch(.ne, .bits64, a.high, b.high, then: otherwise, else: lowTest))
+        }
+        builder.position(at: lowTest)
+        builder.terminate(.branch(low, .bits64, a.low, b.low, then: then, else: otherwise))
+    }
+
+    /// What the relational or equality expression `e` over 128-bit operands tests, and its operands.
+    private mutating func wideRelation(_ e: CXCursor) throws(DiagnosticList) -> (Condition, WideValue, WideValue) {
+        let operands = e.children.filter { $0.isExpression }
+        guard operands.count == 2 else { throw failure("malformed comparison", at: e) }
+        let a = try wideOperand(operands[0])
+        let b = try wideOperand(operands[1])
+        builder.location = e.location
+        return (relation(e.binaryOperator, signed: wideSignedness(operands[0].type) ?? false), a, b)
+    }
+
+    /// The tests on each half that make up `condition`. An ordering is decided by the high halves
+    /// when they differ, with its signedness (`high` is the strict form), and by the low halves
+    /// when they are equal, unsigned, since the low half carries no sign. Equality tests both alike.
+    private func halfConditions(_ condition: Condition) -> (high: Condition, low: Condition) {
+        switch condition {
+        case .eq, .ne: return (condition, condition)
+        case .ult, .ule: return (.ult, condition)
+        case .ugt, .uge: return (.ugt, condition)
+        case .slt: return (.slt, .ult)
+        case .sle: return (.slt, .ule)
+        case .sgt: return (.sgt, .ugt)
+        case .sge: return (.sgt, .uge)
+        }
     }
 }

@@ -4,7 +4,7 @@
 // deciding on either half, truth values, conversions to and from every narrower width, compound
 // assignments with narrow operands, struct members, arrays, pointers, parameters of a BPF call,
 // an inlined function returning one, and initialized globals (16 bytes, aligned 16).
-// RUN: --prog arithmetic --prog shifts --prog compares --prog conversions --prog memory --get add_lo --get add_hi --get sub_lo --get sub_hi --get neg_lo --get neg_hi --get inc_lo --get inc_hi --get dec_lo --get dec_hi --get bits_lo --get bits_hi --get compound_lo --get compound_hi --get shl_sum --get lshr_sum --get ashr_sum --get shifted_lo --get shifted_hi --get compare_bits --get truth_bits --get narrow_sum --get widen_sum --get narrow_compound --get member_lo --get member_hi --get array_sum --get call_sum --get global_sum
+// RUN: --prog arithmetic --prog shifts --prog compares --prog conversions --prog memory --get add_lo --get add_hi --get sub_lo --get sub_hi --get neg_lo --get neg_hi --get inc_lo --get inc_hi --get dec_lo --get dec_hi --get bits_lo --get bits_hi --get compound_lo --get compound_hi --get shl_sum --get lshr_sum --get ashr_sum --get shifted_lo --get shifted_hi --get compare_bits --get truth_bits --get branch_bits --get narrow_sum --get widen_sum --get narrow_compound --get member_lo --get member_hi --get array_sum --get call_sum --get global_sum
 #include <swiftbpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -25,7 +25,7 @@ unsigned char byte = 0xc8;
 unsigned long add_lo, add_hi, sub_lo, sub_hi, neg_lo, neg_hi, inc_lo, inc_hi, dec_lo, dec_hi;
 unsigned long bits_lo, bits_hi, compound_lo, compound_hi;
 unsigned long shl_sum, lshr_sum, ashr_sum, shifted_lo, shifted_hi;
-unsigned long compare_bits, truth_bits;
+unsigned long compare_bits, truth_bits, branch_bits;
 unsigned long narrow_sum, widen_sum, narrow_compound;
 unsigned long member_lo, member_hi, array_sum, call_sum, global_sum;
 
@@ -146,7 +146,6 @@ SEC("syscall") int compares(void *ctx)
 	bits |= (unsigned long)((u128)minus_one > (u128)plus_one) << i++; /* unsigned: all ones is largest */
 	bits |= (unsigned long)(minus_big < 0) << i++;
 	bits |= (unsigned long)(minus_three < minus_big) << i++; /* a narrow operand, sign-extended */
-	compare_bits = bits;
 	unsigned long truths = 0;
 	i = 0;
 	if (small)
@@ -163,8 +162,30 @@ SEC("syscall") int compares(void *ctx)
 	i += 3;
 	for (u128 n = make(0, ~0UL - 2); n != make(1, 1); n++)
 		truths += 1UL << 20;                     /* three trips across the carry */
+	/* The same comparisons as branches. */
+	unsigned long branches = 0;
+	i = 0;
+#define BRANCH(condition) do { if (condition) branches |= 1UL << i; i++; } while (0)
+	BRANCH(small < large);
+	BRANCH(large < higher);
+	BRANCH(higher < small);
+	BRANCH(higher <= large);
+	BRANCH(large >= large);
+	BRANCH(higher > large);
+	BRANCH(small == large);
+	BRANCH(small != make(2, 0));
+	BRANCH(large == make(1, ones));
+	BRANCH(minus_big < minus_one);
+	BRANCH(minus_one <= minus_big);
+	BRANCH(plus_one > minus_one);
+	BRANCH(minus_big >= plus_one);
+	BRANCH((u128)minus_big > (u128)plus_one);
+	BRANCH(small < large && minus_big < 0);
+	BRANCH(higher < small || minus_one >= 0);
+#undef BRANCH
 	compare_bits = bits;
 	truth_bits = truths;
+	branch_bits = branches;
 	return (int)bits;
 }
 
