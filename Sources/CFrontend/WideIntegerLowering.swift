@@ -126,6 +126,21 @@ extension FunctionLowering {
             // An lvalue read, a conversion between the 128-bit types (the bits stay), or a
             // narrower integer converted up.
             return try wideOperand(operands[0])
+        case CXCursor_UnexposedExpr where operands.count == 4:
+            // GNU `a ?: b`: the common expression, two copies of it, then b. a is evaluated once.
+            let common = try wideOperand(operands[0])
+            let low = temp(), high = temp()
+            builder.emit(.copy(low, common.low))
+            builder.emit(.copy(high, common.high))
+            let nonZero = truth(of: common)
+            let other = builder.makeBlock(), done = builder.makeBlock()
+            builder.terminate(.branch(.ne, .bits64, nonZero, .constant(0), then: done, else: other))
+            builder.position(at: other)
+            let otherwise = try wideOperand(operands[3])
+            builder.emit(.copy(low, otherwise.low))
+            builder.emit(.copy(high, otherwise.high))
+            builder.fallThrough(to: done)
+            return WideValue(low: .temp(low), high: .temp(high))
         case CXCursor_DeclRefExpr, CXCursor_MemberRefExpr, CXCursor_ArraySubscriptExpr, CXCursor_CompoundLiteralExpr:
             return try wideLoad(e)
         case CXCursor_InitListExpr:

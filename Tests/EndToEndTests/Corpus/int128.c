@@ -1,9 +1,10 @@
 // int128.c: __int128 and unsigned __int128, each value two 64-bit halves on BPF: addition and
 // subtraction carrying and borrowing across the halves, ++ and --, negation, bitwise operators,
 // shifts by 0, 1, 63, 64, 65 and 127 (logical, arithmetic, left), unsigned and signed comparisons
-// deciding on either half, truth values, conversions to and from every narrower width, compound
-// assignments with narrow operands, struct members, arrays, pointers, parameters of a BPF call,
-// an inlined function returning one, and initialized globals (16 bytes, aligned 16).
+// deciding on either half (as values and as branches), truth values, ?: and GNU ?:, conversions
+// to and from every narrower width, compound assignments with narrow operands, struct members,
+// arrays, pointers, parameters of a BPF call, an inlined function returning one, and initialized
+// globals (16 bytes, aligned 16).
 // RUN: --prog arithmetic --prog shifts --prog compares --prog conversions --prog memory --get add_lo --get add_hi --get sub_lo --get sub_hi --get neg_lo --get neg_hi --get inc_lo --get inc_hi --get dec_lo --get dec_hi --get bits_lo --get bits_hi --get compound_lo --get compound_hi --get shl_sum --get lshr_sum --get ashr_sum --get shifted_lo --get shifted_hi --get compare_bits --get truth_bits --get branch_bits --get narrow_sum --get widen_sum --get narrow_compound --get member_lo --get member_hi --get array_sum --get call_sum --get global_sum
 #include <swiftbpf.h>
 
@@ -160,8 +161,10 @@ SEC("syscall") int compares(void *ctx)
 	truths |= (unsigned long)(_Bool)small << i++;     /* only the high half is set */
 	truths |= (unsigned long)(small ? 3 : 4) << i;
 	i += 3;
+	truths |= (unsigned long)((make(0, 0) ?: higher) >> 65) << i++;   /* GNU ?: */
+	truths |= (unsigned long)((small ?: higher) >> 64) << i++;
 	for (u128 n = make(0, ~0UL - 2); n != make(1, 1); n++)
-		truths += 1UL << 20;                     /* three trips across the carry */
+		truths += 1UL << 20;                     /* four trips, across the carry */
 	/* The same comparisons as branches. */
 	unsigned long branches = 0;
 	i = 0;
