@@ -64,6 +64,11 @@ extension FunctionLowering {
                     builder.location = s.location
                     builder.emit(.copyMemory(destination: .temp(returnSlot, offset: 0), source: source.address, size: size,
                                              alignment: min(alignment, 8), destinationSpace: 0, sourceSpace: source.space))
+                } else if let returnSlot, isWide(value.type) {
+                    let returned = try wideRvalue(value)
+                    builder.location = s.location
+                    try wideStore(returned, to: .memory(.temp(returnSlot, offset: 0), addressSpace: 0), flags: AccessFlags(),
+                                  at: value)
                 } else if returnsValue {
                     returned = try rvalue(value)
                 } else {
@@ -175,6 +180,10 @@ extension FunctionLowering {
                 return
             case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
                  CXBinaryOperator_EQ, CXBinaryOperator_NE:
+                if let left = e.children.first(where: { $0.isExpression }), isWide(left.type) {
+                    try wideBranch(e, then: then, else: otherwise)
+                    return
+                }
                 let (condition, width, a, b) = try comparison(e)
                 builder.terminate(.branch(condition, width, a, b, then: then, else: otherwise))
                 return
@@ -184,7 +193,7 @@ extension FunctionLowering {
         default:
             break
         }
-        let value = try rvalue(e)
+        let value = try truthValue(e)
         builder.location = e.location
         builder.terminate(.branch(.ne, .bits64, value, .constant(0), then: then, else: otherwise))
     }
@@ -375,6 +384,8 @@ extension FunctionLowering {
         case .scalar(let s):
             let value = try rvalue(e)
             store(value, to: storage, scalar: s)
+        case .wide:
+            try wideStore(try wideRvalue(e), to: storage, flags: AccessFlags(), at: e)
         case .aggregate(let size, let alignment):
             guard case .memory(let address, let space) = storage else { throw failure("aggregate in a register", at: e) }
             if e.kind == CXCursor_InitListExpr || e.kind == CXCursor_StringLiteral {
@@ -445,6 +456,11 @@ extension FunctionLowering {
                 builder.emit(.copyMemory(destination: address, source: source.address, size: type.size ?? 0,
                                          alignment: min(type.alignment ?? 1, 8), destinationSpace: space,
                                          sourceSpace: source.space))
+            } else if isWide(type) {
+                let value = try wideRvalue(e)
+                if value.low != .constant(0) || value.high != .constant(0) {
+                    try wideStore(value, to: .memory(address, addressSpace: space), flags: AccessFlags(), at: e)
+                }
             } else {
                 let s = try scalar(type, at: e)
                 let value = try rvalue(e)
