@@ -8,6 +8,7 @@ import BPFIR
 //      instructions removed. Static functions no BPF call can carry, those marked always_inline
 //      and those the call-chain stack check names are inlined even when not optimizing, and a
 //      call of one that must be inlined and remains is an error.
+//      Small loops that run a known number of times are unrolled, and simplified again.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
@@ -26,6 +27,7 @@ import BPFIR
 public enum PassName: String, CaseIterable, Sendable {
     case inlining
     case simplification
+    case loopUnrolling = "loop-unrolling"
     case signedDivision = "signed-division"
     case aggregateLowering = "aggregate-lowering"
     case stackAlignment = "stack-alignment"
@@ -42,6 +44,10 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     inlineFunctions(&module, always: alwaysInline, bySize: optimize)
     observe(.inlining, module)
     if optimize {
+        simplify(&module)
+        observe(.simplification, module)
+        unrollLoops(&module)
+        observe(.loopUnrolling, module)
         simplify(&module)
         observe(.simplification, module)
     }

@@ -5,9 +5,16 @@ import BPFIR
 /// either changes.
 func propagateWithinBlock(_ block: inout Block) -> Bool {
     var known: [Temp: Value] = [:]
-    /// Which Temp already holds the address of a global (`symbol+offset`): the same ld_imm64
-    /// again is a copy.
+    /// Which Temp already holds the address of a global (`symbol+offset`, the same ld_imm64
+    /// again is a copy) or of a stack slot.
     var addresses: [String: Temp] = [:]
+    func key(_ operation: Operation) -> (destination: Temp, key: String)? {
+        switch operation {
+        case .symbolAddress(let d, let symbol, let offset): return (d, "\(symbol)+\(offset)")
+        case .slotAddress(let d, let slot, let offset): return (d, "\(slot)+\(offset)")
+        default: return nil
+        }
+    }
     var changed = false
     func value(_ v: Value) -> Value {
         if case .temp(let t) = v, let k = known[t] { return k }
@@ -22,8 +29,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         var operation = original.mapped(defined: { $0 }, value: value, address: address)
         operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil },
                          signExtensionSource: { _ in nil })
-        if case .symbolAddress(let d, let symbol, let offset) = operation,
-           let holder = addresses["\(symbol)+\(offset)"], holder != d {
+        if let (d, address) = key(operation), let holder = addresses[address], holder != d {
             operation = .copy(d, .temp(holder))
         }
         if operation != original {
@@ -35,7 +41,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
             for (t, v) in known where v == .temp(defined) { known[t] = nil }
             for (key, holder) in addresses where holder == defined { addresses[key] = nil }
             if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
-            if case .symbolAddress(let d, let symbol, let offset) = operation { addresses["\(symbol)+\(offset)"] = d }
+            if let (d, address) = key(operation) { addresses[address] = d }
         }
     }
     let terminator = foldTerminator(block.terminator.mapped(value: value))

@@ -5,13 +5,19 @@ import BPFIR
 /// sign-extends (still unchanged where the Temp is read).
 func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtendedBits: (Value) -> Int?,
           signExtensionSource: (Temp) -> (bits: Int, source: Value)?) -> Operation {
+    var operation = operation
+    // A constant goes on the right of a commutative operation, where BPF takes its immediate.
+    if case .binary(let d, let op, let width, .constant(let c), .temp(let t)) = operation,
+       [.add, .mul, .and, .or, .xor].contains(op) {
+        operation = .binary(d, op, width, .temp(t), .constant(c))
+    }
     switch operation {
     case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
         if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
     case .binary(let d, .add, _, let a, .constant(0)), .binary(let d, .sub, _, let a, .constant(0)),
          .binary(let d, .or, _, let a, .constant(0)), .binary(let d, .xor, _, let a, .constant(0)),
          .binary(let d, .shl, _, let a, .constant(0)), .binary(let d, .lshr, _, let a, .constant(0)),
-         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, .bits64, let a, .constant(1)):
+         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, _, let a, .constant(1)):
         if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
     case .binary(let d, .and, .bits64, let a, .constant(let mask)):
@@ -68,7 +74,7 @@ private func width(of operation: Operation) -> ALUWidth? {
 }
 
 /// `a op b` as BPF computes it, or nil when folding would hide a division by zero.
-private func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
+func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
     let is32 = width == .bits32
     let x = is32 ? Int64(UInt32(truncatingIfNeeded: a)) : a
     let y = is32 ? Int64(UInt32(truncatingIfNeeded: b)) : b

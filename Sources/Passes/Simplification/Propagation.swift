@@ -11,6 +11,8 @@ private enum Fact {
     case signExtended(bits: Int, source: Value?)
     /// `base + addend` in 64 bits, `base` assigned once.
     case sum(base: Temp, addend: Int64)
+    /// The address of a stack slot plus an offset.
+    case slotAddress(SlotID, offset: Int)
 }
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
@@ -31,7 +33,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch fact {
             case .constant(let c): value = .constant(c)
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
-            case .copy, .zeroExtended, .signExtended, .sum: return value
+            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress: return value
             }
         }
         return value
@@ -64,10 +66,20 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             let position = (block: b, index: i)
             var rewritten = instruction
             rewritten.operation = instruction.operation.mapped(defined: { $0 }, value: { resolve($0, at: position) }, address: { address in
-                if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) {
-                    return .temp(u, offset: offset)
+                guard case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) else {
+                    return address
                 }
-                return address
+                // An access through a pointer to a slot is an access to the slot, from r10.
+                if case .slotAddress(let slot, let base)? = facts[u], onceAssigned.isAssigned(u, before: position),
+                   Int16(exactly: base + offset) != nil {
+                    return .slot(slot, offset: base + offset)
+                }
+                // `[(x + c) + offset]` is `[x + (c + offset)]`: the instruction's offset takes the sum.
+                if case .sum(let x, let c)? = facts[u], onceAssigned.isAssigned(u, before: position),
+                   onceAssigned.isStable(x, copiedInto: u), let total = Int16(exactly: c &+ Int64(offset)) {
+                    return .temp(x, offset: Int(total))
+                }
+                return .temp(u, offset: offset)
             })
             // Look through a sign extension only to a source that still holds the extended value.
             func signExtensionSource(_ t: Temp) -> (bits: Int, source: Value)? {
@@ -126,6 +138,8 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(_, _, .bits32, _, _):
         return .zeroExtended(bits: 32)
+    case .slotAddress(_, let slot, let offset):
+        return .slotAddress(slot, offset: offset)
     case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
         return .sum(base: x, addend: c)
     case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:

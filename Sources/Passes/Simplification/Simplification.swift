@@ -10,6 +10,7 @@ import BPFIR
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
+//   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
 //   dead code           side-effect-free instructions nobody reads.
 //
@@ -47,6 +48,7 @@ private func simplifyOnce(_ function: inout Function, keeping kept: Set<String>)
     }
     if coalesceCopies(&function) { changed = true }
     if threadJumps(&function) { changed = true }
+    if mergeBlocks(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
     return removeDeadInstructions(&function, keeping: kept) || changed
 }
