@@ -12,9 +12,11 @@ import BPFIR
 // store elimination then finish the job), as after clang's full unrolling. The loop's tests go too.
 //
 // The shape: a header that dominates the loop and one latch jumping back to it; the loop is
-// entered only at the header, left only at one branch `counter <cond> constant`, and assigns the
-// counter once, `counter = counter ± step`, in a block every iteration runs. Each other block of
-// the loop runs either before that update in an iteration or after it, never both.
+// entered only at the header, left only at branches, at least one of which every iteration
+// passes and tests `counter <cond> constant` (or a value computed from the counter); it assigns
+// the counter once, `counter = counter ± step`, in a block every iteration runs. Each other block
+// of the loop runs either before that update in an iteration or after it, never both. A branch
+// out that tests data stays in each copy.
 
 /// Unrolls small counted loops in every function of the module.
 public func unrollLoops(_ module: inout Module) {
@@ -33,16 +35,23 @@ public func unrollLoops(_ module: inout Module) {
 private let maximumTrips = 16
 private let maximumInstructions = 160
 
+/// A branch out of a loop: its block, its successors inside and outside the loop, and whether
+/// every iteration that completes passes it (its block dominates the latch).
+private struct LoopExit {
+    var block: Int
+    var stays: BlockID
+    var exit: BlockID
+    var isAlwaysTested: Bool
+}
+
 /// A counted loop found in a function, with what unrolling it needs.
 private struct CountedLoop {
     var header: Int
     var latch: Int
     /// Blocks of the loop, the header first, in function order otherwise.
     var blocks: [Int]
-    /// The block whose branch leaves the loop, and the successor inside the loop.
-    var exiting: Int
-    var stays: BlockID
-    var exit: BlockID
+    /// The branches that leave the loop.
+    var exits: [LoopExit]
     var counter: Temp
     /// The update `counter = counter ± step`: its block and index.
     var update: (block: Int, index: Int)
@@ -57,6 +66,19 @@ private struct CountedLoop {
     /// Whether code at `p` runs after the update in its iteration.
     func isAfterUpdate(_ p: (block: Int, index: Int)) -> Bool {
         afterUpdate.contains(p.block) || (p.block == update.block && p.index > update.index)
+    }
+
+    /// Where an exit's branch goes in the iteration that starts with the counter at `start`, when
+    /// its operands follow from the counter.
+    func decide(_ exit: LoopExit, start: Int64, next: Int64, in function: Function) -> BlockID? {
+        let block = function.blocks[exit.block]
+        guard case .branch(let condition, let width, let x, let y, let then, let otherwise) = block.terminator else {
+            return nil
+        }
+        let test = (block: exit.block, index: block.instructions.count)
+        guard let a = evaluate(x, at: test, start: start, next: next, in: function),
+              let b = evaluate(y, at: test, start: start, next: next, in: function) else { return nil }
+        return condition.holds(width, a, b) ? then : otherwise
     }
 
     /// A value read at `p` in the iteration that starts with the counter at `start`: constants and
@@ -136,9 +158,13 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
         }
         if b != header && predecessors[b].contains(where: { !members.contains($0) }) { return nil }
     }
-    guard exiting.count == 1, let (exitingBlock, exitIndex) = exiting.first,
-          case .branch(_, _, let x, let y, let then, let otherwise) = function.blocks[exitingBlock].terminator else { return nil }
-    let stays = then.index == exitIndex ? otherwise : then
+    var exits: [LoopExit] = []
+    for (block, exitIndex) in exiting {
+        guard case .branch(_, _, _, _, let then, let otherwise) = function.blocks[block].terminator,
+              members.contains(then.index) != members.contains(otherwise.index) else { return nil }
+        exits.append(LoopExit(block: block, stays: then.index == exitIndex ? otherwise : then, exit: BlockID(exitIndex),
+                              isAlwaysTested: dominators.dominates(block, latch)))
+    }
 
     // Where each Temp assigned once gets its value, to follow the tested value back to a counter.
     var definitions: [Temp: [(block: Int, index: Int)]] = [:]
@@ -165,7 +191,11 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
         }
         return nil
     }
-    guard let counter = counterBehind(x) ?? counterBehind(y) else { return nil }
+    let tested = exits.flatMap { exit -> [Value] in
+        guard case .branch(_, _, let x, let y, _, _) = function.blocks[exit.block].terminator else { return [] }
+        return [x, y]
+    }
+    guard let counter = tested.lazy.compactMap(counterBehind).first else { return nil }
 
     // The counter's one assignment in the loop: `counter = counter ± step`, or `counter = t` with
     // `t = counter ± step` just computed.
@@ -194,7 +224,7 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
     // it. A loop that merely repeats (a CRC's eight shifts) stays a loop; unrolled, the verifier
     // may follow more paths, not fewer.
     var counting: Set<Temp> = [counter]
-    for value in [x, y] {
+    for value in tested {
         var value = value
         while case .temp(let t) = value, t != counter, let defined = definitions[t], defined.count == 1 {
             counting.insert(t)
@@ -235,8 +265,7 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
     guard let first = starts.first, let start = first, starts.allSatisfy({ $0 == start }) else { return nil }
 
     let order = [header] + members.filter { $0 != header }.sorted()
-    return CountedLoop(header: header, latch: latch, blocks: order, exiting: exitingBlock, stays: stays,
-                       exit: BlockID(exitIndex), counter: counter, update: update, afterUpdate: afterUpdate,
+    return CountedLoop(header: header, latch: latch, blocks: order, exits: exits, counter: counter, update: update, afterUpdate: afterUpdate,
                        start: start, step: step, stepWidth: stepWidth, definitions: definitions.compactMapValues {
                            $0.count == 1 && members.contains($0[0].block) ? $0[0] : nil
                        })
@@ -258,18 +287,15 @@ private func constant(_ temp: Temp, atEndOf b: Int, _ function: Function, predec
     return nil
 }
 
-/// How many times the header runs, when the body runs at most `maximumTrips` times.
+/// How many times the header runs, when the body runs at most `maximumTrips` times: until a
+/// branch every iteration passes leaves the loop.
 private func tripCount(_ loop: CountedLoop, _ function: Function) -> Int? {
-    let exiting = function.blocks[loop.exiting]
-    guard case .branch(let condition, let width, let x, let y, let then, _) = exiting.terminator else { return nil }
-    let test = (block: loop.exiting, index: exiting.instructions.count)
     var value = loop.start
     for trip in 1...(maximumTrips + 1) {
         let next = evaluate(.add, loop.stepWidth, value, loop.step) ?? value
-        guard let a = loop.evaluate(x, at: test, start: value, next: next, in: function),
-              let b = loop.evaluate(y, at: test, start: value, next: next, in: function) else { return nil }
-        let staysIn = condition.holds(width, a, b) == (then == loop.stays)
-        if !staysIn { return trip }
+        for exit in loop.exits where exit.isAlwaysTested {
+            if loop.decide(exit, start: value, next: next, in: function) == exit.exit { return trip }
+        }
         value = next
     }
     return nil
@@ -306,8 +332,10 @@ private func unroll(_ loop: CountedLoop, trips: Int, in function: inout Function
         BlockID(firstNew + k * perCopy + loop.blocks.firstIndex(of: b)!)
     }
     /// Where a jump from block `b` of copy `k` goes: the back edge on to the next copy.
+    // The last copy leaves at an exit every iteration passes, before its back edge.
+    let lastExit = loop.exits.first { $0.isAlwaysTested }!.exit
     func target(_ t: BlockID, from b: Int, copy k: Int) -> BlockID {
-        if b == loop.latch && t.index == loop.header { return k + 1 < trips ? copyID(k + 1, loop.header) : loop.exit }
+        if b == loop.latch && t.index == loop.header { return k + 1 < trips ? copyID(k + 1, loop.header) : lastExit }
         return members.contains(t.index) ? copyID(k, t.index) : t
     }
     var value = loop.start
@@ -346,8 +374,9 @@ private func unroll(_ loop: CountedLoop, trips: Int, in function: inout Function
                     return v
                 },
                 block: { target($0, from: b, copy: k) })
-            if b == loop.exiting {
-                block.terminator = .jump(k == trips - 1 ? loop.exit : target(loop.stays, from: b, copy: k))
+            if let exit = loop.exits.first(where: { $0.block == b }),
+               let side = loop.decide(exit, start: value, next: next, in: function) {
+                block.terminator = .jump(target(side, from: b, copy: k))
             }
             copies.append(block)
         }

@@ -61,4 +61,28 @@ import Testing
             #expect(module.functions[0].blocks == original.blocks)
         }
     }
+
+    /// `for (i = 0; i < 6; i++) { if (i == x) break; t += i; }`: the break tests data, so each copy
+    /// keeps it, and the loop still unrolls on its counted exit.
+    @Test func aBreakOnDataStaysInEachCopy() {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(6), then: BlockID(2), else: BlockID(4))),
+            Block(id: BlockID(2), terminator: .branch(.eq, .bits64, .temp(Temp(2)), .temp(Temp(0)), then: BlockID(4), else: BlockID(3))),
+            Block(id: BlockID(3), instructions: [
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(1)))),
+        ])
+        var module = Module(functions: [original])
+        unrollLoops(&module)
+        #expect(!hasCycle(module.functions[0]))
+        for x: UInt64 in [0, 2, 5, 9] {
+            var before = IRInterpreter(module: Module(functions: [original]))
+            var after = IRInterpreter(module: module)
+            #expect(before.call("f", [x]) == after.call("f", [x]), "x = \(x)")
+        }
+    }
 }
