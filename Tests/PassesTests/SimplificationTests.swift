@@ -79,6 +79,24 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(!ops.contains { if case .signExtend = $0 { return true } else { return false } })
     }
 
+    /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
+    /// reads, so it goes; the same `and` read whole (returned) stays.
+    @Test(arguments: [false, true])
+    func masksOfBitsNobodyReadsGo(returned: Bool) {
+        let original = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .byte, addressSpace: 0)),
+                ir(.binary(Temp(2), .add, .bits32, .temp(Temp(1)), .constant(1))),
+                ir(.binary(Temp(3), .and, .bits64, .temp(Temp(2)), .constant(255))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(3)), .byte, addressSpace: 0)),
+            ], terminator: .return(returned ? .temp(Temp(3)) : .constant(0))),
+        ])
+        var function = original
+        _ = narrowOperations(&function)
+        let masked = operations(function).contains { if case .binary(_, .and, _, _, _) = $0 { return true } else { return false } }
+        #expect(masked == returned)
+    }
+
     /// A comparison of two sign-extended `int`s is the 32-bit comparison of what was extended.
     @Test func comparisonsOfExtendedIntsUseTheLowHalves() {
         let original = testFunction(parameters: 1, tempCount: 3, blocks: [

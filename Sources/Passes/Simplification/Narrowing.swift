@@ -1,17 +1,18 @@
 import BPFIR
 
-/// A 64-bit operation whose result is only ever read in its low 32 bits becomes the 32-bit
-/// operation: `int` arithmetic the frontend did on sign-extended values (`calls++` loads, extends,
-/// adds and stores 4 bytes) then reads the loaded value as it is, and extension removal drops the
-/// `<<= 32; s>>= 32` pair, as clang computes such code in `w` registers.
+/// Operations whose result is read only in its low bits do less: a 64-bit operation read only in
+/// its low 32 bits becomes the 32-bit one, and an `and`, zero or sign extension that changes only
+/// bits nobody reads becomes a copy. `int` arithmetic the frontend did on sign-extended values
+/// (`calls++` loads, extends, adds and stores 4 bytes) then reads the loaded value as it is, and
+/// extension removal drops the `<<= 32; s>>= 32` pair, as clang computes such code in `w`
+/// registers; `uc++` on an `unsigned char` stored back as one byte needs no `&= 255`.
 ///
-/// The low 32 bits of a sum, difference, product, bitwise operation, negation or left shift by
-/// less than 32 depend only on the low 32 bits of its operands, so such an operation passes the
-/// demand on; a right shift or division does not. Which Temps are read only in their low half
-/// is found for every Temp, assigned once or not, to a fixed point: optimistically all, then
-/// every Temp read in full anywhere, and whatever such a Temp is computed from, is not.
+/// The low k bits of a sum, difference, product, bitwise operation, negation or left shift depend
+/// only on the low k bits of its operands, so such an operation passes its demand on; a right
+/// shift, division or comparison reads its operands whole. How many low bits of each Temp are
+/// read is found for every Temp, assigned once or not, to a fixed point.
 ///
-/// Only operations on numbers are narrowed: the verifier refuses 32-bit arithmetic on a pointer
+/// Only operations on numbers become 32-bit: the verifier refuses 32-bit arithmetic on a pointer
 /// ("32-bit pointer arithmetic prohibited"), and `int len = end - start` subtracts two.
 func narrowOperations(_ function: inout Function) -> Bool {
     let numbers = numberTemps(function)
@@ -21,84 +22,138 @@ func narrowOperations(_ function: inout Function) -> Bool {
         case .temp(let t): return numbers[t.index]
         }
     }
-    var full = [Bool](repeating: false, count: function.tempCount)
-    /// For each Temp, the Temps whose full value a full read of it needs.
-    var feeds = [[Temp]](repeating: [], count: function.tempCount)
-    var work: [Temp] = []
-    func readInFull(_ value: Value) {
-        guard case .temp(let t) = value, !full[t.index] else { return }
-        full[t.index] = true
-        work.append(t)
-    }
-    for block in function.blocks {
-        for instruction in block.instructions {
-            let operation = instruction.operation
-            if let (destination, operands) = passesLowDemand(operation) {
-                for case .temp(let t) in operands { feeds[destination.index].append(t) }
-                continue
-            }
-            readsInFull(operation).forEach(readInFull)
-        }
-        switch block.terminator {
-        case .branch(_, .bits32, _, _, _, _):
-            break
-        case .branch, .return, .jump, .mayGoto, .inlineAsmGoto:
-            block.terminator.usedValues.forEach(readInFull)
-        }
-    }
-    while let t = work.popLast() {
-        for source in feeds[t.index] { readInFull(.temp(source)) }
-    }
+    let demanded = demandedBits(function)
+    func lowBits(_ bits: Int) -> Int64 { bits >= 64 ? -1 : (1 << Int64(bits)) - 1 }
 
     var changed = false
     for b in function.blocks.indices {
         for i in function.blocks[b].instructions.indices {
             let operation = function.blocks[b].instructions[i].operation
+            var rewritten = operation
             switch operation {
+            case .binary(let d, .and, _, let x, .constant(let mask))
+                where mask & lowBits(demanded[d.index]) == lowBits(demanded[d.index]):
+                rewritten = .copy(d, x)
+            case .zeroExtend(let d, let x, let bits) where demanded[d.index] <= bits,
+                 .signExtend(let d, let x, let bits) where demanded[d.index] <= bits:
+                rewritten = .copy(d, x)
             case .binary(let d, .and, .bits64, let x, .constant(let mask)) where isMask32(mask) && isNumber(x):
                 // The upper half is zero whatever is read: a 32-bit `and` zero-extends its result.
-                function.blocks[b].instructions[i].operation = .binary(d, .and, .bits32, x, .constant(mask))
-                changed = true
+                rewritten = .binary(d, .and, .bits32, x, .constant(mask))
             case .binary(let d, let op, .bits64, let x, let y)
-                where !full[d.index] && passesLowDemand(operation) != nil && isNumber(x) && isNumber(y):
-                function.blocks[b].instructions[i].operation = .binary(d, op, .bits32, x, y)
-                changed = true
-            case .negate(let d, .bits64, let x) where !full[d.index] && isNumber(x):
-                function.blocks[b].instructions[i].operation = .negate(d, .bits32, x)
-                changed = true
+                where demanded[d.index] <= 32 && passesLowDemand(op, y) && isNumber(x) && isNumber(y):
+                rewritten = .binary(d, op, .bits32, x, y)
+            case .negate(let d, .bits64, let x) where demanded[d.index] <= 32 && isNumber(x):
+                rewritten = .negate(d, .bits32, x)
             default:
                 break
+            }
+            if rewritten != operation {
+                function.blocks[b].instructions[i].operation = rewritten
+                changed = true
             }
         }
     }
     return changed
 }
 
-/// For an operation whose result's low 32 bits depend only on its operands' low 32 bits: its
-/// destination and those operands (a copy passes the demand on unchanged).
-private func passesLowDemand(_ operation: Operation) -> (Temp, [Value])? {
-    switch operation {
-    case .copy(let d, let x):
-        return (d, [x])
-    case .binary(_, .and, .bits64, _, .constant(let mask)) where isMask32(mask):
-        // Reads only the low half of its operand, whatever is read of its result.
-        return nil
-    case .binary(let d, let op, .bits64, let x, let y):
-        switch op {
-        case .add, .sub, .mul, .and, .or, .xor:
-            return (d, [x, y])
-        case .shl:
-            // The amount is a constant below 32: a 32-bit shift masks its amount to 5 bits.
-            guard case .constant(let amount) = y, (0..<32).contains(amount) else { return nil }
-            return (d, [x])
-        case .udiv, .umod, .sdiv, .smod, .lshr, .ashr:
-            return nil
-        }
-    case .negate(let d, .bits64, let x):
-        return (d, [x])
-    default:
-        return nil
+/// Whether the low k bits of `x op y` depend only on the low k bits of x (and of y): sums,
+/// products, bitwise operations, and left shifts by a constant below 32 (a 32-bit shift masks its
+/// amount to 5 bits).
+private func passesLowDemand(_ op: BinaryOperator, _ y: Value) -> Bool {
+    switch op {
+    case .add, .sub, .mul, .and, .or, .xor:
+        return true
+    case .shl:
+        if case .constant(let amount) = y { return (0..<32).contains(amount) }
+        return false
+    case .udiv, .umod, .sdiv, .smod, .lshr, .ashr:
+        return false
     }
+}
+
+/// How many low bits of each Temp some read needs, 0 to 64.
+private func demandedBits(_ function: Function) -> [Int] {
+    /// A read of `source` that needs as many low bits as the destination's readers do, capped at
+    /// `cap`, less `shift` (a left shift moves bits up).
+    struct Transfer {
+        var source: Temp
+        var cap: Int
+        var shift: Int
+    }
+    var demanded = [Int](repeating: 0, count: function.tempCount)
+    var transfers = [[Transfer]](repeating: [], count: function.tempCount)
+    var work: [Temp] = []
+    func demand(_ value: Value, _ bits: Int) {
+        guard case .temp(let t) = value, bits > demanded[t.index] else { return }
+        demanded[t.index] = bits
+        work.append(t)
+    }
+    func passOn(_ value: Value, from d: Temp, cap: Int, shift: Int = 0) {
+        guard case .temp(let t) = value else { return }
+        transfers[d.index].append(Transfer(source: t, cap: cap, shift: shift))
+    }
+    for block in function.blocks {
+        for instruction in block.instructions {
+            let operation = instruction.operation
+            switch operation {
+            case .copy(let d, let x):
+                passOn(x, from: d, cap: 64)
+            case .binary(let d, let op, let width, let x, let y):
+                let bits = width == .bits32 ? 32 : 64
+                switch op {
+                case .and:
+                    if case .constant(let mask) = y, mask >= 0 {
+                        passOn(x, from: d, cap: min(bits, 64 - mask.leadingZeroBitCount))
+                    } else {
+                        passOn(x, from: d, cap: bits)
+                        passOn(y, from: d, cap: bits)
+                    }
+                case .add, .sub, .mul, .or, .xor:
+                    passOn(x, from: d, cap: bits)
+                    passOn(y, from: d, cap: bits)
+                case .shl:
+                    if case .constant(let amount) = y, (0..<Int64(bits)).contains(amount) {
+                        passOn(x, from: d, cap: bits, shift: Int(amount))
+                    } else {
+                        demand(x, bits)
+                        demand(y, bits)
+                    }
+                case .udiv, .umod, .sdiv, .smod, .lshr, .ashr:
+                    demand(x, bits)
+                    demand(y, bits)
+                }
+            case .negate(let d, let width, let x):
+                passOn(x, from: d, cap: width == .bits32 ? 32 : 64)
+            case .signExtend(let d, let x, let bits), .zeroExtend(let d, let x, let bits):
+                passOn(x, from: d, cap: bits)
+            case .store(_, let x, let size, _, _):
+                var others = operation.usedValues
+                if let i = others.firstIndex(of: x) { others.remove(at: i) }
+                others.forEach { demand($0, 64) }
+                demand(x, size.rawValue * 8)
+            case .setCondition(_, _, let width, let x, let y):
+                demand(x, width == .bits32 ? 32 : 64)
+                demand(y, width == .bits32 ? 32 : 64)
+            case .load, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast, .atomic,
+                 .compareExchange, .inlineAsm, .coreValue, .byteSwap:
+                operation.usedValues.forEach { demand($0, 64) }
+            }
+        }
+        switch block.terminator {
+        case .branch(_, let width, let x, let y, _, _):
+            demand(x, width == .bits32 ? 32 : 64)
+            demand(y, width == .bits32 ? 32 : 64)
+        case .return, .jump, .mayGoto, .inlineAsmGoto:
+            block.terminator.usedValues.forEach { demand($0, 64) }
+        }
+    }
+    while let d = work.popLast() {
+        for transfer in transfers[d.index] {
+            demand(.temp(transfer.source), max(0, min(demanded[d.index], transfer.cap) - transfer.shift))
+        }
+    }
+    return demanded
 }
 
 /// The Temps that hold a number, never a pointer, wherever they are read: every assignment of one
