@@ -278,34 +278,28 @@ extension CXSourceRange {
 }
 
 /// The asm statements of a function's printed text, in order: `asm`, its qualifiers, and its
-/// parenthesized part. Only the body is searched, so that an asm label in the function's
-/// declarator (`int f(void) asm("g")`) is not taken for a statement.
+/// parenthesized part. Clang prints each statement on a line of its own, so an asm statement
+/// starts a line; an asm label (`extern int y asm("z");`, `int f(void) asm("g")`) follows its
+/// declarator on the declaration's line.
 private func asmStatements(inPrintedFunction text: String) -> [[AsmToken]] {
     let tokens = printedTokens(text)
-    var depth = 0
-    var body = tokens.endIndex
-    for (i, token) in tokens.enumerated() {
-        if token == "(" { depth += 1 }
-        if token == ")" { depth -= 1 }
-        if token == "{" && depth == 0 { body = i; break }
-    }
     var statements: [[AsmToken]] = []
-    var i = body
+    var i = 0
     while i < tokens.endIndex {
         defer { i += 1 }
-        guard tokens[i] == "asm" else { continue }
+        guard tokens[i].text == "asm", tokens[i].startsLine else { continue }
         var statement = [AsmToken(text: "asm", depth: 0)]
         var j = i + 1
-        while j < tokens.endIndex, ["volatile", "inline", "goto"].contains(tokens[j]) {
-            statement.append(AsmToken(text: tokens[j], depth: 0))
+        while j < tokens.endIndex, ["volatile", "inline", "goto"].contains(tokens[j].text) {
+            statement.append(AsmToken(text: tokens[j].text, depth: 0))
             j += 1
         }
-        guard j < tokens.endIndex, tokens[j] == "(" else { continue }
+        guard j < tokens.endIndex, tokens[j].text == "(" else { continue }
         var depth = 0
         while j < tokens.endIndex {
-            if tokens[j] == "(" { depth += 1 }
-            statement.append(AsmToken(text: tokens[j], depth: depth))
-            if tokens[j] == ")" {
+            if tokens[j].text == "(" { depth += 1 }
+            statement.append(AsmToken(text: tokens[j].text, depth: depth))
+            if tokens[j].text == ")" {
                 depth -= 1
                 if depth == 0 { break }
             }
@@ -319,10 +313,11 @@ private func asmStatements(inPrintedFunction text: String) -> [[AsmToken]] {
 
 /// C text as clang prints it, in tokens: string and character literals whole, identifiers and
 /// numbers whole, every other character a token of its own (`::` is two `:`, which is how the
-/// asm statement's sections are counted).
-private func printedTokens(_ text: String) -> [String] {
+/// asm statement's sections are counted). `startsLine`: no token before it on its line.
+private func printedTokens(_ text: String) -> [(text: String, startsLine: Bool)] {
     let characters = Array(text.unicodeScalars)
-    var tokens: [String] = []
+    var tokens: [(text: String, startsLine: Bool)] = []
+    var lineStart = true
     var i = 0
     func isWord(_ c: Unicode.Scalar) -> Bool { c == "_" || c == "." || c.properties.isAlphabetic || ("0"..."9").contains(c) }
     while i < characters.count {
@@ -337,11 +332,13 @@ private func printedTokens(_ text: String) -> [String] {
         } else if isWord(c) {
             while i < characters.count && isWord(characters[i]) { i += 1 }
         } else if c.properties.isWhitespace {
+            if c == "\n" { lineStart = true }
             continue
         }
         var token = String.UnicodeScalarView()
         token.append(contentsOf: characters[start..<i])
-        tokens.append(String(token))
+        tokens.append((String(token), lineStart))
+        lineStart = false
     }
     return tokens
 }

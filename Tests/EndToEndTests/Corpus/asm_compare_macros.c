@@ -6,7 +6,8 @@
 // type, the size of the right side; the forms not chosen ("s==", or a likely form whose asm is
 // no instruction at all) must vanish. Every operator, unsigned and signed, against registers and
 // 32-bit immediates, with values at the 32- and 64-bit boundaries; pairs alternate between the
-// unlikely form (jump when the comparison holds) and the likely one (jump when it fails).
+// unlikely form (jump when the comparison holds) and the likely one (jump when it fails). An asm
+// label on a declaration in a body with asm statements is no asm statement.
 // RUN: --prog unsigned_registers --prog signed_registers --prog unsigned_immediates --prog signed_immediates --get u_eq --get u_ne --get u_lt --get u_le --get u_gt --get u_ge --get u_and --get s_eq --get s_ne --get s_lt --get s_le --get s_gt --get s_ge --get s_and --get ui_eq --get ui_ne --get ui_lt --get ui_le --get ui_gt --get ui_ge --get ui_and --get si_eq --get si_ne --get si_lt --get si_le --get si_gt --get si_ge --get si_and
 #include <stdbool.h>
 #include <swiftbpf.h>
@@ -138,6 +139,7 @@ unsigned long si_eq, si_ne, si_lt, si_le, si_gt, si_ge, si_and;
 
 SEC("syscall") int unsigned_registers(void *ctx)
 {
+	extern unsigned long values_by_symbol[8] asm("values") __attribute__((unused));
 	PAIRS(unsigned long, ==, u_eq);
 	PAIRS(unsigned long, !=, u_ne);
 	PAIRS(unsigned long, <, u_lt);
