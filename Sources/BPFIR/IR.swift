@@ -267,6 +267,10 @@ public enum AsmOperand: Hashable, Sendable {
     case tied(Int)
     /// `"i"`, `"n"`: a constant, written into the template as a number.
     case immediate(Int64)
+    /// `"ri"`: a constant that fits an instruction's 32-bit immediate once optimization is done
+    /// is written as a number (`if r1 >= 0x3e8`), as clang-19 chooses; any other value is a
+    /// register, as with `"r"`.
+    case registerOrImmediate(Value)
 }
 
 /// An operation with the source position it came from.

@@ -934,10 +934,12 @@ extension FunctionLowering {
 
     // MARK: - Calls
 
-    /// Builtins that compute a value from their arguments and nothing else, so that clang may
-    /// fold a call of them with constant arguments (`bpf_htons(0x1234)`).
+    /// Builtins that compute a value from their arguments (and the strings they point to) and
+    /// nothing else, so that clang may fold a call of them with constant arguments
+    /// (`bpf_htons(0x1234)`, `__builtin_strcmp("<=", "==")` in bpf_experimental.h's bpf_cmp_likely).
     static let pureBuiltins: Set<String> = [
         "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64", "__builtin_constant_p", "__builtin_expect",
+        "__builtin_strcmp",
     ]
 
     /// What the call `e` names: a function, or a variable holding a helper's address.
@@ -1118,6 +1120,10 @@ extension FunctionLowering {
                                sourceSpace: arguments[1].type.pointee.addressSpace, at: e)
             }
             return .temp(destination)
+        case "__builtin_strcmp":
+            // Reached only when clang could not fold it.
+            throw failure("__builtin_strcmp compares strings known only at run time: BPF has no string library, "
+                          + "so both arguments must be string literals", at: e)
         default:
             if let value = try coreBuiltin(name, arguments, at: e) { return value }
             throw failure("builtin '\(name)' is not supported on BPF", at: e)

@@ -101,6 +101,8 @@ struct FunctionLowering {
     /// A function returning a struct writes it where this hidden first parameter points: the
     /// caller's temporary.
     var returnSlot: Temp?
+    /// The function's asm statements as clang prints them, read at its first asm statement.
+    var printedAsmStatements: [CursorKey: [AsmToken]]?
     var diagnostics: [Diagnostic] = []
 
     init(module: ModuleLowering, declaration: CXCursor) {
@@ -270,9 +272,11 @@ struct FunctionLowering {
             + parameterTags.enumerated().flatMap { index, tags in tags.map { DeclTag(name: $0, componentIndex: index) } }
     }
 
-    /// Marks locals whose address is taken (`&x`), so they get a stack slot.
+    /// Marks locals whose address is taken (`&x`), so they get a stack slot. `sizeof` and
+    /// `_Static_assert` do not evaluate their operands (bpf_cmp_likely asserts
+    /// `sizeof(&(LHS))` to insist on an lvalue), so an address taken there is never used.
     private mutating func findAddressTaken(_ cursor: CXCursor) {
-        for child in cursor.children {
+        for child in cursor.children where child.kind != CXCursor_UnaryExpr && child.kind != CXCursor_StaticAssert {
             if child.kind == CXCursor_UnaryOperator && child.unaryOperator == CXUnaryOperator_AddrOf,
                let operand = child.children.first {
                 var target = operand

@@ -242,14 +242,15 @@ struct InstructionSelector {
         let registers = assignment.asmRegisters[site] ?? []
         var texts: [String] = []
         for (i, operand) in asm.operands.enumerated() {
-            switch operand {
-            case .immediate(let value):
+            if let value = operand.immediate {
                 texts.append(String(value))
                 continue
+            }
+            switch operand {
             case .tied(let n):
                 texts.append(n < texts.count ? texts[n] : "")
                 continue
-            case .input, .output, .inputOutput:
+            case .input, .registerOrImmediate, .output, .inputOutput, .immediate:
                 break
             }
             guard let register = registers[i] else {
@@ -260,7 +261,7 @@ struct InstructionSelector {
             }
             texts.append("r\(register.rawValue)")
             switch operand {
-            case .input(let value): move(value, into: register)
+            case .input(let value), .registerOrImmediate(let value): move(value, into: register)
             case .inputOutput(let t, _): move(.temp(t), into: register)
             case .output, .tied, .immediate: break
             }
@@ -287,7 +288,7 @@ struct InstructionSelector {
             switch operand {
             case .output(let t, _), .inputOutput(let t, _):
                 if let register = registers[i] { finish(t, register) }
-            case .input, .tied, .immediate:
+            case .input, .registerOrImmediate, .tied, .immediate:
                 break
             }
         }

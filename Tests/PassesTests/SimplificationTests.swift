@@ -215,6 +215,28 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [5]])
     }
 
+    /// bpf_cmp_unlikely's shape: a flag set to 1 before an asm goto and tested at its label. The
+    /// asm's jump goes to the side the test takes, and its fall-through edge, into a block that
+    /// only jumps, goes where that block jumps.
+    @Test func asmGotoEdgesSkipATestOfAKnownValueAndABareJump() {
+        let asm = InlineAsm(template: [.text("if "), .operand(0, halfWord: false), .text(" > 5 goto "), .label(0)],
+                            operands: [.input(.temp(Temp(0)))], clobbers: [])
+        let blocks = [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(1)))],
+                  terminator: .inlineAsmGoto(asm, labels: [BlockID(1)], next: BlockID(2))),
+            Block(id: BlockID(1), terminator: .branch(.ne, .bits64, .temp(Temp(1)), .constant(0), then: BlockID(3), else: BlockID(4))),
+            Block(id: BlockID(2), terminator: .jump(BlockID(4))),
+            Block(id: BlockID(3), terminator: .return(.constant(1))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(0)))),
+        ]
+        var function = testFunction(parameters: 1, tempCount: 2, blocks: blocks)
+        #expect(threadJumps(&function))
+        #expect(function.blocks.count == 3)
+        #expect(function.blocks[0].terminator == .inlineAsmGoto(asm, labels: [BlockID(1)], next: BlockID(2)))
+        #expect(function.blocks[1].terminator == .return(.constant(1)))
+        #expect(function.blocks[2].terminator == .return(.temp(Temp(0))))
+    }
+
     /// `if (x == 1) return 0; if (x == 2) { g(x); return 0; } return x;`: both returns of 0 end in
     /// one block, and the program computes what it did.
     @Test func returnsOfOneValueShareABlock() {
