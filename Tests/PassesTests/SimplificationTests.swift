@@ -180,19 +180,30 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         ])
     }
 
-    /// `t2 = t0 + 1; t1 = t2` becomes `t1 = t0 + 1` when nothing else reads t2.
-    @Test(arguments: [false, true])
-    func copyCoalescingWritesTheCopysDestination(t2ReadAgain: Bool) {
-        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+    /// `t2 = t0 + 1; t1 = t2` becomes `t1 = t0 + 1` when nothing else reads t2, or only later
+    /// reads in the block (a loop's `i++` that its test reads), which then read t1. Read in
+    /// another block, t2 stays.
+    @Test(arguments: ["nowhere", "later in the block", "in another block"])
+    func copyCoalescingWritesTheCopysDestination(t2Read: String) {
+        let read: Value = t2Read == "nowhere" ? .temp(Temp(1)) : .temp(Temp(2))
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: t2Read == "in another block" ? [
             Block(id: BlockID(0), instructions: [
                 ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(1))),
                 ir(.copy(Temp(1), .temp(Temp(2)))),
-            ], terminator: .return(t2ReadAgain ? .temp(Temp(2)) : .temp(Temp(1)))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .return(read)),
+        ] : [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                ir(.copy(Temp(1), .temp(Temp(2)))),
+            ], terminator: .return(read)),
         ])
         var function = original
-        #expect(coalesceCopies(&function) == !t2ReadAgain)
-        if !t2ReadAgain {
+        let coalesced = t2Read != "in another block"
+        #expect(coalesceCopies(&function) == coalesced)
+        if coalesced {
             #expect(operations(function) == [.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(1))])
+            #expect(function.blocks[0].terminator == .return(.temp(Temp(1))))
         }
         expectSameResults(original, function, [[0], [9]])
     }

@@ -1,7 +1,8 @@
 import BPFIR
 
-/// `t = a op b; x = t` with t read nowhere else becomes `x = a op b`: a C assignment of an
-/// expression, without the temporary.
+/// `t = a op b; x = t` becomes `x = a op b`: a C assignment of an expression, without the
+/// temporary. Where t is read again later in the block (a loop's `i++` whose new value the loop
+/// test reads), those reads take x, when neither is assigned again before them.
 func coalesceCopies(_ function: inout Function) -> Bool {
     var reads = [Int](repeating: 0, count: function.tempCount)
     for block in function.blocks {
@@ -12,19 +13,34 @@ func coalesceCopies(_ function: inout Function) -> Bool {
     }
     var changed = false
     for b in function.blocks.indices {
-        var instructions = function.blocks[b].instructions
+        var block = function.blocks[b]
         var i = 0
-        while i + 1 < instructions.count {
-            if case .copy(let x, .temp(let t)) = instructions[i + 1].operation, reads[t.index] == 1,
-               instructions[i].operation.definedTemps == [t],
-               let retargeted = retarget(instructions[i].operation, to: x) {
-                instructions[i].operation = retargeted
-                instructions.remove(at: i + 1)
-                changed = true
+        while i + 1 < block.instructions.count {
+            defer { i += 1 }
+            guard case .copy(let x, .temp(let t)) = block.instructions[i + 1].operation, x != t,
+                  block.instructions[i].operation.definedTemps == [t],
+                  let retargeted = retarget(block.instructions[i].operation, to: x) else { continue }
+            let rest = block.instructions[(i + 2)...]
+            guard rest.allSatisfy({ !$0.operation.definedTemps.contains(x) && !$0.operation.definedTemps.contains(t) })
+            else { continue }
+            let laterReads = rest.reduce(0) { $0 + $1.operation.usedTemps.filter { $0 == t }.count }
+                + block.terminator.usedTemps.filter { $0 == t }.count
+            guard reads[t.index] == 1 + laterReads else { continue }
+            block.instructions[i].operation = retargeted
+            block.instructions.remove(at: i + 1)
+            let renamed = { (v: Value) -> Value in v == .temp(t) ? .temp(x) : v }
+            for j in (i + 1)..<block.instructions.count {
+                block.instructions[j].operation = block.instructions[j].operation.mapped(
+                    defined: { $0 }, value: renamed,
+                    address: { a in
+                        if case .temp(t, let offset) = a { return .temp(x, offset: offset) }
+                        return a
+                    })
             }
-            i += 1
+            block.terminator = block.terminator.mapped(value: renamed, block: { $0 })
+            changed = true
         }
-        function.blocks[b].instructions = instructions
+        function.blocks[b] = block
     }
     return changed
 }
