@@ -1,13 +1,14 @@
 import BPFIR
 
 // Dead store elimination: a store into a stack slot whose bytes are all written again or never
-// read before the function returns is removed.
+// read before the function returns is removed, and so is a store into any other memory that a
+// later store of the same block writes over before anything may read it.
 //
 // Requires: load forwarding (it turns the loads that made such stores live into copies) and
 // aggregate lowering (every access is one load or store of at most 8 bytes).
-// Guarantees: the same behaviour. Only slots whose address never escapes (MemoryAliasing.swift)
-// are considered: nothing but their own accesses can read them, not a call, not asm, not another
-// program. Volatile stores stay.
+// Guarantees: the same behaviour. Across blocks, only slots whose address never escapes
+// (MemoryAliasing.swift) are considered: nothing but their own accesses can read them, not a
+// call, not asm, not another program. Volatile stores and arena stores stay.
 // Why: C locals that are structs or arrays live in slots. Once load forwarding has given their
 // readers the stored values, the stores are left writing memory nobody reads: clang's SROA keeps
 // such a local in registers and never stores it at all.
@@ -135,7 +136,6 @@ private func isDead(_ operation: Operation, live: inout ByteSet, _ slots: Privat
 
 private func eliminateDeadStores(in function: inout Function) {
     let slots = PrivateSlots(function)
-    guard slots.bitCount > 0 else { return }
     let count = function.blocks.count
     let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
     var liveIn = [ByteSet](repeating: ByteSet(bits: slots.bitCount), count: count)
@@ -162,13 +162,51 @@ private func eliminateDeadStores(in function: inout Function) {
 
     for b in 0..<count {
         var live = liveOut(b)
-        var dead = Set<Int>()
+        var dead = overwrittenStores(in: function.blocks[b], slots.facts)
         for (i, instruction) in function.blocks[b].instructions.enumerated().reversed()
-        where isDead(instruction.operation, live: &live, slots) {
+        where !dead.contains(i) && isDead(instruction.operation, live: &live, slots) {
             dead.insert(i)
         }
         guard !dead.isEmpty else { continue }
         function.blocks[b].instructions = function.blocks[b].instructions.enumerated()
             .filter { !dead.contains($0.offset) }.map(\.element)
     }
+}
+
+/// The stores of a block into ordinary memory (globals, map values, the stack) that a later store
+/// of the same block writes over before anything may read them: `seed++` twice stores once. Going
+/// backwards, the places about to be written over are pending until a load that may read them, a
+/// call or asm (which may read anything), or the assignment of the pointer they are relative to.
+private func overwrittenStores(in block: Block, _ facts: AliasFacts) -> Set<Int> {
+    var pending: [(place: Place, typed: Bool)] = []
+    var dead = Set<Int>()
+    for (i, instruction) in block.instructions.enumerated().reversed() {
+        let operation = instruction.operation
+        switch operation {
+        case .store(let address, _, let size, let space, let flags) where space == 0 && !flags.isVolatile:
+            let place = facts.place(address, size: size.rawValue, space: space)
+            if let offset = place.offset, pending.contains(where: { covering in
+                covering.place.base == place.base && covering.place.offset.map {
+                    $0 <= offset && offset + place.size <= $0 + covering.place.size
+                } == true
+            }) {
+                dead.insert(i)
+            } else if place.offset != nil {
+                pending.append((place, flags.isTyped))
+            }
+        case .load(_, let address, let size, let space, let flags):
+            let read = facts.place(address, size: size.rawValue, space: space)
+            pending.removeAll { facts.mayAlias(read, typed: flags.isTyped, $0.place, typed: $0.typed) }
+        case .store, .atomic, .compareExchange, .copyMemory, .setMemory, .call, .inlineAsm:
+            // They may read what a later store writes over (a call or asm, anything).
+            pending.removeAll()
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
+             .addrSpaceCast, .setCondition, .coreValue:
+            break
+        }
+        for defined in operation.definedTemps {
+            pending.removeAll { $0.place.base == .temp(defined) }
+        }
+    }
+    return dead
 }

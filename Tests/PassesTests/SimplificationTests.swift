@@ -97,6 +97,20 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(masked == returned)
     }
 
+    /// `(x & m) << 1` read whole needs 63 bits of the `and`: a mask of 63 ones makes it a copy,
+    /// one bit short of that keeps it.
+    @Test(arguments: [Int64.max, Int64.max >> 1])
+    func masksUnderAShiftKeepWhatTheShiftReads(mask: Int64) {
+        var function = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .and, .bits64, .temp(Temp(0)), .constant(mask))),
+                ir(.binary(Temp(2), .shl, .bits64, .temp(Temp(1)), .constant(1))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        _ = narrowOperations(&function)
+        #expect(operations(function).contains(.copy(Temp(1), .temp(Temp(0)))) == (mask == Int64.max))
+    }
+
     /// A comparison of two sign-extended `int`s is the 32-bit comparison of what was extended.
     @Test func comparisonsOfExtendedIntsUseTheLowHalves() {
         let original = testFunction(parameters: 1, tempCount: 3, blocks: [

@@ -23,7 +23,7 @@ func narrowOperations(_ function: inout Function) -> Bool {
         }
     }
     let demanded = demandedBits(function)
-    func lowBits(_ bits: Int) -> Int64 { bits >= 64 ? -1 : (1 << Int64(bits)) - 1 }
+    func lowBits(_ bits: Int) -> Int64 { bits >= 64 ? -1 : Int64(bitPattern: (1 << UInt64(bits)) - 1) }
 
     var changed = false
     for b in function.blocks.indices {
