@@ -593,6 +593,10 @@ struct InstructionSelector {
             case .register(let r):
                 return r
             case .stack(let offset):
+                // Just stored from `scratch` (computed there, then spilled), it is still there.
+                if case .plain(let last)? = lines.last?.instruction, last == BPF.store(.double, .r10, offset, scratch) {
+                    return scratch
+                }
                 emit(BPF.load(.double, scratch, .r10, offset))
                 return scratch
             }

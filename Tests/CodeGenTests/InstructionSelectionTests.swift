@@ -114,6 +114,27 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(try compile(f, cpu: .v4).instructions.contains(Instruction(opcode: 0x62, dst: .r10, offset: -12, imm: 7)))
     }
 
+    /// Twelve values live at once do not fit in r6-r9 across a call: some are spilled. A value
+    /// stored to its slot right after being computed is not loaded back into the same register.
+    @Test func aValueJustSpilledIsNotReloaded() throws {
+        var instructions: [IRInstruction] = []
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 1)))))
+        }
+        instructions.append(ir(.call(Temp(13), .helper(5), [])))
+        var sum = Temp(13)
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
+            sum = Temp(13 + k)
+        }
+        let f = single(instructions, parameters: 1, tempCount: 26, result: .temp(sum))
+        let code = try compile(f, cpu: .v3).instructions
+        #expect(code.contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
+        for (store, load) in zip(code, code.dropFirst()) where store.opcode == 0x7b && store.dst == .r10 {
+            #expect(!(load.opcode == 0x79 && load.src == .r10 && load.offset == store.offset && load.dst == store.src))
+        }
+    }
+
     @Test func frameOverLimitIsDiagnosed() {
         let location = SourceLocation(file: "test.c", line: 9, column: 5)
         let slots = [StackSlot(size: 400, alignment: 8, name: "big", location: location),

@@ -208,7 +208,9 @@ struct ProgramSectionTests {
     /// libbpf's: the counter goes on counting.
     @Test func pinnedMapsAreReused() async throws {
         try KernelCapability.bpf.require()
-        let pin = "/sys/fs/bpf/swiftbpf_pinned_count"
+        // Named after this process, so that two test runs on one machine pin different maps.
+        let name = "swiftbpf_pinned_\(getpid())"
+        let pin = "/sys/fs/bpf/" + name
         try? FileManager.default.removeItem(atPath: pin)
         defer { try? FileManager.default.removeItem(atPath: pin) }
         let (directory, objects) = try await ExternTests.objects("pinning", """
@@ -218,12 +220,12 @@ struct ProgramSectionTests {
             	__type(key, __u32);
             	__type(value, long);
             	__uint(pinning, LIBBPF_PIN_BY_NAME);
-            } swiftbpf_pinned_count SEC(".maps");
+            } \(name) SEC(".maps");
             long seen;
             SEC("syscall") int bump(void *ctx)
             {
             	__u32 key = 0;
-            	long *count = bpf_map_lookup_elem(&swiftbpf_pinned_count, &key);
+            	long *count = bpf_map_lookup_elem(&\(name), &key);
             	if (!count)
             		return 1;
             	seen = ++*count;
@@ -248,16 +250,16 @@ struct ProgramSectionTests {
             	__type(key, __u32);
             	__type(value, long);
             	__uint(pinning, LIBBPF_PIN_BY_NAME);
-            } swiftbpf_pinned_count SEC(".maps");
+            } \(name) SEC(".maps");
             SEC("syscall") int other(void *ctx)
             {
             	__u32 key = 0;
-            	return bpf_map_lookup_elem(&swiftbpf_pinned_count, &key) != 0;
+            	return bpf_map_lookup_elem(&\(name), &key) != 0;
             }
             """)
         _ = try await runChecked(try await Tools.ours("swiftbpf"), ["run", other[0], "--prog", "other"], in: otherDirectory)
         let mismatch = try await runProcess(try await Tools.ours("swiftbpf"), ["run", objects[0]] + arguments, in: directory)
         #expect(mismatch.status == 1)
-        #expect(mismatch.stderr.contains("map 'swiftbpf_pinned_count': the map pinned at \(pin) has type 1"), "\(mismatch.stderr)")
+        #expect(mismatch.stderr.contains("map '\(name)': the map pinned at \(pin) has type 1"), "\(mismatch.stderr)")
     }
 }
