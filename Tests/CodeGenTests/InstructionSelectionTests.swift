@@ -118,8 +118,9 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
     /// stored to its slot right after being computed is not loaded back into the same register.
     @Test func aValueJustSpilledIsNotReloaded() throws {
         var instructions: [IRInstruction] = []
+        // Each value computed from the one before: a spilled one is read right after its store.
         for k in 1...12 {
-            instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 1)))))
+            instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(k - 1)), .constant(3))))
         }
         instructions.append(ir(.call(Temp(13), .helper(5), [])))
         var sum = Temp(13)
