@@ -111,6 +111,20 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(operations(function).contains(.copy(Temp(1), .temp(Temp(0)))) == (mask == Int64.max))
     }
 
+    /// `(u32)(pid_tgid >> 32)`: the shift leaves the upper half zero, so the zero extension goes.
+    @Test func aZeroExtensionAfterAShiftRightGoes() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .lshr, .bits64, .temp(Temp(0)), .constant(32))),
+                ir(.zeroExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(!operations(module.functions[0]).contains { if case .zeroExtend = $0 { return true } else { return false } })
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max], [0x1234_5678_9abc_def0]])
+    }
+
     /// A comparison of two sign-extended `int`s is the 32-bit comparison of what was extended.
     @Test func comparisonsOfExtendedIntsUseTheLowHalves() {
         let original = testFunction(parameters: 1, tempCount: 3, blocks: [

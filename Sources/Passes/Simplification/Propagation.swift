@@ -134,6 +134,8 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .signExtended(bits: bits, source: value)
     case .setCondition:
         return .zeroExtended(bits: 1)
+    case .binary(_, .lshr, .bits64, _, .constant(let shift)) where (1..<64).contains(shift):
+        return .zeroExtended(bits: 64 - Int(shift))
     case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
         return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(_, _, .bits32, _, _):
