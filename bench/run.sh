@@ -5,6 +5,7 @@
 # arena samples' run time in the kernel against the native build. Then bench/programs: the
 # instructions a bpf_printk costs, and the compile time of a program including the running
 # kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a repeat one.
+# Last, bench/compile_time.sh: compile time against the size of one function.
 #
 #     bench/run.sh            # every corpus program and the samples
 #
@@ -145,3 +146,6 @@ clang-19 -target bpf -O2 -g -mcpu=v3 -I include -I /usr/include/x86_64-linux-gnu
 "$bin/arena-list" "$work/arena_list-clang.o" 5000 2>&1 | grep -E "time-per-insert|rejected" | sed 's/kernel=/kernel(clang)=/' || true
 "$bin/swiftbpfcc" -O2 -g -I include samples/arena_htab/arena_htab.c -o "$work/arena_htab.o"
 "$bin/arena-htab" "$work/arena_htab.o" 10000 | grep lookups-per-second
+
+echo
+bench/compile_time.sh
