@@ -102,19 +102,54 @@ private struct LiveRange {
     /// Adds the Temps of `other`, which must not overlap.
     mutating func join(_ other: LiveRange) {
         temps += other.temps
-        segments = (segments + other.segments).sorted { $0.lowerBound < $1.lowerBound }
+        segments.insertSegments(other.segments)
         useFrequency += other.useFrequency
         crossesCall = crossesCall || other.crossesCall
         forbidden.formUnion(other.forbidden)
     }
 
-    func overlaps(_ other: [ClosedRange<Int>]) -> Bool {
-        var (i, j) = (0, 0)
-        while i < segments.count && j < other.count {
-            if segments[i].overlaps(other[j]) { return true }
-            if segments[i].upperBound < other[j].upperBound { i += 1 } else { j += 1 }
+    func overlaps(_ other: [ClosedRange<Int>]) -> Bool { segments.overlapsSegments(other) }
+}
+
+/// Sorted, disjoint segments of positions: the live range of a Temp, or what occupies a register
+/// or a spill slot. One of them grows to thousands of segments in a long function, so neither
+/// asking whether a short range overlaps it nor adding one to it walks all of it.
+extension [ClosedRange<Int>] {
+    /// Whether a segment of these overlaps one of `other`'s: a segment of the shorter list looks
+    /// for its first possible partner in the longer one by binary search.
+    func overlapsSegments(_ other: [ClosedRange<Int>]) -> Bool {
+        let (short, long) = count <= other.count ? (self, other) : (other, self)
+        for segment in short {
+            // The first segment of `long` that does not end before this one starts.
+            var (low, high) = (0, long.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            if low < long.count && long[low].lowerBound <= segment.upperBound { return true }
         }
         return false
+    }
+
+    /// Adds `other`'s segments, none of which overlaps these, keeping the order.
+    mutating func insertSegments(_ other: [ClosedRange<Int>]) {
+        guard let first = other.first, let last, first.lowerBound < last.lowerBound else {
+            append(contentsOf: other)
+            return
+        }
+        var merged: [ClosedRange<Int>] = []
+        merged.reserveCapacity(count + other.count)
+        var (i, j) = (0, 0)
+        while i < count || j < other.count {
+            if j == other.count || (i < count && self[i].lowerBound < other[j].lowerBound) {
+                merged.append(self[i])
+                i += 1
+            } else {
+                merged.append(other[j])
+                j += 1
+            }
+        }
+        self = merged
     }
 }
 
@@ -186,6 +221,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         blockStart = terminatorPosition + 2
     }
 
+    let callPoints = calls.sorted().map { $0...$0 }
     var ranges: [LiveRange?] = Array(repeating: nil, count: function.tempCount)
     for index in 0..<function.tempCount where !pieces[index].isEmpty {
         // Pieces of one Temp never overlap; adjacent ones stay apart so that a Temp passed to a
@@ -193,7 +229,8 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
         var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index])
         // The value must survive a call when the call's clobber point lies strictly inside.
-        range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
+        let interiors = segments.compactMap { $0.count > 2 ? $0.lowerBound + 1...$0.upperBound - 1 : nil }
+        range.crossesCall = interiors.overlapsSegments(callPoints)
         for site in asmSites where segments.contains(where: { $0.overlaps(site.position...site.position + 1) }) {
             range.forbidden.formUnion(site.asm.clobberedRegisters)
         }
@@ -302,16 +339,17 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
         }
         if clobbered { continue }
         for t in range.temps { locations[t.index] = .register(.r0) }
-        occupied = (occupied + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+        occupied.insertSegments(range.segments)
     }
 }
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
     let (unjoined, accesses, unread, asmSites) = liveRanges(function, order: order, liveness: liveness)
-    let ranges = coalesce(unjoined, function).sorted {
-        ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
-    }
+    // Each weight once: it sums the range's segments.
+    let ranges = coalesce(unjoined, function).map { ($0, $0.spillWeight) }.sorted {
+        ($0.1, $1.0.start) > ($1.1, $0.0.start)
+    }.map(\.0)
     let hints = registerHints(function)
 
     var locations = [Location?](repeating: nil, count: function.tempCount)
@@ -338,7 +376,7 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
             continue
         }
         for t in range.temps { locations[t.index] = .register(register) }
-        occupied[register] = ((occupied[register] ?? []) + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+        occupied[register, default: []].insertSegments(range.segments)
     }
 
     // Spill slots, shared by spilled ranges that do not overlap.
@@ -347,7 +385,7 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         let slot: Int
         if let reusable = slots.firstIndex(where: { !range.overlaps($0) }) {
             slot = reusable
-            slots[slot] = (slots[slot] + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+            slots[slot].insertSegments(range.segments)
         } else {
             slot = slots.count
             slots.append(range.segments)
@@ -437,10 +475,12 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     }
     for copy in copies.sorted(by: { $0.depth > $1.depth }) {
         let (d, s) = (find(copy.destination.index), find(copy.source.index))
-        guard d != s, let destination = ranges[d], let source = ranges[s],
-              !destination.overlaps(source.segments) else { continue }
-        ranges[d]?.join(source)
+        // The source is taken out before the destination grows, so that no copy of either
+        // shares its segments with the array (joining would copy them all).
+        guard d != s, ranges[d] != nil, let source = ranges[s],
+              ranges[d]?.overlaps(source.segments) == false else { continue }
         ranges[s] = nil
+        ranges[d]?.join(source)
         leader[s] = d
     }
     return ranges.compactMap { $0 }
