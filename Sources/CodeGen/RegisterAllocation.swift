@@ -131,10 +131,20 @@ extension [ClosedRange<Int>] {
         return false
     }
 
-    /// Adds `other`'s segments, none of which overlaps these, keeping the order.
+    /// Adds `other`'s segments, none of which overlaps these, keeping the order. A few go each
+    /// where a binary search puts it, so that adding a short range to a long one moves memory
+    /// rather than rebuilding the list; more are merged.
     mutating func insertSegments(_ other: [ClosedRange<Int>]) {
-        guard let first = other.first, let last, first.lowerBound < last.lowerBound else {
-            append(contentsOf: other)
+        guard other.count > 8 else {
+            for segment in other {
+                var (low, high) = (0, count)
+                if let last, last.lowerBound < segment.lowerBound { low = high }
+                while low < high {
+                    let middle = (low + high) / 2
+                    if self[middle].lowerBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+                }
+                insert(segment, at: low)
+            }
             return
         }
         var merged: [ClosedRange<Int>] = []
@@ -475,12 +485,17 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     }
     for copy in copies.sorted(by: { $0.depth > $1.depth }) {
         let (d, s) = (find(copy.destination.index), find(copy.source.index))
-        // The source is taken out before the destination grows, so that no copy of either
-        // shares its segments with the array (joining would copy them all).
-        guard d != s, ranges[d] != nil, let source = ranges[s],
-              ranges[d]?.overlaps(source.segments) == false else { continue }
+        guard d != s, var destination = ranges[d], var source = ranges[s],
+              !destination.overlaps(source.segments) else { continue }
+        // Both taken out of the array, so that neither list is shared (growing it would copy it),
+        // and the shorter list goes into the longer: a range that keeps being joined into new
+        // short ones (a local copied into a temporary in each of thousands of blocks) is not
+        // rebuilt each time.
+        ranges[d] = nil
         ranges[s] = nil
-        ranges[d]?.join(source)
+        if source.segments.count > destination.segments.count { swap(&source.segments, &destination.segments) }
+        destination.join(source)
+        ranges[d] = destination
         leader[s] = d
     }
     return ranges.compactMap { $0 }
