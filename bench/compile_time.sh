@@ -21,6 +21,7 @@ swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+source bench/common.sh
 
 sizes=(500 1000 2000 4000)
 shapes=(straight sum elseif locals)
@@ -106,24 +107,6 @@ generate_locals() {
 	echo '}'
 }
 
-now_ns() { date +%s%N; }
-
-# The best of up to three wall-clock times of a command, in microseconds: a compile that takes over
-# five seconds is not repeated, its one time is telling enough.
-best_time() {
-	local best=0 start end elapsed
-	for _ in 1 2 3; do
-		start=$(now_ns)
-		"$@" >/dev/null
-		end=$(now_ns)
-		elapsed=$(((end - start) / 1000))
-		if [ "$best" -eq 0 ] || [ "$elapsed" -lt "$best" ]; then best=$elapsed; fi
-		if [ "$elapsed" -gt 5000000 ]; then break; fi
-	done
-	echo "$best"
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
 # "ok" when the ratio $1 is at most $2, else "MISSED".
 mark() { awk -v r="$1" -v limit="$2" 'BEGIN { print (r <= limit ? "ok" : "MISSED") }'; }
 

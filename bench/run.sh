@@ -19,28 +19,13 @@ bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now_ns() { date +%s%N; }
-
-# Best of three wall-clock times of a command, in microseconds.
-best_of_three() {
-	local best=0 start end elapsed
-	for _ in 1 2 3; do
-		start=$(now_ns)
-		"$@" >/dev/null
-		end=$(now_ns)
-		elapsed=$(((end - start) / 1000))
-		if [ "$best" -eq 0 ] || [ "$elapsed" -lt "$best" ]; then best=$elapsed; fi
-	done
-	echo "$best"
-}
+source bench/common.sh
 
 # Sums the insns= and verified= columns of `swiftbpf stats`.
 stats() {
 	"$bin/swiftbpf" stats "$1" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] } }
 		END { printf "%d %d\n", t["insns"], t["verified"] }'
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' program emitted "" "" verified "" "" "compile" "(us)" ""
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' "" clang ours ratio clang ours ratio clang ours ratio
@@ -59,8 +44,8 @@ for source in "${sources[@]}"; do
 		printf '%-22s clang-19 cannot compile it: %s\n' "$name" "$(grep -m1 error: "$work/$name-clang.err" | sed 's/.*error: //')"
 		continue
 	fi
-	clang_us=$(best_of_three "${clang_cmd[@]}")
-	ours_us=$(best_of_three "${ours_cmd[@]}")
+	clang_us=$(best_time "${clang_cmd[@]}")
+	ours_us=$(best_time "${ours_cmd[@]}")
 	failed=""
 	for side in clang ours; do
 		if ! "$bin/swiftbpf" stats "$work/$name-$side.o" >"$work/$name-$side.stats" 2>"$work/$name-$side.load"; then
@@ -114,7 +99,7 @@ bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$vmlinux/vmlinux.h"
 cp bench/programs/vmlinux_minimal.bpf.c "$vmlinux/"
 cache="$work/cache"
 ours_vmlinux=(env XDG_CACHE_HOME="$cache" "$bin/swiftbpfcc" -O2 -g -c "$vmlinux/vmlinux_minimal.bpf.c" -o "$vmlinux/ours.o")
-clang_us=$(best_of_three clang-19 -target bpf -O2 -g -I /usr/include/x86_64-linux-gnu -c "$vmlinux/vmlinux_minimal.bpf.c" \
+clang_us=$(best_time clang-19 -target bpf -O2 -g -I /usr/include/x86_64-linux-gnu -c "$vmlinux/vmlinux_minimal.bpf.c" \
 	-o "$vmlinux/clang.o")
 # A first build finds the cache empty and starts the process that fills it, which is waited for
 # (not timed) so that it does not slow the next measurement down.
@@ -131,7 +116,7 @@ for _ in 1 2 3; do
 		sleep 0.1
 	done
 done
-repeat_us=$(best_of_three "${ours_vmlinux[@]}")
+repeat_us=$(best_time "${ours_vmlinux[@]}")
 echo "Compile time with vmlinux.h ($(($(stat -c %s "$vmlinux/vmlinux.h") / 1024)) KiB), bench/programs/vmlinux_minimal.bpf.c, best of three (us)"
 printf '%-22s %9s %9s %6s\n' build clang ours ratio
 printf '%-22s %9d %9d %6s\n' "first (empty cache)" "$clang_us" "$first_us" "$(ratio "$first_us" "$clang_us")"
