@@ -163,6 +163,53 @@ extension [ClosedRange<Int>] {
     }
 }
 
+/// Segments of live ranges, added and taken away again, asked whether any crosses a given
+/// segment: the ranges still to be allocated that would like a register, which thousands may
+/// (every value passed to a call). Two Fenwick trees over positions count the segments that start
+/// at or before a position and those that end before one; those crossing [l, u] are the ones
+/// starting at or before u less those ending before l.
+private struct SegmentCounter {
+    private var starts: [Int]
+    private var ends: [Int]
+
+    init(positions: Int) {
+        starts = [Int](repeating: 0, count: positions + 1)
+        ends = starts
+    }
+
+    /// Adds each segment `count` times (-1 takes them away).
+    mutating func add(_ segments: [ClosedRange<Int>], count: Int = 1) {
+        for segment in segments {
+            SegmentCounter.add(count, at: segment.lowerBound, to: &starts)
+            SegmentCounter.add(count, at: segment.upperBound, to: &ends)
+        }
+    }
+
+    func crossesAny(_ segments: [ClosedRange<Int>]) -> Bool {
+        segments.contains { segment in
+            SegmentCounter.total(starts, through: segment.upperBound)
+                - SegmentCounter.total(ends, through: segment.lowerBound - 1) > 0
+        }
+    }
+
+    private static func add(_ count: Int, at position: Int, to tree: inout [Int]) {
+        var i = position + 1
+        while i < tree.count {
+            tree[i] += count
+            i += i & -i
+        }
+    }
+
+    private static func total(_ tree: [Int], through position: Int) -> Int {
+        var (i, sum) = (min(position + 1, tree.count - 1), 0)
+        while i > 0 {
+            sum += tree[i]
+            i -= i & -i
+        }
+        return sum
+    }
+}
+
 /// An inline asm at `position` (where it reads its operands).
 private struct AsmSite {
     var site: InstructionSite
@@ -338,14 +385,22 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
         clobbers.append((access.position, nil))
         clobbers.append((access.position + 1, access.callResult))
     }
+    // By position, so that the clobbers inside a segment are found by binary search.
+    clobbers.sort { $0.position < $1.position }
     let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
     var occupied: [ClosedRange<Int>] = []
     for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
         && range.start > 0 && !range.overlaps(occupied)
     {
-        let clobbered = clobbers.contains { clobber in
-            range.segments.contains { $0.contains(clobber.position) }
-                && !(clobber.except.map(range.temps.contains) ?? false)
+        let clobbered = range.segments.contains { segment in
+            var (low, high) = (0, clobbers.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if clobbers[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            return clobbers[low...].prefix { segment.contains($0.position) }.contains { clobber in
+                !(clobber.except.map(range.temps.contains) ?? false)
+            }
         }
         if clobbered { continue }
         for t in range.temps { locations[t.index] = .register(.r0) }
@@ -366,20 +421,24 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     var occupied: [Register: [ClosedRange<Int>]] = [:]
     // Where ranges not allocated yet would like their hinted register: another range takes it
     // there only when nothing else is free.
-    var wanted: [Register: [(index: Int, range: LiveRange)]] = [:]
+    var wanted: [Register: SegmentCounter] = [:]
+    let positions = (ranges.compactMap { $0.segments.last?.upperBound }.max() ?? 0) + 1
+    let hintedRegisters = ranges.map { Set($0.temps.compactMap { hints[$0] }) }
     for (index, range) in ranges.enumerated() {
-        for hint in Set(range.temps.compactMap { hints[$0] }) { wanted[hint, default: []].append((index, range)) }
+        for hint in hintedRegisters[index] {
+            wanted[hint, default: SegmentCounter(positions: positions)].add(range.segments)
+        }
     }
     var spilled: [LiveRange] = []
     for (index, range) in ranges.enumerated() {
         let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
         let preference = range.temps.compactMap { hints[$0] } + allowed
-        for r in preference { wanted[r]?.removeAll { $0.index == index } }
+        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
         func isFree(_ r: Register) -> Bool {
             allowed.contains(r) && !range.forbidden.contains(r) && !range.overlaps(occupied[r] ?? [])
         }
         let unwanted = preference.first { r in
-            isFree(r) && !(wanted[r] ?? []).contains { range.overlaps($0.range.segments) }
+            isFree(r) && !(wanted[r]?.crossesAny(range.segments) ?? false)
         }
         guard let register = unwanted ?? preference.first(where: isFree) else {
             spilled.append(range)
