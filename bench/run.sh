@@ -5,7 +5,8 @@
 # arena samples' run time in the kernel against the native build. Then bench/programs: the
 # instructions a bpf_printk costs, and the compile time of a program including the running
 # kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a repeat one.
-# Last, bench/compile_time.sh: compile time against the size of one function.
+# Then bench/compile_time.sh: compile time against the size of one function (before the arena
+# samples, which a kernel that refuses arena maps stops).
 #
 #     bench/run.sh            # every corpus program and the samples
 #
@@ -49,7 +50,9 @@ for source in "${sources[@]}"; do
 	failed=""
 	for side in clang ours; do
 		if ! "$bin/swiftbpf" stats "$work/$name-$side.o" >"$work/$name-$side.stats" 2>"$work/$name-$side.load"; then
-			failed="$failed $side's object fails to load: $(grep -m1 'error:' "$work/$name-$side.load" | sed 's/.*error: //')"
+			# The loader's own failures (EPERM creating an arena map) have no "error:" line.
+			failed="$failed $side's object fails to load: $({ grep -m1 'error:' "$work/$name-$side.load" ||
+				tail -1 "$work/$name-$side.load"; } | sed 's/.*error: //')"
 		fi
 	done
 	if [ -n "$failed" ]; then
@@ -123,6 +126,9 @@ printf '%-22s %9d %9d %6s\n' "first (empty cache)" "$clang_us" "$first_us" "$(ra
 printf '%-22s %9d %9d %6s\n' "repeat" "$clang_us" "$repeat_us" "$(ratio "$repeat_us" "$clang_us")"
 
 echo
+bench/compile_time.sh
+
+echo
 echo "Arena samples at run time (kernel: swiftbpfcc's object; native: the same C built by cc -O2, on the heap)"
 "$bin/swiftbpfcc" -O2 -g -I include samples/arena_list/arena_list.c -o "$work/arena_list.o"
 "$bin/arena-list" "$work/arena_list.o" 5000 | grep time-per-insert
@@ -132,5 +138,3 @@ clang-19 -target bpf -O2 -g -mcpu=v3 -I include -I /usr/include/x86_64-linux-gnu
 "$bin/swiftbpfcc" -O2 -g -I include samples/arena_htab/arena_htab.c -o "$work/arena_htab.o"
 "$bin/arena-htab" "$work/arena_htab.o" 10000 | grep lookups-per-second
 
-echo
-bench/compile_time.sh
