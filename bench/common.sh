@@ -1,4 +1,11 @@
-# Helpers shared by the bench scripts (sourced, not run).
+# What the bench scripts share (sourced from the repository's root, not run): a release build,
+# its binaries in $bin, a scratch directory $work removed on exit, and the timing helpers.
+
+export PATH="$PATH:/opt/swift/usr/bin"
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
 

@@ -16,11 +16,6 @@
 #     bench/compile_time.sh           # bench/run.sh runs it too
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/opt/swift/usr/bin"
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source bench/common.sh
 
 sizes=(500 1000 2000 4000)

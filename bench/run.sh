@@ -14,12 +14,6 @@
 # columns and the run times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/opt/swift/usr/bin"
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
 source bench/common.sh
 
 # Sums the insns= and verified= columns of `swiftbpf stats`.
