@@ -267,6 +267,10 @@ public enum AsmOperand: Hashable, Sendable {
     case tied(Int)
     /// `"i"`, `"n"`: a constant, written into the template as a number.
     case immediate(Int64)
+    /// `"ri"`: a constant that fits an instruction's 32-bit immediate once optimization is done
+    /// is written as a number (`if r1 >= 0x3e8`), as clang-19 chooses; any other value is a
+    /// register, as with `"r"`.
+    case registerOrImmediate(Value)
 }
 
 /// An operation with the source position it came from.
@@ -509,14 +513,18 @@ public struct Module: Sendable {
     public var types: TypeTable
     /// Lines of each source file, for line_info and listings.
     public var sourceLines: [String: [String]]
+    /// The file the translation unit was parsed from. A line named by its number alone is one of
+    /// its lines (in listings and cast notes); a header's line carries the header's name.
+    public var mainFile: String
 
     public init(functions: [Function] = [], globals: [GlobalVariable] = [], externs: [Extern] = [],
-                types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:]) {
+                types: TypeTable = TypeTable(), sourceLines: [String: [String]] = [:], mainFile: String = "") {
         self.functions = functions
         self.globals = globals
         self.externs = externs
         self.types = types
         self.sourceLines = sourceLines
+        self.mainFile = mainFile
     }
 
     /// The text of a source line, or "" when unknown.

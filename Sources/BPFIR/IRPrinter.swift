@@ -110,6 +110,7 @@ private func printIR(_ asm: InlineAsm) -> String {
         case .inputOutput(let t, let early): return (early ? "+&" : "+") + t.description
         case .tied(let n): return "tied \(n)"
         case .immediate(let value): return "imm \(value)"
+        case .registerOrImmediate(let value): return "reg-or-imm \(value)"
         }
     }
     let clobbers = asm.clobbers.isEmpty ? "" : " clobbers " + asm.clobbers.map { "r\($0)" }.joined(separator: ", ")

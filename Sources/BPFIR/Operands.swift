@@ -92,13 +92,32 @@ extension Operation {
     }
 }
 
+extension AsmOperand {
+    /// The number the template gets in place of the operand, when it is one.
+    public var immediate: Int64? {
+        switch self {
+        case .immediate(let value): return value
+        case .registerOrImmediate(let value): return value.immediate
+        case .input, .output, .inputOutput, .tied: return nil
+        }
+    }
+}
+
+extension Value {
+    /// A constant an instruction's 32-bit immediate holds.
+    var immediate: Int64? {
+        guard case .constant(let c) = self, Int64(Int32(truncatingIfNeeded: c)) == c else { return nil }
+        return c
+    }
+}
+
 extension InlineAsm {
     /// The Temps the asm writes: its outputs, read-write ones included.
     public var outputs: [Temp] {
         operands.compactMap { operand in
             switch operand {
             case .output(let t, _), .inputOutput(let t, _): return t
-            case .input, .tied, .immediate: return nil
+            case .input, .tied, .immediate, .registerOrImmediate: return nil
             }
         }
     }
@@ -107,7 +126,7 @@ extension InlineAsm {
     public var inputs: [Value] {
         operands.compactMap { operand in
             switch operand {
-            case .input(let v): return v
+            case .input(let v), .registerOrImmediate(let v): return v
             case .inputOutput(let t, _): return .temp(t)
             case .output, .tied, .immediate: return nil
             }
@@ -121,6 +140,7 @@ extension InlineAsm {
         result.operands = operands.map { operand in
             switch operand {
             case .input(let v): return .input(value(v))
+            case .registerOrImmediate(let v): return .registerOrImmediate(value(v))
             case .output(let t, let early): return .output(defined(t), earlyClobber: early)
             case .inputOutput(let t, let early): return .inputOutput(defined(t), earlyClobber: early)
             case .tied, .immediate: return operand

@@ -60,6 +60,14 @@ extension CXCursor {
         return clang_getCursorPrettyPrinted(self, policy).consume()
     }
 
+    /// A function definition as C text, body included, printed from clang's AST: macros are
+    /// expanded and adjacent string literals are one literal.
+    var printedDefinition: String {
+        let policy = clang_getCursorPrintingPolicy(self)
+        defer { clang_PrintingPolicy_dispose(policy) }
+        return clang_getCursorPrettyPrinted(self, policy).consume()
+    }
+
     /// The tokens of the cursor's extent, mapped to the use site when the cursor comes from a macro.
     func tokens(in unit: CXTranslationUnit) -> [String] {
         let extent = clang_getCursorExtent(self)

@@ -12,6 +12,9 @@ extension FunctionLowering {
     func scalar(_ type: CXType, at cursor: CXCursor) throws(DiagnosticList) -> Scalar {
         switch module.types.classifyAsValue(type) {
         case .scalar(let s): return s
+        case .wide:
+            throw failure("128-bit integer '\(sourceText(cursor))' where BPF needs a 64-bit value: 128-bit integers are computed as two halves only in assignments, conversions, +, -, &, |, ^, ~, shifts by a constant, comparisons and conditions",
+                          at: cursor)
         case .unsupported(let what): throw failure("\(what)", at: cursor)
         case .void, .aggregate, .function:
             throw failure("expected a scalar value, found '\(type.spelling)'", at: cursor)
@@ -184,6 +187,10 @@ extension FunctionLowering {
             designator = inner
         }
         if designator.kind == CXCursor_DeclRefExpr && designator.referenced.kind == CXCursor_FunctionDecl { return }
+        if isWide(e.type) {
+            _ = try wideRvalue(e)
+            return
+        }
         if e.type.canonical.kind == CXType_Void || isAggregate(e.type) {
             try effect(e)
         } else {
@@ -265,7 +272,7 @@ extension FunctionLowering {
         let isInteger = { (e: CXCursor) -> Bool in
             switch module.types.classify(e.type) {
             case .scalar(.integer), .scalar(.bool): return true
-            case .scalar(.pointer), .aggregate, .void, .function, .unsupported: return false
+            case .scalar(.pointer), .aggregate, .void, .function, .wide, .unsupported: return false
             }
         }
         var result = false
@@ -353,6 +360,7 @@ extension FunctionLowering {
             return try loadExpression(child)
         }
         if target.canonical.kind == CXType_Void { try discard(child); return .constant(0) }
+        if isWide(source) { return narrow(try wideRvalue(child), to: try scalar(target, at: e)) }
         let value = try rvalue(child)
         return convert(value, from: try scalar(source, at: child), to: try scalar(target, at: e), at: e)
     }
@@ -432,6 +440,7 @@ extension FunctionLowering {
             return .constant(0)
         }
         let to = try scalar(e.type, at: e)
+        if isWide(operand.type) { return narrow(try wideRvalue(operand), to: to) }
         let value = try rvalue(operand)
         let from = try scalar(operand.type, at: operand)
         return convert(value, from: from, to: to, at: e)
@@ -455,7 +464,7 @@ extension FunctionLowering {
             let v = try rvalue(operand)
             return fit(emit { .binary($0, .xor, .bits64, v, .constant(-1)) }, to: s)
         case CXUnaryOperator_LNot:
-            let v = try rvalue(operand)
+            let v = try truthValue(operand)
             return emit { .setCondition($0, .eq, .bits64, v, .constant(0)) }
         case CXUnaryOperator_AddrOf:
             if operand.type.canonical.kind == CXType_FunctionProto {
@@ -612,22 +621,34 @@ extension FunctionLowering {
     /// and the 32-bit form lets the extension of a loaded `int` go away.
     mutating func comparison(_ e: CXCursor) throws(DiagnosticList) -> (Condition, ALUWidth, Value, Value) {
         let kids = e.children.filter { $0.isExpression }
+        if isWide(kids[0].type) {
+            let (condition, value) = try wideComparison(e)
+            return (condition, .bits64, value, .constant(0))
+        }
         let a = try rvalue(kids[0])
         let b = try rvalue(kids[1])
         builder.location = e.location
         let operandType = try scalar(kids[0].type, at: kids[0])
-        let signed = operandType.isSigned
         let width: ALUWidth = operandType.size == 4 ? .bits32 : .bits64
-        let condition: Condition
-        switch e.binaryOperator {
-        case CXBinaryOperator_LT: condition = signed ? .slt : .ult
-        case CXBinaryOperator_GT: condition = signed ? .sgt : .ugt
-        case CXBinaryOperator_LE: condition = signed ? .sle : .ule
-        case CXBinaryOperator_GE: condition = signed ? .sge : .uge
-        case CXBinaryOperator_EQ: condition = .eq
-        default: condition = .ne
+        return (relation(e.binaryOperator, signed: operandType.isSigned), width, a, b)
+    }
+
+    /// The condition a relational or equality operator tests.
+    func relation(_ op: CXBinaryOperatorKind, signed: Bool) -> Condition {
+        switch op {
+        case CXBinaryOperator_LT: return signed ? .slt : .ult
+        case CXBinaryOperator_GT: return signed ? .sgt : .ugt
+        case CXBinaryOperator_LE: return signed ? .sle : .ule
+        case CXBinaryOperator_GE: return signed ? .sge : .uge
+        case CXBinaryOperator_EQ: return .eq
+        default: return .ne
         }
-        return (condition, width, a, b)
+    }
+
+    /// A value that is non-zero exactly when the scalar expression `e` is true.
+    mutating func truthValue(_ e: CXCursor) throws(DiagnosticList) -> Value {
+        if isWide(e.type) { return truth(of: try wideRvalue(e)) }
+        return try rvalue(e)
     }
 
     private mutating func logical(_ e: CXCursor) throws(DiagnosticList) -> Value {
@@ -705,6 +726,10 @@ extension FunctionLowering {
         let kids = e.children.filter { $0.isExpression }
         guard kids.count == 2 else { throw failure("malformed compound assignment", at: e) }
         let lhs = kids[0], rhs = kids[1]
+        let op = FunctionLowering.arithmeticOperator(of: e.binaryOperator)
+        if isWide(rhs.type) && op != CXBinaryOperator_Shl && op != CXBinaryOperator_Shr {
+            return try wideCompoundAssign(e).low
+        }
         let lhsType = try scalar(lhs.type, at: lhs)
         let rhsType = try scalar(rhs.type, at: rhs)
         if lhs.type.canonical.kind == CXType_Atomic {
@@ -720,19 +745,6 @@ extension FunctionLowering {
         builder.location = e.location
         let flags = accessFlags(of: lhs)
         let old = load(place, scalar: lhsType, flags: flags)
-        let op: CXBinaryOperatorKind
-        switch e.binaryOperator {
-        case CXBinaryOperator_MulAssign: op = CXBinaryOperator_Mul
-        case CXBinaryOperator_DivAssign: op = CXBinaryOperator_Div
-        case CXBinaryOperator_RemAssign: op = CXBinaryOperator_Rem
-        case CXBinaryOperator_AddAssign: op = CXBinaryOperator_Add
-        case CXBinaryOperator_SubAssign: op = CXBinaryOperator_Sub
-        case CXBinaryOperator_ShlAssign: op = CXBinaryOperator_Shl
-        case CXBinaryOperator_ShrAssign: op = CXBinaryOperator_Shr
-        case CXBinaryOperator_AndAssign: op = CXBinaryOperator_And
-        case CXBinaryOperator_XorAssign: op = CXBinaryOperator_Xor
-        default: op = CXBinaryOperator_Or
-        }
         let new: Value
         if case .pointer = lhsType {
             new = try arithmetic(op, old, lhsType, b, rhsType, result: lhsType, at: e)
@@ -747,6 +759,22 @@ extension FunctionLowering {
         }
         store(new, to: place, scalar: lhsType, flags: flags)
         return new
+    }
+
+    /// The operator a compound assignment applies (`+` for `+=`).
+    static func arithmeticOperator(of compound: CXBinaryOperatorKind) -> CXBinaryOperatorKind {
+        switch compound {
+        case CXBinaryOperator_MulAssign: return CXBinaryOperator_Mul
+        case CXBinaryOperator_DivAssign: return CXBinaryOperator_Div
+        case CXBinaryOperator_RemAssign: return CXBinaryOperator_Rem
+        case CXBinaryOperator_AddAssign: return CXBinaryOperator_Add
+        case CXBinaryOperator_SubAssign: return CXBinaryOperator_Sub
+        case CXBinaryOperator_ShlAssign: return CXBinaryOperator_Shl
+        case CXBinaryOperator_ShrAssign: return CXBinaryOperator_Shr
+        case CXBinaryOperator_AndAssign: return CXBinaryOperator_And
+        case CXBinaryOperator_XorAssign: return CXBinaryOperator_Xor
+        default: return CXBinaryOperator_Or
+        }
     }
 
     // MARK: - Lvalues
@@ -948,6 +976,9 @@ extension FunctionLowering {
         case .aggregate(let size, let alignment):
             let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: "(compound literal)")
             storage = .memory(.slot(slot, offset: 0), addressSpace: 0)
+        case .wide:
+            let slot = builder.makeSlot(size: 16, alignment: 8, name: "(compound literal)")
+            storage = .memory(.slot(slot, offset: 0), addressSpace: 0)
         default:
             throw failure("unsupported compound literal", at: e)
         }
@@ -957,10 +988,12 @@ extension FunctionLowering {
 
     // MARK: - Calls
 
-    /// Builtins that compute a value from their arguments and nothing else, so that clang may
-    /// fold a call of them with constant arguments (`bpf_htons(0x1234)`).
+    /// Builtins that compute a value from their arguments (and the strings they point to) and
+    /// nothing else, so that clang may fold a call of them with constant arguments
+    /// (`bpf_htons(0x1234)`, `__builtin_strcmp("<=", "==")` in bpf_experimental.h's bpf_cmp_likely).
     static let pureBuiltins: Set<String> = [
         "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64", "__builtin_constant_p", "__builtin_expect",
+        "__builtin_strcmp",
     ]
 
     /// What the call `e` names: a function, or a variable holding a helper's address.
@@ -992,11 +1025,22 @@ extension FunctionLowering {
         var values: [Value] = []
         if let returnSlot {
             guard isStatic, case .function = target else {
-                throw failure("call to '\(name)' returns a struct by value: not supported on BPF", at: e)
+                let returned = isWide(e.type) ? "a 128-bit integer" : "a struct by value"
+                throw failure("call to '\(name)' returns \(returned): not supported on BPF", at: e)
             }
             values.append(emit { .slotAddress($0, returnSlot, offset: 0) })
         }
         for argument in arguments {
+            if isWide(argument.type) {
+                // As clang passes it: the low half, then the high half, in two registers.
+                guard case .function = target else {
+                    throw failure("128-bit integer argument to '\(name)': helpers and kernel functions take 64-bit registers",
+                                  at: argument)
+                }
+                let value = try wideRvalue(argument)
+                values += [value.low, value.high]
+                continue
+            }
             guard case .aggregate(let size, let alignment) = module.types.classify(argument.type) else {
                 values.append(try rvalue(argument))
                 continue
@@ -1130,6 +1174,10 @@ extension FunctionLowering {
                                sourceSpace: arguments[1].type.pointee.addressSpace, at: e)
             }
             return .temp(destination)
+        case "__builtin_strcmp":
+            // Reached only when clang could not fold it.
+            throw failure("__builtin_strcmp compares strings known only at run time: BPF has no string library, "
+                          + "so both arguments must be string literals", at: e)
         default:
             if let value = try coreBuiltin(name, arguments, at: e) { return value }
             throw failure("builtin '\(name)' is not supported on BPF", at: e)

@@ -6,6 +6,8 @@ import CClang
 enum LValue {
     /// A local whose address is never taken: a virtual register.
     case register(Temp)
+    /// A 128-bit local whose address is never taken: its low and high halves in two registers.
+    case registerPair(low: Temp, high: Temp)
     /// Memory: a stack slot, a global, or wherever a pointer points. `addressSpace` 1 is the arena.
     case memory(Address, addressSpace: Int)
     /// Some bits of the storage unit at an address: a bitfield member.
@@ -106,6 +108,8 @@ struct FunctionLowering {
     /// A function returning a struct writes it where this hidden first parameter points: the
     /// caller's temporary.
     var returnSlot: Temp?
+    /// The function's asm statements as clang prints them, read at its first asm statement.
+    var printedAsmStatements: [CursorKey: [AsmToken]]?
     var diagnostics: [Diagnostic] = []
     /// What `foldedConstant` found out about subexpressions, kept for their own questions.
     let expressionFacts = ExpressionFacts()
@@ -144,15 +148,18 @@ struct FunctionLowering {
         var mustInline: String?
         var parameters: [Temp] = []
         switch module.types.classify(type.resultType) {
-        case .aggregate:
+        case .aggregate, .wide:
+            // Into the caller's memory, through a hidden first parameter; clang-19 cannot compile
+            // a 128-bit return at all.
+            let returned = isWide(type.resultType) ? "a 128-bit integer" : "a struct by value"
             guard isStatic else {
-                throw failure("function '\(name)' returns a struct by value: not supported on BPF; return it through a pointer",
+                throw failure("function '\(name)' returns \(returned): not supported on BPF; return it through a pointer",
                               at: declaration)
             }
             let slot = builder.makeTemp()
             returnSlot = slot
             parameters.append(slot)
-            mustInline = "it returns a struct by value, which a BPF function cannot"
+            mustInline = "it returns \(returned), which a BPF function cannot"
         case .unsupported(let what):
             throw failure("function '\(name)' returns \(what)", at: declaration)
         case .void:
@@ -191,6 +198,22 @@ struct FunctionLowering {
                     builder.emit(.store(.slot(slot, offset: piece * 8), .temp(register), .double, addressSpace: 0))
                 }
                 locals[CursorKey(parameter)] = .memory(.slot(slot, offset: 0), addressSpace: 0)
+            case .wide:
+                guard isStatic else {
+                    throw failure("parameter '\(parameter.spelling)' of '\(name)' is a 128-bit integer: the kernel verifies a global function from its BTF, one 64-bit register per argument",
+                                  at: parameter)
+                }
+                // As clang passes it: the low half, then the high half, in two registers.
+                let high = builder.makeTemp()
+                parameters.append(high)
+                let storage = try allocateLocal(parameter)
+                if case .registerPair = storage {
+                    locals[CursorKey(parameter)] = .registerPair(low: temp, high: high)
+                } else {
+                    try wideStore(WideValue(low: .temp(temp), high: .temp(high)), to: storage, flags: AccessFlags(),
+                                  at: parameter)
+                    locals[CursorKey(parameter)] = storage
+                }
             case .unsupported(let what):
                 throw failure("parameter '\(parameter.spelling)' has \(what)", at: parameter)
             case .void, .function:
@@ -258,9 +281,11 @@ struct FunctionLowering {
             + parameterTags.enumerated().flatMap { index, tags in tags.map { DeclTag(name: $0, componentIndex: index) } }
     }
 
-    /// Marks locals whose address is taken (`&x`), so they get a stack slot.
+    /// Marks locals whose address is taken (`&x`), so they get a stack slot. `sizeof` and
+    /// `_Static_assert` do not evaluate their operands (bpf_cmp_likely asserts
+    /// `sizeof(&(LHS))` to insist on an lvalue), so an address taken there is never used.
     private mutating func findAddressTaken(_ cursor: CXCursor) {
-        for child in cursor.children {
+        for child in cursor.children where child.kind != CXCursor_UnaryExpr && child.kind != CXCursor_StaticAssert {
             if child.kind == CXCursor_UnaryOperator && child.unaryOperator == CXUnaryOperator_AddrOf,
                let operand = child.children.first {
                 var target = operand
@@ -287,6 +312,12 @@ struct FunctionLowering {
         case .aggregate(let size, let alignment):
             let slot = builder.makeSlot(size: size, alignment: min(alignment, 8), name: variable.spelling)
             return .memory(.slot(slot, offset: 0), addressSpace: 0)
+        case .wide:
+            if addressTaken.contains(CursorKey(variable)) || type.mustLiveInMemory {
+                let slot = builder.makeSlot(size: 16, alignment: 8, name: variable.spelling)
+                return .memory(.slot(slot, offset: 0), addressSpace: 0)
+            }
+            return .registerPair(low: builder.makeTemp(), high: builder.makeTemp())
         case .unsupported(let what):
             throw failure("local '\(variable.spelling)' has \(what)", at: variable)
         case .void, .function:
@@ -321,6 +352,8 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             return .temp(t)
+        case .registerPair:
+            preconditionFailure("a 128-bit local read as a 64-bit value: scalar() refuses 128-bit types first")
         case .bitfield(let field):
             let unit = emit { .load($0, field.address, field.unit, addressSpace: field.addressSpace,
                                     AccessFlags(isVolatile: flags.isVolatile)) }
@@ -340,6 +373,8 @@ struct FunctionLowering {
         switch lvalue {
         case .register(let t):
             builder.emit(.copy(t, value))
+        case .registerPair:
+            preconditionFailure("a 64-bit value stored in a 128-bit local: scalar() refuses 128-bit types first")
         case .bitfield(let field):
             // A bit-field's storage unit is shared with its neighbours: untyped.
             let unitFlags = AccessFlags(isVolatile: flags.isVolatile)

@@ -411,6 +411,16 @@ struct InitializerWriter {
             for (i, byte) in literal.prefix(size).enumerated() { bytes[offset + i] = byte }
             return
         }
+        if case .wide = module.types.classify(canonical) {
+            guard target.bitfield == nil, let value = wideConstant(e, types: module.types, narrow: { $0.integerConstant }) else {
+                throw DiagnosticList([.error("initializer element is not a compile-time constant", at: e.location)])
+            }
+            try reserve(16)
+            for i in 0..<16 {
+                bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt128(i)))
+            }
+            return
+        }
         guard case .scalar(let scalar) = module.types.classify(canonical) else {
             throw DiagnosticList([.error("unsupported initializer for type '\(type.spelling)'", at: e.location)])
         }

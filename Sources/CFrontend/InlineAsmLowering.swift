@@ -8,7 +8,11 @@ import CClang
 // in BPF's pseudo-C assembly.
 //
 // libclang shows only the operand expressions (outputs, then inputs); the template, constraints,
-// `[name]`s, clobbers and labels are read from the statement's tokens (libclang-c-subset.md §5).
+// `[name]`s, clobbers and labels are read from the statement as clang prints the function
+// (libclang-c-subset.md §5). Printed from the AST, the text has every macro expanded and each
+// string made one literal, so a template joined from a macro's arguments (`"if %[lhs] " OP
+// " %[rhs] goto %l[l_true]"` with `OP` a stringified operator, as in bpf_experimental.h's
+// bpf_cmp_likely) reads as the compiler sees it.
 // Constraints: `=r`, `=&r`, `+r` outputs; `r`, `i`/`n`, `ri` and tied (`"0"`) inputs; LLVM's `w`
 // in place of `r` writes the register as its 32-bit half (`w3`), as `%w0` does. A `+r`
 // operand, and an output with an input tied to it, become one read-write register. The template
@@ -35,11 +39,18 @@ private struct AsmSyntaxError: Error {
     var message: String
 }
 
+/// A token of an asm statement's printed text, with the open parentheses before it in the
+/// statement, counting itself when it is `(`.
+struct AsmToken {
+    var text: String
+    var depth: Int
+}
+
 extension FunctionLowering {
     mutating func inlineAssembly(_ s: CXCursor) throws(DiagnosticList) {
         let syntax: AsmSyntax
         do {
-            syntax = try parseAsmStatement(spelledHead(s))
+            syntax = try parseAsmStatement(printedAsmStatement(s))
         } catch {
             throw failure("inline assembly: \(error.message)", at: s)
         }
@@ -110,12 +121,14 @@ extension FunctionLowering {
                 throw unsupportedConstraint(constraint, at: s)
             }
             if constraint.contains("w") { halfWordOperands.insert(operands.count) }
-            let constant = foldedConstant(e)
-            if constraint.contains("i") || constraint.contains("n"), let constant {
+            let register = constraint.contains("r") || constraint.contains("w")
+            let immediate = constraint.contains("i") || constraint.contains("n")
+            if immediate && !register, let constant = foldedConstant(e) {
                 operands.append(.immediate(constant))
-            } else if constraint.contains("r") || constraint.contains("w") {
+            } else if register {
                 _ = try self.scalar(e.type, at: e)
-                operands.append(.input(try rvalue(e)))
+                let value = try rvalue(widestValue(e))
+                operands.append(immediate ? .registerOrImmediate(value) : .input(value))
             } else {
                 throw failure("inline assembly input '\(constraint)' needs an integer constant expression", at: e)
             }
@@ -154,6 +167,46 @@ extension FunctionLowering {
         builder.position(at: next)
     }
 
+    /// The statement's tokens from `asm` through its closing `)`, as clang prints them. The
+    /// function is printed once; its k-th asm statement in the printed body is the k-th
+    /// GCCAsmStmt of its cursor tree, both being in the AST's order.
+    private mutating func printedAsmStatement(_ s: CXCursor) throws(AsmSyntaxError) -> [AsmToken] {
+        if printedAsmStatements == nil {
+            var cursors: [CXCursor] = []
+            func collect(_ cursor: CXCursor) {
+                for child in cursor.children {
+                    if child.kind == CXCursor_GCCAsmStmt { cursors.append(child) }
+                    collect(child)
+                }
+            }
+            collect(declaration)
+            let printed = asmStatements(inPrintedFunction: declaration.printedDefinition)
+            guard printed.count == cursors.count else {
+                throw AsmSyntaxError(message: "cannot match the asm statements of '\(declaration.spelling)' to its "
+                                     + "printed text (\(cursors.count) statements, \(printed.count) printed)")
+            }
+            printedAsmStatements = Dictionary(uniqueKeysWithValues: zip(cursors.map(CursorKey.init), printed))
+        }
+        guard let tokens = printedAsmStatements?[CursorKey(s)] else {
+            throw AsmSyntaxError(message: "cannot find the statement in '\(declaration.spelling)'")
+        }
+        return tokens
+    }
+
+    /// A register input narrower than the register has unspecified upper bits (LLVM extends it
+    /// with whatever the register holds), so the value is taken from before its narrowing
+    /// conversions and needs no extension: bpf_cmp_likely's `"r"((short)LHS)` compares all of
+    /// LHS, as clang-19's code does.
+    private func widestValue(_ e: CXCursor) -> CXCursor {
+        guard e.kind == CXCursor_ParenExpr || e.kind == CXCursor_CStyleCastExpr || e.kind == CXCursor_UnexposedExpr,
+              let operand = e.children.last(where: \.isExpression) else { return e }
+        if e.kind == CXCursor_ParenExpr { return widestValue(operand) }
+        guard case .scalar(.integer(let size, _)) = module.types.classify(e.type),
+              case .scalar(.integer(let operandSize, _)) = module.types.classify(operand.type),
+              operandSize > size else { return e }
+        return widestValue(operand)
+    }
+
     private func unsupportedConstraint(_ constraint: String, at s: CXCursor) -> DiagnosticList {
         failure("inline assembly constraint '\(constraint)' is not supported: BPF asm operands are registers "
                 + "(\"r\", \"=r\", \"+r\", or \"w\" for 32 bits), immediates (\"i\", \"n\") or inputs tied to an output (\"0\")", at: s)
@@ -169,7 +222,7 @@ extension FunctionLowering {
             switch operand {
             case .input, .output, .inputOutput: spelled.append("r\(i % 10)")
             case .tied(let n): spelled.append(spelled[n])
-            case .immediate(let value): spelled.append(String(value))
+            case .immediate, .registerOrImmediate: spelled.append(operand.immediate.map { String($0) } ?? "r\(i % 10)")
             }
         }
         let lines = template.split(separator: "\n", omittingEmptySubsequences: false)
@@ -206,13 +259,6 @@ extension FunctionLowering {
         return labelStatement(named: name, in: body)
     }
 
-    private func declaresLocalLabel(_ scope: CXCursor, _ name: String) -> Bool {
-        scope.children.contains { statement in
-            statement.kind == CXCursor_DeclStmt
-                && statement.children.contains { $0.kind == CXCursor_UnexposedDecl && $0.spelling == name }
-        }
-    }
-
     private func labelStatement(named name: String, in cursor: CXCursor) -> CXCursor? {
         for child in cursor.children {
             if child.kind == CXCursor_LabelStmt && child.spelling == name { return child }
@@ -231,16 +277,82 @@ extension CXSourceRange {
     }
 }
 
+/// The asm statements of a function's printed text, in order: `asm`, its qualifiers, and its
+/// parenthesized part. Clang prints each statement on a line of its own, so an asm statement
+/// starts a line; an asm label (`extern int y asm("z");`, `int f(void) asm("g")`) follows its
+/// declarator on the declaration's line.
+private func asmStatements(inPrintedFunction text: String) -> [[AsmToken]] {
+    let tokens = printedTokens(text)
+    var statements: [[AsmToken]] = []
+    var i = 0
+    while i < tokens.endIndex {
+        defer { i += 1 }
+        guard tokens[i].text == "asm", tokens[i].startsLine else { continue }
+        var statement = [AsmToken(text: "asm", depth: 0)]
+        var j = i + 1
+        while j < tokens.endIndex, ["volatile", "inline", "goto"].contains(tokens[j].text) {
+            statement.append(AsmToken(text: tokens[j].text, depth: 0))
+            j += 1
+        }
+        guard j < tokens.endIndex, tokens[j].text == "(" else { continue }
+        var depth = 0
+        while j < tokens.endIndex {
+            if tokens[j].text == "(" { depth += 1 }
+            statement.append(AsmToken(text: tokens[j].text, depth: depth))
+            if tokens[j].text == ")" {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            j += 1
+        }
+        statements.append(statement)
+        i = j
+    }
+    return statements
+}
+
+/// C text as clang prints it, in tokens: string and character literals whole, identifiers and
+/// numbers whole, every other character a token of its own (`::` is two `:`, which is how the
+/// asm statement's sections are counted). `startsLine`: no token before it on its line.
+private func printedTokens(_ text: String) -> [(text: String, startsLine: Bool)] {
+    let characters = Array(text.unicodeScalars)
+    var tokens: [(text: String, startsLine: Bool)] = []
+    var lineStart = true
+    var i = 0
+    func isWord(_ c: Unicode.Scalar) -> Bool { c == "_" || c == "." || c.properties.isAlphabetic || ("0"..."9").contains(c) }
+    while i < characters.count {
+        let c = characters[i]
+        let start = i
+        i += 1
+        if c == "\"" || c == "'" {
+            while i < characters.count && characters[i] != c {
+                i += characters[i] == "\\" ? 2 : 1
+            }
+            i = min(i + 1, characters.count)
+        } else if isWord(c) {
+            while i < characters.count && isWord(characters[i]) { i += 1 }
+        } else if c.properties.isWhitespace {
+            if c == "\n" { lineStart = true }
+            continue
+        }
+        var token = String.UnicodeScalarView()
+        token.append(contentsOf: characters[start..<i])
+        tokens.append((String(token), lineStart))
+        lineStart = false
+    }
+    return tokens
+}
+
 /// Reads `asm volatile goto ("..." : [name] "=r" (x), ... : ... : "r0", "memory" : label)` from
-/// the statement's head tokens.
-private func parseAsmStatement(_ tokens: [SpelledToken]) throws(AsmSyntaxError) -> AsmSyntax {
+/// the statement's tokens.
+private func parseAsmStatement(_ tokens: [AsmToken]) throws(AsmSyntaxError) -> AsmSyntax {
     var syntax = AsmSyntax()
     guard let open = tokens.firstIndex(where: { $0.text == "(" }) else {
         throw AsmSyntaxError(message: "cannot read the statement")
     }
     syntax.isGoto = tokens[..<open].contains { $0.text == "goto" }
     // The parts between the parentheses at the statement's own depth, split at its colons.
-    var sections: [[SpelledToken]] = [[]]
+    var sections: [[AsmToken]] = [[]]
     for token in tokens[(open + 1)...].dropLast() {
         if token.depth == 1 && token.text == ":" {
             sections.append([])
@@ -251,18 +363,18 @@ private func parseAsmStatement(_ tokens: [SpelledToken]) throws(AsmSyntaxError) 
         }
     }
     guard sections[0].allSatisfy({ $0.text.hasSuffix("\"") }), !sections[0].isEmpty else {
-        throw AsmSyntaxError(message: "the template must be a string literal (here it is '\(sections[0].map(\.text).joined(separator: " "))')")
+        throw AsmSyntaxError(message: "cannot read the template '\(sections[0].map(\.text).joined(separator: " "))'")
     }
     syntax.template = sections[0].map(decodedString).joined()
-    func items(_ section: Int) -> [[SpelledToken]] {
+    func items(_ section: Int) -> [[AsmToken]] {
         guard section < sections.count, !sections[section].isEmpty else { return [] }
-        var result: [[SpelledToken]] = [[]]
+        var result: [[AsmToken]] = [[]]
         for token in sections[section] {
             if token.depth == 1 && token.text == "," { result.append([]) } else { result[result.count - 1].append(token) }
         }
         return result
     }
-    func operand(_ tokens: [SpelledToken]) throws(AsmSyntaxError) -> AsmSyntax.Operand {
+    func operand(_ tokens: [AsmToken]) throws(AsmSyntaxError) -> AsmSyntax.Operand {
         var rest = tokens[...]
         var name: String?
         if rest.first?.text == "[" {
@@ -287,11 +399,9 @@ private func parseAsmStatement(_ tokens: [SpelledToken]) throws(AsmSyntaxError) 
     return syntax
 }
 
-/// The text of one string literal token; a backslash-newline (a line continued in a macro) is
-/// not part of it.
-private func decodedString(_ token: SpelledToken) -> String {
-    let spelling = token.text.replacing("\\\n", with: "").replacing("\\\r\n", with: "")
-    return String(decoding: stringLiteralBytes(spelling: spelling, width: 1), as: UTF8.self)
+/// The text of one string literal token.
+private func decodedString(_ token: AsmToken) -> String {
+    String(decoding: stringLiteralBytes(spelling: token.text, width: 1), as: UTF8.self)
 }
 
 /// The template with C's `%` escapes read: `%%`, `%=`, `%N`, `%[name]`, `%wN`, `%lN`, `%l[name]`.

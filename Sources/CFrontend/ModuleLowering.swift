@@ -176,7 +176,8 @@ final class ModuleLowering {
                 continue
             }
         }
-        var module = Module(functions: functions, globals: globals, externs: externs, types: types.table)
+        var module = Module(functions: functions, globals: globals, externs: externs, types: types.table,
+                            mainFile: parsed.path)
         module = pruneUnreferenced(module)
         checkCallGraph(module)
         checkSectionSizes(module)

@@ -10,7 +10,7 @@ struct SpelledToken {
 
 extension FunctionLowering {
     /// The tokens of a statement's head, from its first token through the `)` that closes its
-    /// first `(`: `for (...)` or `asm volatile goto (...)`, as spelled.
+    /// first `(`: `for (...)` or `__atomic_load_n(...)`, as spelled.
     ///
     /// For code a macro produced (`can_loop`, `list_for_each_entry`) the expansion location is
     /// only the macro's name and the extent ends at the use site; the spelling location of the

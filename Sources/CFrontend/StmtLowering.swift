@@ -64,6 +64,11 @@ extension FunctionLowering {
                     builder.location = s.location
                     builder.emit(.copyMemory(destination: .temp(returnSlot, offset: 0), source: source.address, size: size,
                                              alignment: min(alignment, 8), destinationSpace: 0, sourceSpace: source.space))
+                } else if let returnSlot, isWide(value.type) {
+                    let returned = try wideRvalue(value)
+                    builder.location = s.location
+                    try wideStore(returned, to: .memory(.temp(returnSlot, offset: 0), addressSpace: 0), flags: AccessFlags(),
+                                  at: value)
                 } else if returnsValue {
                     returned = try rvalue(value)
                 } else {
@@ -175,6 +180,10 @@ extension FunctionLowering {
                 return
             case CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE, CXBinaryOperator_GE,
                  CXBinaryOperator_EQ, CXBinaryOperator_NE:
+                if let left = e.children.first(where: { $0.isExpression }), isWide(left.type) {
+                    try wideBranch(e, then: then, else: otherwise)
+                    return
+                }
                 let (condition, width, a, b) = try comparison(e)
                 builder.terminate(.branch(condition, width, a, b, then: then, else: otherwise))
                 return
@@ -184,7 +193,7 @@ extension FunctionLowering {
         default:
             break
         }
-        let value = try rvalue(e)
+        let value = try truthValue(e)
         builder.location = e.location
         builder.terminate(.branch(.ne, .bits64, value, .constant(0), then: then, else: otherwise))
     }
@@ -194,6 +203,16 @@ extension FunctionLowering {
     private mutating func ifStatement(_ s: CXCursor) throws(DiagnosticList) {
         let kids = s.children
         guard kids.count >= 2 else { throw failure("malformed if statement", at: s) }
+        if let constant = foldedConstant(kids[0]) {
+            // The arm not taken is left out, as clang leaves it out, unless a jump from elsewhere
+            // may enter it: bpf_cmp_likely ends in an arm whose asm is no instruction at all.
+            let taken: CXCursor? = constant != 0 ? kids[1] : (kids.count == 3 ? kids[2] : nil)
+            let skipped: CXCursor? = constant != 0 ? (kids.count == 3 ? kids[2] : nil) : kids[1]
+            if !(skipped.map { mayBeEntered($0, switchesOutside: true) } ?? false) {
+                if let taken { try lowerStatement(taken) }
+                return
+            }
+        }
         let thenBlock = builder.makeBlock(), done = builder.makeBlock()
         let elseBlock = kids.count == 3 ? builder.makeBlock() : done
         try branch(on: kids[0], then: thenBlock, else: elseBlock)
@@ -205,6 +224,33 @@ extension FunctionLowering {
             try lowerStatement(kids[2])
         }
         builder.fallThrough(to: done)
+    }
+
+    /// Whether a jump from outside `s` may land inside it: at a label, unless a `__label__`
+    /// inside `s` declares it (its scope is the block that declares it, as in the statement
+    /// expressions of bpf_experimental.h's bpf_cmp_*), or at a `case` or `default` of a switch
+    /// around `s` (`switchesOutside`; those of a switch inside `s` only take jumps from there).
+    /// `blocks` are the compound statements inside `s` that enclose the cursor.
+    private func mayBeEntered(_ s: CXCursor, switchesOutside: Bool, blocks: [CXCursor] = []) -> Bool {
+        switch s.kind {
+        case CXCursor_LabelStmt:
+            if !blocks.contains(where: { declaresLocalLabel($0, s.spelling) }) { return true }
+        case CXCursor_CaseStmt, CXCursor_DefaultStmt:
+            if switchesOutside { return true }
+        default:
+            break
+        }
+        let inner = switchesOutside && s.kind != CXCursor_SwitchStmt
+        let innerBlocks = s.kind == CXCursor_CompoundStmt ? blocks + [s] : blocks
+        return s.children.contains { mayBeEntered($0, switchesOutside: inner, blocks: innerBlocks) }
+    }
+
+    /// Whether the compound statement `scope` declares `name` with `__label__`.
+    func declaresLocalLabel(_ scope: CXCursor, _ name: String) -> Bool {
+        scope.children.contains { statement in
+            statement.kind == CXCursor_DeclStmt
+                && statement.children.contains { $0.kind == CXCursor_UnexposedDecl && $0.spelling == name }
+        }
     }
 
     /// `while`, `do`/`while` and the loop part of `for`.
@@ -375,6 +421,8 @@ extension FunctionLowering {
         case .scalar(let s):
             let value = try rvalue(e)
             store(value, to: storage, scalar: s)
+        case .wide:
+            try wideStore(try wideRvalue(e), to: storage, flags: AccessFlags(), at: e)
         case .aggregate(let size, let alignment):
             guard case .memory(let address, let space) = storage else { throw failure("aggregate in a register", at: e) }
             if e.kind == CXCursor_InitListExpr || e.kind == CXCursor_StringLiteral {
@@ -445,6 +493,11 @@ extension FunctionLowering {
                 builder.emit(.copyMemory(destination: address, source: source.address, size: type.size ?? 0,
                                          alignment: min(type.alignment ?? 1, 8), destinationSpace: space,
                                          sourceSpace: source.space))
+            } else if isWide(type) {
+                let value = try wideRvalue(e)
+                if value.low != .constant(0) || value.high != .constant(0) {
+                    try wideStore(value, to: .memory(address, addressSpace: space), flags: AccessFlags(), at: e)
+                }
             } else {
                 let s = try scalar(type, at: e)
                 let value = try rvalue(e)

@@ -45,6 +45,9 @@ enum TypeClass {
     /// struct, union or array: lives in memory, copied with copyMemory.
     case aggregate(size: Int, alignment: Int)
     case function
+    /// `__int128` or `unsigned __int128`: 16 bytes in memory, two 64-bit halves in registers
+    /// (`WideIntegerLowering.swift`).
+    case wide(isSigned: Bool)
     /// Something BPF cannot express; the text names the construct for the diagnostic.
     case unsupported(String)
 }
@@ -72,10 +75,12 @@ struct TypeLowering {
         case CXType_Atomic:
             // `_Atomic T` holds a T; how it is accessed is the accesses' business (AccessFlags).
             let value = clang_Type_getValueType(t)
-            if case .aggregate = classify(value) {
-                return .unsupported("_Atomic struct or array '\(type.spelling)': BPF has no atomic access wider than 8 bytes")
+            switch classify(value) {
+            case .aggregate, .wide:
+                return .unsupported("_Atomic struct, array or 128-bit integer '\(type.spelling)': BPF has no atomic access wider than 8 bytes")
+            case .scalar, .void, .function, .unsupported:
+                return classify(value)
             }
-            return classify(value)
         case CXType_Pointer:
             let pointee = t.pointee
             let elementSize: Int
@@ -94,10 +99,10 @@ struct TypeLowering {
         case CXType_Float, CXType_Double, CXType_LongDouble, CXType_Half, CXType_Float16, CXType_Float128,
              CXType_BFloat16, CXType_Ibm128:
             return .unsupported("floating point type '\(type.spelling)': BPF has no floating-point instructions")
-        case CXType_Int128, CXType_UInt128:
-            // clang splits them into register pairs (addition, shifts, comparisons; not
-            // multiplication or division, which would call a library); swiftbpfcc does not.
-            return .unsupported("128-bit integer type '\(type.spelling)': not supported by swiftbpfcc (BPF registers are 64 bits); use two 64-bit halves")
+        case CXType_Int128:
+            return .wide(isSigned: true)
+        case CXType_UInt128:
+            return .wide(isSigned: false)
         case CXType_Complex:
             return .unsupported("complex type '\(type.spelling)'")
         case CXType_VariableArray, CXType_DependentSizedArray:
@@ -189,6 +194,9 @@ struct TypeLowering {
             return table.intern(.integer(name: "_Bool", size: 1, isSigned: false))
         case .scalar(.integer(let size, let isSigned)):
             return table.intern(.integer(name: type.spelling, size: size, isSigned: isSigned))
+        case .wide(let isSigned):
+            // An INT of 16 bytes named `__int128` or `unsigned __int128`, as clang's.
+            return table.intern(.integer(name: type.spelling, size: 16, isSigned: isSigned))
         case .scalar(.pointer), .aggregate, .function, .unsupported:
             // Floating point and other types never reach BTF: lowering rejects them first.
             return table.intern(.integer(name: type.spelling, size: type.size ?? 0, isSigned: true))

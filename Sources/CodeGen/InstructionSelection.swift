@@ -242,14 +242,15 @@ struct InstructionSelector {
         let registers = assignment.asmRegisters[site] ?? []
         var texts: [String] = []
         for (i, operand) in asm.operands.enumerated() {
-            switch operand {
-            case .immediate(let value):
+            if let value = operand.immediate {
                 texts.append(String(value))
                 continue
+            }
+            switch operand {
             case .tied(let n):
                 texts.append(n < texts.count ? texts[n] : "")
                 continue
-            case .input, .output, .inputOutput:
+            case .input, .registerOrImmediate, .output, .inputOutput, .immediate:
                 break
             }
             guard let register = registers[i] else {
@@ -260,7 +261,7 @@ struct InstructionSelector {
             }
             texts.append("r\(register.rawValue)")
             switch operand {
-            case .input(let value): move(value, into: register)
+            case .input(let value), .registerOrImmediate(let value): move(value, into: register)
             case .inputOutput(let t, _): move(.temp(t), into: register)
             case .output, .tied, .immediate: break
             }
@@ -287,7 +288,7 @@ struct InstructionSelector {
             switch operand {
             case .output(let t, _), .inputOutput(let t, _):
                 if let register = registers[i] { finish(t, register) }
-            case .input, .tied, .immediate:
+            case .input, .registerOrImmediate, .tied, .immediate:
                 break
             }
         }
@@ -430,8 +431,16 @@ struct InstructionSelector {
     }
 
     /// A store; `release` makes it a store_release, which takes its value in a register only.
+    /// A constant is stored as BPF_ST's immediate at v4, and into the stack at v3 too: the
+    /// verifier knows the value stored either way (kernel 6.3 on), while a ctx store of an
+    /// immediate is refused before 6.3.
     private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize, release: Bool = false) {
-        if cpu == .v4, !release, case .constant(let c) = value,
+        let immediateAllowed: Bool
+        switch address {
+        case .slot: immediateAllowed = true
+        case .temp: immediateAllowed = cpu == .v4
+        }
+        if immediateAllowed, !release, case .constant(let c) = value,
            let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)
             emitRelocated(BPF.storeImmediate(size, base, offset, imm: imm))

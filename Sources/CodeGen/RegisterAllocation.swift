@@ -488,14 +488,15 @@ private func asmOperandRegisters(_ sites: [AsmSite], _ ranges: [LiveRange], _ lo
         }
         var registers: [Register?] = site.asm.operands.map { operand in
             switch operand {
-            case .input(.temp(let t)), .output(let t, _), .inputOutput(let t, _): return own(t)
-            case .input(.constant), .tied, .immediate: return nil
+            case .input(.temp(let t)), .registerOrImmediate(.temp(let t)), .output(let t, _), .inputOutput(let t, _):
+                return own(t)
+            case .input(.constant), .registerOrImmediate(.constant), .tied, .immediate: return nil
             }
         }
         taken.formUnion(registers.compactMap { $0 })
-        for (i, operand) in site.asm.operands.enumerated() where registers[i] == nil {
+        for (i, operand) in site.asm.operands.enumerated() where registers[i] == nil && operand.immediate == nil {
             switch operand {
-            case .input, .output, .inputOutput:
+            case .input, .registerOrImmediate, .output, .inputOutput:
                 let free = (0...9).map { Register(rawValue: UInt8($0)) }.first { !taken.contains($0) }
                 registers[i] = free
                 if let free { taken.insert(free) }

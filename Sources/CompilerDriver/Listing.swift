@@ -24,7 +24,7 @@ func renderListing(_ compiled: CompiledObject, module: Module, source: String, c
         for line in disassemble(listing.code.instructions) {
             if let location = listing.code.locations[line.index],
                previousLine.map({ $0 != (location.file, location.line) }) ?? true {
-                out += ";\(location.lineReference(mainFile: source)): "
+                out += ";\(location.lineReference(mainFile: module.mainFile)): "
                     + "\(module.sourceText(location).trimmingCharacters(in: .whitespaces))\n"
                 previousLine = (location.file, location.line)
             }

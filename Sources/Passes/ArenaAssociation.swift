@@ -15,8 +15,7 @@ import BPFIR
 /// and a program names none.
 public func associateArenas(_ module: inout Module) throws(DiagnosticList) {
     let arenaMaps = module.globals.filter { $0.section == ".maps" && isArenaMap($0.type, in: module.types) }
-    let arenaSymbols = Set(arenaMaps.map(\.symbol)
-        + module.globals.filter { $0.section == ".addr_space.1" }.map(\.symbol))
+    let arenaSymbols = arenaSymbols(of: module)
     let byName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     var problems: [Diagnostic] = []
 
@@ -64,6 +63,14 @@ public func associateArenas(_ module: inout Module) throws(DiagnosticList) {
 }
 
 /// A BTF-defined map whose `type` member is `int (*)[BPF_MAP_TYPE_ARENA]`.
+/// The arena maps and arena globals of a module: an ld_imm64 of any of them gives a program its
+/// arena.
+func arenaSymbols(of module: Module) -> Set<String> {
+    Set(module.globals.filter {
+        ($0.section == ".maps" && isArenaMap($0.type, in: module.types)) || $0.section == ".addr_space.1"
+    }.map(\.symbol))
+}
+
 func isArenaMap(_ type: TypeID, in types: TypeTable) -> Bool {
     guard case .structure(_, _, _, let fields) = resolved(type, in: types),
           let field = fields.first(where: { $0.name == "type" }),

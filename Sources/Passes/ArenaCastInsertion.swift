@@ -21,7 +21,7 @@ import BPFIR
 public func insertArenaCasts(_ module: inout Module) {
     for f in module.functions.indices {
         var function = module.functions[f]
-        castPointersAssignedOnce(&function)
+        castPointersAssignedOnce(&function, mainFile: module.mainFile)
         // Casts made above: the accesses through them are already done.
         let casts = Set(function.blocks.flatMap(\.instructions).compactMap { instruction -> Temp? in
             if case .addrSpaceCast(let d, _, to: 0, from: 1) = instruction.operation { return d }
@@ -29,7 +29,7 @@ public func insertArenaCasts(_ module: inout Module) {
         })
         for b in function.blocks.indices {
             function.blocks[b].instructions = castArenaAccesses(in: function.blocks[b].instructions, of: &function,
-                                                                alreadyCast: casts)
+                                                                alreadyCast: casts, mainFile: module.mainFile)
         }
         module.functions[f] = function
     }
@@ -38,7 +38,8 @@ public func insertArenaCasts(_ module: inout Module) {
 /// A pointer Temp assigned once (an expression's value, a parameter never reassigned) holds one
 /// value for the whole function: it gets one cast, right after it is computed (at the entry for
 /// a parameter), and every access through it uses that cast, as LLVM's BPF backend does.
-private func castPointersAssignedOnce(_ function: inout Function) {
+/// The note names the lines of the accesses as the listing does, relative to `mainFile`.
+private func castPointersAssignedOnce(_ function: inout Function, mainFile: String) {
     var assignments = [Int](repeating: 0, count: function.tempCount)
     for parameter in function.parameters { assignments[parameter.index] += 1 }
     var accessLines: [Temp: [SourceLocation]] = [:]
@@ -57,13 +58,14 @@ private func castPointersAssignedOnce(_ function: inout Function) {
     guard !casts.isEmpty else { return }
 
     func castInstruction(_ pointer: Temp, at location: SourceLocation?) -> IRInstruction {
-        // Lines of the function's own file first, then those of headers, each once, in order.
+        // Lines of the main file first, then those of headers, each once, in order: a function
+        // defined in a header names its own lines with the header's name too.
         let accesses = (accessLines[pointer] ?? []).sorted { a, b in
-            (a.file == function.location.file ? 0 : 1, a.file, a.line) < (b.file == function.location.file ? 0 : 1, b.file, b.line)
+            (a.file == mainFile ? 0 : 1, a.file, a.line) < (b.file == mainFile ? 0 : 1, b.file, b.line)
         }
         var lines: [String] = []
         for access in accesses {
-            let reference = access.lineReference(mainFile: function.location.file)
+            let reference = access.lineReference(mainFile: mainFile)
             if !lines.contains(reference) { lines.append(reference) }
         }
         let where_ = lines.isEmpty ? "" : " at line\(lines.count > 1 ? "s" : "") \(lines.joined(separator: ", "))"
@@ -112,7 +114,7 @@ private func replacingAddress(of operation: Operation, with address: Address) ->
 
 /// Pointers assigned more than once: one cast per block, reused until the pointer changes.
 private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function,
-                               alreadyCast castResults: Set<Temp>) -> [IRInstruction] {
+                               alreadyCast castResults: Set<Temp>, mainFile: String) -> [IRInstruction] {
     var result: [IRInstruction] = []
     result.reserveCapacity(instructions.count)
     /// Pointer Temp → the Temp holding its kernel form, while the pointer is unchanged.
@@ -125,7 +127,7 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
         }
         if let cast = kernelForm[pointer] { return .temp(cast, offset: offset) }
         let cast = function.makeTemp()
-        let line = instruction.location.map { "line \($0.lineReference(mainFile: function.location.file))" } ?? "this access"
+        let line = instruction.location.map { "line \($0.lineReference(mainFile: mainFile))" } ?? "this access"
         result.append(IRInstruction(.addrSpaceCast(cast, .temp(pointer), to: 0, from: 1), at: instruction.location,
                                     note: "cast_kern: \(reason) at \(line) goes through an __arena pointer"))
         kernelForm[pointer] = cast

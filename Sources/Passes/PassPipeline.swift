@@ -8,15 +8,17 @@ import BPFIR
 //      instructions removed. Static functions no BPF call can carry, those marked always_inline
 //      and those the call-chain stack check names are inlined even when not optimizing, and a
 //      call of one that must be inlined and remains is an error.
+//      Small loops that run a known number of times are unrolled, and simplified again.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
 //      before it is expanded.
 //   3. Stack alignment: a load or store of a local that may be misaligned (a packed struct's
 //      member) becomes byte accesses, since the verifier rejects misaligned stack accesses.
-//   4. Load forwarding and simplification again (when optimizing): loads of memory whose value a
-//      register already holds become copies, so that the verifier sees loop bounds and counters
-//      kept in memory as the values they are; simplification then folds what became constant.
+//   4. Load forwarding, dead store elimination and simplification again (when optimizing): loads
+//      of memory whose value a register already holds become copies, so that the verifier sees
+//      loop bounds and counters kept in memory as the values they are; stores into local structs
+//      and arrays that nothing reads any more go; simplification then folds what became constant.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
 //   6. Arena association: a program that touches arena memory references its arena map.
@@ -25,21 +27,27 @@ import BPFIR
 public enum PassName: String, CaseIterable, Sendable {
     case inlining
     case simplification
+    case loopUnrolling = "loop-unrolling"
     case signedDivision = "signed-division"
     case aggregateLowering = "aggregate-lowering"
     case stackAlignment = "stack-alignment"
     case loadForwarding = "load-forwarding"
+    case deadStores = "dead-stores"
     case arenaCasts = "arena-casts"
     case arenaAssociation = "arena-association"
 }
 
 /// Runs every pass code generation relies on, in order; `observe` sees the module after each
-/// pass that ran (simplification and load forwarding only when optimizing, signed division at v3).
+/// pass that ran (simplification, load forwarding and dead store elimination only when optimizing, signed division at v3).
 public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = true, alwaysInline: Set<String> = [],
                       observe: (PassName, Module) -> Void = { _, _ in }) throws(DiagnosticList) {
     inlineFunctions(&module, always: alwaysInline, bySize: optimize)
     observe(.inlining, module)
     if optimize {
+        simplify(&module)
+        observe(.simplification, module)
+        unrollLoops(&module)
+        observe(.loopUnrolling, module)
         simplify(&module)
         observe(.simplification, module)
     }
@@ -58,6 +66,8 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     if optimize {
         forwardLoads(&module)
         observe(.loadForwarding, module)
+        eliminateDeadStores(&module)
+        observe(.deadStores, module)
         simplify(&module)
         observe(.simplification, module)
     }

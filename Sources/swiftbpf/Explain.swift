@@ -117,7 +117,7 @@ func explanationText(_ explanation: VerifierExplanation, objectPath: String) -> 
             }
         }
         if hidden > 0 { output.append(String(repeating: " ", count: column) + "(and \(hidden) more states)") }
-        if let reason = castReason(instruction.instruction, line: instruction.line?.line) {
+        if let reason = castReason(instruction.instruction, line: instruction.line) {
             output.append(String(repeating: " ", count: column) + "; \(reason)")
         }
     }

@@ -117,7 +117,7 @@ func explanationPage(_ explanation: VerifierExplanation, objectPath: String) -> 
             states.append("<div>never reached</div>")
         }
         var text = htmlEscaped(instruction.text)
-        if let reason = castReason(instruction.instruction, line: instruction.line?.line) {
+        if let reason = castReason(instruction.instruction, line: instruction.line) {
             text += "<span class=\"cast\">cast</span><span class=\"why\">\(htmlEscaped(reason))</span>"
         }
         let classes = ["insn"] + (instruction.visits.isEmpty ? ["unreached"] : [])

@@ -149,11 +149,12 @@ func failure(_ error: LoadError, path: String) -> Failure {
 
 /// Disassembly per section and function, with each new source line as a `; text` comment.
 /// Why an `addr_space_cast` is there, for readers of the listing: the object does not record
-/// the compiler's reasons, but the two legal forms have one meaning each.
-func castReason(_ instruction: Instruction, line: Int?) -> String? {
+/// the compiler's reasons, but the two legal forms have one meaning each. The line is named with
+/// its file: a cast in a function from a header serves the header's lines.
+func castReason(_ instruction: Instruction, line: LineRecord?) -> String? {
     guard instruction.opcode == Opcode.classALU64 | Opcode.mov | Opcode.sourceX,
           instruction.offset == Opcode.addrSpaceCastOffset else { return nil }
-    let at = line.map { " (line \($0))" } ?? ""
+    let at = line.map { " (\(sourceKey($0)))" } ?? ""
     switch instruction.imm {
     case 1:
         return "cast_kern: the __arena pointer in \(instruction.src) becomes dereferenceable for the accesses that follow\(at)"
@@ -184,7 +185,7 @@ func dump(_ path: String) throws(Failure) -> [String] {
                     lastLine = source
                 }
                 var annotation = relocations[index].map { " <\($0)>" } ?? ""
-                if let reason = castReason(section.instructions[index], line: lastLine?.line) {
+                if let reason = castReason(section.instructions[index], line: lastLine) {
                     annotation += "\t; \(reason)"
                 }
                 output.append(String(repeating: " ", count: max(0, 5 - String(index).count)) + "\(index): \(line.text)\(annotation)")

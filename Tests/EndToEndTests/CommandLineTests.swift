@@ -167,13 +167,13 @@ struct CommandLineTests {
         let dumps = result.stderr.components(separatedBy: "; *** IR after ").dropFirst().map { dump in
             (pass: String(dump.prefix { $0 != " " }), ir: dump)
         }
-        #expect(dumps.map(\.pass) == ["inlining", "simplification", "signed-division", "aggregate-lowering",
-                                       "stack-alignment", "load-forwarding", "simplification", "arena-casts",
-                                       "arena-association"])
+        #expect(dumps.map(\.pass) == ["inlining", "simplification", "loop-unrolling", "simplification", "signed-division",
+                                       "aggregate-lowering", "stack-alignment", "load-forwarding", "dead-stores",
+                                       "simplification", "arena-casts", "arena-association"])
         for (pass, ir) in dumps {
             let castsDone = ["arena-casts", "arena-association"].contains(pass)
             #expect(ir.contains("addr_space_cast") == castsDone, "\(pass)")
-            let aggregatesLowered = !["inlining", "simplification", "signed-division"].contains(pass)
+            let aggregatesLowered = !["inlining", "simplification", "loop-unrolling", "signed-division"].contains(pass)
             #expect(!ir.contains("copy [") || !aggregatesLowered, "\(pass): a copyMemory survived aggregate lowering")
         }
         // The last dump is what -emit-ir writes.

@@ -331,22 +331,27 @@ struct CorpusTests {
         }
     }
 
+    /// The `-S -O2` listing of `source`, compiled in `directory`.
+    private func listing(of source: URL, in directory: URL) async throws -> String {
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
+        ], in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        return result.stdout
+    }
+
     /// Every C line a `-S` listing quotes is that line of the file it names: `;35:` is the main
     /// file's line 35, `;arena_list.h:35:` the header's. Over the corpus and the samples, whose
     /// code comes from their headers too.
     @Test(arguments: CorpusProgram.all.map(\.source) + ["samples/hello.c", "samples/arena_list/arena_list.c",
                                                         "samples/arena_htab/arena_htab.c"].map(Paths.package.appendingPathComponent))
     func listingQuotesEachLineFromItsFile(_ source: URL) async throws {
-        let directory = try Paths.workDirectory("listing/\(source.deletingPathExtension().lastPathComponent)")
-        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
-            "-S", source.path, "-O2", "-I", Paths.include.path, "-o", "-",
-        ], in: directory)
-        #expect(result.status == 0, "\(result.transcript)")
+        let listing = try await listing(of: source, in: Paths.workDirectory("listing/\(source.deletingPathExtension().lastPathComponent)"))
         func lines(of file: URL) -> [Substring] {
             ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
         }
         var quoted = 0
-        for line in result.stdout.split(separator: "\n") where line.hasPrefix(";") {
+        for line in listing.split(separator: "\n") where line.hasPrefix(";") {
             // `;LINE: text` or `;FILE:LINE: text`; the header comment `; swiftbpfcc ...` is neither.
             let parts = line.dropFirst().split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             let (file, number, text): (URL, Int?, Substring)
@@ -376,15 +381,75 @@ struct CorpusTests {
         #expect(quoted > 0, "the listing quotes no source line")
     }
 
+    /// A cast's note names its lines as the listing does (`30` the main file's, `arena_htab.h:49`
+    /// a header's): every line it names is one the listing quotes in the same function, also in a
+    /// function defined in a header, whose lines are not the main file's.
+    @Test(arguments: ["samples/arena_list/arena_list.c", "samples/arena_htab/arena_htab.c"]
+            .map(Paths.package.appendingPathComponent))
+    func castNotesNameLinesAsTheListingDoes(_ source: URL) async throws {
+        let listing = try await listing(of: source,
+                                        in: Paths.workDirectory("listing-notes/\(source.deletingPathExtension().lastPathComponent)"))
+        // Functions start at a line `name:\t...; kind, N instructions`; their quoted lines are `;REF: text`.
+        var quoted: Set<Substring> = [], notes: [(line: Substring, references: [Substring])] = []
+        var checked = 0
+        func checkFunction() {
+            for note in notes {
+                for reference in note.references {
+                    let isQuoted = quoted.contains(reference)
+                    #expect(isQuoted, "\(note.line): line \(reference) is not quoted in its function")
+                    checked += 1
+                }
+            }
+            (quoted, notes) = ([], [])
+        }
+        for line in listing.split(separator: "\n") {
+            if line.contains(":\t") && line.contains(" instructions, ") && !line.hasPrefix(" ") {
+                checkFunction()
+            } else if line.hasPrefix(";"), let colon = line.dropFirst().firstIndex(of: " ") {
+                quoted.insert(line[line.index(after: line.startIndex)..<colon].dropLast())
+            } else if let note = line.firstMatch(of: #/; cast_kern: .* at lines? ([^ ,]+(, [^ ,]+)*)/#) {
+                notes.append((line, note.output.1.split(separator: ", ")))
+            }
+        }
+        checkFunction()
+        #expect(checked > 0, "no cast note names a line")
+    }
+
+    /// `swiftbpf dump` names each cast's line with its file (the dump shows no line numbers, and a
+    /// header's line 60 is not the main file's): the line named is the source line shown above it.
+    @Test(arguments: ["samples/arena_list/arena_list.c", "samples/arena_htab/arena_htab.c"]
+            .map(Paths.package.appendingPathComponent))
+    func dumpNamesTheFileOfEachCastsLine(_ source: URL) async throws {
+        let directory = try Paths.workDirectory("dump-notes/\(source.deletingPathExtension().lastPathComponent)")
+        let object = directory.appendingPathComponent("out.o").path
+        let compile = try await runProcess(try await Tools.ours("swiftbpfcc"), [
+            "-O2", "-g", "-I", Paths.include.path, source.path, "-o", object,
+        ], in: directory)
+        #expect(compile.status == 0, "\(compile.transcript)")
+        let dump = try await runProcess(try await Tools.ours("swiftbpf"), ["dump", object], in: directory)
+        #expect(dump.status == 0, "\(dump.transcript)")
+        var shownLine: Substring = "", checked = 0
+        for line in dump.stdout.split(separator: "\n") {
+            if line.hasPrefix("; ") {
+                shownLine = line.dropFirst(2)
+            } else if line.contains("; cast_kern: ") {
+                let named = line.firstMatch(of: #/\(([^():]+):([0-9]+)\)$/#)
+                #expect(named != nil, "\(line): no file and line")
+                guard let named, let number = Int(named.output.2) else { continue }
+                let file = URL(fileURLWithPath: String(named.output.1), relativeTo: source.deletingLastPathComponent())
+                let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                #expect(number <= lines.count && lines[number - 1] == shownLine, "\(line): not the line shown above it")
+                checked += 1
+            }
+        }
+        #expect(checked > 0, "no cast in the dump")
+    }
+
     /// `-S` listings mark each cast the compiler inserted with its reason and source line.
     @Test(arguments: CorpusProgram.all.filter(\.needsArenaLoader))
     func listingExplainsArenaCasts(_ program: CorpusProgram) async throws {
-        let directory = try await Artifacts.shared.directory(program)
-        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), [
-            "-S", program.source.path, "-O2", "-I", Paths.include.path, "-o", "-",
-        ], in: directory)
-        #expect(result.status == 0, "\(result.transcript)")
-        let casts = result.stdout.split(separator: "\n").filter { $0.contains("addr_space_cast(") && $0.contains(", 0, 1)") }
+        let listing = try await listing(of: program.source, in: Artifacts.shared.directory(program))
+        let casts = listing.split(separator: "\n").filter { $0.contains("addr_space_cast(") && $0.contains(", 0, 1)") }
         #expect(!casts.isEmpty)
         for line in casts {
             #expect(line.contains("; cast_kern: ") && line.contains("line"), "unexplained cast: \(line)")

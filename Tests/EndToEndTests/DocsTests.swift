@@ -7,8 +7,9 @@
 // them, then `(exit status N)` when the command fails. `console needs=bpf` (or `needs=arena`)
 // marks a block whose commands need that from the kernel (KernelCapability); such a block is
 // skipped only where the kernel refuses it. The commands of a chapter run in order through
-// /bin/sh in a scratch copy of the repository's docs/examples and include/, from the copy's
-// docs/examples, with our built executables first on PATH, exactly as a student runs them.
+// /bin/sh in a scratch copy of the repository's docs/examples, include/ and samples/ (chapter 5
+// compiles the arena hash table sample), from the copy's docs/examples, with our built
+// executables first on PATH, exactly as a student runs them.
 //
 // DOCS_UPDATE=1 rewrites the outputs in the chapters instead of comparing them, so that an
 // author never copies output by hand: `DOCS_UPDATE=1 swift test --filter DocsTests`.
@@ -107,6 +108,8 @@ func normalizeDocsOutput(_ output: String) -> String {
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("docs"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: DocsChapter.directory.appendingPathComponent("examples"), to: examples)
         try FileManager.default.copyItem(at: Paths.include, to: scratch.appendingPathComponent("include"))
+        try FileManager.default.copyItem(at: Paths.package.appendingPathComponent("samples"),
+                                         to: scratch.appendingPathComponent("samples"))
         let binDirectory = try await Tools.binDirectory.value
         _ = try await Tools.ours("swiftbpfcc")
         _ = try await Tools.ours("swiftbpf")

@@ -1,6 +1,8 @@
 // Compatibility with the kernel's own arena programs: tools/testing/selftests/bpf of Linux 6.12
 // (arena_list, arena_htab, arena_htab_asm, arena_atomics, verifier_arena, verifier_arena_large),
-// plus our arena spin lock (Compat/arena_spin_lock.c; 6.12 has none), each compiled with the
+// plus our arena spin lock (Compat/arena_spin_lock.c; 6.12 has none) and iters_task_vma (which
+// compares through bpf_experimental.h's bpf_cmp_unlikely, an asm goto whose template the macro
+// joins from its stringified operator), each compiled with the
 // selftests' Makefile command line, unchanged, by clang-19 and by swiftbpfcc in clang's place.
 // Both compilers must compile them and libbpf 1.5 must see the same maps, programs, decl tags and
 // arena globals in both objects. Where the kernel grants arena maps, our driver
@@ -43,10 +45,12 @@ enum SelftestPrograms {
     static let arenaAtomics = SelftestProgram.kernel("arena_atomics")
     static let verifierArena = SelftestProgram.kernel("verifier_arena")
     static let verifierArenaLarge = SelftestProgram.kernel("verifier_arena_large")
+    static let itersTaskVma = SelftestProgram.kernel("iters_task_vma")
     static let spinLock = SelftestProgram(
         name: "arena_spin_lock", source: Paths.endToEnd.appendingPathComponent("Compat/arena_spin_lock.c").path)
 
-    static let all = [arenaList, arenaHtab, arenaHtabAsm, arenaAtomics, verifierArena, verifierArenaLarge, spinLock]
+    static let all = [arenaList, arenaHtab, arenaHtabAsm, arenaAtomics, verifierArena, verifierArenaLarge, spinLock,
+                      itersTaskVma]
 }
 
 /// A compiler's object and what the compiler said (the object exists when the status is 0).
@@ -240,6 +244,35 @@ struct KernelCompatTests {
             #expect(verdicts.count == programs && programs > 0, "\(result.stdout)")
             #expect(verdicts.allSatisfy { $0.hasSuffix(": ok") }, "\(compiler.rawValue): \(result.stdout)")
         }
+    }
+
+    /// `bpf_cmp_unlikely(seen, >=, 1000)`: the asm's comparison is the one clang-19 writes, an
+    /// unsigned 64-bit compare with the constant as its immediate (not `s>=`, and with no sign
+    /// extension of the `(short)` operand the macro casts), and the kernel verifies both objects.
+    @Test(.needs(.bpf))
+    func bpfCmpUnlikelyBranchesAsClangDoes() async throws {
+        var comparisons: [SelftestCompiler: [String]] = [:]
+        try await forEachObject(SelftestPrograms.itersTaskVma) { compiler, object, tree in
+            let listing = try await runChecked(try which("llvm-objdump-19"), ["-d", object], in: tree.selftests)
+            comparisons[compiler] = immediateComparisons(listing)
+            let result = try await runProcess(tree.driver, ["verifier", object], in: tree.selftests)
+            try #require(result.status == 0, "\(compiler.rawValue): \(result.transcript)")
+            #expect(result.stdout == "iter_task_vma_for_each: ok\n", "\(compiler.rawValue): \(result.stdout)")
+        }
+        let clang = try #require(comparisons[.clang])
+        #expect(!clang.isEmpty)
+        #expect(comparisons[.ours] == clang)
+    }
+
+    /// The conditional jumps of an llvm-objdump listing that compare with a nonzero immediate
+    /// (`>= 0x3e8 (64-bit)`), sorted; tests of zero are left out, as the two compilers lay out
+    /// their null checks and loop tests differently.
+    private func immediateComparisons(_ listing: String) -> [String] {
+        let jump = /\tif ([rw])\d+ (\S+) (-?0x[0-9a-f]+) goto/
+        return listing.split(separator: "\n").compactMap { line -> String? in
+            guard let match = line.firstMatch(of: jump), match.3 != "0x0" else { return nil }
+            return "\(match.2) \(match.3) (\(match.1 == "w" ? 32 : 64)-bit)"
+        }.sorted()
     }
 
     @Test(.needs(.arena))

@@ -1,4 +1,4 @@
-// The kernel 6.12 BPF selftests' arena programs, from Debian's linux-source-6.12 tarball: the
+// The kernel 6.12 BPF selftests' arena programs (and iters_task_vma, for bpf_cmp_unlikely), from Debian's linux-source-6.12 tarball: the
 // part of the tree they need is unpacked under .build and libbpf 1.5 is built from it, once per
 // tarball; vmlinux.h comes from the running kernel's BTF on each run. Nothing of the tarball is
 // kept in the repository.
@@ -41,6 +41,7 @@ enum KernelSelftests {
         "tools/testing/selftests/bpf/Makefile", "tools/testing/selftests/bpf/*.h",
         "tools/testing/selftests/bpf/gnu",
         "tools/testing/selftests/bpf/progs/arena_*.c", "tools/testing/selftests/bpf/progs/verifier_arena*.c",
+        "tools/testing/selftests/bpf/progs/iters_task_vma.c",
     ]
 
     /// Set up once per test run.

@@ -1,3 +1,4 @@
+import BPFDiagnostics
 import BPFIR
 import IRTestSupport
 import Testing
@@ -50,6 +51,27 @@ import Testing
         let notes = module.functions[0].blocks[0].instructions.compactMap(\.note)
         #expect(notes.count == 3)
         #expect(notes.allSatisfy { $0.hasPrefix("cast_kern: ") && $0.contains("__arena pointer") })
+    }
+
+    /// A line named by its number alone is the main file's, as in the `-S` listing, also in a
+    /// function defined in a header: there its own lines are named with the header's name.
+    @Test func castNotesNameTheFileOfEachLineOutsideTheMainFile() {
+        let p = Temp(0), q = Temp(1)
+        func at(_ file: String, _ line: Int) -> BPFDiagnostics.SourceLocation { BPFDiagnostics.SourceLocation(file: file, line: line, column: 1) }
+        let block = Block(id: BlockID(0), instructions: [
+            IRInstruction(.store(.temp(p, offset: 0), .constant(0), .double, addressSpace: 1), at: at("list.h", 12)),
+            IRInstruction(.store(.temp(p, offset: 8), .constant(0), .double, addressSpace: 1), at: at("list.c", 30)),
+            IRInstruction(.copy(q, .temp(p)), at: at("list.h", 13)),
+            IRInstruction(.copy(q, .temp(q)), at: at("list.h", 13)),
+            IRInstruction(.store(.temp(q, offset: 0), .constant(0), .double, addressSpace: 1), at: at("list.h", 14)),
+        ], terminator: .return(.constant(0)))
+        var function = testFunction(parameters: 1, tempCount: 2, blocks: [block])
+        function.location = at("list.h", 10)
+        var module = Module(functions: [function], mainFile: "list.c")
+        insertArenaCasts(&module)
+        let notes = module.functions[0].blocks[0].instructions.compactMap(\.note)
+        #expect(notes == ["cast_kern: this __arena pointer is dereferenced at lines 30, list.h:12",
+                          "cast_kern: store at line list.h:14 goes through an __arena pointer"])
     }
 
     @Test func leavesOtherAddressSpacesAlone() {

@@ -133,4 +133,26 @@ private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Mod
         #expect(!join.contains { if case .load = $0 { return true } else { return false } }, "\(join)")
         #expect(forwarded.functions[0].blocks[1].instructions.count == 3)
     }
+
+    /// A struct stored 8 bytes at a time and read a field at a time, and a struct stored a byte at
+    /// a time and read whole: the loads read constants wherever known stores cover all their bytes,
+    /// and stay where one byte is unknown.
+    @Test func loadsCoveredByConstantStoresReadConstants() {
+        let slot = StackSlot(size: 8, alignment: 8, name: "s", location: nil)
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.store(.slot(SlotID(0), offset: 0), .constant(0x4_0000_0003), .double, addressSpace: 0)),
+            ir(.load(Temp(1), .slot(SlotID(0), offset: 4), .word, addressSpace: 0)),
+            ir(.store(.slot(SlotID(1), offset: 0), .constant(0x101), .byte, addressSpace: 0)),
+            ir(.store(.slot(SlotID(1), offset: 1), .constant(0x2), .byte, addressSpace: 0)),
+            ir(.load(Temp(2), .slot(SlotID(1), offset: 0), .half, addressSpace: 0)),
+            ir(.load(Temp(3), .slot(SlotID(1), offset: 0), .word, addressSpace: 0)),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+            ir(.binary(Temp(5), .add, .bits64, .temp(Temp(4)), .temp(Temp(3)))),
+        ], terminator: .return(.temp(Temp(5))))
+        let forwarded = forwardedAgreeing(module(tempCount: 6, blocks: [block], slots: [slot, slot]), arguments: [[0]])
+        let operations = forwarded.functions[0].blocks.flatMap(\.instructions).map(\.operation)
+        #expect(operations.contains(.copy(Temp(1), .constant(4))))
+        #expect(operations.contains(.copy(Temp(2), .constant(0x201))))
+        #expect(loads(forwarded) == 1, "the word load reads two bytes never stored")
+    }
 }

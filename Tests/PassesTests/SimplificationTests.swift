@@ -42,6 +42,77 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [1], [41]])
     }
 
+    /// `t1 = t0 + 4; t2 = t1 + 9; t3 = t2 - 20` adds once: `t3 = t0 + -7`.
+    @Test func propagationAddsConstantOffsetsOnce() {
+        let original = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(4))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(9))),
+                ir(.binary(Temp(3), .sub, .bits64, .temp(Temp(2)), .constant(20))),
+            ], terminator: .return(.temp(Temp(3)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(operations(module.functions[0]) == [.binary(Temp(3), .add, .bits64, .temp(Temp(0)), .constant(-7))])
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max]])
+    }
+
+    /// `calls++` on an `int`: the 64-bit add of the sign-extended load is stored in 4 bytes, so it
+    /// becomes a 32-bit add of the loaded value and the extension goes. The same add on a
+    /// parameter (maybe a pointer, where the verifier refuses 32-bit arithmetic) stays 64-bit.
+    @Test func arithmeticReadInItsLowHalfIsNarrowedOnNumbersOnly() {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(2)), .constant(1))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(3)), .word, addressSpace: 0)),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .constant(4))),
+                ir(.store(.temp(Temp(0), offset: 8), .temp(Temp(4)), .word, addressSpace: 0)),
+            ], terminator: .return(.constant(0))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        #expect(ops.contains(.binary(Temp(3), .add, .bits32, .temp(Temp(1)), .constant(1))), "\(ops)")
+        #expect(ops.contains(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .constant(4))), "\(ops)")
+        #expect(!ops.contains { if case .signExtend = $0 { return true } else { return false } })
+    }
+
+    /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
+    /// reads, so it goes; the same `and` read whole (returned) stays.
+    @Test(arguments: [false, true])
+    func masksOfBitsNobodyReadsGo(returned: Bool) {
+        let original = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .byte, addressSpace: 0)),
+                ir(.binary(Temp(2), .add, .bits32, .temp(Temp(1)), .constant(1))),
+                ir(.binary(Temp(3), .and, .bits64, .temp(Temp(2)), .constant(255))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(3)), .byte, addressSpace: 0)),
+            ], terminator: .return(returned ? .temp(Temp(3)) : .constant(0))),
+        ])
+        var function = original
+        _ = narrowOperations(&function)
+        let masked = operations(function).contains { if case .binary(_, .and, _, _, _) = $0 { return true } else { return false } }
+        #expect(masked == returned)
+    }
+
+    /// A comparison of two sign-extended `int`s is the 32-bit comparison of what was extended.
+    @Test func comparisonsOfExtendedIntsUseTheLowHalves() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 32)),
+            ], terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(-3), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), terminator: .return(.constant(1))),
+            Block(id: BlockID(2), terminator: .return(.constant(2))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(module.functions[0].blocks[0].terminator
+                == .branch(.slt, .bits32, .temp(Temp(1)), .constant(-3), then: BlockID(1), else: BlockID(2)))
+    }
+
     /// Every operator at both widths folds to what BPF computes, and division by zero stays.
     @Test func foldingComputesWhatBPFComputes() {
         let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]
@@ -142,6 +213,28 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(function.blocks[0].terminator == .jump(BlockID(1)))
         #expect(function.blocks[1].terminator == .return(.temp(Temp(0))))
         expectSameResults(original, function, [[0], [5]])
+    }
+
+    /// bpf_cmp_unlikely's shape: a flag set to 1 before an asm goto and tested at its label. The
+    /// asm's jump goes to the side the test takes, and its fall-through edge, into a block that
+    /// only jumps, goes where that block jumps.
+    @Test func asmGotoEdgesSkipATestOfAKnownValueAndABareJump() {
+        let asm = InlineAsm(template: [.text("if "), .operand(0, halfWord: false), .text(" > 5 goto "), .label(0)],
+                            operands: [.input(.temp(Temp(0)))], clobbers: [])
+        let blocks = [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(1)))],
+                  terminator: .inlineAsmGoto(asm, labels: [BlockID(1)], next: BlockID(2))),
+            Block(id: BlockID(1), terminator: .branch(.ne, .bits64, .temp(Temp(1)), .constant(0), then: BlockID(3), else: BlockID(4))),
+            Block(id: BlockID(2), terminator: .jump(BlockID(4))),
+            Block(id: BlockID(3), terminator: .return(.constant(1))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(0)))),
+        ]
+        var function = testFunction(parameters: 1, tempCount: 2, blocks: blocks)
+        #expect(threadJumps(&function))
+        #expect(function.blocks.count == 3)
+        #expect(function.blocks[0].terminator == .inlineAsmGoto(asm, labels: [BlockID(1)], next: BlockID(2)))
+        #expect(function.blocks[1].terminator == .return(.constant(1)))
+        #expect(function.blocks[2].terminator == .return(.temp(Temp(0))))
     }
 
     /// `if (x == 1) return 0; if (x == 2) { g(x); return 0; } return x;`: both returns of 0 end in

@@ -5,9 +5,16 @@ import BPFIR
 /// either changes.
 func propagateWithinBlock(_ block: inout Block) -> Bool {
     var known: [Temp: Value] = [:]
-    /// Which Temp already holds the address of a global (`symbol+offset`): the same ld_imm64
-    /// again is a copy.
+    /// Which Temp already holds the address of a global (`symbol+offset`, the same ld_imm64
+    /// again is a copy) or of a stack slot.
     var addresses: [String: Temp] = [:]
+    func key(_ operation: Operation) -> (destination: Temp, key: String)? {
+        switch operation {
+        case .symbolAddress(let d, let symbol, let offset): return (d, "\(symbol)+\(offset)")
+        case .slotAddress(let d, let slot, let offset): return (d, "\(slot)+\(offset)")
+        default: return nil
+        }
+    }
     // What a Temp's assignment makes stale, so that it is found without a walk over everything
     // known (in a block of thousands of instructions): the Temps known as copies of it, the
     // addresses it holds. Entries that went stale otherwise are checked when used.
@@ -27,8 +34,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         var operation = original.mapped(defined: { $0 }, value: value, address: address)
         operation = fold(operation, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil },
                          signExtensionSource: { _ in nil })
-        if case .symbolAddress(let d, let symbol, let offset) = operation,
-           let holder = addresses["\(symbol)+\(offset)"], holder != d {
+        if let (d, address) = key(operation), let holder = addresses[address], holder != d {
             operation = .copy(d, .temp(holder))
         }
         if operation != original {
@@ -45,10 +51,9 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
                 known[d] = v
                 if case .temp(let source) = v { copiesOf[source, default: []].append(d) }
             }
-            if case .symbolAddress(let d, let symbol, let offset) = operation {
-                let key = "\(symbol)+\(offset)"
-                addresses[key] = d
-                addressesIn[d, default: []].append(key)
+            if let (d, address) = key(operation) {
+                addresses[address] = d
+                addressesIn[d, default: []].append(address)
             }
         }
     }

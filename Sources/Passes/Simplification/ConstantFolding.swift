@@ -5,13 +5,19 @@ import BPFIR
 /// sign-extends (still unchanged where the Temp is read).
 func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtendedBits: (Value) -> Int?,
           signExtensionSource: (Temp) -> (bits: Int, source: Value)?) -> Operation {
+    var operation = operation
+    // A constant goes on the right of a commutative operation, where BPF takes its immediate.
+    if case .binary(let d, let op, let width, .constant(let c), .temp(let t)) = operation,
+       [.add, .mul, .and, .or, .xor].contains(op) {
+        operation = .binary(d, op, width, .temp(t), .constant(c))
+    }
     switch operation {
     case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
         if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
     case .binary(let d, .add, _, let a, .constant(0)), .binary(let d, .sub, _, let a, .constant(0)),
          .binary(let d, .or, _, let a, .constant(0)), .binary(let d, .xor, _, let a, .constant(0)),
          .binary(let d, .shl, _, let a, .constant(0)), .binary(let d, .lshr, _, let a, .constant(0)),
-         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, .bits64, let a, .constant(1)):
+         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, _, let a, .constant(1)):
         if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
     case .binary(let d, .and, .bits64, let a, .constant(let mask)):
@@ -38,10 +44,28 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         return .copy(d, .constant(0))
     case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
         return .copy(d, .constant(condition.holds(width, a, b) ? 1 : 0))
+    case .setCondition(let d, let condition, .bits64, let a, let b)
+        where comparesInLowHalves(condition, a, b, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits):
+        return .setCondition(d, condition, .bits32, a, b)
     default:
         break
     }
     return operation
+}
+
+/// Whether a 64-bit comparison of `a` and `b` decides as the 32-bit one of their low halves:
+/// both sign-extended from at most 32 bits (sign extension keeps every order, signed and
+/// unsigned), or both zero-extended from at most 32 bits for equality and unsigned order (31 for
+/// signed order). A C comparison of two `int`s is then one JMP32, as clang emits it, and the
+/// extensions it compared become dead.
+func comparesInLowHalves(_ condition: Condition, _ a: Value, _ b: Value, zeroExtendedBits: (Value) -> Int?,
+                         signExtendedBits: (Value) -> Int?) -> Bool {
+    if let x = signExtendedBits(a), let y = signExtendedBits(b), x <= 32, y <= 32 { return true }
+    guard let x = zeroExtendedBits(a), let y = zeroExtendedBits(b) else { return false }
+    switch condition {
+    case .eq, .ne, .ugt, .uge, .ult, .ule: return x <= 32 && y <= 32
+    case .sgt, .sge, .slt, .sle: return x <= 31 && y <= 31
+    }
 }
 
 private func width(of operation: Operation) -> ALUWidth? {
@@ -50,7 +74,7 @@ private func width(of operation: Operation) -> ALUWidth? {
 }
 
 /// `a op b` as BPF computes it, or nil when folding would hide a division by zero.
-private func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
+func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -> Int64? {
     let is32 = width == .bits32
     let x = is32 ? Int64(UInt32(truncatingIfNeeded: a)) : a
     let y = is32 ? Int64(UInt32(truncatingIfNeeded: b)) : b

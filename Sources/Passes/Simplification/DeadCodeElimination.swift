@@ -1,14 +1,16 @@
 import BPFIR
 
-/// Removes side-effect-free instructions whose result nobody reads; true when any went. Removing
-/// one may leave its operands unread: a worklist of Temps whose last reader went finds those,
-/// where sweeping the function again would cost a sweep per instruction of a dead chain.
-func removeDeadInstructions(_ function: inout Function) -> Bool {
+/// Removes side-effect-free instructions whose result nobody reads, except addresses of `kept`
+/// symbols; true when any went. Removing one may leave its operands unread: a worklist of Temps
+/// whose last reader went finds those, where sweeping the function again would cost a sweep per
+/// instruction of a dead chain.
+func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String> = []) -> Bool {
     var readers = [Int](repeating: 0, count: function.tempCount)
     var pureDefinitions = [[(block: Int, index: Int)]](repeating: [], count: function.tempCount)
     for (b, block) in function.blocks.enumerated() {
         for (i, instruction) in block.instructions.enumerated() {
             for t in instruction.operation.usedTemps { readers[t.index] += 1 }
+            if case .symbolAddress(_, let symbol, _) = instruction.operation, kept.contains(symbol) { continue }
             if isPure(instruction.operation), let d = instruction.operation.definedTemps.first {
                 pureDefinitions[d.index].append((b, i))
             }
@@ -38,14 +40,14 @@ func removeDeadInstructions(_ function: inout Function) -> Bool {
 
 private func isPure(_ operation: Operation) -> Bool {
     switch operation {
-    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .addrSpaceCast, .setCondition,
-         .coreValue:
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress, .addrSpaceCast,
+         .setCondition, .coreValue:
         return true
     case .load(_, _, _, _, let flags):
         // A BPF load cannot fault at run time (the verifier proves each one safe), so an unread one
         // may go, as LLVM drops it; a volatile or atomic one happens as written.
         return !flags.isVolatile && !flags.isOrdered
-    case .store, .copyMemory, .setMemory, .symbolAddress, .call, .atomic, .compareExchange, .inlineAsm:
+    case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
         return false
     }
 }

@@ -27,28 +27,10 @@ func removeUnneededExtensions(_ function: inout Function, _ onceAssigned: OnceAs
     for (b, block) in function.blocks.enumerated() {
         for (i, instruction) in block.instructions.enumerated() {
             let position = (block: b, index: i)
-            var lowOnly: [Value] = []
-            switch instruction.operation {
-            case .binary(_, _, .bits32, let x, let y), .setCondition(_, _, .bits32, let x, let y):
-                lowOnly = [x, y]
-            case .negate(_, .bits32, let x):
-                lowOnly = [x]
-            case .store(_, let x, let size, _, _) where size.rawValue <= 4:
-                lowOnly = [x]
-            case .signExtend(_, let x, let bits) where bits <= 32, .zeroExtend(_, let x, let bits) where bits <= 32:
-                lowOnly = [x]
-            default:
-                break
-            }
-            for value in lowOnly {
+            for value in readsOnlyLowHalf(instruction.operation) {
                 if let t = reads(value), !onceAssigned.isAssigned(t, before: position) { rejected.insert(t) }
             }
-            // Every other read (an address base too, even of the same Temp) reads all 64 bits.
-            var fullReads = instruction.operation.usedValues
-            for value in lowOnly {
-                if let i = fullReads.firstIndex(of: value) { fullReads.remove(at: i) }
-            }
-            for t in fullReads.compactMap(reads) { rejected.insert(t) }
+            for t in readsInFull(instruction.operation).compactMap(reads) { rejected.insert(t) }
         }
         let end = (block: b, index: block.instructions.count)
         switch block.terminator {

@@ -1,8 +1,10 @@
 import BPFIR
 
-/// A jump into an empty block that only branches on a Temp whose value is known at the jump goes
+/// An edge into an empty block that only branches on a Temp whose value is known at the edge goes
 /// straight to the side the branch would take. `can_loop` sets a flag to 1 before its may_goto
-/// and to 0 on the bail-out edge, then tests it: both edges can skip the test.
+/// and to 0 on the bail-out edge, then tests it: both edges can skip the test. bpf_cmp_unlikely
+/// sets its result before its asm goto and tests it at the label: the asm's jump goes where
+/// the test would. An edge into an empty block that only jumps goes to where it jumps.
 ///
 /// What is known at the end of a block: its own assignments of constants, on top of what was
 /// known at the end of its only predecessor.
@@ -29,10 +31,6 @@ func threadJumps(_ function: inout Function) -> Bool {
     }
     var changed = false
     for b in function.blocks.indices {
-        guard case .jump(let target) = function.blocks[b].terminator,
-              function.blocks[target.index].instructions.isEmpty,
-              case .branch(let condition, let width, let x, let y, let then, let otherwise) =
-                function.blocks[target.index].terminator else { continue }
         let values = constantsAtEnd(b)
         func constant(_ v: Value) -> Int64? {
             switch v {
@@ -40,9 +38,24 @@ func threadJumps(_ function: inout Function) -> Bool {
             case .temp(let t): return values[t]
             }
         }
-        guard let a = constant(x), let c = constant(y) else { continue }
-        function.blocks[b].terminator = .jump(condition.holds(width, a, c) ? then : otherwise)
-        changed = true
+        /// Where an edge into `target` ends up.
+        func destination(_ target: BlockID) -> BlockID {
+            guard function.blocks[target.index].instructions.isEmpty else { return target }
+            switch function.blocks[target.index].terminator {
+            case .jump(let next):
+                return next
+            case .branch(let condition, let width, let x, let y, let then, let otherwise):
+                guard let a = constant(x), let c = constant(y) else { return target }
+                return condition.holds(width, a, c) ? then : otherwise
+            case .return, .mayGoto, .inlineAsmGoto:
+                return target
+            }
+        }
+        let terminator = function.blocks[b].terminator.mapped(value: { $0 }, block: destination)
+        if terminator != function.blocks[b].terminator {
+            function.blocks[b].terminator = terminator
+            changed = true
+        }
     }
     if changed { function.blocks = removingUnreachableBlocks(function.blocks) }
     return changed

@@ -9,6 +9,10 @@ private enum Fact {
     /// The upper bits repeat bit `bits - 1`; `source` is the value that was extended, when it is
     /// a constant or assigned once (so it still holds that value wherever this Temp is read).
     case signExtended(bits: Int, source: Value?)
+    /// `base + addend` in 64 bits, `base` assigned once.
+    case sum(base: Temp, addend: Int64)
+    /// The address of a stack slot plus an offset.
+    case slotAddress(SlotID, offset: Int)
 }
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
@@ -29,7 +33,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch fact {
             case .constant(let c): value = .constant(c)
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
-            case .copy, .zeroExtended, .signExtended: return value
+            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress: return value
             }
         }
         return value
@@ -62,10 +66,20 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             let position = (block: b, index: i)
             var rewritten = instruction
             rewritten.operation = instruction.operation.mapped(defined: { $0 }, value: { resolve($0, at: position) }, address: { address in
-                if case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) {
-                    return .temp(u, offset: offset)
+                guard case .temp(let t, let offset) = address, case .temp(let u) = resolve(.temp(t), at: position) else {
+                    return address
                 }
-                return address
+                // An access through a pointer to a slot is an access to the slot, from r10.
+                if case .slotAddress(let slot, let base)? = facts[u], onceAssigned.isAssigned(u, before: position),
+                   Int16(exactly: base + offset) != nil {
+                    return .slot(slot, offset: base + offset)
+                }
+                // `[(x + c) + offset]` is `[x + (c + offset)]`: the instruction's offset takes the sum.
+                if case .sum(let x, let c)? = facts[u], onceAssigned.isAssigned(u, before: position),
+                   onceAssigned.isStable(x, copiedInto: u), let total = Int16(exactly: c &+ Int64(offset)) {
+                    return .temp(x, offset: Int(total))
+                }
+                return .temp(u, offset: offset)
             })
             // Look through a sign extension only to a source that still holds the extended value.
             func signExtensionSource(_ t: Temp) -> (bits: Int, source: Value)? {
@@ -78,12 +92,23 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             }
             rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
                                        signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
+            // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to.
+            if case .binary(let d, let op, .bits64, .temp(let t), .constant(let c2)) = rewritten.operation,
+               op == .add || op == .sub, case .sum(let x, let c1)? = facts[t],
+               onceAssigned.isAssigned(t, before: position), onceAssigned.isStable(x, copiedInto: t),
+               let total = Int32(exactly: Int64(c1).addingReportingOverflow(op == .add ? c2 : 0 &- c2).partialValue) {
+                rewritten.operation = .binary(d, .add, .bits64, .temp(x), .constant(Int64(total)))
+            }
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)
         }
         function.blocks[b].instructions = kept
         let end = (block: b, index: kept.count)
-        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        var terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        if case .branch(let condition, .bits64, let x, let y, let then, let otherwise) = terminator,
+           comparesInLowHalves(condition, x, y, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits) {
+            terminator = .branch(condition, .bits32, x, y, then: then, else: otherwise)
+        }
         if terminator != function.blocks[b].terminator {
             function.blocks[b].terminator = terminator
             changed = true
@@ -109,10 +134,16 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .signExtended(bits: bits, source: value)
     case .setCondition:
         return .zeroExtended(bits: 1)
+    case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
+        return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(_, _, .bits32, _, _):
         return .zeroExtended(bits: 32)
-    case .binary(_, .and, .bits64, _, .constant(let mask)) where mask >= 0:
-        return .zeroExtended(bits: 64 - mask.leadingZeroBitCount)
+    case .slotAddress(_, let slot, let offset):
+        return .slotAddress(slot, offset: offset)
+    case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
+        return .sum(base: x, addend: c)
+    case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:
+        return .sum(base: x, addend: -c)
     default:
         return nil
     }

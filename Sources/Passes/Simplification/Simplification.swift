@@ -5,44 +5,50 @@ import BPFIR
 //
 //   propagation         constants and copies of Temps assigned once, folded where they meet
 //                       (OnceAssigned tells where such a Temp holds its one value);
+//   narrowing           64-bit arithmetic on numbers read only in its low 32 bits becomes 32-bit;
 //   extension removal   32-bit extensions whose readers only look at the low 32 bits;
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
+//   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
 //   dead code           side-effect-free instructions nobody reads.
 //
 // Requires: nothing (it runs right after inlining, on frontend IR, and again after load forwarding).
 // Guarantees: the same behaviour with fewer instructions. Stores, calls, volatile or ordered
-// loads and symbolAddress are never removed (the arena pass relies on an unused ld_imm64 of the
-// arena map).
+// loads and the address of an arena are never removed (an ld_imm64 of the arena, read or not, is
+// what gives a program its arena).
 // Why: the frontend lowers each C expression on its own, so it leaves copies of constants,
 // parameters copied by inlining, and extensions of values that are already extended (a byte
 // load is already zero-extended).
 
 /// Simplifies every function of the module.
 public func simplify(_ module: inout Module) {
+    let arenas = arenaSymbols(of: module)
     for index in module.functions.indices {
         var function = module.functions[index]
         for _ in 0..<8 {
-            guard simplifyOnce(&function) else { break }
+            guard simplifyOnce(&function, keeping: arenas) else { break }
         }
         module.functions[index] = function
     }
 }
 
-/// One round of every simplification; true when any changed the function.
-private func simplifyOnce(_ function: inout Function) -> Bool {
+/// One round of every simplification; true when any changed the function. The addresses of
+/// `kept` symbols stay even when unread.
+private func simplifyOnce(_ function: inout Function, keeping kept: Set<String>) -> Bool {
     // Propagation rewrites operands and folds, but keeps every instruction where it was and every
     // edge it does not prove dead, so what OnceAssigned found still holds for extension removal.
     let onceAssigned = OnceAssigned(function)
     var changed = propagateOnceAssigned(&function, onceAssigned)
+    if narrowOperations(&function) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
     for b in function.blocks.indices {
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
     }
     if coalesceCopies(&function) { changed = true }
     if threadJumps(&function) { changed = true }
+    if mergeBlocks(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
-    return removeDeadInstructions(&function) || changed
+    return removeDeadInstructions(&function, keeping: kept) || changed
 }

@@ -1,0 +1,161 @@
+import BPFIR
+
+// Memory aliasing: which memory accesses of a function may touch the same bytes, for the passes
+// that reason about memory (load forwarding, dead store elimination).
+//
+// Two places may be the same memory unless it is certain they are not:
+//   - the same base (one slot, one global, one pointer Temp not assigned in between): exactly
+//     when their byte ranges overlap;
+//   - two different slots, two different globals, a global and a slot: never;
+//   - a slot whose address is never taken is reached by nothing but its own accesses;
+//   - otherwise, unless both accesses are typed (AccessFlags.isTyped) and of different widths.
+// A call may write any memory but a slot whose address is never taken; atomics and copies write
+// their destination as untyped stores do. Assigning a Temp forgets what was known through it.
+
+/// Where a place is relative to: a stack slot, a global, or a pointer in a Temp.
+enum Base: Hashable {
+    case slot(SlotID)
+    case symbol(String)
+    case temp(Temp)
+}
+
+/// A memory range one load or store covers.
+struct Place: Hashable {
+    var base: Base
+    /// Bytes from the base; nil somewhere within the object (a variable index into an array).
+    var offset: Int?
+    var size: Int
+    var space: Int
+
+    func overlaps(_ other: Place) -> Bool {
+        guard let offset, let otherOffset = other.offset else { return true }
+        return offset < otherOffset + other.size && otherOffset < offset + size
+    }
+}
+
+/// The facts about a function's slots and Temps the aliasing rules need.
+struct AliasFacts {
+    /// Slots a pointer may reach other than through the accesses below: their address is stored,
+    /// passed, returned, compared or kept in a Temp assigned more than once.
+    var escapedSlots: Set<SlotID> = []
+    /// Temps assigned once to a pointer into a slot or a global: the object they point into
+    /// wherever they are read (pointer arithmetic stays within its object, C11 6.5.6p8), and the
+    /// offset when it is constant.
+    var fixedBases: [Temp: (base: Base, offset: Int?)] = [:]
+
+    init(_ function: Function) {
+        var assignments = [Int](repeating: 0, count: function.tempCount)
+        var definitions = [Operation?](repeating: nil, count: function.tempCount)
+        for parameter in function.parameters { assignments[parameter.index] += 1 }
+        for block in function.blocks {
+            for instruction in block.instructions {
+                for temp in instruction.operation.definedTemps {
+                    assignments[temp.index] += 1
+                    definitions[temp.index] = instruction.operation
+                }
+            }
+        }
+        let once = { (t: Temp) in assignments[t.index] == 1 }
+        // Temps found to point into no fixed object without the search reaching its depth limit:
+        // asked again (each Temp of a long chain asks of the one before), the answer is the same.
+        var pointsNowhere = [Bool](repeating: false, count: function.tempCount)
+        var reachedDepthLimit = false
+        func object(_ temp: Temp, depth: Int = 0) -> (base: Base, offset: Int?)? {
+            guard once(temp) else { return nil }
+            guard depth < 64 else {
+                reachedDepthLimit = true
+                return nil
+            }
+            if let known = fixedBases[temp] { return known }
+            if pointsNowhere[temp.index] { return nil }
+            let limitReachedBefore = reachedDepthLimit
+            reachedDepthLimit = false
+            let result: (base: Base, offset: Int?)?
+            switch definitions[temp.index] {
+            case .slotAddress(_, let slot, let offset): result = (.slot(slot), offset)
+            case .symbolAddress(_, let symbol, let offset): result = (.symbol(symbol), offset)
+            case .copy(_, .temp(let source)): result = object(source, depth: depth + 1)
+            case .binary(_, let op, .bits64, .temp(let pointer), let delta) where op == .add || op == .sub:
+                if let inner = object(pointer, depth: depth + 1) {
+                    if case .constant(let c) = delta, let offset = inner.offset, let step = Int(exactly: c) {
+                        result = (inner.base, op == .add ? offset + step : offset - step)
+                    } else {
+                        result = (inner.base, nil)
+                    }
+                } else {
+                    result = nil
+                }
+            default: result = nil
+            }
+            fixedBases[temp] = result
+            if result == nil && !reachedDepthLimit { pointsNowhere[temp.index] = true }
+            reachedDepthLimit = reachedDepthLimit || limitReachedBefore
+            return result
+        }
+        for index in definitions.indices where definitions[index] != nil { _ = object(Temp(index)) }
+
+        // A slot escapes when a pointer into it is used other than as an address or to compute
+        // another tracked pointer.
+        func escape(_ values: [Value]) {
+            for case .temp(let t) in values {
+                if case .slot(let slot)? = fixedBases[t]?.base { escapedSlots.insert(slot) }
+            }
+        }
+        for block in function.blocks {
+            for instruction in block.instructions {
+                let operation = instruction.operation
+                switch operation {
+                case .load, .setMemory, .copyMemory:
+                    break
+                case .store(_, let value, _, _, _), .atomic(_, _, _, let value, _, _):
+                    escape([value])
+                case .compareExchange(_, _, let expected, let desired, _, _):
+                    escape([expected, desired])
+                case .copy(let dst, _) where fixedBases[dst] != nil:
+                    break
+                case .binary(let dst, _, _, _, let delta) where fixedBases[dst] != nil:
+                    escape([delta])
+                case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
+                     .call, .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
+                    escape(operation.usedValues)
+                }
+                if case .slotAddress(let dst, let slot, _) = operation, !once(dst) { escapedSlots.insert(slot) }
+            }
+            escape(block.terminator.usedValues)
+        }
+    }
+
+    func place(_ address: Address, size: Int, space: Int) -> Place {
+        switch address {
+        case .slot(let slot, let offset):
+            return Place(base: .slot(slot), offset: offset, size: size, space: space)
+        case .temp(let temp, let offset):
+            if let fixed = fixedBases[temp] {
+                return Place(base: fixed.base, offset: fixed.offset.map { $0 + offset }, size: size, space: space)
+            }
+            return Place(base: .temp(temp), offset: offset, size: size, space: space)
+        }
+    }
+
+    /// Whether a write of `write` (typed or not) may change memory at `place` (known through a
+    /// typed access or not).
+    func mayAlias(_ place: Place, typed placeTyped: Bool, _ write: Place, typed writeTyped: Bool) -> Bool {
+        if place.base == write.base { return place.overlaps(write) }
+        switch (place.base, write.base) {
+        case (.slot, .slot), (.symbol, .symbol), (.slot, .symbol), (.symbol, .slot):
+            return false
+        case (.slot(let slot), .temp), (.temp, .slot(let slot)):
+            guard escapedSlots.contains(slot) else { return false }
+        case (.symbol, .temp), (.temp, .symbol), (.temp, .temp):
+            break
+        }
+        // A byte access is a character access, whatever its flags say.
+        return !(placeTyped && writeTyped && place.size != write.size && min(place.size, write.size) > 1)
+    }
+
+    /// Whether a call may change memory at `place`.
+    func callMayWrite(_ place: Place) -> Bool {
+        if case .slot(let slot) = place.base { return escapedSlots.contains(slot) }
+        return true
+    }
+}
