@@ -5,6 +5,8 @@
 # arena samples' run time in the kernel against the native build. Then bench/programs: the
 # instructions a bpf_printk costs, and the compile time of a program including the running
 # kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a repeat one.
+# Then bench/compile_time.sh: compile time against the size of one function (before the arena
+# samples, which a kernel that refuses arena maps stops).
 #
 #     bench/run.sh            # every corpus program and the samples
 #
@@ -12,34 +14,13 @@
 # columns and the run times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/opt/swift/usr/bin"
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-now_ns() { date +%s%N; }
-
-# Best of three wall-clock times of a command, in microseconds.
-best_of_three() {
-	local best=0 start end elapsed
-	for _ in 1 2 3; do
-		start=$(now_ns)
-		"$@" >/dev/null
-		end=$(now_ns)
-		elapsed=$(((end - start) / 1000))
-		if [ "$best" -eq 0 ] || [ "$elapsed" -lt "$best" ]; then best=$elapsed; fi
-	done
-	echo "$best"
-}
+source bench/common.sh
 
 # Sums the insns= and verified= columns of `swiftbpf stats`.
 stats() {
 	"$bin/swiftbpf" stats "$1" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] } }
 		END { printf "%d %d\n", t["insns"], t["verified"] }'
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' program emitted "" "" verified "" "" "compile" "(us)" ""
 printf '%-22s %8s %8s %6s   %9s %9s %6s   %9s %9s %6s\n' "" clang ours ratio clang ours ratio clang ours ratio
@@ -58,12 +39,14 @@ for source in "${sources[@]}"; do
 		printf '%-22s clang-19 cannot compile it: %s\n' "$name" "$(grep -m1 error: "$work/$name-clang.err" | sed 's/.*error: //')"
 		continue
 	fi
-	clang_us=$(best_of_three "${clang_cmd[@]}")
-	ours_us=$(best_of_three "${ours_cmd[@]}")
+	clang_us=$(best_time "${clang_cmd[@]}")
+	ours_us=$(best_time "${ours_cmd[@]}")
 	failed=""
 	for side in clang ours; do
 		if ! "$bin/swiftbpf" stats "$work/$name-$side.o" >"$work/$name-$side.stats" 2>"$work/$name-$side.load"; then
-			failed="$failed $side's object fails to load: $(grep -m1 'error:' "$work/$name-$side.load" | sed 's/.*error: //')"
+			# The loader's own failures (EPERM creating an arena map) have no "error:" line.
+			failed="$failed $side's object fails to load: $({ grep -m1 'error:' "$work/$name-$side.load" ||
+				tail -1 "$work/$name-$side.load"; } | sed 's/.*error: //')"
 		fi
 	done
 	if [ -n "$failed" ]; then
@@ -113,7 +96,7 @@ bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$vmlinux/vmlinux.h"
 cp bench/programs/vmlinux_minimal.bpf.c "$vmlinux/"
 cache="$work/cache"
 ours_vmlinux=(env XDG_CACHE_HOME="$cache" "$bin/swiftbpfcc" -O2 -g -c "$vmlinux/vmlinux_minimal.bpf.c" -o "$vmlinux/ours.o")
-clang_us=$(best_of_three clang-19 -target bpf -O2 -g -I /usr/include/x86_64-linux-gnu -c "$vmlinux/vmlinux_minimal.bpf.c" \
+clang_us=$(best_time clang-19 -target bpf -O2 -g -I /usr/include/x86_64-linux-gnu -c "$vmlinux/vmlinux_minimal.bpf.c" \
 	-o "$vmlinux/clang.o")
 # A first build finds the cache empty and starts the process that fills it, which is waited for
 # (not timed) so that it does not slow the next measurement down.
@@ -130,11 +113,14 @@ for _ in 1 2 3; do
 		sleep 0.1
 	done
 done
-repeat_us=$(best_of_three "${ours_vmlinux[@]}")
+repeat_us=$(best_time "${ours_vmlinux[@]}")
 echo "Compile time with vmlinux.h ($(($(stat -c %s "$vmlinux/vmlinux.h") / 1024)) KiB), bench/programs/vmlinux_minimal.bpf.c, best of three (us)"
 printf '%-22s %9s %9s %6s\n' build clang ours ratio
 printf '%-22s %9d %9d %6s\n' "first (empty cache)" "$clang_us" "$first_us" "$(ratio "$first_us" "$clang_us")"
 printf '%-22s %9d %9d %6s\n' "repeat" "$clang_us" "$repeat_us" "$(ratio "$repeat_us" "$clang_us")"
+
+echo
+bench/compile_time.sh
 
 echo
 echo "Arena samples at run time (kernel: swiftbpfcc's object; native: the same C built by cc -O2, on the heap)"
@@ -145,3 +131,4 @@ clang-19 -target bpf -O2 -g -mcpu=v3 -I include -I /usr/include/x86_64-linux-gnu
 "$bin/arena-list" "$work/arena_list-clang.o" 5000 2>&1 | grep -E "time-per-insert|rejected" | sed 's/kernel=/kernel(clang)=/' || true
 "$bin/swiftbpfcc" -O2 -g -I include samples/arena_htab/arena_htab.c -o "$work/arena_htab.o"
 "$bin/arena-htab" "$work/arena_htab.o" 10000 | grep lookups-per-second
+

@@ -256,26 +256,80 @@ extension FunctionLowering {
         }
         guard case .scalar(let s) = module.types.classify(e.type) else { return nil }
         if case .pointer = s, e.kind != CXCursor_CStyleCastExpr && e.kind != CXCursor_UnexposedExpr { return nil }
-        guard !hasSideEffects(e), let value = e.integerConstant else { return nil }
+        guard !readsVariable(e), !hasSideEffects(e), let value = e.integerConstant else { return nil }
         return value
     }
 
+    /// Whether `e` is an integer computed, through operators that need every operand's value, from
+    /// a variable that is not `const`, which no constant evaluation can read. False when unsure.
+    ///
+    /// Lowering asks `foldedConstant` of every subexpression on its way down, and clang evaluates
+    /// (as `hasSideEffects` walks) the whole subexpression each time: remembering what this finds
+    /// keeps a sum of N terms from costing N² (each answer takes its operands' answers).
+    private func readsVariable(_ e: CXCursor) -> Bool {
+        let key = CursorKey(e)
+        if let known = expressionFacts.readsVariable[key] { return known }
+        let isInteger = { (e: CXCursor) -> Bool in
+            switch module.types.classify(e.type) {
+            case .scalar(.integer), .scalar(.bool): return true
+            case .scalar(.pointer), .aggregate, .void, .function, .wide, .unsupported: return false
+            }
+        }
+        var result = false
+        if isInteger(e) {
+            switch e.kind {
+            case CXCursor_DeclRefExpr:
+                let variable = e.referenced
+                result = (variable.kind == CXCursor_VarDecl || variable.kind == CXCursor_ParmDecl)
+                    && !variable.type.isConst
+            case CXCursor_BinaryOperator where FunctionLowering.operandsAlwaysEvaluated.contains(e.binaryOperator):
+                let operands = e.children.filter { $0.isExpression }
+                result = operands.count == 2 && operands.allSatisfy(isInteger) && operands.contains { readsVariable($0) }
+            case CXCursor_UnaryOperator where FunctionLowering.operandAlwaysEvaluated.contains(e.unaryOperator),
+                 CXCursor_ParenExpr, CXCursor_CStyleCastExpr, CXCursor_UnexposedExpr:
+                // An unexposed expression with one operand is an implicit conversion.
+                let operands = e.children.filter { $0.isExpression }
+                result = operands.count == 1 && isInteger(operands[0]) && readsVariable(operands[0])
+            default:
+                break
+            }
+        }
+        expressionFacts.readsVariable[key] = result
+        return result
+    }
+
+    /// Binary operators whose value needs both operands' (not `&&`, `||`, `,`, assignments).
+    private static let operandsAlwaysEvaluated: [CXBinaryOperatorKind] = [
+        CXBinaryOperator_Mul, CXBinaryOperator_Div, CXBinaryOperator_Rem, CXBinaryOperator_Add, CXBinaryOperator_Sub,
+        CXBinaryOperator_Shl, CXBinaryOperator_Shr, CXBinaryOperator_LT, CXBinaryOperator_GT, CXBinaryOperator_LE,
+        CXBinaryOperator_GE, CXBinaryOperator_EQ, CXBinaryOperator_NE, CXBinaryOperator_And, CXBinaryOperator_Xor,
+        CXBinaryOperator_Or,
+    ]
+
+    /// Unary operators whose value needs the operand's (not `&`, `*`, `++`, `--`).
+    private static let operandAlwaysEvaluated: [CXUnaryOperatorKind] = [
+        CXUnaryOperator_Plus, CXUnaryOperator_Minus, CXUnaryOperator_Not, CXUnaryOperator_LNot,
+    ]
+
     private func hasSideEffects(_ e: CXCursor) -> Bool {
+        let key = CursorKey(e)
+        if let known = expressionFacts.hasSideEffects[key] { return known }
+        let result: Bool
         switch e.kind {
         case CXCursor_CallExpr where FunctionLowering.pureBuiltins.contains(calledDeclaration(e)?.spelling ?? ""):
-            break
+            result = e.children.contains { hasSideEffects($0) }
         case CXCursor_CallExpr, CXCursor_CompoundAssignOperator, CXCursor_StmtExpr:
-            return true
+            result = true
         case CXCursor_BinaryOperator where e.binaryOperator == CXBinaryOperator_Assign:
-            return true
-        case CXCursor_UnaryOperator:
-            let op = e.unaryOperator
-            if op == CXUnaryOperator_PreInc || op == CXUnaryOperator_PreDec
-                || op == CXUnaryOperator_PostInc || op == CXUnaryOperator_PostDec { return true }
+            result = true
+        case CXCursor_UnaryOperator where [CXUnaryOperator_PreInc, CXUnaryOperator_PreDec, CXUnaryOperator_PostInc,
+                                           CXUnaryOperator_PostDec].contains(e.unaryOperator):
+            result = true
         default:
-            break
+            result = e.children.contains { hasSideEffects($0) }
         }
-        return e.children.contains { hasSideEffects($0) }
+        expressionFacts.hasSideEffects[key] = result
+        return result
     }
 
     /// Implicit conversions (and the few other expressions libclang leaves unexposed).

@@ -72,6 +72,13 @@ struct Cleanup {
     var scope: CXCursor
 }
 
+/// Answers about the expressions of one function, by cursor: shared by the copies of a
+/// `FunctionLowering` (a class, so that non-mutating lookups can remember what they found).
+final class ExpressionFacts {
+    var readsVariable: [CursorKey: Bool] = [:]
+    var hasSideEffects: [CursorKey: Bool] = [:]
+}
+
 /// Lowers one function definition: parameters, locals, statements and expressions.
 ///
 /// Expressions are lowered in `ExprLowering.swift`, statements in `StmtLowering.swift`; this file
@@ -104,6 +111,8 @@ struct FunctionLowering {
     /// The function's asm statements as clang prints them, read at its first asm statement.
     var printedAsmStatements: [CursorKey: [AsmToken]]?
     var diagnostics: [Diagnostic] = []
+    /// What `foldedConstant` found out about subexpressions, kept for their own questions.
+    let expressionFacts = ExpressionFacts()
 
     init(module: ModuleLowering, declaration: CXCursor) {
         self.module = module

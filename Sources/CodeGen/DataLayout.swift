@@ -23,19 +23,20 @@ public func layOutData(_ module: Module) -> [DataSection] {
             sections.append(DataSection(name: global.section, bytes: [], isZeroFill: isBSS, alignment: 1))
         }
         let alignment = max(global.alignment, 1)
-        var section = sections[index]
-        let offset = (section.bytes.count + alignment - 1) / alignment * alignment
-        section.bytes += [UInt8](repeating: 0, count: offset - section.bytes.count) + global.initializer
-        section.alignment = max(section.alignment, alignment)
+        // In place: a copy of the section would copy its bytes and symbols for every global.
+        let offset = (sections[index].bytes.count + alignment - 1) / alignment * alignment
+        sections[index].bytes += [UInt8](repeating: 0, count: offset - sections[index].bytes.count) + global.initializer
+        sections[index].alignment = max(sections[index].alignment, alignment)
         let binding: SymbolBinding
         switch global.linkage {
         case .static: binding = .local
         case .global: binding = global.symbolAttributes.isWeak ? .weak : .global
         }
-        section.relocations += global.addresses.map { DataRelocation(offset: offset + $0.offset, symbol: $0.symbol) }
-        section.symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size, binding: binding,
-                                          isHidden: global.symbolAttributes.isHidden))
-        sections[index] = section
+        sections[index].relocations += global.addresses.map {
+            DataRelocation(offset: offset + $0.offset, symbol: $0.symbol)
+        }
+        sections[index].symbols.append(DataSymbol(name: global.symbol, offset: offset, size: global.size,
+                                                  binding: binding, isHidden: global.symbolAttributes.isHidden))
     }
     return sections
 }

@@ -4,11 +4,11 @@ import BPFIR
 //
 // Temps are not SSA (one C local is one Temp, assigned wherever C assigns it), so liveness is the
 // classic backward dataflow over the CFG: live-in(B) = uses(B) ∪ (live-out(B) − defs(B)),
-// live-out(B) = ∪ live-in(successors), iterated to a fixed point. A Temp live into the entry block
+// live-out(B) = ∪ live-in(successors), to the least fixed point. A Temp live into the entry block
 // is read before it is written on some path; the register allocator gives it a defined value.
 
 /// A set of Temps of one function, as a bit vector.
-struct TempSet: Equatable {
+struct TempSet {
     private var words: [UInt64]
 
     init(capacity: Int) {
@@ -27,8 +27,17 @@ struct TempSet: Equatable {
         for i in words.indices { words[i] |= other.words[i] }
     }
 
-    mutating func subtract(_ other: TempSet) {
-        for i in words.indices { words[i] &= ~other.words[i] }
+    /// Adds the elements of `other` not in `excluded`; true when that added any.
+    mutating func formUnion(_ other: TempSet, minus excluded: TempSet) -> Bool {
+        var grew = false
+        for i in words.indices {
+            let added = other.words[i] & ~excluded.words[i] & ~words[i]
+            if added != 0 {
+                words[i] |= added
+                grew = true
+            }
+        }
+        return grew
     }
 
     var elements: [Temp] {
@@ -62,20 +71,22 @@ struct Liveness {
         }
         liveIn = uses
         liveOut = Array(repeating: empty, count: count)
-        var changed = true
-        while changed {
-            changed = false
-            for b in (0..<count).reversed() {
-                var out = empty
-                for s in function.blocks[b].terminator.successors { out.formUnion(liveIn[s.index]) }
-                var inSet = out
-                inSet.subtract(defs[b])
-                inSet.formUnion(uses[b])
-                if out != liveOut[b] || inSet != liveIn[b] {
-                    liveOut[b] = out
-                    liveIn[b] = inSet
-                    changed = true
-                }
+        var predecessors = [[Int]](repeating: [], count: count)
+        for (b, block) in function.blocks.enumerated() {
+            for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
+        }
+        // A worklist of the blocks whose live-out may have grown, so that a block is visited
+        // again only when a successor's live-in changed: in a function of thousands of blocks,
+        // sweeping all of them until nothing changes costs a sweep per block a value flows through.
+        var pending = [Bool](repeating: true, count: count)
+        var work = Array(0..<count)
+        while let b = work.popLast() {
+            pending[b] = false
+            for s in function.blocks[b].terminator.successors { liveOut[b].formUnion(liveIn[s.index]) }
+            guard liveIn[b].formUnion(liveOut[b], minus: defs[b]) else { continue }
+            for p in predecessors[b] where !pending[p] {
+                pending[p] = true
+                work.append(p)
             }
         }
     }

@@ -102,19 +102,111 @@ private struct LiveRange {
     /// Adds the Temps of `other`, which must not overlap.
     mutating func join(_ other: LiveRange) {
         temps += other.temps
-        segments = (segments + other.segments).sorted { $0.lowerBound < $1.lowerBound }
+        segments.insertSegments(other.segments)
         useFrequency += other.useFrequency
         crossesCall = crossesCall || other.crossesCall
         forbidden.formUnion(other.forbidden)
     }
 
-    func overlaps(_ other: [ClosedRange<Int>]) -> Bool {
-        var (i, j) = (0, 0)
-        while i < segments.count && j < other.count {
-            if segments[i].overlaps(other[j]) { return true }
-            if segments[i].upperBound < other[j].upperBound { i += 1 } else { j += 1 }
+    func overlaps(_ other: [ClosedRange<Int>]) -> Bool { segments.overlapsSegments(other) }
+}
+
+/// Sorted, disjoint segments of positions: the live range of a Temp, or what occupies a register
+/// or a spill slot. One of them grows to thousands of segments in a long function, so neither
+/// asking whether a short range overlaps it nor adding one to it walks all of it.
+extension [ClosedRange<Int>] {
+    /// Whether a segment of these overlaps one of `other`'s: a segment of the shorter list looks
+    /// for its first possible partner in the longer one by binary search.
+    func overlapsSegments(_ other: [ClosedRange<Int>]) -> Bool {
+        let (short, long) = count <= other.count ? (self, other) : (other, self)
+        for segment in short {
+            // The first segment of `long` that does not end before this one starts.
+            var (low, high) = (0, long.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            if low < long.count && long[low].lowerBound <= segment.upperBound { return true }
         }
         return false
+    }
+
+    /// Adds `other`'s segments, none of which overlaps these, keeping the order. A few go each
+    /// where a binary search puts it, so that adding a short range to a long one moves memory
+    /// rather than rebuilding the list; more are merged.
+    mutating func insertSegments(_ other: [ClosedRange<Int>]) {
+        guard other.count > 8 else {
+            for segment in other {
+                var (low, high) = (0, count)
+                if let last, last.lowerBound < segment.lowerBound { low = high }
+                while low < high {
+                    let middle = (low + high) / 2
+                    if self[middle].lowerBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+                }
+                insert(segment, at: low)
+            }
+            return
+        }
+        var merged: [ClosedRange<Int>] = []
+        merged.reserveCapacity(count + other.count)
+        var (i, j) = (0, 0)
+        while i < count || j < other.count {
+            if j == other.count || (i < count && self[i].lowerBound < other[j].lowerBound) {
+                merged.append(self[i])
+                i += 1
+            } else {
+                merged.append(other[j])
+                j += 1
+            }
+        }
+        self = merged
+    }
+}
+
+/// Segments of live ranges, added and taken away again, asked whether any crosses a given
+/// segment: the ranges still to be allocated that would like a register, which thousands may
+/// (every value passed to a call). Two Fenwick trees over positions count the segments that start
+/// at or before a position and those that end before one; those crossing [l, u] are the ones
+/// starting at or before u less those ending before l.
+private struct SegmentCounter {
+    private var starts: [Int]
+    private var ends: [Int]
+
+    init(positions: Int) {
+        starts = [Int](repeating: 0, count: positions + 1)
+        ends = starts
+    }
+
+    /// Adds each segment `count` times (-1 takes them away).
+    mutating func add(_ segments: [ClosedRange<Int>], count: Int = 1) {
+        for segment in segments {
+            SegmentCounter.add(count, at: segment.lowerBound, to: &starts)
+            SegmentCounter.add(count, at: segment.upperBound, to: &ends)
+        }
+    }
+
+    func crossesAny(_ segments: [ClosedRange<Int>]) -> Bool {
+        segments.contains { segment in
+            SegmentCounter.total(starts, through: segment.upperBound)
+                - SegmentCounter.total(ends, through: segment.lowerBound - 1) > 0
+        }
+    }
+
+    private static func add(_ count: Int, at position: Int, to tree: inout [Int]) {
+        var i = position + 1
+        while i < tree.count {
+            tree[i] += count
+            i += i & -i
+        }
+    }
+
+    private static func total(_ tree: [Int], through position: Int) -> Int {
+        var (i, sum) = (min(position + 1, tree.count - 1), 0)
+        while i > 0 {
+            sum += tree[i]
+            i -= i & -i
+        }
+        return sum
     }
 }
 
@@ -186,6 +278,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         blockStart = terminatorPosition + 2
     }
 
+    let callPoints = calls.sorted().map { $0...$0 }
     var ranges: [LiveRange?] = Array(repeating: nil, count: function.tempCount)
     for index in 0..<function.tempCount where !pieces[index].isEmpty {
         // Pieces of one Temp never overlap; adjacent ones stay apart so that a Temp passed to a
@@ -193,7 +286,8 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
         var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index])
         // The value must survive a call when the call's clobber point lies strictly inside.
-        range.crossesCall = calls.contains { c in segments.contains { $0.lowerBound < c && c < $0.upperBound } }
+        let interiors = segments.compactMap { $0.count > 2 ? $0.lowerBound + 1...$0.upperBound - 1 : nil }
+        range.crossesCall = interiors.overlapsSegments(callPoints)
         for site in asmSites where segments.contains(where: { $0.overlaps(site.position...site.position + 1) }) {
             range.forbidden.formUnion(site.asm.clobberedRegisters)
         }
@@ -291,54 +385,67 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
         clobbers.append((access.position, nil))
         clobbers.append((access.position + 1, access.callResult))
     }
+    // By position, so that the clobbers inside a segment are found by binary search.
+    clobbers.sort { $0.position < $1.position }
     let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
     var occupied: [ClosedRange<Int>] = []
     for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
         && range.start > 0 && !range.overlaps(occupied)
     {
-        let clobbered = clobbers.contains { clobber in
-            range.segments.contains { $0.contains(clobber.position) }
-                && !(clobber.except.map(range.temps.contains) ?? false)
+        let clobbered = range.segments.contains { segment in
+            var (low, high) = (0, clobbers.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if clobbers[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            return clobbers[low...].prefix { segment.contains($0.position) }.contains { clobber in
+                !(clobber.except.map(range.temps.contains) ?? false)
+            }
         }
         if clobbered { continue }
         for t in range.temps { locations[t.index] = .register(.r0) }
-        occupied = (occupied + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+        occupied.insertSegments(range.segments)
     }
 }
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
     let (unjoined, accesses, unread, asmSites) = liveRanges(function, order: order, liveness: liveness)
-    let ranges = coalesce(unjoined, function).sorted {
-        ($0.spillWeight, $1.start) > ($1.spillWeight, $0.start)
-    }
+    // Each weight once: it sums the range's segments.
+    let ranges = coalesce(unjoined, function).map { ($0, $0.spillWeight) }.sorted {
+        ($0.1, $1.0.start) > ($1.1, $0.0.start)
+    }.map(\.0)
     let hints = registerHints(function)
 
     var locations = [Location?](repeating: nil, count: function.tempCount)
     var occupied: [Register: [ClosedRange<Int>]] = [:]
     // Where ranges not allocated yet would like their hinted register: another range takes it
     // there only when nothing else is free.
-    var wanted: [Register: [(index: Int, range: LiveRange)]] = [:]
+    var wanted: [Register: SegmentCounter] = [:]
+    let positions = (ranges.compactMap { $0.segments.last?.upperBound }.max() ?? 0) + 1
+    let hintedRegisters = ranges.map { Set($0.temps.compactMap { hints[$0] }) }
     for (index, range) in ranges.enumerated() {
-        for hint in Set(range.temps.compactMap { hints[$0] }) { wanted[hint, default: []].append((index, range)) }
+        for hint in hintedRegisters[index] {
+            wanted[hint, default: SegmentCounter(positions: positions)].add(range.segments)
+        }
     }
     var spilled: [LiveRange] = []
     for (index, range) in ranges.enumerated() {
         let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
         let preference = range.temps.compactMap { hints[$0] } + allowed
-        for r in preference { wanted[r]?.removeAll { $0.index == index } }
+        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
         func isFree(_ r: Register) -> Bool {
             allowed.contains(r) && !range.forbidden.contains(r) && !range.overlaps(occupied[r] ?? [])
         }
         let unwanted = preference.first { r in
-            isFree(r) && !(wanted[r] ?? []).contains { range.overlaps($0.range.segments) }
+            isFree(r) && !(wanted[r]?.crossesAny(range.segments) ?? false)
         }
         guard let register = unwanted ?? preference.first(where: isFree) else {
             spilled.append(range)
             continue
         }
         for t in range.temps { locations[t.index] = .register(register) }
-        occupied[register] = ((occupied[register] ?? []) + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+        occupied[register, default: []].insertSegments(range.segments)
     }
 
     // Spill slots, shared by spilled ranges that do not overlap.
@@ -347,7 +454,7 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         let slot: Int
         if let reusable = slots.firstIndex(where: { !range.overlaps($0) }) {
             slot = reusable
-            slots[slot] = (slots[slot] + range.segments).sorted { $0.lowerBound < $1.lowerBound }
+            slots[slot].insertSegments(range.segments)
         } else {
             slot = slots.count
             slots.append(range.segments)
@@ -438,10 +545,17 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     }
     for copy in copies.sorted(by: { $0.depth > $1.depth }) {
         let (d, s) = (find(copy.destination.index), find(copy.source.index))
-        guard d != s, let destination = ranges[d], let source = ranges[s],
+        guard d != s, var destination = ranges[d], var source = ranges[s],
               !destination.overlaps(source.segments) else { continue }
-        ranges[d]?.join(source)
+        // Both taken out of the array, so that neither list is shared (growing it would copy it),
+        // and the shorter list goes into the longer: a range that keeps being joined into new
+        // short ones (a local copied into a temporary in each of thousands of blocks) is not
+        // rebuilt each time.
+        ranges[d] = nil
         ranges[s] = nil
+        if source.segments.count > destination.segments.count { swap(&source.segments, &destination.segments) }
+        destination.join(source)
+        ranges[d] = destination
         leader[s] = d
     }
     return ranges.compactMap { $0 }

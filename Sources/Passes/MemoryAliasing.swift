@@ -44,39 +44,55 @@ struct AliasFacts {
     var fixedBases: [Temp: (base: Base, offset: Int?)] = [:]
 
     init(_ function: Function) {
-        var assignments: [Temp: Int] = [:]
-        var definitions: [Temp: Operation] = [:]
-        for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
+        var assignments = [Int](repeating: 0, count: function.tempCount)
+        var definitions = [Operation?](repeating: nil, count: function.tempCount)
+        for parameter in function.parameters { assignments[parameter.index] += 1 }
         for block in function.blocks {
             for instruction in block.instructions {
                 for temp in instruction.operation.definedTemps {
-                    assignments[temp, default: 0] += 1
-                    definitions[temp] = instruction.operation
+                    assignments[temp.index] += 1
+                    definitions[temp.index] = instruction.operation
                 }
             }
         }
-        let once = { (t: Temp) in assignments[t] == 1 }
+        let once = { (t: Temp) in assignments[t.index] == 1 }
+        // Temps found to point into no fixed object without the search reaching its depth limit:
+        // asked again (each Temp of a long chain asks of the one before), the answer is the same.
+        var pointsNowhere = [Bool](repeating: false, count: function.tempCount)
+        var reachedDepthLimit = false
         func object(_ temp: Temp, depth: Int = 0) -> (base: Base, offset: Int?)? {
-            guard once(temp), depth < 64 else { return nil }
+            guard once(temp) else { return nil }
+            guard depth < 64 else {
+                reachedDepthLimit = true
+                return nil
+            }
             if let known = fixedBases[temp] { return known }
+            if pointsNowhere[temp.index] { return nil }
+            let limitReachedBefore = reachedDepthLimit
+            reachedDepthLimit = false
             let result: (base: Base, offset: Int?)?
-            switch definitions[temp] {
+            switch definitions[temp.index] {
             case .slotAddress(_, let slot, let offset): result = (.slot(slot), offset)
             case .symbolAddress(_, let symbol, let offset): result = (.symbol(symbol), offset)
             case .copy(_, .temp(let source)): result = object(source, depth: depth + 1)
             case .binary(_, let op, .bits64, .temp(let pointer), let delta) where op == .add || op == .sub:
-                guard let inner = object(pointer, depth: depth + 1) else { return nil }
-                if case .constant(let c) = delta, let offset = inner.offset, let step = Int(exactly: c) {
-                    result = (inner.base, op == .add ? offset + step : offset - step)
+                if let inner = object(pointer, depth: depth + 1) {
+                    if case .constant(let c) = delta, let offset = inner.offset, let step = Int(exactly: c) {
+                        result = (inner.base, op == .add ? offset + step : offset - step)
+                    } else {
+                        result = (inner.base, nil)
+                    }
                 } else {
-                    result = (inner.base, nil)
+                    result = nil
                 }
             default: result = nil
             }
             fixedBases[temp] = result
+            if result == nil && !reachedDepthLimit { pointsNowhere[temp.index] = true }
+            reachedDepthLimit = reachedDepthLimit || limitReachedBefore
             return result
         }
-        for temp in definitions.keys { _ = object(temp) }
+        for index in definitions.indices where definitions[index] != nil { _ = object(Temp(index)) }
 
         // A slot escapes when a pointer into it is used other than as an address or to compute
         // another tracked pointer.

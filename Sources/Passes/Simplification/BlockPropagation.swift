@@ -15,6 +15,11 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         default: return nil
         }
     }
+    // What a Temp's assignment makes stale, so that it is found without a walk over everything
+    // known (in a block of thousands of instructions): the Temps known as copies of it, the
+    // addresses it holds. Entries that went stale otherwise are checked when used.
+    var copiesOf: [Temp: [Temp]] = [:]
+    var addressesIn: [Temp: [String]] = [:]
     var changed = false
     func value(_ v: Value) -> Value {
         if case .temp(let t) = v, let k = known[t] { return k }
@@ -38,10 +43,18 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         }
         for defined in operation.definedTemps {
             known[defined] = nil
-            for (t, v) in known where v == .temp(defined) { known[t] = nil }
-            for (key, holder) in addresses where holder == defined { addresses[key] = nil }
-            if case .copy(let d, let v) = operation, v != .temp(d) { known[d] = v }
-            if let (d, address) = key(operation) { addresses[address] = d }
+            for t in copiesOf.removeValue(forKey: defined) ?? [] where known[t] == .temp(defined) { known[t] = nil }
+            for key in addressesIn.removeValue(forKey: defined) ?? [] where addresses[key] == defined {
+                addresses[key] = nil
+            }
+            if case .copy(let d, let v) = operation, v != .temp(d) {
+                known[d] = v
+                if case .temp(let source) = v { copiesOf[source, default: []].append(d) }
+            }
+            if let (d, address) = key(operation) {
+                addresses[address] = d
+                addressesIn[d, default: []].append(address)
+            }
         }
     }
     let terminator = foldTerminator(block.terminator.mapped(value: value))

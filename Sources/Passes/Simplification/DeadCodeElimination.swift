@@ -1,28 +1,41 @@
 import BPFIR
 
 /// Removes side-effect-free instructions whose result nobody reads, except addresses of `kept`
-/// symbols; true when any went.
+/// symbols; true when any went. Removing one may leave its operands unread: a worklist of Temps
+/// whose last reader went finds those, where sweeping the function again would cost a sweep per
+/// instruction of a dead chain.
 func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String> = []) -> Bool {
-    var removedAny = false
-    while true {
-        var used = Set<Temp>()
-        for block in function.blocks {
-            for instruction in block.instructions { used.formUnion(instruction.operation.usedTemps) }
-            used.formUnion(block.terminator.usedTemps)
-        }
-        var removed = false
-        for b in function.blocks.indices {
-            function.blocks[b].instructions.removeAll { instruction in
-                if case .symbolAddress(_, let symbol, _) = instruction.operation, kept.contains(symbol) { return false }
-                guard isPure(instruction.operation),
-                      let d = instruction.operation.definedTemps.first, !used.contains(d) else { return false }
-                removed = true
-                return true
+    var readers = [Int](repeating: 0, count: function.tempCount)
+    var pureDefinitions = [[(block: Int, index: Int)]](repeating: [], count: function.tempCount)
+    for (b, block) in function.blocks.enumerated() {
+        for (i, instruction) in block.instructions.enumerated() {
+            for t in instruction.operation.usedTemps { readers[t.index] += 1 }
+            if case .symbolAddress(_, let symbol, _) = instruction.operation, kept.contains(symbol) { continue }
+            if isPure(instruction.operation), let d = instruction.operation.definedTemps.first {
+                pureDefinitions[d.index].append((b, i))
             }
         }
-        if !removed { return removedAny }
-        removedAny = true
+        for t in block.terminator.usedTemps { readers[t.index] += 1 }
     }
+    var dead = function.blocks.map { [Bool](repeating: false, count: $0.instructions.count) }
+    var work = (0..<function.tempCount).filter { readers[$0] == 0 && !pureDefinitions[$0].isEmpty }
+    var removedAny = false
+    while let t = work.popLast() {
+        for (b, i) in pureDefinitions[t] where !dead[b][i] {
+            dead[b][i] = true
+            removedAny = true
+            for u in function.blocks[b].instructions[i].operation.usedTemps {
+                readers[u.index] -= 1
+                if readers[u.index] == 0 && !pureDefinitions[u.index].isEmpty { work.append(u.index) }
+            }
+        }
+    }
+    guard removedAny else { return false }
+    for b in function.blocks.indices where dead[b].contains(true) {
+        function.blocks[b].instructions = function.blocks[b].instructions.indices.filter { !dead[b][$0] }
+            .map { function.blocks[b].instructions[$0] }
+    }
+    return true
 }
 
 private func isPure(_ operation: Operation) -> Bool {
