@@ -192,6 +192,8 @@ private func overwrittenStores(in block: Block, _ facts: AliasFacts) -> Set<Int>
             }) {
                 dead.insert(i)
             } else if place.offset != nil {
+                // A bounded list keeps each store's check cheap in huge straight-line functions.
+                if pending.count == 64 { pending.removeFirst() }
                 pending.append((place, flags.isTyped))
             }
         case .load(_, let address, let size, let space, let flags):

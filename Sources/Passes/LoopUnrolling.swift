@@ -120,11 +120,18 @@ private func unrollOneLoop(_ function: inout Function) -> Bool {
     var predecessors = [[Int]](repeating: [], count: count)
     for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
     let dominators = ControlFlow(function)
+    // Where each Temp gets its value, to follow a tested value back to a counter.
+    var definitions: [Temp: [(block: Int, index: Int)]] = [:]
+    for (b, block) in function.blocks.enumerated() {
+        for (i, instruction) in block.instructions.enumerated() {
+            for t in instruction.operation.definedTemps { definitions[t, default: []].append((b, i)) }
+        }
+    }
 
     for latch in 0..<count {
         for header in successors[latch] where dominators.dominates(header, latch) {
             guard let loop = countedLoop(function, header: header, latch: latch, successors: successors,
-                                         predecessors: predecessors, dominators: dominators),
+                                         predecessors: predecessors, dominators: dominators, definitions: definitions),
                   let trips = tripCount(loop, function) else { continue }
             let size = loop.blocks.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
             guard trips * size <= maximumInstructions else { continue }
@@ -137,7 +144,7 @@ private func unrollOneLoop(_ function: inout Function) -> Bool {
 
 /// The loop of back edge latch → header, when it has the counted shape.
 private func countedLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
-                         dominators: ControlFlow) -> CountedLoop? {
+                         dominators: ControlFlow, definitions: [Temp: [(block: Int, index: Int)]]) -> CountedLoop? {
     // The natural loop: the header and every block that reaches the latch without passing it.
     var members: Set<Int> = [header, latch]
     var work = header == latch ? [] : [latch]
@@ -166,13 +173,6 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
                               isAlwaysTested: dominators.dominates(block, latch)))
     }
 
-    // Where each Temp assigned once gets its value, to follow the tested value back to a counter.
-    var definitions: [Temp: [(block: Int, index: Int)]] = [:]
-    for (b, block) in function.blocks.enumerated() {
-        for (i, instruction) in block.instructions.enumerated() {
-            for t in instruction.operation.definedTemps { definitions[t, default: []].append((b, i)) }
-        }
-    }
     func operation(at p: (block: Int, index: Int)) -> Operation { function.blocks[p.block].instructions[p.index].operation }
     /// The Temp a tested value is computed from by copies, extensions and constant steps: the
     /// first one assigned more than once (a C local), when there is one.

@@ -163,8 +163,14 @@ private func demandedBits(_ function: Function) -> [Int] {
 private func numberTemps(_ function: Function) -> [Bool] {
     var isNumber = [Bool](repeating: true, count: function.tempCount)
     for parameter in function.parameters { isNumber[parameter.index] = false }
-    /// Assignments whose result is a number when their operands are.
-    var dependent: [(Temp, [Value])] = []
+    /// For each Temp, the Temps assigned from it that are numbers only if it is.
+    var dependents = [[Temp]](repeating: [], count: function.tempCount)
+    var work: [Temp] = function.parameters
+    func notANumber(_ t: Temp) {
+        guard isNumber[t.index] else { return }
+        isNumber[t.index] = false
+        work.append(t)
+    }
     for block in function.blocks {
         for instruction in block.instructions {
             let operation = instruction.operation
@@ -176,23 +182,16 @@ private func numberTemps(_ function: Function) -> [Bool] {
             case .setCondition, .binary(_, _, .bits32, _, _), .negate(_, .bits32, _):
                 break
             case .copy(let d, let x), .negate(let d, .bits64, let x):
-                dependent.append((d, [x]))
+                for case .temp(let t) in [x] { dependents[t.index].append(d) }
             case .binary(let d, _, .bits64, let x, let y):
-                dependent.append((d, [x, y]))
+                for case .temp(let t) in [x, y] { dependents[t.index].append(d) }
             default:
-                for t in operation.definedTemps { isNumber[t.index] = false }
+                operation.definedTemps.forEach(notANumber)
             }
         }
     }
-    var changed = true
-    while changed {
-        changed = false
-        for (d, operands) in dependent where isNumber[d.index] {
-            if operands.contains(where: { if case .temp(let t) = $0 { return !isNumber[t.index] } else { return false } }) {
-                isNumber[d.index] = false
-                changed = true
-            }
-        }
+    while let t = work.popLast() {
+        dependents[t.index].forEach(notANumber)
     }
     return isNumber
 }
