@@ -15,7 +15,7 @@ best_time() {
 	local best=0 start end elapsed
 	for _ in 1 2 3; do
 		start=$(now_ns)
-		"$@" >/dev/null
+		"$@" >/dev/null 2>&1
 		end=$(now_ns)
 		elapsed=$(((end - start) / 1000))
 		if [ "$best" -eq 0 ] || [ "$elapsed" -lt "$best" ]; then best=$elapsed; fi

@@ -1,7 +1,7 @@
 import BPFIR
 
 /// `t = a op b; x = t` becomes `x = a op b`: a C assignment of an expression, without the
-/// temporary. Where t is read again later in the block (a loop's `i++` whose new value the loop
+/// temporary. Where t is read again near the block's end (a loop's `i++` whose new value the loop
 /// test reads), those reads take x, when neither is assigned again before them.
 func coalesceCopies(_ function: inout Function) -> Bool {
     var reads = [Int](repeating: 0, count: function.tempCount)
@@ -20,12 +20,17 @@ func coalesceCopies(_ function: inout Function) -> Bool {
             guard case .copy(let x, .temp(let t)) = block.instructions[i + 1].operation, x != t,
                   block.instructions[i].operation.definedTemps == [t],
                   let retargeted = retarget(block.instructions[i].operation, to: x) else { continue }
-            let rest = block.instructions[(i + 2)...]
-            guard rest.allSatisfy({ !$0.operation.definedTemps.contains(x) && !$0.operation.definedTemps.contains(t) })
-            else { continue }
-            let laterReads = rest.reduce(0) { $0 + $1.operation.usedTemps.filter { $0 == t }.count }
-                + block.terminator.usedTemps.filter { $0 == t }.count
-            guard reads[t.index] == 1 + laterReads else { continue }
+            if reads[t.index] > 1 {
+                // Later reads are looked for a few instructions on only, so that a block of
+                // thousands of copies is not scanned to its end for each.
+                let rest = block.instructions[(i + 2)...]
+                guard rest.count <= 8,
+                      rest.allSatisfy({ !$0.operation.definedTemps.contains(x) && !$0.operation.definedTemps.contains(t) })
+                else { continue }
+                let laterReads = rest.reduce(0) { $0 + $1.operation.usedTemps.filter { $0 == t }.count }
+                    + block.terminator.usedTemps.filter { $0 == t }.count
+                guard reads[t.index] == 1 + laterReads else { continue }
+            }
             block.instructions[i].operation = retargeted
             block.instructions.remove(at: i + 1)
             let renamed = { (v: Value) -> Value in v == .temp(t) ? .temp(x) : v }
