@@ -440,8 +440,7 @@ struct InstructionSelector {
         case .slot: immediateAllowed = true
         case .temp: immediateAllowed = cpu == .v4
         }
-        if immediateAllowed, !release, case .constant(let c) = value,
-           let imm = size == .double ? Int32(exactly: c) : Int32(truncatingIfNeeded: c) {
+        if immediateAllowed, !release, case .constant(let c) = value, let imm = storedImmediate(c, size) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)
             emitRelocated(BPF.storeImmediate(size, base, offset, imm: imm))
             return
@@ -449,6 +448,18 @@ struct InstructionSelector {
         let source = read(value, into: Scratch.second)
         let (base, offset) = addressOperand(address, scratch: Scratch.first)
         emitRelocated(release ? BPF.storeRelease(size, base, offset, source) : BPF.store(size, base, offset, source))
+    }
+
+    /// The immediate of a BPF_ST storing the low `size` bytes of `c`: exactly the bytes stored for a
+    /// byte or half word (the verifier keeps a stored immediate's value only when it fits the store),
+    /// the low word for a word, and `c` itself for a double word when it fits the sign-extended imm.
+    private func storedImmediate(_ c: Int64, _ size: MemorySize) -> Int32? {
+        switch size {
+        case .byte: return Int32(UInt8(truncatingIfNeeded: c))
+        case .half: return Int32(UInt16(truncatingIfNeeded: c))
+        case .word: return Int32(truncatingIfNeeded: c)
+        case .double: return Int32(exactly: c)
+        }
     }
 
     /// Arguments into r1-r5 (a parallel move, since an argument may sit in another argument's

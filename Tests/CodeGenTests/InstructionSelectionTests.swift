@@ -114,6 +114,17 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(try compile(f, cpu: .v4).instructions.contains(Instruction(opcode: 0x62, dst: .r10, offset: -12, imm: 7)))
     }
 
+    /// A byte or half word stored as an immediate carries only the bytes stored: `(u8)270` is 14.
+    @Test func narrowImmediateStoresCarryTheStoredBytes() throws {
+        let slots = [StackSlot(size: 8, alignment: 8, name: "b", location: nil)]
+        let f = single([ir(.store(.slot(SlotID(0), offset: 0), .constant(270), .byte, addressSpace: 0)),
+                        ir(.store(.slot(SlotID(0), offset: 2), .constant(-2), .half, addressSpace: 0))],
+                       parameters: 0, tempCount: 0, result: nil, slots: slots)
+        let code = try compile(f, cpu: .v3).instructions
+        #expect(code.contains(Instruction(opcode: 0x72, dst: .r10, offset: -8, imm: 14)))
+        #expect(code.contains(Instruction(opcode: 0x6a, dst: .r10, offset: -6, imm: 0xfffe)))
+    }
+
     /// Twelve values live at once do not fit in r6-r9 across a call: some are spilled. A value
     /// stored to its slot right after being computed is not loaded back into the same register.
     @Test func aValueJustSpilledIsNotReloaded() throws {
