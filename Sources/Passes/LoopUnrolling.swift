@@ -92,23 +92,22 @@ private struct CountedLoop {
             return isAfterUpdate(p) ? next : start
         case .temp(let t):
             guard depth < 16, let at = definitions[t] else { return nil }
-            func operand(_ v: Value) -> Int64? { evaluate(v, at: at, start: start, next: next, in: function, depth: depth + 1) }
-            switch function.blocks[at.block].instructions[at.index].operation {
-            case .copy(_, let a):
-                return operand(a)
-            case .binary(_, let op, let width, let a, let b):
-                guard let x = operand(a), let y = operand(b) else { return nil }
-                return Passes.evaluate(op, width, x, y)
-            case .signExtend(_, let a, let bits):
-                guard let x = operand(a) else { return nil }
-                let shift = Int64(64 - bits)
-                return (x << shift) >> shift
-            case .zeroExtend(_, let a, let bits):
-                guard let x = operand(a) else { return nil }
-                return bits == 64 ? x : x & ((1 << Int64(bits)) - 1)
-            default:
-                return nil
-            }
+            // The operation with its operands' values written in, folded as simplification folds.
+            var known = true
+            let operation = function.blocks[at.block].instructions[at.index].operation.mapped(
+                defined: { $0 },
+                value: { v in
+                    if let c = evaluate(v, at: at, start: start, next: next, in: function, depth: depth + 1) {
+                        return .constant(c)
+                    }
+                    known = false
+                    return v
+                },
+                address: { $0 })
+            guard known, case .copy(_, .constant(let c)) = fold(operation, zeroExtendedBits: { _ in nil },
+                                                                signExtendedBits: { _ in nil },
+                                                                signExtensionSource: { _ in nil }) else { return nil }
+            return c
         }
     }
 }
@@ -261,7 +260,8 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
 
     // The counter's value on the way in: the same constant at the end of every entering block.
     let entering = predecessors[header].filter { !members.contains($0) }
-    let starts = entering.map { constant(counter, atEndOf: $0, function, predecessors: predecessors) }
+    var ends = BlockEndConstants(function, predecessors: predecessors)
+    let starts = entering.map { ends.values(atEndOf: $0)[counter] }
     guard let first = starts.first, let start = first, starts.allSatisfy({ $0 == start }) else { return nil }
 
     let order = [header] + members.filter { $0 != header }.sorted()
@@ -269,22 +269,6 @@ private func countedLoop(_ function: Function, header: Int, latch: Int, successo
                        start: start, step: step, stepWidth: stepWidth, definitions: definitions.compactMapValues {
                            $0.count == 1 && members.contains($0[0].block) ? $0[0] : nil
                        })
-}
-
-/// The constant `temp` holds at the end of block `b`, from its last assignment there or, when
-/// it has none, in its only predecessor.
-private func constant(_ temp: Temp, atEndOf b: Int, _ function: Function, predecessors: [[Int]]) -> Int64? {
-    var block = b
-    for _ in 0..<32 {
-        for instruction in function.blocks[block].instructions.reversed()
-        where instruction.operation.definedTemps.contains(temp) {
-            if case .copy(_, .constant(let c)) = instruction.operation { return c }
-            return nil
-        }
-        guard block != 0, predecessors[block].count == 1 else { return nil }
-        block = predecessors[block][0]
-    }
-    return nil
 }
 
 /// How many times the header runs, when the body runs at most `maximumTrips` times: until a

@@ -6,32 +6,17 @@ import BPFIR
 /// sets its result before its asm goto and tests it at the label: the asm's jump goes where
 /// the test would. An edge into an empty block that only jumps goes to where it jumps.
 ///
-/// What is known at the end of a block: its own assignments of constants, on top of what was
-/// known at the end of its only predecessor.
+/// What is known at the end of a block: BlockEndConstants.
 func threadJumps(_ function: inout Function) -> Bool {
     let count = function.blocks.count
     var predecessors = [[Int]](repeating: [], count: count)
     for (b, block) in function.blocks.enumerated() {
         for s in block.terminator.successors { predecessors[s.index].append(b) }
     }
-    var known = [[Temp: Int64]?](repeating: nil, count: count)
-    func constantsAtEnd(_ b: Int, depth: Int = 0) -> [Temp: Int64] {
-        if let k = known[b] { return k }
-        var values: [Temp: Int64] = [:]
-        if predecessors[b].count == 1, b != 0, depth < 32 {
-            values = constantsAtEnd(predecessors[b][0], depth: depth + 1)
-        }
-        for instruction in function.blocks[b].instructions {
-            for defined in instruction.operation.definedTemps {
-                if case .copy(_, .constant(let c)) = instruction.operation { values[defined] = c } else { values[defined] = nil }
-            }
-        }
-        known[b] = values
-        return values
-    }
+    var ends = BlockEndConstants(function, predecessors: predecessors)
     var changed = false
     for b in function.blocks.indices {
-        let values = constantsAtEnd(b)
+        let values = ends.values(atEndOf: b)
         func constant(_ v: Value) -> Int64? {
             switch v {
             case .constant(let c): return c
