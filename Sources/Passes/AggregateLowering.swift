@@ -8,7 +8,8 @@ import BPFIR
 // its side's address space. Why: BPF has no block move, and the arena cast pass must see every
 // single access to arena memory.
 //
-// A copy uses one Temp for all its pieces: each value is dead once stored, so one register serves.
+// A copy gives each piece its own Temp: load forwarding remembers a stored piece as the Temp it
+// came from, which one Temp reused for the next piece would make it forget.
 // A fill materializes the byte pattern once, 8 bytes wide; narrower stores take its low bytes.
 
 /// Rejects every copy and fill that would expand past `programInstructionLimit`, before
@@ -43,8 +44,8 @@ public func lowerAggregates(_ module: inout Module) {
         switch instruction.operation {
         case .copyMemory(let destination, let source, let size, let alignment, let destinationSpace, let sourceSpace):
             guard size > 0 else { return true }
-            let value = function.makeTemp()
             for (offset, piece) in pieces(size: size, alignment: alignment) {
+                let value = function.makeTemp()
                 emit(.load(value, displaced(source, by: offset), piece, addressSpace: sourceSpace))
                 emit(.store(displaced(destination, by: offset), .temp(value), piece, addressSpace: destinationSpace))
             }
