@@ -1061,9 +1061,12 @@ extension FunctionLowering {
             return .constant(0)
         }
         let result = emit { .call($0, target, values) }
-        // Helpers and kfuncs may leave garbage above a narrow return type; our own functions don't.
-        if case .function = target { return result }
-        return fit(result, to: try scalar(e.type, at: e))
+        // A callee may leave garbage above a narrow return type: a helper, a kfunc, and a BPF
+        // function too (ours compute an `int` result in 32 bits, as clang's do). `_Bool` comes
+        // back as 0 or 1 from a BPF function.
+        let returned = try scalar(e.type, at: e)
+        if case .function = target, case .bool = returned { return result }
+        return fit(result, to: returned)
     }
 
     /// The registers a struct argument travels in (see `StructPassing`): its bytes, eight to a

@@ -79,6 +79,29 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(!ops.contains { if case .signExtend = $0 { return true } else { return false } })
     }
 
+    /// `return (int)(x + 1)` in a function returning `int`: callers read only the low 32 bits (they
+    /// extend the result themselves), so the extension before the return goes; in a function
+    /// returning `long` it stays.
+    @Test(arguments: [("int", 4), ("long", 8)])
+    func anIntResultIsComputedIn32Bits(returned: String, size: Int) {
+        var types = TypeTable()
+        let result = types.intern(.integer(name: returned, size: size, isSigned: true))
+        let type = types.intern(.function(returnType: result, parameters: [], isVariadic: false))
+        var function = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(1))),
+                ir(.signExtend(Temp(3), .temp(Temp(2)), fromBits: 32)),
+            ], terminator: .return(.temp(Temp(3)))),
+        ])
+        function.type = type
+        var module = Module(functions: [function], types: types)
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        let extended = ops.contains { if case .signExtend = $0 { return true } else { return false } }
+        #expect(extended == (size == 8), "\(ops)")
+    }
+
     /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
     /// reads, so it goes; the same `and` read whole (returned) stays.
     @Test(arguments: [false, true])
@@ -92,7 +115,7 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
             ], terminator: .return(returned ? .temp(Temp(3)) : .constant(0))),
         ])
         var function = original
-        _ = narrowOperations(&function)
+        _ = narrowOperations(&function, returnedBits: 64)
         let masked = operations(function).contains { if case .binary(_, .and, _, _, _) = $0 { return true } else { return false } }
         #expect(masked == returned)
     }
@@ -107,7 +130,7 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
                 ir(.binary(Temp(2), .shl, .bits64, .temp(Temp(1)), .constant(1))),
             ], terminator: .return(.temp(Temp(2)))),
         ])
-        _ = narrowOperations(&function)
+        _ = narrowOperations(&function, returnedBits: 64)
         #expect(operations(function).contains(.copy(Temp(1), .temp(Temp(0)))) == (mask == Int64.max))
     }
 

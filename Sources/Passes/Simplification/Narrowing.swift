@@ -14,7 +14,11 @@ import BPFIR
 ///
 /// Only operations on numbers become 32-bit: the verifier refuses 32-bit arithmetic on a pointer
 /// ("32-bit pointer arithmetic prohibited"), and `int len = end - start` subtracts two.
-func narrowOperations(_ function: inout Function) -> Bool {
+///
+/// A function's callers read the low `returnedBits` of what it returns: an `int` result is
+/// computed in 32 bits, as clang computes it, and each caller extends it (the frontend emits the
+/// extension after every call of a narrow result).
+func narrowOperations(_ function: inout Function, returnedBits: Int) -> Bool {
     let numbers = numberTemps(function)
     func isNumber(_ value: Value) -> Bool {
         switch value {
@@ -22,7 +26,7 @@ func narrowOperations(_ function: inout Function) -> Bool {
         case .temp(let t): return numbers[t.index]
         }
     }
-    let demanded = demandedBits(function)
+    let demanded = demandedBits(function, returnedBits: returnedBits)
     func lowBits(_ bits: Int) -> Int64 { bits >= 64 ? -1 : Int64(bitPattern: (1 << UInt64(bits)) - 1) }
 
     var changed = false
@@ -72,8 +76,8 @@ private func passesLowDemand(_ op: BinaryOperator, _ y: Value) -> Bool {
     }
 }
 
-/// How many low bits of each Temp some read needs, 0 to 64.
-private func demandedBits(_ function: Function) -> [Int] {
+/// How many low bits of each Temp some read needs, 0 to 64; a return reads `returnedBits`.
+private func demandedBits(_ function: Function, returnedBits: Int) -> [Int] {
     /// A read of `source` that needs as many low bits as the destination's readers do, capped at
     /// `cap`, less `shift` (a left shift moves bits up).
     struct Transfer {
@@ -144,7 +148,9 @@ private func demandedBits(_ function: Function) -> [Int] {
         case .branch(_, let width, let x, let y, _, _):
             demand(x, width == .bits32 ? 32 : 64)
             demand(y, width == .bits32 ? 32 : 64)
-        case .return, .jump, .mayGoto, .inlineAsmGoto:
+        case .return(let value?):
+            demand(value, returnedBits)
+        case .return(nil), .jump, .mayGoto, .inlineAsmGoto:
             block.terminator.usedValues.forEach { demand($0, 64) }
         }
     }

@@ -27,21 +27,22 @@ public func simplify(_ module: inout Module) {
     let arenas = arenaSymbols(of: module)
     for index in module.functions.indices {
         var function = module.functions[index]
+        let returnedBits = module.types.returnedBits(ofFunction: function.type)
         for _ in 0..<8 {
-            guard simplifyOnce(&function, keeping: arenas) else { break }
+            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas) else { break }
         }
         module.functions[index] = function
     }
 }
 
-/// One round of every simplification; true when any changed the function. The addresses of
-/// `kept` symbols stay even when unread.
-private func simplifyOnce(_ function: inout Function, keeping kept: Set<String>) -> Bool {
+/// One round of every simplification; true when any changed the function. Callers read the low
+/// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread.
+private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>) -> Bool {
     // Propagation rewrites operands and folds, but keeps every instruction where it was and every
     // edge it does not prove dead, so what OnceAssigned found still holds for extension removal.
     let onceAssigned = OnceAssigned(function)
     var changed = propagateOnceAssigned(&function, onceAssigned)
-    if narrowOperations(&function) { changed = true }
+    if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
     for b in function.blocks.indices {
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
