@@ -55,6 +55,29 @@ private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Mod
         #expect(loads(forwarded) == 0, "\(forwarded.functions[0].blocks)")
     }
 
+    /// `struct big b = { 1, 2 }; struct big c = b; return c.v[0] + c.v[1]`: each piece of the copy
+    /// keeps what it carried, so neither load of `c` is needed once the copy is lowered.
+    @Test func eachPieceOfACopyIsRemembered() {
+        let slot = StackSlot(size: 16, alignment: 8, name: "b", location: nil)
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.store(.slot(SlotID(0), offset: 0), .constant(1), .double, addressSpace: 0)),
+            ir(.store(.slot(SlotID(0), offset: 8), .constant(2), .double, addressSpace: 0)),
+            ir(.copyMemory(destination: .slot(SlotID(1), offset: 0), source: .slot(SlotID(0), offset: 0), size: 16,
+                           alignment: 8, destinationSpace: 0, sourceSpace: 0)),
+            ir(.load(Temp(1), .slot(SlotID(1), offset: 0), .double, addressSpace: 0, typed)),
+            ir(.load(Temp(2), .slot(SlotID(1), offset: 8), .double, addressSpace: 0, typed)),
+            ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+        ], terminator: .return(.temp(Temp(3))))
+        var lowered = module(tempCount: 4, blocks: [block], slots: [slot, slot])
+        lowerAggregates(&lowered)
+        let forwarded = forwardedAgreeing(lowered, arguments: [[0]])
+        let reads = forwarded.functions[0].blocks.flatMap(\.instructions).filter {
+            if case .load(_, .slot(SlotID(1), _), _, _, _) = $0.operation { return true }
+            return false
+        }
+        #expect(reads.isEmpty, "\(forwarded.functions[0].blocks)")
+    }
+
     /// After `g = 5`, each of these may change g, so the load of g that follows stays.
     @Test(arguments: [
         Operation.call(nil, .function("h"), []),
