@@ -443,11 +443,17 @@ public struct GlobalVariable: Sendable {
     public var addresses: [GlobalAddress]
     public var location: SourceLocation
     public var symbolAttributes: SymbolAttributes
+    /// Its bytes are `initializer` for good: a `const`, non-volatile object (or a string literal)
+    /// that no other object's definition replaces, so that a load of it may fold to a constant, as
+    /// clang folds it. A `const volatile` global is not: user space sets it before loading.
+    public var isConstant: Bool
 
     public init(symbol: String, name: String, linkage: Linkage, section: String, type: TypeID,
                 size: Int, alignment: Int, initializer: [UInt8], addresses: [GlobalAddress] = [],
-                location: SourceLocation, symbolAttributes: SymbolAttributes = SymbolAttributes()) {
+                location: SourceLocation, symbolAttributes: SymbolAttributes = SymbolAttributes(),
+                isConstant: Bool = false) {
         self.symbolAttributes = symbolAttributes
+        self.isConstant = isConstant
         self.addresses = addresses
         self.symbol = symbol
         self.name = name

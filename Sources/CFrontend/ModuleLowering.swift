@@ -381,7 +381,9 @@ final class ModuleLowering {
         return GlobalVariable(symbol: symbol, name: cursor.spelling, linkage: linkage, section: section,
                               type: types.typeID(type), size: bytes.count, alignment: alignment, initializer: bytes,
                               addresses: writer.addresses.map(\.address),
-                              location: location, symbolAttributes: attributes.symbolAttributes)
+                              location: location, symbolAttributes: attributes.symbolAttributes,
+                              isConstant: section == ".rodata" && !type.canonical.isVolatile
+                                  && !attributes.symbolAttributes.isWeak)
     }
 
     /// The largest value an array map may have, so the largest data section (`.bss`, `.data`...):
@@ -401,7 +403,8 @@ final class ModuleLowering {
         let symbol = ".str.\(stringCount)"
         globals.append(GlobalVariable(symbol: symbol, name: symbol, linkage: .static, section: ".rodata",
                                       type: types.typeID(type), size: bytes.count,
-                                      alignment: type.alignment ?? 1, initializer: bytes, location: location))
+                                      alignment: type.alignment ?? 1, initializer: bytes, location: location,
+                                      isConstant: true))
         return symbol
     }
 

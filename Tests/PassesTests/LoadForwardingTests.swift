@@ -78,6 +78,23 @@ private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Mod
         #expect(reads.isEmpty, "\(forwarded.functions[0].blocks)")
     }
 
+    /// A load of a constant global at a known offset reads its initializer (bytes 1 to 4 of g:
+    /// 41 >> 8 is 0); the same global, not constant (a `const volatile` one), is loaded.
+    @Test(arguments: [true, false])
+    func constantGlobalsFold(isConstant: Bool) {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+            ir(.load(Temp(2), .temp(Temp(1), offset: 0), .byte, addressSpace: 0)),
+            ir(.load(Temp(3), .temp(Temp(1), offset: 1), .word, addressSpace: 0)),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+        ], terminator: .return(.temp(Temp(4))))
+        var original = module(tempCount: 5, blocks: [block])
+        original.globals[0].isConstant = isConstant
+        let forwarded = forwardedAgreeing(original, arguments: [[0]])
+        #expect(loads(forwarded) == (isConstant ? 0 : 2), "\(forwarded.functions[0].blocks)")
+        #expect(!isConstant || forwarded.functions[0].blocks[0].instructions.contains { $0.operation == .copy(Temp(2), .constant(41)) })
+    }
+
     /// After `g = 5`, each of these may change g, so the load of g that follows stays.
     @Test(arguments: [
         Operation.call(nil, .function("h"), []),
