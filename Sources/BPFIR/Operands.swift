@@ -253,3 +253,17 @@ public func removingUnreachableBlocks(_ blocks: [Block]) -> [Block] {
         return b
     }
 }
+
+extension Function {
+    /// How many times each Temp is read, by instructions and terminators, indexed by Temp.
+    public var readCounts: [Int] {
+        var reads = [Int](repeating: 0, count: tempCount)
+        for block in blocks {
+            for instruction in block.instructions {
+                for t in instruction.operation.usedTemps { reads[t.index] += 1 }
+            }
+            for t in block.terminator.usedTemps { reads[t.index] += 1 }
+        }
+        return reads
+    }
+}

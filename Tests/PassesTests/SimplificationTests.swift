@@ -42,19 +42,49 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [1], [41]])
     }
 
-    /// `t1 = t0 + 4; t2 = t1 + 9; t3 = t2 - 20` adds once: `t3 = t0 + -7`.
-    @Test func propagationAddsConstantOffsetsOnce() {
+    /// `t1 = t0 + 4; t2 = t1 + 9; t3 = t2 - 20` adds once: `t3 = t0 + -7`; in 32 bits too (three
+    /// `calls++` in a row), where the sum wraps as the adds do.
+    @Test(arguments: [ALUWidth.bits64, .bits32])
+    func propagationAddsConstantOffsetsOnce(width: ALUWidth) {
         let original = testFunction(parameters: 1, tempCount: 4, blocks: [
             Block(id: BlockID(0), instructions: [
-                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(4))),
-                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(9))),
-                ir(.binary(Temp(3), .sub, .bits64, .temp(Temp(2)), .constant(20))),
+                ir(.binary(Temp(1), .add, width, .temp(Temp(0)), .constant(4))),
+                ir(.binary(Temp(2), .add, width, .temp(Temp(1)), .constant(9))),
+                ir(.binary(Temp(3), .sub, width, .temp(Temp(2)), .constant(20))),
             ], terminator: .return(.temp(Temp(3)))),
         ])
         var module = Module(functions: [original])
         simplify(&module)
-        #expect(operations(module.functions[0]) == [.binary(Temp(3), .add, .bits64, .temp(Temp(0)), .constant(-7))])
-        expectSameResults(original, module.functions[0], [[0], [UInt64.max]])
+        #expect(operations(module.functions[0]) == [.binary(Temp(3), .add, width, .temp(Temp(0)), .constant(-7))])
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max], [0xffff_fffe]])
+    }
+
+    /// `t1 = t0 + 1; store t1; t2 = t1 + 1` keeps its two adds: t0 + 2 would keep t0 and t1 live.
+    @Test func anInnerSumReadElsewhereStays() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(1)), .double, addressSpace: 0)),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(1))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(operations(module.functions[0]).contains(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(1))))
+    }
+
+    /// A 32-bit add of 0 (or `or` 0, `mul` 1, ...) only clears the upper half: stored in 4 bytes,
+    /// nobody reads that half, and it is a copy.
+    @Test(arguments: [(BinaryOperator.add, Int64(0)), (.or, 0), (.mul, 1), (.and, 0xffff_ffff)])
+    func identities32ReadInTheirLowHalfAreCopies(op: BinaryOperator, c: Int64) {
+        var function = testFunction(parameters: 2, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(2), op, .bits32, .temp(Temp(1)), .constant(c))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(2)), .word, addressSpace: 0)),
+            ], terminator: .return(.constant(0))),
+        ])
+        _ = narrowOperations(&function, returnedBits: 64)
+        #expect(operations(function).contains(.copy(Temp(2), .temp(Temp(1)))), "\(operations(function))")
     }
 
     /// `calls++` on an `int`: the 64-bit add of the sign-extended load is stored in 4 bytes, so it

@@ -4,13 +4,7 @@ import BPFIR
 /// temporary. Where t is read again near the block's end (a loop's `i++` whose new value the loop
 /// test reads), those reads take x, when neither is assigned again before them.
 func coalesceCopies(_ function: inout Function) -> Bool {
-    var reads = [Int](repeating: 0, count: function.tempCount)
-    for block in function.blocks {
-        for instruction in block.instructions {
-            for t in instruction.operation.usedTemps { reads[t.index] += 1 }
-        }
-        for t in block.terminator.usedTemps { reads[t.index] += 1 }
-    }
+    let reads = function.readCounts
     var changed = false
     for b in function.blocks.indices {
         var block = function.blocks[b]

@@ -41,6 +41,10 @@ func narrowOperations(_ function: inout Function, returnedBits: Int) -> Bool {
             case .zeroExtend(let d, let x, let bits) where demanded[d.index] <= bits,
                  .signExtend(let d, let x, let bits) where demanded[d.index] <= bits:
                 rewritten = .copy(d, x)
+            case .binary(let d, let op, .bits32, let x, .constant(let c))
+                where demanded[d.index] <= 32 && isIdentity(op, Int64(Int32(truncatingIfNeeded: c))):
+                // A 32-bit operation that changes no low bit only clears the upper half: unread.
+                rewritten = .copy(d, x)
             case .binary(let d, .and, .bits64, let x, .constant(let mask)) where isMask32(mask) && isNumber(x):
                 // The upper half is zero whatever is read: a 32-bit `and` zero-extends its result.
                 rewritten = .binary(d, .and, .bits32, x, .constant(mask))
@@ -59,6 +63,16 @@ func narrowOperations(_ function: inout Function, returnedBits: Int) -> Bool {
         }
     }
     return changed
+}
+
+/// Whether `x op c` is x (in the bits the operation computes).
+private func isIdentity(_ op: BinaryOperator, _ c: Int64) -> Bool {
+    switch op {
+    case .add, .sub, .or, .xor, .shl, .lshr, .ashr: return c == 0
+    case .mul, .udiv, .sdiv: return c == 1
+    case .and: return c == -1
+    case .umod, .smod: return false
+    }
 }
 
 /// Whether the low k bits of `x op y` depend only on the low k bits of x (and of y): sums,

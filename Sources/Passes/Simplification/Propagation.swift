@@ -9,8 +9,8 @@ private enum Fact {
     /// The upper bits repeat bit `bits - 1`; `source` is the value that was extended, when it is
     /// a constant or assigned once (so it still holds that value wherever this Temp is read).
     case signExtended(bits: Int, source: Value?)
-    /// `base + addend` in 64 bits, `base` assigned once.
-    case sum(base: Temp, addend: Int64)
+    /// `base + addend` in 64 bits, or in 32 (the upper bits then zero), `base` assigned once.
+    case sum(base: Temp, addend: Int64, width: ALUWidth)
     /// The address of a stack slot plus an offset.
     case slotAddress(SlotID, offset: Int)
 }
@@ -43,8 +43,11 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         case .constant(let c): return c >= 0 ? 64 - c.leadingZeroBitCount : nil
         case .temp(let t):
             // Every value a once-assigned Temp ever holds has this shape, and so has "not yet" (0).
-            if case .zeroExtended(let bits) = facts[t] { return bits }
-            return nil
+            switch facts[t] {
+            case .zeroExtended(let bits): return bits
+            case .sum(_, _, .bits32): return 32
+            default: return nil
+            }
         }
     }
     func signExtendedBits(_ value: Value) -> Int? {
@@ -54,11 +57,13 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch facts[t] {
             case .signExtended(let bits, _): return bits
             case .zeroExtended(let bits) where bits < 64: return bits + 1
+            case .sum(_, _, .bits32): return 33
             default: return nil
             }
         }
     }
 
+    let reads = function.readCounts
     var changed = false
     for b in function.blocks.indices {
         var kept: [IRInstruction] = []
@@ -75,7 +80,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                     return .slot(slot, offset: base + offset)
                 }
                 // `[(x + c) + offset]` is `[x + (c + offset)]`: the instruction's offset takes the sum.
-                if case .sum(let x, let c)? = facts[u], onceAssigned.isAssigned(u, before: position),
+                if case .sum(let x, let c, .bits64)? = facts[u], onceAssigned.isAssigned(u, before: position),
                    onceAssigned.isStable(x, copiedInto: u), let total = Int16(exactly: c &+ Int64(offset)) {
                     return .temp(x, offset: Int(total))
                 }
@@ -92,12 +97,15 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             }
             rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
                                        signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
-            // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to.
-            if case .binary(let d, let op, .bits64, .temp(let t), .constant(let c2)) = rewritten.operation,
-               op == .add || op == .sub, case .sum(let x, let c1)? = facts[t],
-               onceAssigned.isAssigned(t, before: position), onceAssigned.isStable(x, copiedInto: t),
-               let total = Int32(exactly: Int64(c1).addingReportingOverflow(op == .add ? c2 : 0 &- c2).partialValue) {
-                rewritten.operation = .binary(d, .add, .bits64, .temp(x), .constant(Int64(total)))
+            // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to;
+            // in 32 bits too, where the sum wraps as the two adds do. Only where nothing else reads
+            // the inner sum: otherwise x and it would both stay live.
+            if case .binary(let d, let op, let width, .temp(let t), .constant(let c2)) = rewritten.operation,
+               op == .add || op == .sub, reads[t.index] == 1, case .sum(let x, let c1, width)? = facts[t],
+               onceAssigned.isAssigned(t, before: position), onceAssigned.isStable(x, copiedInto: t) {
+                let sum = c1 &+ (op == .add ? c2 : 0 &- c2)
+                let total = width == .bits32 ? Int64(Int32(truncatingIfNeeded: sum)) : Int32(exactly: sum).map(Int64.init)
+                if let total { rewritten.operation = .binary(d, .add, width, .temp(x), .constant(total)) }
             }
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)
@@ -138,14 +146,18 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: 64 - Int(shift))
     case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
         return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
+    case .binary(let d, .add, .bits32, .temp(let x), .constant(let c)) where once(x) && x != d:
+        return .sum(base: x, addend: c, width: .bits32)
+    case .binary(let d, .sub, .bits32, .temp(let x), .constant(let c)) where once(x) && x != d:
+        return .sum(base: x, addend: 0 &- c, width: .bits32)
     case .binary(_, _, .bits32, _, _):
         return .zeroExtended(bits: 32)
     case .slotAddress(_, let slot, let offset):
         return .slotAddress(slot, offset: offset)
     case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
-        return .sum(base: x, addend: c)
+        return .sum(base: x, addend: c, width: .bits64)
     case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:
-        return .sum(base: x, addend: -c)
+        return .sum(base: x, addend: -c, width: .bits64)
     default:
         return nil
     }
