@@ -307,6 +307,31 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [5]])
     }
 
+    /// `x = p ? load : q; if (p) ...`: each side of the first test of p joins in a block that copies
+    /// x and tests p again; each side takes a copy of that block and goes where the test would,
+    /// and the second test is gone. A test the block's own path already decided goes too.
+    @Test(arguments: [Condition.ne, .eq])
+    func aTestDecidedByAnEarlierOneGoes(condition: Condition) {
+        let blocks = [
+            Block(id: BlockID(0), terminator: .branch(condition, .bits32, .temp(Temp(0)), .constant(0),
+                                                     then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(2), .constant(10)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(2), .constant(20)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [ir(.copy(Temp(3), .temp(Temp(2))))],
+                  terminator: .branch(condition, .bits32, .temp(Temp(0)), .constant(0), then: BlockID(4), else: BlockID(5))),
+            Block(id: BlockID(4), instructions: [ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .constant(1)))],
+                  terminator: .branch(condition, .bits32, .temp(Temp(0)), .constant(0), then: BlockID(6), else: BlockID(5))),
+            Block(id: BlockID(5), terminator: .return(.temp(Temp(3)))),
+            Block(id: BlockID(6), terminator: .return(.temp(Temp(4)))),
+        ]
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: blocks)
+        var function = original
+        #expect(threadJumps(&function))
+        let branches = function.blocks.filter { if case .branch = $0.terminator { return true } else { return false } }
+        #expect(branches.count == 1, "\(function.blocks)")
+        expectSameResults(original, function, [[0], [1], [0x1_0000_0000]])
+    }
+
     /// bpf_cmp_unlikely's shape: a flag set to 1 before an asm goto and tested at its label. The
     /// asm's jump goes to the side the test takes, and its fall-through edge, into a block that
     /// only jumps, goes where that block jumps.
