@@ -19,6 +19,8 @@ import BPFIR
 //      of memory whose value a register already holds become copies, so that the verifier sees
 //      loop bounds and counters kept in memory as the values they are; stores into local structs
 //      and arrays that nothing reads any more go; simplification then folds what became constant.
+//      Twice: a struct argument's register assembled from its fields becomes a constant only in
+//      the first round's simplification, and the loads of the callee's copy forward it only then.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
 //   6. Arena association: a program that touches arena memory references its arena map.
@@ -64,12 +66,14 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     alignStackAccesses(&module)
     observe(.stackAlignment, module)
     if optimize {
-        forwardLoads(&module)
-        observe(.loadForwarding, module)
-        eliminateDeadStores(&module)
-        observe(.deadStores, module)
-        simplify(&module)
-        observe(.simplification, module)
+        for _ in 0..<2 {
+            forwardLoads(&module)
+            observe(.loadForwarding, module)
+            eliminateDeadStores(&module)
+            observe(.deadStores, module)
+            simplify(&module)
+            observe(.simplification, module)
+        }
     }
     insertArenaCasts(&module)
     observe(.arenaCasts, module)

@@ -95,6 +95,29 @@ private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Mod
         #expect(!isConstant || forwarded.functions[0].blocks[0].instructions.contains { $0.operation == .copy(Temp(2), .constant(41)) })
     }
 
+    /// A struct argument's register assembled from constant fields (`3 | 4 << 32`) is stored into
+    /// the callee's copy, whose field loads then read 3 and 4: the store's value is a constant only
+    /// once simplification has folded it, so the passes forward loads a second time.
+    @Test func loadsOfAValueFoldedAfterForwardingAreForwardedToo() throws {
+        let slot = StackSlot(size: 8, alignment: 8, name: "s", location: nil)
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.store(.slot(SlotID(0), offset: 0), .constant(3), .word, addressSpace: 0)),
+            ir(.store(.slot(SlotID(0), offset: 4), .constant(4), .word, addressSpace: 0)),
+            ir(.load(Temp(1), .slot(SlotID(0), offset: 4), .word, addressSpace: 0)),
+            ir(.load(Temp(7), .slot(SlotID(0), offset: 0), .word, addressSpace: 0)),
+            ir(.binary(Temp(2), .shl, .bits64, .temp(Temp(1)), .constant(32))),
+            ir(.binary(Temp(3), .or, .bits64, .temp(Temp(2)), .temp(Temp(7)))),
+            ir(.store(.slot(SlotID(1), offset: 0), .temp(Temp(3)), .double, addressSpace: 0)),
+            ir(.load(Temp(4), .slot(SlotID(1), offset: 0), .word, addressSpace: 0)),
+            ir(.load(Temp(5), .slot(SlotID(1), offset: 4), .word, addressSpace: 0)),
+            ir(.binary(Temp(6), .mul, .bits64, .temp(Temp(4)), .temp(Temp(5)))),
+        ], terminator: .return(.temp(Temp(6))))
+        var optimized = module(tempCount: 8, blocks: [block], slots: [slot, slot])
+        try runPasses(&optimized, cpu: .v3)
+        #expect(loads(optimized) == 0, "\(optimized.functions[0].blocks)")
+        #expect(optimized.functions[0].blocks.last?.terminator == .return(.constant(12)))
+    }
+
     /// After `g = 5`, each of these may change g, so the load of g that follows stays.
     @Test(arguments: [
         Operation.call(nil, .function("h"), []),
