@@ -35,6 +35,9 @@ struct InstructionSelector {
     private var relocation: CoreRelocation?
     /// Whether anything reads the result of the instruction being selected.
     private var resultIsRead = true
+    /// Temps that only ever hold the address of a global: a store of a constant through one is a
+    /// store into a map value, which BPF_ST reaches at v3 too.
+    private let globalAddresses: Set<Temp>
     private(set) var diagnostics: [Diagnostic] = []
 
     init(function: Function, cpu: CPUVersion, assignment: RegisterAssignment, frame: FrameLayout,
@@ -45,6 +48,18 @@ struct InstructionSelector {
         self.frame = frame
         self.relocatedSites = relocatedSites
         self.coreLocalValue = coreLocalValue
+        var addresses: Set<Temp> = []
+        var other: Set<Temp> = Set(function.parameters)
+        for block in function.blocks {
+            for instruction in block.instructions {
+                if case .symbolAddress(let d, _, _) = instruction.operation {
+                    addresses.insert(d)
+                } else {
+                    other.formUnion(instruction.operation.definedTemps)
+                }
+            }
+        }
+        globalAddresses = addresses.subtracting(other)
     }
 
     /// Selects every block of `order`; the entry block starts with the prologue.
@@ -173,8 +188,8 @@ struct InstructionSelector {
                                                          : BPF.load(size, d, base, offset))
             finish(dst, d)
 
-        case .store(let address, let value, let size, _, let flags):
-            store(address, value, size, release: flags.isOrdered && cpu == .v4)
+        case .store(let address, let value, let size, let space, let flags):
+            store(address, value, size, space: space, release: flags.isOrdered && cpu == .v4)
 
         case .copyMemory, .setMemory:
             preconditionFailure("aggregate lowering must run before code generation")
@@ -431,14 +446,15 @@ struct InstructionSelector {
     }
 
     /// A store; `release` makes it a store_release, which takes its value in a register only.
-    /// A constant is stored as BPF_ST's immediate at v4, and into the stack at v3 too: the
-    /// verifier knows the value stored either way (kernel 6.3 on), while a ctx store of an
-    /// immediate is refused before 6.3.
-    private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize, release: Bool = false) {
+    /// A constant is stored as BPF_ST's immediate at v4, and into the stack and a global (not an
+    /// arena's) at v3 too: the verifier knows the value stored either way (kernel 6.3 on), while
+    /// a ctx store of an immediate is refused before 6.3.
+    private mutating func store(_ address: Address, _ value: Value, _ size: MemorySize, space: Int,
+                                release: Bool = false) {
         let immediateAllowed: Bool
         switch address {
         case .slot: immediateAllowed = true
-        case .temp: immediateAllowed = cpu == .v4
+        case .temp(let base, _): immediateAllowed = cpu == .v4 || (space == 0 && globalAddresses.contains(base))
         }
         if immediateAllowed, !release, case .constant(let c) = value, let imm = storedImmediate(c, size) {
             let (base, offset) = addressOperand(address, scratch: Scratch.first)

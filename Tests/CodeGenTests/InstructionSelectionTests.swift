@@ -114,6 +114,19 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(try compile(f, cpu: .v4).instructions.contains(Instruction(opcode: 0x62, dst: .r10, offset: -12, imm: 7)))
     }
 
+    /// A constant stored into a global is BPF_ST's immediate at v3 too (a map value); into an
+    /// arena global (address space 1) or through a pointer that may be ctx it goes through a register.
+    @Test(arguments: [(0, true), (1, false)])
+    func constantsStoredIntoGlobalsAreImmediates(space: Int, immediate: Bool) throws {
+        let f = single([ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+                        ir(.store(.temp(Temp(1), offset: 8), .constant(5), .double, addressSpace: space)),
+                        ir(.store(.temp(Temp(0), offset: 0), .constant(6), .double, addressSpace: 0))],
+                       parameters: 1, tempCount: 2, result: nil)
+        let code = try compile(f, cpu: .v3).instructions
+        let stored = code.filter { $0.opcode == 0x7a }.map(\.imm)
+        #expect(stored == (immediate ? [5] : []), "\(code)")
+    }
+
     /// A byte or half word stored as an immediate carries only the bytes stored: `(u8)270` is 14.
     @Test func narrowImmediateStoresCarryTheStoredBytes() throws {
         let slots = [StackSlot(size: 8, alignment: 8, name: "b", location: nil)]
