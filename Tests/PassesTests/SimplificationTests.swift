@@ -132,6 +132,28 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(extended == (size == 8), "\(ops)")
     }
 
+    /// `x < 0` reads only the sign bit: a shift, with no branch; so is `x > 0x7fffffff` unsigned.
+    /// `!!b` and `!b` of a comparison's 0 or 1 are a copy and an `xor`.
+    @Test(arguments: [(Condition.slt, ALUWidth.bits32, Int64(0)), (.slt, .bits64, 0), (.ugt, .bits32, 0x7fff_ffff),
+                      (.ugt, .bits64, Int64.max)])
+    func signTestsAreShifts(condition: Condition, width: ALUWidth, bound: Int64) {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.setCondition(Temp(1), condition, width, .temp(Temp(0)), .constant(bound))),
+                ir(.setCondition(Temp(2), .ne, .bits64, .temp(Temp(1)), .constant(0))),
+                ir(.setCondition(Temp(3), .eq, .bits64, .temp(Temp(1)), .constant(0))),
+                ir(.binary(Temp(4), .shl, .bits64, .temp(Temp(3)), .constant(1))),
+                ir(.binary(Temp(4), .or, .bits64, .temp(Temp(4)), .temp(Temp(2)))),
+            ], terminator: .return(.temp(Temp(4)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        #expect(!ops.contains { if case .setCondition = $0 { return true } else { return false } }, "\(ops)")
+        expectSameResults(original, module.functions[0], [[0], [1], [0x7fff_ffff], [0x8000_0000], [0xffff_ffff],
+                                                           [UInt64.max], [0x8000_0000_0000_0000]])
+    }
+
     /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
     /// reads, so it goes; the same `and` read whole (returned) stays.
     @Test(arguments: [false, true])

@@ -47,6 +47,19 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
     case .setCondition(let d, let condition, .bits64, let a, let b)
         where comparesInLowHalves(condition, a, b, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits):
         return .setCondition(d, condition, .bits32, a, b)
+    // A comparison that only reads the sign bit is a shift, without the branch BPF would need for
+    // it (which also doubles the paths the verifier walks): `x < 0` is `x >> 31`.
+    case .setCondition(let d, .slt, let width, let a, .constant(0)):
+        return .binary(d, .lshr, width, a, .constant(width == .bits32 ? 31 : 63))
+    case .setCondition(let d, .ugt, .bits32, let a, .constant(let c)) where UInt32(truncatingIfNeeded: c) == 0x7fff_ffff:
+        return .binary(d, .lshr, .bits32, a, .constant(31))
+    case .setCondition(let d, .ugt, .bits64, let a, .constant(Int64.max)):
+        return .binary(d, .lshr, .bits64, a, .constant(63))
+    // `!!flag` and `!flag` of a 0 or 1.
+    case .setCondition(let d, .ne, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1:
+        return .copy(d, a)
+    case .setCondition(let d, .eq, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1:
+        return .binary(d, .xor, .bits64, a, .constant(1))
     default:
         break
     }

@@ -144,6 +144,8 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: 1)
     case .binary(_, .lshr, .bits64, _, .constant(let shift)) where (1..<64).contains(shift):
         return .zeroExtended(bits: 64 - Int(shift))
+    case .binary(_, .lshr, .bits32, _, .constant(let shift)) where (1..<32).contains(shift):
+        return .zeroExtended(bits: 32 - Int(shift))
     case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
         return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(let d, .add, .bits32, .temp(let x), .constant(let c)) where once(x) && x != d:
