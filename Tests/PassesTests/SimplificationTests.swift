@@ -154,6 +154,31 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
                                                            [UInt64.max], [0x8000_0000_0000_0000]])
     }
 
+    /// `a = x * 12; b = x * 12` computes once, and so does `x = x * 12` after them; once x has
+    /// changed, `x * 12` is a new computation.
+    @Test func aComputationRepeatedInABlockIsACopy() {
+        let original = testFunction(parameters: 1, tempCount: 7, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .constant(12))),
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(0)), .constant(12))),
+                ir(.binary(Temp(5), .sub, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+                ir(.binary(Temp(0), .mul, .bits64, .temp(Temp(0)), .constant(12))),
+                ir(.binary(Temp(4), .mul, .bits64, .temp(Temp(0)), .constant(12))),
+                ir(.binary(Temp(6), .add, .bits64, .temp(Temp(4)), .temp(Temp(5)))),
+            ], terminator: .return(.temp(Temp(6)))),
+        ])
+        var block = original.blocks[0]
+        #expect(propagateWithinBlock(&block))
+        let multiplies = block.instructions.filter { if case .binary(_, .mul, _, _, _) = $0.operation { return true } else { return false } }
+        #expect(multiplies.count == 2, "\(block.instructions.map(\.operation))")
+        #expect(block.instructions[1].operation == .copy(Temp(3), .temp(Temp(2))))
+        #expect(block.instructions[3].operation == .copy(Temp(0), .temp(Temp(2))))
+        #expect(block.instructions[4].operation == .binary(Temp(4), .mul, .bits64, .temp(Temp(2)), .constant(12)))
+        var function = original
+        function.blocks[0] = block
+        expectSameResults(original, function, [[3], [0], [UInt64.max]])
+    }
+
     /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
     /// reads, so it goes; the same `and` read whole (returned) stays.
     @Test(arguments: [false, true])
