@@ -179,6 +179,23 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[3], [0], [UInt64.max]])
     }
 
+    /// `a = x * 12` in the entry block and `b = x * 12` in a later block it dominates: b is a copy
+    /// of a.
+    @Test func aComputationADominatingBlockMadeIsACopy() {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(0)), .constant(12)))],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(3), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .constant(12)))],
+                  terminator: .return(.temp(Temp(2)))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .return(.temp(Temp(3)))),
+        ])
+        var function = original
+        #expect(numberValues(&function, OnceAssigned(function)))
+        #expect(function.blocks[1].instructions[0].operation == .copy(Temp(2), .temp(Temp(1))))
+        expectSameResults(original, function, [[3], [4]])
+    }
+
     /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
     /// reads, so it goes; the same `and` read whole (returned) stays.
     @Test(arguments: [false, true])

@@ -82,7 +82,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
 
 /// What a pure arithmetic operation computes, its destination replaced by a placeholder, so that
 /// two computing the same from the same operands have the same key; nil for anything else.
-private func pureComputation(_ operation: Operation) -> (destination: Temp, key: Operation)? {
+func pureComputation(_ operation: Operation) -> (destination: Temp, key: Operation)? {
     let placeholder = Temp(-1)
     switch operation {
     case .binary(let d, let op, let width, let a, let b):
