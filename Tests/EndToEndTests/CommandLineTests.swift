@@ -169,7 +169,7 @@ struct CommandLineTests {
         }
         #expect(dumps.map(\.pass) == ["inlining", "simplification", "loop-unrolling", "simplification", "signed-division",
                                        "aggregate-lowering", "stack-alignment", "load-forwarding", "dead-stores",
-                                       "simplification", "arena-casts", "arena-association"])
+                                       "simplification", "loop-unrolling", "arena-casts", "arena-association"])
         for (pass, ir) in dumps {
             let castsDone = ["arena-casts", "arena-association"].contains(pass)
             #expect(ir.contains("addr_space_cast") == castsDone, "\(pass)")
