@@ -8,8 +8,10 @@ import BPFIR
 // counter or bound kept in memory is a register too.
 // Guarantees: the same behaviour. The loop is simulated iteration by iteration, as LLVM's full
 // unroller does: each Temp's value is known or not at each point (constants, copies and
-// arithmetic of known values folded as simplification folds; the address of a global plus a
-// constant; a load from a global nobody may change, through `ConstantMemory`), a branch on known
+// arithmetic of known values folded as simplification folds; the address of a global or a slot
+// plus a constant; a load from a global nobody may change and, after load forwarding, a load of
+// what a store before it wrote, through `KnownMemory`; a pointer stepped through a slot becomes
+// the slot's address in each copy), a branch on known
 // values goes one way, a branch on data both ways, and the iteration's known values at the end
 // of the back edge are the next one's. Any number of counters, steps and tests work alike. The
 // loop unrolls when some iteration leaves it on every path, within `maximumTrips` iterations,
@@ -33,7 +35,9 @@ import BPFIR
 /// but the first): the two metrics of issue 11, loaded and verified instructions, weigh alike.
 @discardableResult
 public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
-    let memory = ConstantMemory(module)
+    // Before load forwarding, values stored in memory are left to it (followed here, the copies of
+    // a loop over 128-bit values stored in slots kept load forwarding from folding the rest).
+    let memory = KnownMemory(module, followsStores: cleanup != nil)
     var any = false
     for index in module.functions.indices {
         var function = module.functions[index]
@@ -92,13 +96,16 @@ private let trialBudget = 200
 /// The instructions the copies may hold before folding, so that simplification's work stays bounded.
 private let maximumCopiedInstructions = 2000
 
-/// The memory whose bytes are known while compiling: globals in `.rodata` without addresses for
-/// the loader to fill in. The loader freezes `.rodata`; a `const volatile` global, which user
-/// space sets before loading, is only read by volatile loads, which are not asked.
-struct ConstantMemory {
+/// What the simulation may know of memory: the bytes of globals in `.rodata` without addresses
+/// for the loader to fill in (the loader freezes `.rodata`; a `const volatile` global, which user
+/// space sets before loading, is only read by volatile loads, which are not asked), and, when it
+/// follows stores, what the code before and in the loop stored (`Facts.memory`).
+struct KnownMemory {
     private var bytes: [String: [UInt8]] = [:]
+    let followsStores: Bool
 
-    init(_ module: Module) {
+    init(_ module: Module, followsStores: Bool) {
+        self.followsStores = followsStores
         for global in module.globals where global.section == ".rodata" && global.addresses.isEmpty {
             bytes[global.symbol] = global.initializer
         }
@@ -106,10 +113,10 @@ struct ConstantMemory {
 
     /// What a load of `size` bytes at `offset` from `symbol` reads (little-endian, zero-extended),
     /// when the bytes are known.
-    func load(_ symbol: String, offset: Int64, size: MemorySize) -> Int64? {
-        guard let data = bytes[symbol], offset >= 0, offset + Int64(size.rawValue) <= Int64(data.count) else { return nil }
+    func load(_ symbol: String, offset: Int, size: MemorySize) -> Int64? {
+        guard let data = bytes[symbol], offset >= 0, offset + size.rawValue <= data.count else { return nil }
         var value: UInt64 = 0
-        for k in (0..<size.rawValue).reversed() { value = value << 8 | UInt64(data[Int(offset) + k]) }
+        for k in (0..<size.rawValue).reversed() { value = value << 8 | UInt64(data[offset + k]) }
         return Int64(bitPattern: value)
     }
 }
@@ -117,15 +124,37 @@ struct ConstantMemory {
 /// What the simulation knows of a Temp at a point.
 private enum Known: Hashable {
     case constant(Int64)
-    /// The address of a global plus an offset.
-    case address(String, Int64)
+    /// The address of a global or a slot (MemoryAliasing's `Base`), plus an offset.
+    case address(Base, Int)
 }
 
-private typealias Facts = [Temp: Known]
+/// What is known at a point: Temps' values, and the values last stored at places while nothing
+/// that may write memory unseen (a store through an unknown pointer, a call, an atomic, asm)
+/// came between.
+private struct Facts: Equatable {
+    var temps: [Temp: Known] = [:]
+    var memory: [Place: Int64] = [:]
 
-/// The values of `facts` known on both sides.
-private func meet(_ a: Facts, _ b: Facts) -> Facts {
-    a.filter { b[$0.key] == $0.value }
+    subscript(_ t: Temp) -> Known? {
+        get { temps[t] }
+        set { temps[t] = newValue }
+    }
+
+    /// What both sides know.
+    func meet(_ other: Facts) -> Facts {
+        Facts(temps: temps.filter { other.temps[$0.key] == $0.value }, memory: memory.filter { other.memory[$0.key] == $0.value })
+    }
+
+    /// The place an access reaches, when its address is known.
+    func place(_ address: Address, _ size: MemorySize) -> Place? {
+        switch address {
+        case .slot(let slot, let offset):
+            return Place(base: .slot(slot), offset: offset, size: size.rawValue, space: 0)
+        case .temp(let t, let offset):
+            guard case .address(let base, let start)? = temps[t] else { return nil }
+            return Place(base: base, offset: start &+ offset, size: size.rawValue, space: 0)
+        }
+    }
 }
 
 /// A value with what is known of it written in.
@@ -134,8 +163,9 @@ private func written(_ value: Value, _ facts: Facts) -> Value {
     return value
 }
 
-/// The operation with the known values written in and folded; `facts` then hold after it.
-private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: ConstantMemory) -> Operation {
+/// The operation with the known values written in and folded (a load of a known value becomes
+/// that value); `facts` then hold after it.
+private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: KnownMemory) -> Operation {
     var folded = fold(operation.mapped(defined: { $0 }, value: { written($0, facts) }, address: { $0 }),
                       zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, signExtensionSource: { _ in nil })
     var learned: (Temp, Known)?
@@ -145,20 +175,43 @@ private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: C
     case .copy(let d, .temp(let t)):
         learned = facts[t].map { (d, $0) }
     case .symbolAddress(let d, let symbol, let offset):
-        learned = (d, .address(symbol, Int64(offset)))
-    case .binary(let d, .add, .bits64, .temp(let t), .constant(let c)):
-        if case .address(let symbol, let offset)? = facts[t] { learned = (d, .address(symbol, offset &+ c)) }
-    case .load(let d, .temp(let t, let offset), let size, 0, let flags) where !flags.isVolatile && !flags.isOrdered:
-        if case .address(let symbol, let base)? = facts[t], let c = memory.load(symbol, offset: base &+ Int64(offset), size: size) {
+        learned = (d, .address(.symbol(symbol), offset))
+    case .slotAddress(let d, let slot, let offset):
+        learned = (d, .address(.slot(slot), offset))
+    case .binary(let d, let op, .bits64, .temp(let t), .constant(let c)) where op == .add || op == .sub:
+        if case .address(let base, let offset)? = facts[t], let step = Int(exactly: c) {
+            learned = (d, .address(base, op == .add ? offset &+ step : offset &- step))
+        }
+    case .load(let d, let address, let size, 0, let flags) where !flags.isVolatile && !flags.isOrdered:
+        if let place = facts.place(address, size), let c = (memory.followsStores ? facts.memory[place] : nil) ?? constantLoad(place, memory) {
             folded = .copy(d, .constant(c))
             learned = (d, .constant(c))
         }
-    default:
+    case .store(let address, let value, let size, 0, _):
+        guard let place = facts.place(address, size) else {
+            facts.memory = [:]
+            break
+        }
+        facts.memory = facts.memory.filter { !$0.key.overlaps(place) }
+        if case .constant(let c) = value {
+            facts.memory[place] = size == .double ? c : c & ((1 << Int64(8 * place.size)) - 1)
+        }
+    case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
+        facts.memory = [:]
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .addrSpaceCast, .setCondition, .coreValue:
         break
     }
     for d in operation.definedTemps { facts[d] = nil }
     if let (d, known) = learned { facts[d] = known }
     return folded
+}
+
+/// What a load from `place` reads when it is constant data.
+private func constantLoad(_ place: Place, _ memory: KnownMemory) -> Int64? {
+    guard case .symbol(let symbol) = place.base, let offset = place.offset, let size = MemorySize(rawValue: place.size) else {
+        return nil
+    }
+    return memory.load(symbol, offset: offset, size: size)
 }
 
 /// A loop: a header that dominates it and one latch jumping back to it.
@@ -189,7 +242,7 @@ private struct Iteration {
     var folds = false
 }
 
-private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memory: ConstantMemory) -> Iteration {
+private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memory: KnownMemory) -> Iteration {
     var iteration = Iteration()
     iteration.entries[loop.header] = entry
     for b in loop.order {
@@ -197,10 +250,7 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
         let block = function.blocks[b]
         for instruction in block.instructions {
             let operation = instruction.operation
-            let readsKnown = operation.usedTemps.contains { t in
-                guard loop.varying.contains(t), case .constant? = facts[t] else { return false }
-                return true
-            }
+            let readsKnown = operation.usedTemps.contains { loop.varying.contains($0) && facts[$0] != nil }
             let result = evaluated(operation, &facts, memory)
             let isCounting = !operation.definedTemps.isEmpty && operation.definedTemps.allSatisfy(loop.counting.contains)
             if case .copy(_, .constant) = result {
@@ -224,7 +274,7 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
             if s == loop.header {
                 iteration.next = facts
             } else {
-                iteration.entries[s] = iteration.entries[s].map { meet($0, facts) } ?? facts
+                iteration.entries[s] = iteration.entries[s].map { $0.meet(facts) } ?? facts
             }
         }
     }
@@ -233,7 +283,7 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
 
 /// The loops of the function that run a known number of times and whose copies come to at most
 /// `budget` instructions once what folds is left out, each with its iterations simulated.
-private func countedLoops(_ function: Function, _ memory: ConstantMemory, budget: Int) -> [(loop: Loop, iterations: [Iteration])] {
+private func countedLoops(_ function: Function, _ memory: KnownMemory, budget: Int) -> [(loop: Loop, iterations: [Iteration])] {
     let count = function.blocks.count
     guard count > 1 else { return [] }
     let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
@@ -247,7 +297,7 @@ private func countedLoops(_ function: Function, _ memory: ConstantMemory, budget
         for instruction in block.instructions {
             for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
             if case .symbolAddress(let t, let symbol, let offset) = instruction.operation {
-                addresses[t] = (b, .address(symbol, Int64(offset)))
+                addresses[t] = (b, .address(.symbol(symbol), offset))
             }
         }
     }
@@ -261,7 +311,7 @@ private func countedLoops(_ function: Function, _ memory: ConstantMemory, budget
             // What is known on the way in, agreed by every entering block: global addresses
             // assigned once outside the loop, the constants known at the end of the block's only
             // predecessor, and the block's own instructions simulated on top.
-            var outside: Facts = [:]
+            var outside = Facts()
             for (t, (block, known)) in addresses where assignments[t] == 1 && !loop.members.contains(block) { outside[t] = known }
             let ways = predecessors[header].filter { !loop.members.contains($0) }.map { b in
                 var facts = outside
@@ -272,7 +322,7 @@ private func countedLoops(_ function: Function, _ memory: ConstantMemory, budget
                 return facts
             }
             guard let first = ways.first else { continue }
-            let entry = ways.dropFirst().reduce(first, meet)
+            let entry = ways.dropFirst().reduce(first) { $0.meet($1) }
 
             let size = loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
             var iterations: [Iteration] = []
@@ -376,7 +426,7 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
 
 /// Replaces the loop by one copy of each iteration: the blocks that iteration may run, with what
 /// it knows written in, its back edge on to the next copy.
-private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout Function, _ memory: ConstantMemory) {
+private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout Function, _ memory: KnownMemory) {
     var assignments: [Temp: Int] = [:]
     for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
     for block in function.blocks {
@@ -430,7 +480,13 @@ private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout 
             var block = function.blocks[b]
             block.id = id
             for i in block.instructions.indices {
-                block.instructions[i].operation = evaluated(block.instructions[i].operation, &facts, memory).mapped(
+                var operation = evaluated(block.instructions[i].operation, &facts, memory)
+                // A pointer stepped through a slot is that slot's address in each copy, so that
+                // the accesses through it name the slot (and the steps go).
+                if case .binary(let d, _, _, _, _) = operation, case .address(.slot(let slot), let offset)? = facts[d] {
+                    operation = .slotAddress(d, slot, offset: offset)
+                }
+                block.instructions[i].operation = operation.mapped(
                     defined: { renamed[$0] ?? $0 },
                     value: rename,
                     address: { a in

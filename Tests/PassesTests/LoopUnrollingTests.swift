@@ -179,4 +179,67 @@ import Testing
         #expect(!hasCycle(folding.functions[0]))
         #expect(result(folding.functions[0]) == result(loop(start: 0, end: 40, step: 1, rotated: true)))
     }
+
+    /// After load forwarding, a bound stored in a slot before the loop and loaded in its header
+    /// is known: the loop unrolls on trial. A store through an unknown pointer in the body may
+    /// change it: the loop stays.
+    @Test func aBoundStoredBeforeTheLoop() {
+        func function(clobbering: Bool) -> Function {
+            testFunction(parameters: 1, tempCount: 6, blocks: [
+                Block(id: BlockID(0), instructions: [
+                    ir(.store(.slot(SlotID(0), offset: 4), .constant(6), .word, addressSpace: 0)),
+                    ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(0))),
+                ], terminator: .jump(BlockID(1))),
+                Block(id: BlockID(1), instructions: [ir(.load(Temp(3), .slot(SlotID(0), offset: 4), .word, addressSpace: 0))],
+                      terminator: .branch(.slt, .bits32, .temp(Temp(2)), .temp(Temp(3)), then: BlockID(2), else: BlockID(3))),
+                Block(id: BlockID(2), instructions: [
+                    ir(.binary(Temp(4), .mul, .bits64, .temp(Temp(2)), .temp(Temp(2)))),
+                    ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(4)))),
+                ] + (clobbering ? [ir(.store(.temp(Temp(0), offset: 0), .constant(1), .word, addressSpace: 0))] : []) + [
+                    ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+                ], terminator: .jump(BlockID(1))),
+                Block(id: BlockID(3), terminator: .return(.temp(Temp(1)))),
+            ], slots: [StackSlot(size: 8, alignment: 4, name: "bounds", location: nil)])
+        }
+        var module = Module(functions: [function(clobbering: false)])
+        #expect(unrollLoops(&module, cleanup: { simplify(&$0) }))
+        #expect(!hasCycle(module.functions[0]))
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", [0]) == 55)
+        var clobbered = Module(functions: [function(clobbering: true)])
+        #expect(!unrollLoops(&clobbered, cleanup: { simplify(&$0) }))
+        // Before load forwarding, stores are load forwarding's to follow.
+        var early = Module(functions: [function(clobbering: false)])
+        #expect(!unrollLoops(&early))
+    }
+
+    /// A pointer stepped down through a slot is the slot's address in each copy, and the
+    /// accesses through it name the slot.
+    @Test func aPointerSteppedThroughASlot() {
+        let original = testFunction(parameters: 0, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.slotAddress(Temp(1), SlotID(0), offset: 16)), ir(.copy(Temp(2), .constant(0))), ir(.copy(Temp(3), .constant(0))),
+                ir(.store(.slot(SlotID(0), offset: 0), .constant(3), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 4), .constant(5), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 8), .constant(7), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 12), .constant(9), .word, addressSpace: 0)),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(1), .sub, .bits64, .temp(Temp(1)), .constant(4))),
+                ir(.load(Temp(4), .temp(Temp(1), offset: 0), .word, addressSpace: 0)),
+                ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(3)), .constant(10))),
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(5)), .temp(Temp(4)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(3)))),
+        ], slots: [StackSlot(size: 16, alignment: 4, name: "a", location: nil)])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module))
+        #expect(!hasCycle(module.functions[0]))
+        let operations = module.functions[0].blocks.flatMap(\.instructions).map(\.operation)
+        #expect(!operations.contains { if case .binary(_, .sub, _, _, _) = $0 { true } else { false } })
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", []) == 9753)
+    }
 }

@@ -3,6 +3,8 @@
 // and a bound kept in memory (a global, a stack array), a scan of a const string until its NUL
 // by index and by pointer, a step that is not one, a branch on the counter inside the body, a
 // break on data, nested loops, more than sixteen trips, and loops that run zero times or once.
+// Unoptimized, the index read back from the global counter is unbounded for the verifier.
+// O0: fails verifier rejected program 'in_memory': .* out of bounds
 // RUN: --prog two_counters --prog in_memory --prog const_scans --prog shapes --prog nested --get g_counter --get meet --get scanned --get shaped --get grid_sum --get broke
 #include <swiftbpf.h>
 
@@ -14,7 +16,7 @@ int data[12] = { 7, -3, 12, 0, 5, 99, -40, 8, 1, 2, 3, 4 };
 
 int g_counter;
 long meet;
-long scanned;
+unsigned long scanned;
 long shaped;
 long grid_sum;
 int broke;
@@ -48,7 +50,7 @@ SEC("syscall") int in_memory(void *ctx)
 
 SEC("syscall") int const_scans(void *ctx)
 {
-	long n = 0, sum = 0;
+	unsigned long n = 0, sum = 0;
 	const char *p;
 
 	while (greeting[n])
