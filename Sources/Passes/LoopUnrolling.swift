@@ -43,13 +43,17 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
         var function = module.functions[index]
         var unrolled = false
         var rejected: Set<Block> = []
+        var trials = 0
         // Each round unrolls one loop; an outer loop becomes innermost once its inner ones went.
         round: for _ in 0..<16 {
-            for candidate in countedLoops(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget)
-            where !rejected.contains(function.blocks[candidate.loop.header]) {
+            while let candidate = firstCountedLoop(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget,
+                                                   skipping: rejected) {
                 var trial = function
                 unroll(candidate.loop, candidate.iterations, in: &trial, memory)
                 if let cleanup {
+                    // Each trial cleans the whole function up: a function of many loops gets a few.
+                    guard trials < maximumTrials else { break round }
+                    trials += 1
                     var alone = module
                     alone.functions = [trial]
                     cleanup(&alone)
@@ -87,6 +91,8 @@ private func size(_ function: Function) -> Int {
 }
 
 private let maximumTrips = 128
+/// The loops of one function unrolled on trial, kept or not.
+private let maximumTrials = 16
 /// The instructions copies may keep, once what folds is left out, to be unrolled without trial:
 /// nearly all of each copy folds.
 private let foldedBudget = 32
@@ -228,6 +234,8 @@ private struct Loop {
     /// elsewhere too (a C local), or computed in the loop from such a Temp. A constant the loop
     /// computes from constants alone is the same in every copy, and folds as well in the loop.
     var varying: Set<Temp>
+    /// Temps read in the loop.
+    var reads: Set<Temp>
 }
 
 /// One iteration as simulated.
@@ -281,11 +289,13 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
     return iteration
 }
 
-/// The loops of the function that run a known number of times and whose copies come to at most
-/// `budget` instructions once what folds is left out, each with its iterations simulated.
-private func countedLoops(_ function: Function, _ memory: KnownMemory, budget: Int) -> [(loop: Loop, iterations: [Iteration])] {
+/// The first loop of the function, but those whose header is `skipped`, that runs a known number
+/// of times and whose copies come to at most `budget` instructions once what folds is left out,
+/// with its iterations simulated.
+private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int,
+                              skipping skipped: Set<Block>) -> (loop: Loop, iterations: [Iteration])? {
     let count = function.blocks.count
-    guard count > 1 else { return [] }
+    guard count > 1 else { return nil }
     let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
     var predecessors = [[Int]](repeating: [], count: count)
     for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
@@ -303,9 +313,8 @@ private func countedLoops(_ function: Function, _ memory: KnownMemory, budget: I
     }
     var ends = BlockEndConstants(function, predecessors: predecessors)
 
-    var found: [(loop: Loop, iterations: [Iteration])] = []
     for latch in 0..<count {
-        for header in successors[latch] where dominators.dominates(header, latch) {
+        for header in successors[latch] where dominators.dominates(header, latch) && !skipped.contains(function.blocks[header]) {
             guard let loop = naturalLoop(function, header: header, latch: latch, successors: successors,
                                          predecessors: predecessors, assignments: assignments) else { continue }
             // What is known on the way in, agreed by every entering block: global addresses
@@ -322,7 +331,9 @@ private func countedLoops(_ function: Function, _ memory: KnownMemory, budget: I
                 return facts
             }
             guard let first = ways.first else { continue }
-            let entry = ways.dropFirst().reduce(first) { $0.meet($1) }
+            // Only what the loop reads: the facts are copied from block to block.
+            var entry = ways.dropFirst().reduce(first) { $0.meet($1) }
+            entry.temps = entry.temps.filter { loop.reads.contains($0.key) }
 
             let size = loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
             var iterations: [Iteration] = []
@@ -338,10 +349,10 @@ private func countedLoops(_ function: Function, _ memory: KnownMemory, budget: I
                 facts = next
             }
             guard let last = iterations.last, last.next == nil, cost <= budget, folds || iterations.count == 1 else { continue }
-            found.append((loop, iterations))
+            return (loop, iterations)
         }
     }
-    return found
+    return nil
 }
 
 /// The loop of back edge latch → header, when it is innermost, has no other back edge, is
@@ -421,7 +432,13 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
             }
         }
     }
-    return Loop(header: header, latch: latch, members: members, order: order, counting: counting, varying: varying)
+    var reads: Set<Temp> = []
+    for b in members {
+        for instruction in function.blocks[b].instructions { reads.formUnion(instruction.operation.usedTemps) }
+        reads.formUnion(function.blocks[b].terminator.usedTemps)
+    }
+    return Loop(header: header, latch: latch, members: members, order: order, counting: counting, varying: varying,
+                reads: reads)
 }
 
 /// Replaces the loop by one copy of each iteration: the blocks that iteration may run, with what
