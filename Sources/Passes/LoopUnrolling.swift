@@ -49,20 +49,27 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
             while let candidate = firstCountedLoop(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget,
                                                    skipping: rejected) {
                 var trial = function
-                unroll(candidate.loop, candidate.iterations, in: &trial, memory)
+                // The verifier walks a loop once per iteration, its copies once: each loop
+                // unrolled adds its size times its iterations but the first to the walk.
+                var walked = size(function) + walkedAgain(candidate, in: function)
+                var copies = unroll(candidate.loop, candidate.iterations, in: &trial, memory)
                 if let cleanup {
                     // Each trial cleans the whole function up: a function of many loops gets a few.
                     guard trials < maximumTrials else { break round }
                     trials += 1
+                    // A loop nested in others is tried with them: alone, its copies stay in a
+                    // loop the verifier walks once per iteration.
+                    for _ in 0..<maximumNesting {
+                        guard let outer = firstCountedLoop(trial, memory, budget: trialBudget, skipping: [], around: copies) else { break }
+                        walked += walkedAgain(outer, in: trial)
+                        copies = unroll(outer.loop, outer.iterations, in: &trial, memory)
+                    }
                     var alone = module
                     alone.functions = [trial]
                     cleanup(&alone)
                     trial = alone.functions[0]
-                    // Kept when the instructions loaded times those walked shrink: the loop's
-                    // are walked once per iteration, the copies' once.
+                    // Kept when the instructions loaded times those walked shrink.
                     let before = size(function), after = size(trial)
-                    let loopSize = candidate.loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
-                    let walked = before + (candidate.iterations.count - 1) * loopSize
                     guard after * after <= before * walked else {
                         rejected.insert(function.blocks[candidate.loop.header])
                         continue
@@ -82,6 +89,11 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
     return any
 }
 
+/// What the verifier walks of a loop beyond its first iteration.
+private func walkedAgain(_ candidate: (loop: Loop, iterations: [Iteration]), in function: Function) -> Int {
+    (candidate.iterations.count - 1) * candidate.loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
+}
+
 /// Instructions and branches: what a function costs to load and, roughly, to verify.
 private func size(_ function: Function) -> Int {
     function.blocks.reduce(0) { total, block in
@@ -93,6 +105,8 @@ private func size(_ function: Function) -> Int {
 private let maximumTrips = 128
 /// The loops of one function unrolled on trial, kept or not.
 private let maximumTrials = 16
+/// The loops around one tried with it.
+private let maximumNesting = 3
 /// The instructions copies may keep, once what folds is left out, to be unrolled without trial:
 /// nearly all of each copy folds.
 private let foldedBudget = 32
@@ -289,11 +303,11 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
     return iteration
 }
 
-/// The first loop of the function, but those whose header is `skipped`, that runs a known number
-/// of times and whose copies come to at most `budget` instructions once what folds is left out,
+/// The first loop of the function, but those whose header is `skipped` and, given `blocks`, those
+/// holding none of them, that runs a known number of times and whose copies come to at most `budget` instructions once what folds is left out,
 /// with its iterations simulated.
-private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int,
-                              skipping skipped: Set<Block>) -> (loop: Loop, iterations: [Iteration])? {
+private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int, skipping skipped: Set<Block>,
+                              around blocks: Range<Int>? = nil) -> (loop: Loop, iterations: [Iteration])? {
     let count = function.blocks.count
     guard count > 1 else { return nil }
     let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
@@ -317,6 +331,7 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
         for header in successors[latch] where dominators.dominates(header, latch) && !skipped.contains(function.blocks[header]) {
             guard let loop = naturalLoop(function, header: header, latch: latch, successors: successors,
                                          predecessors: predecessors, assignments: assignments) else { continue }
+            if let blocks, !loop.members.contains(where: blocks.contains) { continue }
             // What is known on the way in, agreed by every entering block: global addresses
             // assigned once outside the loop, the constants known at the end of the block's only
             // predecessor, and the block's own instructions simulated on top.
@@ -442,8 +457,9 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
 }
 
 /// Replaces the loop by one copy of each iteration: the blocks that iteration may run, with what
-/// it knows written in, its back edge on to the next copy.
-private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout Function, _ memory: KnownMemory) {
+/// it knows written in, its back edge on to the next copy. Returns where the copies are: the
+/// function's last blocks.
+private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout Function, _ memory: KnownMemory) -> Range<Int> {
     var assignments: [Temp: Int] = [:]
     for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
     for block in function.blocks {
@@ -528,5 +544,7 @@ private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout 
             value: { $0 }, block: { $0.index == loop.header ? ids[0][loop.header]! : $0 })
     }
     function.blocks += copies
+    // Every copy is reached from the first, and the loop's blocks from nowhere any more.
     function.blocks = removingUnreachableBlocks(function.blocks)
+    return function.blocks.count - copies.count ..< function.blocks.count
 }

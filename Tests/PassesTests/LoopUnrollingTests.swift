@@ -242,4 +242,35 @@ import Testing
         var interpreter = IRInterpreter(module: module)
         #expect(interpreter.call("f", []) == 9753)
     }
+
+    /// `for (i = 0; i < 3; i++) for (j = 0; j < 4; j++) { k = i * 4 + j; s += k * k + ... }`: the
+    /// inner loop alone grows the function, but tried with the loop around it, all of it folds.
+    @Test func aNestIsTriedWhole() {
+        let original = testFunction(parameters: 0, tempCount: 10, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(1), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(3), then: BlockID(2), else: BlockID(5))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(2), .constant(0)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(4), else: BlockID(6))),
+            Block(id: BlockID(4), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(1)), .constant(4))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .temp(Temp(2)))),
+                ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(4)), .temp(Temp(4)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(5)))),
+                ir(.binary(Temp(6), .xor, .bits64, .temp(Temp(5)), .temp(Temp(1)))),
+                ir(.binary(Temp(7), .mul, .bits64, .temp(Temp(6)), .constant(3))),
+                ir(.binary(Temp(8), .add, .bits64, .temp(Temp(7)), .temp(Temp(2)))),
+                ir(.binary(Temp(9), .mul, .bits64, .temp(Temp(8)), .temp(Temp(8)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(9)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(5), terminator: .return(.temp(Temp(0)))),
+            Block(id: BlockID(6), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .jump(BlockID(1))),
+        ])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module, cleanup: { simplify(&$0) }))
+        #expect(!hasCycle(module.functions[0]))
+        #expect(result(module.functions[0]) == result(original))
+    }
 }
