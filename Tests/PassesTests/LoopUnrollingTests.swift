@@ -38,6 +38,14 @@ import Testing
         !ControlFlow(function).inCycle.isEmpty
     }
 
+    /// Unrolled, `original` has no loop left and returns what it returned.
+    private func expectStraightLine(_ original: Function, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module), sourceLocation: sourceLocation)
+        #expect(!hasCycle(module.functions[0]), sourceLocation: sourceLocation)
+        #expect(result(module.functions[0]) == result(original), sourceLocation: sourceLocation)
+    }
+
     private func result(_ function: Function) -> UInt64 {
         var interpreter = IRInterpreter(module: Module(functions: [function]))
         return interpreter.call("f", [])
@@ -104,10 +112,7 @@ import Testing
             ], terminator: .jump(BlockID(1))),
             Block(id: BlockID(3), terminator: .return(.temp(Temp(0)))),
         ])
-        var module = Module(functions: [original])
-        #expect(unrollLoops(&module))
-        #expect(!hasCycle(module.functions[0]))
-        #expect(result(module.functions[0]) == result(original))
+        expectStraightLine(original)
     }
 
     /// What load forwarding leaves of a counter kept in memory: the header copies it
@@ -126,10 +131,7 @@ import Testing
             ], terminator: .jump(BlockID(1))),
             Block(id: BlockID(3), terminator: .return(.temp(Temp(0)))),
         ])
-        var module = Module(functions: [original])
-        #expect(unrollLoops(&module))
-        #expect(!hasCycle(module.functions[0]))
-        #expect(result(module.functions[0]) == result(original))
+        expectStraightLine(original)
     }
 
     /// `while (s[n]) n++` over a const string: the exit tests bytes of `.rodata`, which the
