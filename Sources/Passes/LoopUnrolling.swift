@@ -317,8 +317,11 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
     var assignments: [Temp: Int] = [:]
     for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
     var addresses: [Temp: (block: Int, known: Known)] = [:]
+    var readers: [Temp: [Reader]] = [:]
     for (b, block) in function.blocks.enumerated() {
+        for t in block.terminator.usedTemps { readers[t, default: []].append((b, nil)) }
         for instruction in block.instructions {
+            for t in instruction.operation.usedTemps { readers[t, default: []].append((b, instruction.operation.definedTemps)) }
             for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
             if case .symbolAddress(let t, let symbol, let offset) = instruction.operation {
                 addresses[t] = (b, .address(.symbol(symbol), offset))
@@ -330,7 +333,7 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
     for latch in 0..<count {
         for header in successors[latch] where dominators.dominates(header, latch) && !skipped.contains(function.blocks[header]) {
             guard let loop = naturalLoop(function, header: header, latch: latch, successors: successors,
-                                         predecessors: predecessors, assignments: assignments) else { continue }
+                                         predecessors: predecessors, assignments: assignments, readers: readers) else { continue }
             if let blocks, !loop.members.contains(where: blocks.contains) { continue }
             // What is known on the way in, agreed by every entering block: global addresses
             // assigned once outside the loop, the constants known at the end of the block's only
@@ -370,10 +373,13 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
     return nil
 }
 
+/// Where a Temp is read: by an instruction of a block, assigning `defines`, or (nil) by its terminator.
+private typealias Reader = (block: Int, defines: [Temp]?)
+
 /// The loop of back edge latch → header, when it is innermost, has no other back edge, is
 /// entered at the header only and left only by jumps and branches.
 private func naturalLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
-                         assignments: [Temp: Int]) -> Loop? {
+                         assignments: [Temp: Int], readers: [Temp: [Reader]]) -> Loop? {
     // The header and every block that reaches the latch without passing it.
     var members: Set<Int> = [header, latch]
     var work = header == latch ? [] : [latch]
@@ -407,24 +413,19 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
     // Temps that only count: the greatest set whose in-loop readers are exit tests and
     // assignments of the set, read nowhere outside.
     var counting: Set<Temp> = []
-    var readers: [Temp: [(defines: [Temp], isExitTest: Bool)]] = [:]
-    for (b, block) in function.blocks.enumerated() {
-        let inside = members.contains(b)
-        for instruction in block.instructions {
-            if inside { counting.formUnion(instruction.operation.definedTemps) }
-            for t in instruction.operation.usedTemps {
-                readers[t, default: []].append(inside ? (instruction.operation.definedTemps, false) : ([], false))
-            }
-        }
-        let leaves = block.terminator.successors.contains { !members.contains($0.index) }
-        for t in block.terminator.usedTemps { readers[t, default: []].append(([], inside && leaves)) }
+    for b in members {
+        for instruction in function.blocks[b].instructions { counting.formUnion(instruction.operation.definedTemps) }
     }
     var changed = true
     while changed {
         changed = false
         for t in counting {
             let onlyCounting = readers[t, default: []].allSatisfy { reader in
-                reader.isExitTest || (!reader.defines.isEmpty && reader.defines.allSatisfy(counting.contains))
+                guard members.contains(reader.block) else { return false }
+                guard let defines = reader.defines else {
+                    return successors[reader.block].contains { !members.contains($0) }
+                }
+                return !defines.isEmpty && defines.allSatisfy(counting.contains)
             }
             if !onlyCounting {
                 counting.remove(t)
