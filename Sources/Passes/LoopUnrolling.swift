@@ -1,376 +1,551 @@
 import BPFIR
 
-// Loop unrolling: a loop that runs a known, small number of times becomes that many copies of
-// its body, one after the other, each with the loop counter's value written in.
+// Loop unrolling: a loop whose exits follow from what is known on the way in runs a known number
+// of times; when its copies fold enough, it becomes that many copies of its body, one after the
+// other, each with the values known in its iteration written in.
 //
-// Requires: simplification (the counter's start is a constant on the way into the loop).
-// Guarantees: the same behaviour; only innermost loops whose one exit is a test of a counter
-// against a constant are unrolled, when they run at most `maximumTrips` times and the copies
-// come to at most `maximumInstructions` instructions. Nested loops are unrolled inside out.
-// Why: the verifier walks a loop once per iteration anyway, carrying its state; unrolled, each
-// copy's counter is a constant, so array indices, loads and stores fold (load forwarding and dead
-// store elimination then finish the job), as after clang's full unrolling. The loop's tests go too.
-//
-// The shape: a header that dominates the loop and one latch jumping back to it; the loop is
-// entered only at the header, left only at branches, at least one of which every iteration
-// passes and tests `counter <cond> constant` (or a value computed from the counter); it assigns
-// the counter once, `counter = counter ± step`, in a block every iteration runs. Each other block
-// of the loop runs either before that update in an iteration or after it, never both. A branch
-// out that tests data stays in each copy.
+// Requires: simplification (constants reach the way into the loop); after load forwarding, a
+// counter or bound kept in memory is a register too.
+// Guarantees: the same behaviour. The loop is simulated iteration by iteration, as LLVM's full
+// unroller does: each Temp's value is known or not at each point (constants, copies and
+// arithmetic of known values folded as simplification folds; the address of a global or a slot
+// plus a constant; a load from a global nobody may change and, after load forwarding, a load of
+// what a store before it wrote, through `KnownMemory`; a pointer stepped through a slot becomes
+// the slot's address in each copy), a branch on known
+// values goes one way, a branch on data both ways, and the iteration's known values at the end
+// of the back edge are the next one's. Any number of counters, steps and tests work alike. The
+// loop unrolls when some iteration leaves it on every path, within `maximumTrips` iterations,
+// the copies come to at most `maximumCopiedInstructions` instructions, and they fold enough:
+// before load forwarding, when what stays of them (what does not fold) is a few instructions;
+// after it, on trial, when cleaning the copies up (load forwarding, dead store elimination,
+// simplification) leaves a function worth its size (`unrollLoops`). Only innermost loops with one
+// back edge, entered at their header, are unrolled; nested loops inside out, one per round.
+// Why: the verifier walks a loop once per iteration anyway, carrying its state; unrolled, the
+// values known in each copy fold: array indices, loads and stores (load forwarding and dead store
+// elimination then finish the job), the tests. Clang's full unrolling does the same. A loop
+// whose known values only drive its own counting (a CRC's eight shifts of unknown data) stays a
+// loop: nothing folds, and unrolled, the verifier walked a million instructions on one.
 
-/// Unrolls small counted loops in every function of the module.
-public func unrollLoops(_ module: inout Module) {
+/// Unrolls the loops that run a known number of times in every function of the module; true when
+/// any was unrolled. Without `cleanup`, a loop unrolls when its copies, with what folds left out,
+/// come to at most `foldedBudget` instructions. With it, a loop whose copies come to at most
+/// `trialBudget` is unrolled on trial: `cleanup` runs on the function (a module of it alone), and
+/// the result is kept when its size times itself is at most the size before times the
+/// instructions the verifier walked before (the function's, and the loop's once per iteration
+/// but the first): the two metrics of issue 11, loaded and verified instructions, weigh alike.
+@discardableResult
+public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
+    // Before load forwarding, values stored in memory are left to it (followed here, the copies of
+    // a loop over 128-bit values stored in slots kept load forwarding from folding the rest).
+    let memory = KnownMemory(module, followsStores: cleanup != nil)
+    var any = false
     for index in module.functions.indices {
         var function = module.functions[index]
         var unrolled = false
+        var rejected: Set<Block> = []
+        var trials = 0
         // Each round unrolls one loop; an outer loop becomes innermost once its inner ones went.
-        for _ in 0..<16 {
-            guard unrollOneLoop(&function) else { break }
-            unrolled = true
+        round: for _ in 0..<16 {
+            while let candidate = firstCountedLoop(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget,
+                                                   skipping: rejected) {
+                var trial = function
+                // The verifier walks a loop once per iteration, its copies once: each loop
+                // unrolled adds its size times its iterations but the first to the walk.
+                var walked = size(function) + walkedAgain(candidate, in: function)
+                var copies = unroll(candidate.loop, candidate.iterations, in: &trial, memory)
+                if let cleanup {
+                    // Each trial cleans the whole function up: a function of many loops gets a few.
+                    guard trials < maximumTrials else { break round }
+                    trials += 1
+                    // A loop nested in others is tried with them: alone, its copies stay in a
+                    // loop the verifier walks once per iteration.
+                    for _ in 0..<maximumNesting {
+                        guard let outer = firstCountedLoop(trial, memory, budget: trialBudget, skipping: [], around: copies) else { break }
+                        walked += walkedAgain(outer, in: trial)
+                        copies = unroll(outer.loop, outer.iterations, in: &trial, memory)
+                    }
+                    var alone = module
+                    alone.functions = [trial]
+                    cleanup(&alone)
+                    trial = alone.functions[0]
+                    // Kept when the instructions loaded times those walked shrink.
+                    let before = size(function), after = size(trial)
+                    guard after * after <= before * walked else {
+                        rejected.insert(function.blocks[candidate.loop.header])
+                        continue
+                    }
+                }
+                function = trial
+                unrolled = true
+                continue round
+            }
+            break
         }
-        if unrolled { module.functions[index] = function }
+        if unrolled {
+            module.functions[index] = function
+            any = true
+        }
+    }
+    return any
+}
+
+/// What the verifier walks of a loop beyond its first iteration.
+private func walkedAgain(_ candidate: (loop: Loop, iterations: [Iteration]), in function: Function) -> Int {
+    (candidate.iterations.count - 1) * candidate.loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
+}
+
+/// Instructions and branches: what a function costs to load and, roughly, to verify.
+private func size(_ function: Function) -> Int {
+    function.blocks.reduce(0) { total, block in
+        if case .branch = block.terminator { return total + block.instructions.count + 1 }
+        return total + block.instructions.count
     }
 }
 
-private let maximumTrips = 16
-private let maximumInstructions = 160
+private let maximumTrips = 128
+/// The loops of one function unrolled on trial, kept or not.
+private let maximumTrials = 16
+/// The loops around one tried with it.
+private let maximumNesting = 3
+/// The instructions copies may keep, once what folds is left out, to be unrolled without trial:
+/// nearly all of each copy folds.
+private let foldedBudget = 32
+/// The instructions copies may keep, once what folds is left out, to be unrolled on trial (LLVM's
+/// -O2 full-unroll threshold is of this order).
+private let trialBudget = 200
+/// The instructions the copies may hold before folding, so that simplification's work stays bounded.
+private let maximumCopiedInstructions = 2000
 
-/// A branch out of a loop: its block, its successors inside and outside the loop, and whether
-/// every iteration that completes passes it (its block dominates the latch).
-private struct LoopExit {
-    var block: Int
-    var stays: BlockID
-    var exit: BlockID
-    var isAlwaysTested: Bool
+/// What the simulation may know of memory: the bytes of globals in `.rodata` without addresses
+/// for the loader to fill in (the loader freezes `.rodata`; a `const volatile` global, which user
+/// space sets before loading, is only read by volatile loads, which are not asked), and, when it
+/// follows stores, what the code before and in the loop stored (`Facts.memory`).
+struct KnownMemory {
+    private var bytes: [String: [UInt8]] = [:]
+    let followsStores: Bool
+
+    init(_ module: Module, followsStores: Bool) {
+        self.followsStores = followsStores
+        for global in module.globals where global.section == ".rodata" && global.addresses.isEmpty {
+            bytes[global.symbol] = global.initializer
+        }
+    }
+
+    /// What a load of `size` bytes at `offset` from `symbol` reads (little-endian, zero-extended),
+    /// when the bytes are known.
+    func load(_ symbol: String, offset: Int, size: MemorySize) -> Int64? {
+        guard let data = bytes[symbol], offset >= 0, offset + size.rawValue <= data.count else { return nil }
+        var value: UInt64 = 0
+        for k in (0..<size.rawValue).reversed() { value = value << 8 | UInt64(data[offset + k]) }
+        return Int64(bitPattern: value)
+    }
 }
 
-/// A counted loop found in a function, with what unrolling it needs.
-private struct CountedLoop {
+/// What the simulation knows of a Temp at a point.
+private enum Known: Hashable {
+    case constant(Int64)
+    /// The address of a global or a slot (MemoryAliasing's `Base`), plus an offset.
+    case address(Base, Int)
+}
+
+/// What is known at a point: Temps' values, and the values last stored at places while nothing
+/// that may write memory unseen (a store through an unknown pointer, a call, an atomic, asm)
+/// came between.
+private struct Facts: Equatable {
+    var temps: [Temp: Known] = [:]
+    var memory: [Place: Int64] = [:]
+
+    subscript(_ t: Temp) -> Known? {
+        get { temps[t] }
+        set { temps[t] = newValue }
+    }
+
+    /// What both sides know.
+    func meet(_ other: Facts) -> Facts {
+        Facts(temps: temps.filter { other.temps[$0.key] == $0.value }, memory: memory.filter { other.memory[$0.key] == $0.value })
+    }
+
+    /// The place an access reaches, when its address is known.
+    func place(_ address: Address, _ size: MemorySize) -> Place? {
+        switch address {
+        case .slot(let slot, let offset):
+            return Place(base: .slot(slot), offset: offset, size: size.rawValue, space: 0)
+        case .temp(let t, let offset):
+            guard case .address(let base, let start)? = temps[t] else { return nil }
+            return Place(base: base, offset: start &+ offset, size: size.rawValue, space: 0)
+        }
+    }
+}
+
+/// A value with what is known of it written in.
+private func written(_ value: Value, _ facts: Facts) -> Value {
+    if case .temp(let t) = value, case .constant(let c)? = facts[t] { return .constant(c) }
+    return value
+}
+
+/// The operation with the known values written in and folded (a load of a known value becomes
+/// that value); `facts` then hold after it.
+private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: KnownMemory) -> Operation {
+    var folded = fold(operation.mapped(defined: { $0 }, value: { written($0, facts) }, address: { $0 }),
+                      zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, signExtensionSource: { _ in nil })
+    var learned: (Temp, Known)?
+    switch folded {
+    case .copy(let d, .constant(let c)):
+        learned = (d, .constant(c))
+    case .copy(let d, .temp(let t)):
+        learned = facts[t].map { (d, $0) }
+    case .symbolAddress(let d, let symbol, let offset):
+        learned = (d, .address(.symbol(symbol), offset))
+    case .slotAddress(let d, let slot, let offset):
+        learned = (d, .address(.slot(slot), offset))
+    case .binary(let d, let op, .bits64, .temp(let t), .constant(let c)) where op == .add || op == .sub:
+        if case .address(let base, let offset)? = facts[t], let step = Int(exactly: c) {
+            learned = (d, .address(base, op == .add ? offset &+ step : offset &- step))
+        }
+    case .load(let d, let address, let size, 0, let flags) where !flags.isVolatile && !flags.isOrdered:
+        if let place = facts.place(address, size), let c = (memory.followsStores ? facts.memory[place] : nil) ?? constantLoad(place, memory) {
+            folded = .copy(d, .constant(c))
+            learned = (d, .constant(c))
+        }
+    case .store(let address, let value, let size, 0, _):
+        guard let place = facts.place(address, size) else {
+            facts.memory = [:]
+            break
+        }
+        facts.memory = facts.memory.filter { !$0.key.overlaps(place) }
+        if case .constant(let c) = value {
+            facts.memory[place] = size == .double ? c : c & ((1 << Int64(8 * place.size)) - 1)
+        }
+    case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
+        facts.memory = [:]
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .addrSpaceCast, .setCondition, .coreValue:
+        break
+    }
+    for d in operation.definedTemps { facts[d] = nil }
+    if let (d, known) = learned { facts[d] = known }
+    return folded
+}
+
+/// What a load from `place` reads when it is constant data.
+private func constantLoad(_ place: Place, _ memory: KnownMemory) -> Int64? {
+    guard case .symbol(let symbol) = place.base, let offset = place.offset, let size = MemorySize(rawValue: place.size) else {
+        return nil
+    }
+    return memory.load(symbol, offset: offset, size: size)
+}
+
+/// A loop: a header that dominates it and one latch jumping back to it.
+private struct Loop {
     var header: Int
     var latch: Int
-    /// Blocks of the loop, the header first, in function order otherwise.
-    var blocks: [Int]
-    /// The branches that leave the loop.
-    var exits: [LoopExit]
-    var counter: Temp
-    /// The update `counter = counter ± step`: its block and index.
-    var update: (block: Int, index: Int)
-    /// Blocks that run after the update within an iteration.
-    var afterUpdate: Set<Int>
-    var start: Int64
-    var step: Int64
-    var stepWidth: ALUWidth
-    /// Where each Temp assigned once in the loop, and nowhere else, gets its value.
-    var definitions: [Temp: (block: Int, index: Int)]
-
-    /// Whether code at `p` runs after the update in its iteration.
-    func isAfterUpdate(_ p: (block: Int, index: Int)) -> Bool {
-        afterUpdate.contains(p.block) || (p.block == update.block && p.index > update.index)
-    }
-
-    /// Where an exit's branch goes in the iteration that starts with the counter at `start`, when
-    /// its operands follow from the counter.
-    func decide(_ exit: LoopExit, start: Int64, next: Int64, in function: Function) -> BlockID? {
-        let block = function.blocks[exit.block]
-        guard case .branch(let condition, let width, let x, let y, let then, let otherwise) = block.terminator else {
-            return nil
-        }
-        let test = (block: exit.block, index: block.instructions.count)
-        guard let a = evaluate(x, at: test, start: start, next: next, in: function),
-              let b = evaluate(y, at: test, start: start, next: next, in: function) else { return nil }
-        return condition.holds(width, a, b) ? then : otherwise
-    }
-
-    /// A value read at `p` in the iteration that starts with the counter at `start`: constants and
-    /// the counter, combined by the operations of Temps assigned once in the loop.
-    func evaluate(_ value: Value, at p: (block: Int, index: Int), start: Int64, next: Int64,
-                  in function: Function, depth: Int = 0) -> Int64? {
-        switch value {
-        case .constant(let c):
-            return c
-        case .temp(counter):
-            return isAfterUpdate(p) ? next : start
-        case .temp(let t):
-            guard depth < 16, let at = definitions[t] else { return nil }
-            // The operation with its operands' values written in, folded as simplification folds.
-            var known = true
-            let operation = function.blocks[at.block].instructions[at.index].operation.mapped(
-                defined: { $0 },
-                value: { v in
-                    if let c = evaluate(v, at: at, start: start, next: next, in: function, depth: depth + 1) {
-                        return .constant(c)
-                    }
-                    known = false
-                    return v
-                },
-                address: { $0 })
-            guard known, case .copy(_, .constant(let c)) = fold(operation, zeroExtendedBits: { _ in nil },
-                                                                signExtendedBits: { _ in nil },
-                                                                signExtensionSource: { _ in nil }) else { return nil }
-            return c
-        }
-    }
+    var members: Set<Int>
+    /// The blocks in an order where each comes after those that jump to it within an iteration.
+    var order: [Int]
+    /// Temps assigned in the loop that only drive its own counting and tests: read in the loop
+    /// only by the tests that leave it and by assignments of other such Temps, never after it.
+    var counting: Set<Temp>
+    /// Temps whose value may change from one iteration to the next: assigned in the loop and
+    /// elsewhere too (a C local), or computed in the loop from such a Temp. A constant the loop
+    /// computes from constants alone is the same in every copy, and folds as well in the loop.
+    var varying: Set<Temp>
+    /// Temps read in the loop.
+    var reads: Set<Temp>
 }
 
-private func unrollOneLoop(_ function: inout Function) -> Bool {
+/// One iteration as simulated.
+private struct Iteration {
+    /// What is known on entry to each block the iteration may run.
+    var entries: [Int: Facts] = [:]
+    /// What is known when the back edge is taken; nil when every path leaves the loop.
+    var next: Facts?
+    /// The instructions and branches that do not fold.
+    var cost = 0
+    /// Whether a known value folds into something other than the loop's counting.
+    var folds = false
+}
+
+private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memory: KnownMemory) -> Iteration {
+    var iteration = Iteration()
+    iteration.entries[loop.header] = entry
+    for b in loop.order {
+        guard var facts = iteration.entries[b] else { continue }
+        let block = function.blocks[b]
+        for instruction in block.instructions {
+            let operation = instruction.operation
+            let readsKnown = operation.usedTemps.contains { loop.varying.contains($0) && facts[$0] != nil }
+            let result = evaluated(operation, &facts, memory)
+            let isCounting = !operation.definedTemps.isEmpty && operation.definedTemps.allSatisfy(loop.counting.contains)
+            if case .copy(_, .constant) = result {
+                if case .load = operation { iteration.folds = true }
+            } else {
+                iteration.cost += 1
+            }
+            if readsKnown && !isCounting { iteration.folds = true }
+        }
+        let terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) }))
+        let successors = terminator.successors.map(\.index)
+        switch terminator {
+        case .branch: iteration.cost += 1
+        case .jump:
+            if case .branch = block.terminator, block.terminator.successors.allSatisfy({ loop.members.contains($0.index) }) {
+                iteration.folds = true
+            }
+        case .return, .mayGoto, .inlineAsmGoto: break
+        }
+        for s in successors where loop.members.contains(s) {
+            if s == loop.header {
+                iteration.next = facts
+            } else {
+                iteration.entries[s] = iteration.entries[s].map { $0.meet(facts) } ?? facts
+            }
+        }
+    }
+    return iteration
+}
+
+/// The first loop of the function, but those whose header is `skipped` and, given `blocks`, those
+/// holding none of them, that runs a known number of times and whose copies come to at most `budget` instructions once what folds is left out,
+/// with its iterations simulated.
+private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int, skipping skipped: Set<Block>,
+                              around blocks: Range<Int>? = nil) -> (loop: Loop, iterations: [Iteration])? {
     let count = function.blocks.count
-    guard count > 1 else { return false }
+    guard count > 1 else { return nil }
     let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
     var predecessors = [[Int]](repeating: [], count: count)
     for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
     let dominators = ControlFlow(function)
-    // Where each Temp gets its value, to follow a tested value back to a counter.
-    var definitions: [Temp: [(block: Int, index: Int)]] = [:]
+    var assignments: [Temp: Int] = [:]
+    for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
+    var addresses: [Temp: (block: Int, known: Known)] = [:]
+    var readers: [Temp: [Reader]] = [:]
     for (b, block) in function.blocks.enumerated() {
-        for (i, instruction) in block.instructions.enumerated() {
-            for t in instruction.operation.definedTemps { definitions[t, default: []].append((b, i)) }
+        for t in block.terminator.usedTemps { readers[t, default: []].append((b, nil)) }
+        for instruction in block.instructions {
+            for t in instruction.operation.usedTemps { readers[t, default: []].append((b, instruction.operation.definedTemps)) }
+            for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
+            if case .symbolAddress(let t, let symbol, let offset) = instruction.operation {
+                addresses[t] = (b, .address(.symbol(symbol), offset))
+            }
         }
     }
+    var ends = BlockEndConstants(function, predecessors: predecessors)
 
     for latch in 0..<count {
-        for header in successors[latch] where dominators.dominates(header, latch) {
-            guard let loop = countedLoop(function, header: header, latch: latch, successors: successors,
-                                         predecessors: predecessors, dominators: dominators, definitions: definitions),
-                  let trips = tripCount(loop, function) else { continue }
-            let size = loop.blocks.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
-            guard trips * size <= maximumInstructions else { continue }
-            unroll(loop, trips: trips, in: &function)
-            return true
+        for header in successors[latch] where dominators.dominates(header, latch) && !skipped.contains(function.blocks[header]) {
+            guard let loop = naturalLoop(function, header: header, latch: latch, successors: successors,
+                                         predecessors: predecessors, assignments: assignments, readers: readers) else { continue }
+            if let blocks, !loop.members.contains(where: blocks.contains) { continue }
+            // What is known on the way in, agreed by every entering block: global addresses
+            // assigned once outside the loop, the constants known at the end of the block's only
+            // predecessor, and the block's own instructions simulated on top.
+            var outside = Facts()
+            for (t, (block, known)) in addresses where assignments[t] == 1 && !loop.members.contains(block) { outside[t] = known }
+            let ways = predecessors[header].filter { !loop.members.contains($0) }.map { b in
+                var facts = outside
+                if predecessors[b].count == 1, b != 0 {
+                    for (t, c) in ends.values(atEndOf: predecessors[b][0]) { facts[t] = .constant(c) }
+                }
+                for instruction in function.blocks[b].instructions { _ = evaluated(instruction.operation, &facts, memory) }
+                return facts
+            }
+            guard let first = ways.first else { continue }
+            // Only what the loop reads: the facts are copied from block to block.
+            var entry = ways.dropFirst().reduce(first) { $0.meet($1) }
+            entry.temps = entry.temps.filter { loop.reads.contains($0.key) }
+
+            let size = loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
+            var iterations: [Iteration] = []
+            var cost = 0
+            var folds = false
+            var facts = entry
+            while iterations.count < maximumTrips && cost <= budget && (iterations.count + 1) * size <= maximumCopiedInstructions {
+                let iteration = simulate(loop, entry: facts, in: function, memory)
+                iterations.append(iteration)
+                cost += iteration.cost
+                folds = folds || iteration.folds
+                guard let next = iteration.next else { break }
+                facts = next
+            }
+            guard let last = iterations.last, last.next == nil, cost <= budget, folds || iterations.count == 1 else { continue }
+            return (loop, iterations)
         }
     }
-    return false
+    return nil
 }
 
-/// The loop of back edge latch → header, when it has the counted shape.
-private func countedLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
-                         dominators: ControlFlow, definitions: [Temp: [(block: Int, index: Int)]]) -> CountedLoop? {
-    // The natural loop: the header and every block that reaches the latch without passing it.
+/// Where a Temp is read: by an instruction of a block, assigning `defines`, or (nil) by its terminator.
+private typealias Reader = (block: Int, defines: [Temp]?)
+
+/// The loop of back edge latch → header, when it is innermost, has no other back edge, is
+/// entered at the header only and left only by jumps and branches.
+private func naturalLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
+                         assignments: [Temp: Int], readers: [Temp: [Reader]]) -> Loop? {
+    // The header and every block that reaches the latch without passing it.
     var members: Set<Int> = [header, latch]
     var work = header == latch ? [] : [latch]
     while let b = work.popLast() {
         for p in predecessors[b] where members.insert(p).inserted { work.append(p) }
     }
-    // Innermost only, no way out but the one exit, entered at the header only.
-    var exiting: [(block: Int, exit: Int)] = []
     for b in members {
         switch function.blocks[b].terminator {
         case .jump, .branch: break
         case .return, .mayGoto, .inlineAsmGoto: return nil
         }
-        for s in successors[b] {
-            if !members.contains(s) { exiting.append((b, s)) }
-            if s == header && b != latch { return nil }
-            if members.contains(s) && s != header && dominators.dominates(s, b) { return nil }
-        }
         if b != header && predecessors[b].contains(where: { !members.contains($0) }) { return nil }
+        if b != latch && successors[b].contains(header) { return nil }
     }
-    var exits: [LoopExit] = []
-    for (block, exitIndex) in exiting {
-        guard case .branch(_, _, _, _, let then, let otherwise) = function.blocks[block].terminator,
-              members.contains(then.index) != members.contains(otherwise.index) else { return nil }
-        exits.append(LoopExit(block: block, stays: then.index == exitIndex ? otherwise : then, exit: BlockID(exitIndex),
-                              isAlwaysTested: dominators.dominates(block, latch)))
-    }
-
-    func operation(at p: (block: Int, index: Int)) -> Operation { function.blocks[p.block].instructions[p.index].operation }
-    /// The Temp a tested value is computed from by copies, extensions and constant steps: the
-    /// first one assigned more than once (a C local), when there is one.
-    func counterBehind(_ value: Value) -> Temp? {
-        var value = value
-        for _ in 0..<8 {
-            guard case .temp(let t) = value, let defined = definitions[t] else { return nil }
-            guard defined.count == 1 else { return t }
-            switch operation(at: defined[0]) {
-            case .copy(_, let source), .signExtend(_, let source, _), .zeroExtend(_, let source, _),
-                 .binary(_, .add, _, let source, .constant), .binary(_, .sub, _, let source, .constant):
-                value = source
-            default:
-                return nil
-            }
+    // Blocks after those that jump to them, the back edge left out; a cycle without the header
+    // is an inner loop.
+    var order: [Int] = []
+    var remaining = Dictionary(uniqueKeysWithValues: members.map { b in
+        (b, b == header ? 0 : predecessors[b].count)
+    })
+    var ready = [header]
+    while let b = ready.popLast() {
+        order.append(b)
+        for s in successors[b] where members.contains(s) && s != header {
+            remaining[s]! -= 1
+            if remaining[s] == 0 { ready.append(s) }
         }
-        return nil
     }
-    let tested = exits.flatMap { exit -> [Value] in
-        guard case .branch(_, _, let x, let y, _, _) = function.blocks[exit.block].terminator else { return [] }
-        return [x, y]
-    }
-    guard let counter = tested.lazy.compactMap(counterBehind).first else { return nil }
+    guard order.count == members.count else { return nil }
 
-    // The counter's one assignment in the loop: `counter = counter ± step`, or `counter = t` with
-    // `t = counter ± step` just computed.
-    var update: (block: Int, index: Int)?
-    var step: Int64 = 0
-    var stepWidth = ALUWidth.bits64
+    // Temps that only count: the greatest set whose in-loop readers are exit tests and
+    // assignments of the set, read nowhere outside.
+    var counting: Set<Temp> = []
     for b in members {
-        for (i, instruction) in function.blocks[b].instructions.enumerated()
-        where instruction.operation.definedTemps.contains(counter) {
-            guard update == nil else { return nil }
-            var stepping = instruction.operation
-            if case .copy(counter, .temp(let t)) = stepping, let defined = definitions[t], defined.count == 1,
-               defined[0].block == b, defined[0].index < i {
-                stepping = operation(at: defined[0])
+        for instruction in function.blocks[b].instructions { counting.formUnion(instruction.operation.definedTemps) }
+    }
+    var changed = true
+    while changed {
+        changed = false
+        for t in counting {
+            let onlyCounting = readers[t, default: []].allSatisfy { reader in
+                guard members.contains(reader.block) else { return false }
+                guard let defines = reader.defines else {
+                    return successors[reader.block].contains { !members.contains($0) }
+                }
+                return !defines.isEmpty && defines.allSatisfy(counting.contains)
             }
-            guard case .binary(_, let op, let width, .temp(counter), .constant(let c)) = stepping,
-                  op == .add || op == .sub else { return nil }
-            update = (b, i)
-            step = op == .add ? c : 0 &- c
-            stepWidth = width
+            if !onlyCounting {
+                counting.remove(t)
+                changed = true
+            }
         }
     }
-    guard let update, dominators.dominates(update.block, latch) else { return nil }
-
-    // Unrolling pays when the copies fold: the body reads the counter, not only to step and test
-    // it. A loop that merely repeats (a CRC's eight shifts) stays a loop; unrolled, the verifier
-    // may follow more paths, not fewer.
-    var counting: Set<Temp> = [counter]
-    for value in tested {
-        var value = value
-        while case .temp(let t) = value, t != counter, let defined = definitions[t], defined.count == 1 {
-            counting.insert(t)
-            guard let source = operation(at: defined[0]).usedValues.first else { break }
-            value = source
+    var varying: Set<Temp> = []
+    var grew = true
+    while grew {
+        grew = false
+        for b in order {
+            for instruction in function.blocks[b].instructions {
+                let operation = instruction.operation
+                for t in operation.definedTemps where !varying.contains(t)
+                    && (assignments[t, default: 0] > 1 || operation.usedTemps.contains(where: varying.contains)) {
+                    varying.insert(t)
+                    grew = true
+                }
+            }
         }
     }
-    let updating = operation(at: update)
-    if case .copy(counter, .temp(let stepped)) = updating { counting.insert(stepped) }
-    let readsCounter = members.contains { b in
-        function.blocks[b].instructions.contains { instruction in
-            let operation = instruction.operation
-            guard operation != updating, operation.usedTemps.contains(counter) else { return false }
-            return !operation.definedTemps.allSatisfy(counting.contains) || operation.definedTemps.isEmpty
-        }
+    var reads: Set<Temp> = []
+    for b in members {
+        for instruction in function.blocks[b].instructions { reads.formUnion(instruction.operation.usedTemps) }
+        reads.formUnion(function.blocks[b].terminator.usedTemps)
     }
-    guard readsCounter else { return nil }
-
-    // Within an iteration (the loop without its back edge), each block runs before the update or
-    // after it.
-    func reachable(from start: Int) -> Set<Int> {
-        var seen: Set<Int> = []
-        var work = successors[start].filter { members.contains($0) && $0 != header }
-        while let b = work.popLast() {
-            if seen.insert(b).inserted { work += successors[b].filter { members.contains($0) && $0 != header } }
-        }
-        return seen
-    }
-    let afterUpdate = reachable(from: update.block)
-    for b in members where b != update.block {
-        let before = reachable(from: b).contains(update.block) || b == header
-        guard before != afterUpdate.contains(b) else { return nil }
-    }
-
-    // The counter's value on the way in: the same constant at the end of every entering block.
-    let entering = predecessors[header].filter { !members.contains($0) }
-    var ends = BlockEndConstants(function, predecessors: predecessors)
-    let starts = entering.map { ends.values(atEndOf: $0)[counter] }
-    guard let first = starts.first, let start = first, starts.allSatisfy({ $0 == start }) else { return nil }
-
-    let order = [header] + members.filter { $0 != header }.sorted()
-    return CountedLoop(header: header, latch: latch, blocks: order, exits: exits, counter: counter, update: update, afterUpdate: afterUpdate,
-                       start: start, step: step, stepWidth: stepWidth, definitions: definitions.compactMapValues {
-                           $0.count == 1 && members.contains($0[0].block) ? $0[0] : nil
-                       })
+    return Loop(header: header, latch: latch, members: members, order: order, counting: counting, varying: varying,
+                reads: reads)
 }
 
-/// How many times the header runs, when the body runs at most `maximumTrips` times: until a
-/// branch every iteration passes leaves the loop.
-private func tripCount(_ loop: CountedLoop, _ function: Function) -> Int? {
-    var value = loop.start
-    for trip in 1...(maximumTrips + 1) {
-        let next = evaluate(.add, loop.stepWidth, value, loop.step) ?? value
-        for exit in loop.exits where exit.isAlwaysTested {
-            if loop.decide(exit, start: value, next: next, in: function) == exit.exit { return trip }
-        }
-        value = next
-    }
-    return nil
-}
-
-/// Replaces the loop by `trips` copies: copy k reads the counter's k-th value, its exiting branch
-/// goes on to copy k + 1 or, in the last copy, out of the loop.
-private func unroll(_ loop: CountedLoop, trips: Int, in function: inout Function) {
-    let members = Set(loop.blocks)
-    // Temps assigned once, inside the loop, and read only there: each copy gets its own, so that
-    // they stay assigned once for simplification.
+/// Replaces the loop by one copy of each iteration: the blocks that iteration may run, with what
+/// it knows written in, its back edge on to the next copy. Returns where the copies are: the
+/// function's last blocks.
+private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout Function, _ memory: KnownMemory) -> Range<Int> {
     var assignments: [Temp: Int] = [:]
-    var readOutside: Set<Temp> = []
-    for (b, block) in function.blocks.enumerated() {
+    for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
+    for block in function.blocks {
         for instruction in block.instructions {
             for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
-            if !members.contains(b) { readOutside.formUnion(instruction.operation.usedTemps) }
         }
-        if !members.contains(b) { readOutside.formUnion(block.terminator.usedTemps) }
     }
-    for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
-    var local: Set<Temp> = []
-    for b in loop.blocks {
-        for instruction in function.blocks[b].instructions {
-            for t in instruction.operation.definedTemps where assignments[t] == 1 && !readOutside.contains(t) {
-                local.insert(t)
-            }
+    let dominators = ControlFlow(function)
+    // Temps assigned once, inside the loop, read only there after their assignment within the
+    // same iteration: each copy gets its own, so that they stay assigned once for simplification.
+    var definedAt: [Temp: (block: Int, index: Int)] = [:]
+    for b in loop.members {
+        for (i, instruction) in function.blocks[b].instructions.enumerated() {
+            for t in instruction.operation.definedTemps where assignments[t] == 1 { definedAt[t] = (b, i) }
         }
+    }
+    var local = Set(definedAt.keys)
+    for (b, block) in function.blocks.enumerated() {
+        func read(_ t: Temp, at index: Int) {
+            guard let at = definedAt[t] else { return }
+            let after = loop.members.contains(b)
+                && (at.block == b ? at.index < index : b != loop.header && dominators.dominates(at.block, b))
+            if !after { local.remove(t) }
+        }
+        for (i, instruction) in block.instructions.enumerated() {
+            for t in instruction.operation.usedTemps { read(t, at: i) }
+        }
+        for t in block.terminator.usedTemps { read(t, at: block.instructions.count) }
     }
 
-    let firstNew = function.blocks.count
-    let perCopy = loop.blocks.count
-    func copyID(_ k: Int, _ b: Int) -> BlockID {
-        BlockID(firstNew + k * perCopy + loop.blocks.firstIndex(of: b)!)
+    var ids: [[Int: BlockID]] = []
+    var nextID = function.blocks.count
+    for iteration in iterations {
+        var copy: [Int: BlockID] = [:]
+        for b in loop.order where iteration.entries[b] != nil {
+            copy[b] = BlockID(nextID)
+            nextID += 1
+        }
+        ids.append(copy)
     }
-    /// Where a jump from block `b` of copy `k` goes: the back edge on to the next copy.
-    // The last copy leaves at an exit every iteration passes, before its back edge.
-    let lastExit = loop.exits.first { $0.isAlwaysTested }!.exit
-    func target(_ t: BlockID, from b: Int, copy k: Int) -> BlockID {
-        if b == loop.latch && t.index == loop.header { return k + 1 < trips ? copyID(k + 1, loop.header) : lastExit }
-        return members.contains(t.index) ? copyID(k, t.index) : t
-    }
-    var value = loop.start
     var copies: [Block] = []
-    for k in 0..<trips {
-        let next = evaluate(.add, loop.stepWidth, value, loop.step) ?? value
+    for (k, iteration) in iterations.enumerated() {
         var renamed: [Temp: Temp] = [:]
         for t in local.sorted() { renamed[t] = function.makeTemp() }
-        for b in loop.blocks {
+        func rename(_ v: Value) -> Value {
+            if case .temp(let t) = v, let r = renamed[t] { return .temp(r) }
+            return v
+        }
+        for b in loop.order {
+            guard var facts = iteration.entries[b], let id = ids[k][b] else { continue }
             var block = function.blocks[b]
-            block.id = copyID(k, b)
+            block.id = id
             for i in block.instructions.indices {
-                let after = loop.afterUpdate.contains(b) || (b == loop.update.block && i > loop.update.index)
-                let counterValue: Value = .constant(after ? next : value)
-                if b == loop.update.block && i == loop.update.index {
-                    block.instructions[i].operation = .copy(loop.counter, .constant(next))
-                    continue
+                var operation = evaluated(block.instructions[i].operation, &facts, memory)
+                // A pointer stepped through a slot is that slot's address in each copy, so that
+                // the accesses through it name the slot (and the steps go).
+                if case .binary(let d, _, _, _, _) = operation, case .address(.slot(let slot), let offset)? = facts[d] {
+                    operation = .slotAddress(d, slot, offset: offset)
                 }
-                block.instructions[i].operation = block.instructions[i].operation.mapped(
+                block.instructions[i].operation = operation.mapped(
                     defined: { renamed[$0] ?? $0 },
-                    value: { v in
-                        if v == .temp(loop.counter) { return counterValue }
-                        if case .temp(let t) = v, let r = renamed[t] { return .temp(r) }
-                        return v
-                    },
+                    value: rename,
                     address: { a in
                         if case .temp(let t, let offset) = a, let r = renamed[t] { return .temp(r, offset: offset) }
                         return a
                     })
             }
-            let atEnd: Value = .constant(loop.afterUpdate.contains(b) || b == loop.update.block ? next : value)
-            block.terminator = block.terminator.mapped(
-                value: { v in
-                    if v == .temp(loop.counter) { return atEnd }
-                    if case .temp(let t) = v, let r = renamed[t] { return .temp(r) }
-                    return v
-                },
-                block: { target($0, from: b, copy: k) })
-            if let exit = loop.exits.first(where: { $0.block == b }),
-               let side = loop.decide(exit, start: value, next: next, in: function) {
-                block.terminator = .jump(target(side, from: b, copy: k))
-            }
+            // A back edge taken here means a next iteration; an edge inside goes to a block this
+            // iteration may run.
+            block.terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) })).mapped(
+                value: rename,
+                block: { s in
+                    if s.index == loop.header { return ids[k + 1][loop.header]! }
+                    return loop.members.contains(s.index) ? ids[k][s.index]! : s
+                })
             copies.append(block)
         }
-        value = next
     }
     // Every way into the loop now enters the first copy.
-    for b in function.blocks.indices where !members.contains(b) {
+    for b in function.blocks.indices where !loop.members.contains(b) {
         function.blocks[b].terminator = function.blocks[b].terminator.mapped(
-            value: { $0 }, block: { $0.index == loop.header ? copyID(0, loop.header) : $0 })
+            value: { $0 }, block: { $0.index == loop.header ? ids[0][loop.header]! : $0 })
     }
     function.blocks += copies
+    // Every copy is reached from the first, and the loop's blocks from nowhere any more.
     function.blocks = removingUnreachableBlocks(function.blocks)
+    return function.blocks.count - copies.count ..< function.blocks.count
 }

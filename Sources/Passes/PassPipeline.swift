@@ -8,7 +8,7 @@ import BPFIR
 //      instructions removed. Static functions no BPF call can carry, those marked always_inline
 //      and those the call-chain stack check names are inlined even when not optimizing, and a
 //      call of one that must be inlined and remains is an error.
-//      Small loops that run a known number of times are unrolled, and simplified again.
+//      Loops that run a known number of times and fold when copied are unrolled, and simplified again.
 //   1. Signed division lowering (v3 only): sdiv/smod become unsigned division; v4 has SDIV/SMOD.
 //   2. Aggregate lowering: copyMemory/setMemory become single loads and stores, so that every
 //      later pass sees each individual memory access. A copy too big for any program is an error
@@ -21,6 +21,9 @@ import BPFIR
 //      and arrays that nothing reads any more go; simplification then folds what became constant.
 //      Twice: a struct argument's register assembled from its fields becomes a constant only in
 //      the first round's simplification, and the loads of the callee's copy forward it only then.
+//      Loop unrolling again, on trial: a loop that runs a known number of times now (its counter
+//      or bound was in memory) is unrolled, load forwarding, dead store elimination and
+//      simplification run over the function, and the result is kept when it is worth its size.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
 //   6. Arena association: a program that touches arena memory references its arena map.
@@ -74,6 +77,13 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
             simplify(&module)
             observe(.simplification, module)
         }
+        // Counters and bounds load forwarding put in registers make more loops counted.
+        unrollLoops(&module, cleanup: { module in
+            forwardLoads(&module)
+            eliminateDeadStores(&module)
+            simplify(&module)
+        })
+        observe(.loopUnrolling, module)
     }
     insertArenaCasts(&module)
     observe(.arenaCasts, module)

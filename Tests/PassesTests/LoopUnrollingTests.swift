@@ -1,3 +1,4 @@
+import BPFDiagnostics
 import BPFIR
 import IRTestSupport
 import Testing
@@ -13,17 +14,19 @@ import Testing
             ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .constant(step))),
             ir(.copy(Temp(1), .temp(Temp(3)))),
         ]
-        let entry = Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(1), .constant(start)))],
+        // A body that does not read the counter adds to a total that comes in unknown (the parameter).
+        let entry = Block(id: BlockID(0), instructions: (readsCounter ? [ir(.copy(Temp(0), .constant(0)))] : [])
+                                                        + [ir(.copy(Temp(1), .constant(start)))],
                           terminator: .jump(BlockID(1)))
         if rotated {
-            return testFunction(parameters: 0, tempCount: 4, blocks: [
+            return testFunction(parameters: readsCounter ? 0 : 1, tempCount: 4, blocks: [
                 entry,
                 Block(id: BlockID(1), instructions: body,
                       terminator: .branch(.slt, .bits64, .temp(Temp(3)), .constant(end), then: BlockID(1), else: BlockID(2))),
                 Block(id: BlockID(2), terminator: .return(.temp(Temp(0)))),
             ])
         }
-        return testFunction(parameters: 0, tempCount: 4, blocks: [
+        return testFunction(parameters: readsCounter ? 0 : 1, tempCount: 4, blocks: [
             entry,
             Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(end), then: BlockID(2), else: BlockID(3))),
             Block(id: BlockID(2), instructions: body, terminator: .jump(BlockID(1))),
@@ -33,6 +36,14 @@ import Testing
 
     private func hasCycle(_ function: Function) -> Bool {
         !ControlFlow(function).inCycle.isEmpty
+    }
+
+    /// Unrolled, `original` has no loop left and returns what it returned.
+    private func expectStraightLine(_ original: Function, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module), sourceLocation: sourceLocation)
+        #expect(!hasCycle(module.functions[0]), sourceLocation: sourceLocation)
+        #expect(result(module.functions[0]) == result(original), sourceLocation: sourceLocation)
     }
 
     private func result(_ function: Function) -> UInt64 {
@@ -52,9 +63,10 @@ import Testing
         }
     }
 
-    /// Too many trips, or a body that does not read the counter (nothing would fold): a loop stays.
+    /// Too many trips, or a body whose known values only count (a CRC's shifts of unknown data:
+    /// nothing would fold): a loop stays.
     @Test func otherLoopsStay() {
-        for original in [loop(start: 0, end: 100, step: 1, rotated: false),
+        for original in [loop(start: 0, end: 1000, step: 1, rotated: false),
                          loop(start: 0, end: 4, step: 1, rotated: false, readsCounter: false)] {
             var module = Module(functions: [original])
             unrollLoops(&module)
@@ -84,5 +96,183 @@ import Testing
             var after = IRInterpreter(module: module)
             #expect(before.call("f", [x]) == after.call("f", [x]), "x = \(x)")
         }
+    }
+    /// `for (i = 0, j = 10; i < j; i++, j--) t += i * j`: the test compares two counters.
+    @Test func twoCountersTestedAgainstEachOther() {
+        let original = testFunction(parameters: 0, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(1), .constant(0))),
+                                                 ir(.copy(Temp(2), .constant(10)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(1)), .temp(Temp(2)), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(3)))),
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1))),
+                ir(.binary(Temp(2), .sub, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(0)))),
+        ])
+        expectStraightLine(original)
+    }
+
+    /// What load forwarding leaves of a counter kept in memory: the header copies it
+    /// (`%3 = %5`), the step reads the copy, and the stepped value is copied back.
+    @Test func aCounterReadThroughACopy() {
+        let original = testFunction(parameters: 0, tempCount: 7, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(5), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(3), .temp(Temp(5))))],
+                  terminator: .branch(.slt, .bits32, .temp(Temp(5)), .constant(16), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(6), .mul, .bits64, .temp(Temp(3)), .constant(5))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(6)))),
+                ir(.binary(Temp(4), .add, .bits32, .temp(Temp(3)), .constant(1))),
+                ir(.copy(Temp(5), .temp(Temp(4)))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(0)))),
+        ])
+        expectStraightLine(original)
+    }
+
+    /// `while (s[n]) n++` over a const string: the exit tests bytes of `.rodata`, which the
+    /// simulation reads.
+    @Test func anExitOnConstantData() {
+        let text: [UInt8] = Array("unroll".utf8) + [0]
+        let string = GlobalVariable(symbol: "s", name: "s", linkage: .global, section: ".rodata", type: TypeID(rawValue: 0),
+                                    size: text.count, alignment: 1, initializer: text,
+                                    location: BPFDiagnostics.SourceLocation(file: "test.c", line: 1, column: 1))
+        let original = testFunction(parameters: 0, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0)))], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.symbolAddress(Temp(1), symbol: "s", offset: 0)),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .temp(Temp(0)))),
+                ir(.load(Temp(3), .temp(Temp(2), offset: 0), .byte, addressSpace: 0)),
+            ], terminator: .branch(.ne, .bits32, .temp(Temp(3)), .constant(0), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .constant(1)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(0)))),
+        ])
+        var module = Module(functions: [original], globals: [string])
+        #expect(unrollLoops(&module))
+        #expect(!hasCycle(module.functions[0]))
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", []) == 6)
+        // The same bytes in `.data`, which the program may change, say nothing.
+        var writable = Module(functions: [original], globals: [string])
+        writable.globals[0].section = ".data"
+        #expect(!unrollLoops(&writable))
+    }
+
+    /// On trial, the unrolled function is kept when it is worth its size: 40 copies of a store
+    /// of unknown data are not; 40 copies that fold to one constant are.
+    @Test func onTrialTheCleanedUpCopiesDecide() {
+        let stores = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0)))], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(1)), .double, addressSpace: 0)),
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1))),
+            ], terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(40), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(2), terminator: .return(.constant(0))),
+        ])
+        var module = Module(functions: [stores])
+        #expect(!unrollLoops(&module, cleanup: { simplify(&$0) }))
+        var folding = Module(functions: [loop(start: 0, end: 40, step: 1, rotated: true)])
+        #expect(unrollLoops(&folding, cleanup: { simplify(&$0) }))
+        #expect(!hasCycle(folding.functions[0]))
+        #expect(result(folding.functions[0]) == result(loop(start: 0, end: 40, step: 1, rotated: true)))
+    }
+
+    /// After load forwarding, a bound stored in a slot before the loop and loaded in its header
+    /// is known: the loop unrolls on trial. A store through an unknown pointer in the body may
+    /// change it: the loop stays.
+    @Test func aBoundStoredBeforeTheLoop() {
+        func function(clobbering: Bool) -> Function {
+            testFunction(parameters: 1, tempCount: 6, blocks: [
+                Block(id: BlockID(0), instructions: [
+                    ir(.store(.slot(SlotID(0), offset: 4), .constant(6), .word, addressSpace: 0)),
+                    ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(0))),
+                ], terminator: .jump(BlockID(1))),
+                Block(id: BlockID(1), instructions: [ir(.load(Temp(3), .slot(SlotID(0), offset: 4), .word, addressSpace: 0))],
+                      terminator: .branch(.slt, .bits32, .temp(Temp(2)), .temp(Temp(3)), then: BlockID(2), else: BlockID(3))),
+                Block(id: BlockID(2), instructions: [
+                    ir(.binary(Temp(4), .mul, .bits64, .temp(Temp(2)), .temp(Temp(2)))),
+                    ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(4)))),
+                ] + (clobbering ? [ir(.store(.temp(Temp(0), offset: 0), .constant(1), .word, addressSpace: 0))] : []) + [
+                    ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+                ], terminator: .jump(BlockID(1))),
+                Block(id: BlockID(3), terminator: .return(.temp(Temp(1)))),
+            ], slots: [StackSlot(size: 8, alignment: 4, name: "bounds", location: nil)])
+        }
+        var module = Module(functions: [function(clobbering: false)])
+        #expect(unrollLoops(&module, cleanup: { simplify(&$0) }))
+        #expect(!hasCycle(module.functions[0]))
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", [0]) == 55)
+        var clobbered = Module(functions: [function(clobbering: true)])
+        #expect(!unrollLoops(&clobbered, cleanup: { simplify(&$0) }))
+        // Before load forwarding, stores are load forwarding's to follow.
+        var early = Module(functions: [function(clobbering: false)])
+        #expect(!unrollLoops(&early))
+    }
+
+    /// A pointer stepped down through a slot is the slot's address in each copy, and the
+    /// accesses through it name the slot.
+    @Test func aPointerSteppedThroughASlot() {
+        let original = testFunction(parameters: 0, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.slotAddress(Temp(1), SlotID(0), offset: 16)), ir(.copy(Temp(2), .constant(0))), ir(.copy(Temp(3), .constant(0))),
+                ir(.store(.slot(SlotID(0), offset: 0), .constant(3), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 4), .constant(5), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 8), .constant(7), .word, addressSpace: 0)),
+                ir(.store(.slot(SlotID(0), offset: 12), .constant(9), .word, addressSpace: 0)),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(1), .sub, .bits64, .temp(Temp(1)), .constant(4))),
+                ir(.load(Temp(4), .temp(Temp(1), offset: 0), .word, addressSpace: 0)),
+                ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(3)), .constant(10))),
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(5)), .temp(Temp(4)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.temp(Temp(3)))),
+        ], slots: [StackSlot(size: 16, alignment: 4, name: "a", location: nil)])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module))
+        #expect(!hasCycle(module.functions[0]))
+        let operations = module.functions[0].blocks.flatMap(\.instructions).map(\.operation)
+        #expect(!operations.contains { if case .binary(_, .sub, _, _, _) = $0 { true } else { false } })
+        var interpreter = IRInterpreter(module: module)
+        #expect(interpreter.call("f", []) == 9753)
+    }
+
+    /// `for (i = 0; i < 3; i++) for (j = 0; j < 4; j++) { k = i * 4 + j; s += k * k + ... }`: the
+    /// inner loop alone grows the function, but tried with the loop around it, all of it folds.
+    @Test func aNestIsTriedWhole() {
+        let original = testFunction(parameters: 0, tempCount: 10, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(1), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(3), then: BlockID(2), else: BlockID(5))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(2), .constant(0)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(4), else: BlockID(6))),
+            Block(id: BlockID(4), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(1)), .constant(4))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .temp(Temp(2)))),
+                ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(4)), .temp(Temp(4)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(5)))),
+                ir(.binary(Temp(6), .xor, .bits64, .temp(Temp(5)), .temp(Temp(1)))),
+                ir(.binary(Temp(7), .mul, .bits64, .temp(Temp(6)), .constant(3))),
+                ir(.binary(Temp(8), .add, .bits64, .temp(Temp(7)), .temp(Temp(2)))),
+                ir(.binary(Temp(9), .mul, .bits64, .temp(Temp(8)), .temp(Temp(8)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(9)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(5), terminator: .return(.temp(Temp(0)))),
+            Block(id: BlockID(6), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .jump(BlockID(1))),
+        ])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module, cleanup: { simplify(&$0) }))
+        #expect(!hasCycle(module.functions[0]))
+        #expect(result(module.functions[0]) == result(original))
     }
 }

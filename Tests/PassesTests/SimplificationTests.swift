@@ -456,6 +456,35 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(offsets == [8, 16])
     }
 
+    /// An assignment that a later one in its block overwrites before anything reads it goes; one
+    /// read in between stays.
+    @Test func overwrittenAssignmentsGo() {
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.copy(Temp(1), .constant(1))),
+            ir(.copy(Temp(1), .constant(2))),
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .temp(Temp(0)))),
+            ir(.copy(Temp(1), .constant(3))),
+            ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+        ], terminator: .return(.temp(Temp(1))))
+        var function = testFunction(parameters: 1, tempCount: 3, blocks: [block])
+        #expect(removeDeadInstructions(&function))
+        #expect(operations(function) == Array(block.instructions.dropFirst().map(\.operation)))
+    }
+
+    /// A mask of all 63 bits a shift right by one leaves is no mask (its test once overflowed).
+    @Test func aMaskOfSixtyThreeBitsGoes() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .lshr, .bits64, .temp(Temp(0)), .constant(1))),
+                ir(.binary(Temp(2), .and, .bits64, .temp(Temp(1)), .constant(Int64.max))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        #expect(!operations(module.functions[0]).contains { if case .binary(_, .and, _, _, _) = $0 { true } else { false } })
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max], [12345]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

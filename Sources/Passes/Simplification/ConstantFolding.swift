@@ -21,7 +21,7 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
     case .binary(let d, .and, .bits64, let a, .constant(let mask)):
-        if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) - 1) == (1 << Int64(bits)) - 1 {
+        if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) &- 1) == (1 << Int64(bits)) &- 1 {
             return .copy(d, a)
         }
     case .zeroExtend(let d, let value, let bits):
