@@ -80,6 +80,8 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
         // Counters and bounds load forwarding put in registers make more loops counted.
         unrollLoops(&module, cleanup: { module in
             forwardLoads(&module)
+            // Merged into one block first, the copies' stores into a global overwrite each other.
+            simplify(&module)
             eliminateDeadStores(&module)
             simplify(&module)
         })

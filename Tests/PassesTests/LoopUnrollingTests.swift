@@ -182,6 +182,38 @@ import Testing
         #expect(result(folding.functions[0]) == result(loop(start: 0, end: 40, step: 1, rotated: true)))
     }
 
+    /// `for (g = 0; g < 16; g++) ;` with g a global: each unrolled copy stores g, and all but
+    /// the last store write over each other once the copies are one block. The passes keep the
+    /// unrolled function: one store of 16, no loop.
+    @Test func copiesStoringAGlobalStoreItOnce() throws {
+        let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
+                                    size: 8, alignment: 8, initializer: [UInt8](repeating: 0, count: 8),
+                                    location: SourceLocation(file: "test.c", line: 1, column: 1))
+        let function = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+                ir(.store(.temp(Temp(1), offset: 0), .constant(0), .double, addressSpace: 0)),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.symbolAddress(Temp(2), symbol: "g", offset: 0)),
+                ir(.load(Temp(3), .temp(Temp(2), offset: 0), .double, addressSpace: 0)),
+            ], terminator: .branch(.slt, .bits64, .temp(Temp(3)), .constant(16), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(3)), .constant(1))),
+                ir(.store(.temp(Temp(2), offset: 0), .temp(Temp(3)), .double, addressSpace: 0)),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(3), terminator: .return(.constant(0))),
+        ])
+        var module = Module(functions: [function], globals: [global])
+        try runPasses(&module, cpu: .v3)
+        #expect(!hasCycle(module.functions[0]))
+        let stores = module.functions[0].blocks.flatMap(\.instructions).filter {
+            if case .store = $0.operation { return true } else { return false }
+        }
+        #expect(stores.map(\.operation) == [.store(.temp(Temp(1), offset: 0), .constant(16), .double, addressSpace: 0)],
+                "\(module.functions[0].blocks)")
+    }
+
     /// After load forwarding, a bound stored in a slot before the loop and loaded in its header
     /// is known: the loop unrolls on trial. A store through an unknown pointer in the body may
     /// change it: the loop stays.
