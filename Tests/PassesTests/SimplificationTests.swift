@@ -196,6 +196,24 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[3], [4]])
     }
 
+    /// `if (p) x = 1; else x = 1; return x + 1`: x is assigned twice, both times 1, so the
+    /// return reads 2; where the sides assign different constants, x stays.
+    @Test(arguments: [1, 2])
+    func aConstantEveryPathAssignsIsRead(otherSide: Int64) {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(1), .constant(1)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(1), .constant(otherSide)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .return(.temp(Temp(2)))),
+        ])
+        var function = original
+        _ = propagateConstantsAcrossBlocks(&function, OnceAssigned(function))
+        let folded = function.blocks[3].instructions[0].operation == .copy(Temp(2), .constant(2))
+        #expect(folded == (otherSide == 1), "\(function.blocks[3])")
+        expectSameResults(original, function, [[0], [5]])
+    }
+
     /// `uc++` on an `unsigned char` stored back as one byte: the `& 255` changes no bit the store
     /// reads, so it goes; the same `and` read whole (returned) stays.
     @Test(arguments: [false, true])
