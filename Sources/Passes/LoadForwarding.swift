@@ -19,21 +19,10 @@ import BPFIR
 /// Forwards known memory values into loads in every function of the module; a load of a constant
 /// global (`GlobalVariable.isConstant`) at a known offset reads its initializer.
 public func forwardLoads(_ module: inout Module) {
-    var constants: [String: [UInt8]] = [:]
-    for global in module.globals where global.isConstant { constants[global.symbol] = global.initializer }
+    let constants = ConstantGlobals(module)
     for index in module.functions.indices {
         forwardLoads(in: &module.functions[index], constants: constants)
     }
-}
-
-/// The value a load of `place` returns when it lies within one of `constants` (a global's bytes,
-/// little-endian as BPF is), zero-extended as loads are.
-private func constantContent(of place: Place, in constants: [String: [UInt8]]) -> Int64? {
-    guard case .symbol(let symbol) = place.base, let bytes = constants[symbol], let offset = place.offset,
-          offset >= 0, offset + place.size <= bytes.count else { return nil }
-    var value: UInt64 = 0
-    for i in (0..<place.size).reversed() { value = value << 8 | UInt64(bytes[offset + i]) }
-    return Int64(bitPattern: value)
 }
 
 /// The value memory at a place holds.
@@ -159,7 +148,7 @@ private struct Transfer {
     }
 }
 
-private func forwardLoads(in function: inout Function, constants: [String: [UInt8]]) {
+private func forwardLoads(in function: inout Function, constants: ConstantGlobals) {
     let count = function.blocks.count
     guard count > 0 else { return }
     let transfer = Transfer(facts: AliasFacts(function))
@@ -214,7 +203,7 @@ private func forwardLoads(in function: inout Function, constants: [String: [UInt
             let operation = instructions[i].operation
             if case .load(let dst, let address, let size, let space, let flags) = operation, !flags.isVolatile {
                 let place = transfer.facts.place(address, size: size.rawValue, space: space)
-                if let constant = constantContent(of: place, in: constants) {
+                if let constant = constants.load(place) {
                     instructions[i].operation = .copy(dst, .constant(constant))
                 } else if let known = state.known[place] {
                     instructions[i].operation = copying(known, into: dst, size: size)

@@ -116,28 +116,16 @@ private let trialBudget = 200
 /// The instructions the copies may hold before folding, so that simplification's work stays bounded.
 private let maximumCopiedInstructions = 2000
 
-/// What the simulation may know of memory: the bytes of globals in `.rodata` without addresses
-/// for the loader to fill in (the loader freezes `.rodata`; a `const volatile` global, which user
-/// space sets before loading, is only read by volatile loads, which are not asked), and, when it
+/// What the simulation may know of memory: the bytes of constant globals (`ConstantGlobals`;
+/// a `const volatile` global, which user space sets before loading, is not one), and, when it
 /// follows stores, what the code before and in the loop stored (`Facts.memory`).
 struct KnownMemory {
-    private var bytes: [String: [UInt8]] = [:]
+    let constants: ConstantGlobals
     let followsStores: Bool
 
     init(_ module: Module, followsStores: Bool) {
+        constants = ConstantGlobals(module)
         self.followsStores = followsStores
-        for global in module.globals where global.section == ".rodata" && global.addresses.isEmpty {
-            bytes[global.symbol] = global.initializer
-        }
-    }
-
-    /// What a load of `size` bytes at `offset` from `symbol` reads (little-endian, zero-extended),
-    /// when the bytes are known.
-    func load(_ symbol: String, offset: Int, size: MemorySize) -> Int64? {
-        guard let data = bytes[symbol], offset >= 0, offset + size.rawValue <= data.count else { return nil }
-        var value: UInt64 = 0
-        for k in (0..<size.rawValue).reversed() { value = value << 8 | UInt64(data[offset + k]) }
-        return Int64(bitPattern: value)
     }
 }
 
@@ -203,7 +191,7 @@ private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: K
             learned = (d, .address(base, op == .add ? offset &+ step : offset &- step))
         }
     case .load(let d, let address, let size, 0, let flags) where !flags.isVolatile && !flags.isOrdered:
-        if let place = facts.place(address, size), let c = (memory.followsStores ? facts.memory[place] : nil) ?? constantLoad(place, memory) {
+        if let place = facts.place(address, size), let c = (memory.followsStores ? facts.memory[place] : nil) ?? memory.constants.load(place) {
             folded = .copy(d, .constant(c))
             learned = (d, .constant(c))
         }
@@ -224,14 +212,6 @@ private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: K
     for d in operation.definedTemps { facts[d] = nil }
     if let (d, known) = learned { facts[d] = known }
     return folded
-}
-
-/// What a load from `place` reads when it is constant data.
-private func constantLoad(_ place: Place, _ memory: KnownMemory) -> Int64? {
-    guard case .symbol(let symbol) = place.base, let offset = place.offset, let size = MemorySize(rawValue: place.size) else {
-        return nil
-    }
-    return memory.load(symbol, offset: offset, size: size)
 }
 
 /// A loop: a header that dominates it and one latch jumping back to it.

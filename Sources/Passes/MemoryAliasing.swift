@@ -159,3 +159,23 @@ struct AliasFacts {
         return true
     }
 }
+
+/// The bytes of a module's constant globals (`GlobalVariable.isConstant`): what a load of them
+/// reads, whoever asks (load forwarding, the loop unroller's simulation).
+struct ConstantGlobals {
+    private var bytes: [String: [UInt8]] = [:]
+
+    init(_ module: Module) {
+        for global in module.globals where global.isConstant { bytes[global.symbol] = global.initializer }
+    }
+
+    /// What a load of `place` reads when it lies within a constant global: its bytes,
+    /// little-endian as BPF is, zero-extended as loads are.
+    func load(_ place: Place) -> Int64? {
+        guard case .symbol(let symbol) = place.base, let data = bytes[symbol], let offset = place.offset,
+              offset >= 0, offset + place.size <= data.count else { return nil }
+        var value: UInt64 = 0
+        for i in (0..<place.size).reversed() { value = value << 8 | UInt64(data[offset + i]) }
+        return Int64(bitPattern: value)
+    }
+}

@@ -140,7 +140,8 @@ import Testing
         let text: [UInt8] = Array("unroll".utf8) + [0]
         let string = GlobalVariable(symbol: "s", name: "s", linkage: .global, section: ".rodata", type: TypeID(rawValue: 0),
                                     size: text.count, alignment: 1, initializer: text,
-                                    location: BPFDiagnostics.SourceLocation(file: "test.c", line: 1, column: 1))
+                                    location: BPFDiagnostics.SourceLocation(file: "test.c", line: 1, column: 1),
+                                    isConstant: true)
         let original = testFunction(parameters: 0, tempCount: 4, blocks: [
             Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0)))], terminator: .jump(BlockID(1))),
             Block(id: BlockID(1), instructions: [
@@ -160,6 +161,7 @@ import Testing
         // The same bytes in `.data`, which the program may change, say nothing.
         var writable = Module(functions: [original], globals: [string])
         writable.globals[0].section = ".data"
+        writable.globals[0].isConstant = false
         #expect(!unrollLoops(&writable))
     }
 
