@@ -13,11 +13,12 @@ func propagateConstantsAcrossBlocks(_ function: inout Function, _ onceAssigned: 
     for (b, block) in function.blocks.enumerated() {
         for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
     }
+    func constant(_ value: Value, _ known: [Temp: Int64]) -> Value {
+        if case .temp(let t) = value, let c = known[t] { return .constant(c) }
+        return value
+    }
     func substituted(_ operation: Operation, _ known: [Temp: Int64]) -> Operation {
-        let mapped = operation.mapped(defined: { $0 }, value: { value in
-            if case .temp(let t) = value, let c = known[t] { return .constant(c) }
-            return value
-        }, address: { $0 })
+        let mapped = operation.mapped(defined: { $0 }, value: { constant($0, known) }, address: { $0 })
         return fold(mapped, zeroExtendedBits: { _ in nil }, signExtendedBits: { _ in nil }, signExtensionSource: { _ in nil })
     }
     func transfer(_ operation: Operation, _ known: inout [Temp: Int64]) {
@@ -67,10 +68,7 @@ func propagateConstantsAcrossBlocks(_ function: inout Function, _ onceAssigned: 
             }
             transfer(operation, &known)
         }
-        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { value in
-            if case .temp(let t) = value, let c = known[t] { return .constant(c) }
-            return value
-        }))
+        let terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { constant($0, known) }))
         if terminator != function.blocks[b].terminator {
             function.blocks[b].terminator = terminator
             rewritten = true
