@@ -14,11 +14,8 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
     switch operation {
     case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
         if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
-    case .binary(let d, .add, _, let a, .constant(0)), .binary(let d, .sub, _, let a, .constant(0)),
-         .binary(let d, .or, _, let a, .constant(0)), .binary(let d, .xor, _, let a, .constant(0)),
-         .binary(let d, .shl, _, let a, .constant(0)), .binary(let d, .lshr, _, let a, .constant(0)),
-         .binary(let d, .ashr, _, let a, .constant(0)), .binary(let d, .mul, _, let a, .constant(1)):
-        if case .bits32 = width(of: operation), (zeroExtendedBits(a) ?? 64) > 32 { break }
+    case .binary(let d, let op, let width, let a, .constant(let c)) where isIdentity(op, width, c):
+        if case .bits32 = width, (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
     case .binary(let d, .and, .bits64, let a, .constant(let mask)):
         if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) &- 1) == (1 << Int64(bits)) &- 1 {
@@ -81,9 +78,16 @@ func comparesInLowHalves(_ condition: Condition, _ a: Value, _ b: Value, zeroExt
     }
 }
 
-private func width(of operation: Operation) -> ALUWidth? {
-    if case .binary(_, _, let width, _, _) = operation { return width }
-    return nil
+/// Whether `x op c` in `width` is x in the bits the operation computes (a 32-bit one reads the low
+/// half of `c`).
+func isIdentity(_ op: BinaryOperator, _ width: ALUWidth, _ c: Int64) -> Bool {
+    let c = width == .bits32 ? Int64(Int32(truncatingIfNeeded: c)) : c
+    switch op {
+    case .add, .sub, .or, .xor, .shl, .lshr, .ashr: return c == 0
+    case .mul, .udiv, .sdiv: return c == 1
+    case .and: return c == -1
+    case .umod, .smod: return false
+    }
 }
 
 /// `a op b` as BPF computes it, or nil when folding would hide a division by zero.

@@ -42,7 +42,7 @@ func narrowOperations(_ function: inout Function, returnedBits: Int) -> Bool {
                  .signExtend(let d, let x, let bits) where demanded[d.index] <= bits:
                 rewritten = .copy(d, x)
             case .binary(let d, let op, .bits32, let x, .constant(let c))
-                where demanded[d.index] <= 32 && isIdentity(op, Int64(Int32(truncatingIfNeeded: c))):
+                where demanded[d.index] <= 32 && isIdentity(op, .bits32, c):
                 // A 32-bit operation that changes no low bit only clears the upper half: unread.
                 rewritten = .copy(d, x)
             case .binary(let d, .and, .bits64, let x, .constant(let mask)) where isMask32(mask) && isNumber(x):
@@ -63,16 +63,6 @@ func narrowOperations(_ function: inout Function, returnedBits: Int) -> Bool {
         }
     }
     return changed
-}
-
-/// Whether `x op c` is x (in the bits the operation computes).
-private func isIdentity(_ op: BinaryOperator, _ c: Int64) -> Bool {
-    switch op {
-    case .add, .sub, .or, .xor, .shl, .lshr, .ashr: return c == 0
-    case .mul, .udiv, .sdiv: return c == 1
-    case .and: return c == -1
-    case .umod, .smod: return false
-    }
 }
 
 /// Whether the low k bits of `x op y` depend only on the low k bits of x (and of y): sums,
