@@ -35,7 +35,7 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         ]
         let original = testFunction(parameters: 1, tempCount: 5, blocks: blocks)
         var function = original
-        #expect(propagateOnceAssigned(&function, OnceAssigned(function)))
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: []))
         let ops = operations(function)
         #expect(ops.contains(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(5))))
         #expect(ops.contains(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))))
@@ -57,6 +57,41 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         simplify(&module)
         #expect(operations(module.functions[0]) == [.binary(Temp(3), .add, width, .temp(Temp(0)), .constant(-7))])
         expectSameResults(original, module.functions[0], [[0], [UInt64.max], [0xffff_fffe]])
+    }
+
+    /// `&g != 0` is 1 for a global this object defines, `&s - &s` and `(t0 + 4) - t0` are
+    /// constants; an extern's address may be NULL (a weak ksym) and `t0 + 1 > t0` is false for
+    /// the largest t0, so those stay.
+    @Test func addressesWithOneBaseCompareAndSubtractAsTheirOffsets() {
+        let original = testFunction(parameters: 1, tempCount: 14, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+                ir(.setCondition(Temp(2), .ne, .bits64, .temp(Temp(1)), .constant(0))),
+                ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .constant(8))),
+                ir(.binary(Temp(4), .sub, .bits64, .temp(Temp(3)), .temp(Temp(1)))),
+                ir(.setCondition(Temp(5), .ult, .bits64, .temp(Temp(1)), .temp(Temp(3)))),
+                ir(.binary(Temp(6), .add, .bits64, .temp(Temp(0)), .constant(4))),
+                ir(.binary(Temp(7), .sub, .bits64, .temp(Temp(6)), .temp(Temp(0)))),
+                ir(.setCondition(Temp(8), .eq, .bits64, .temp(Temp(6)), .temp(Temp(0)))),
+                ir(.setCondition(Temp(9), .ugt, .bits64, .temp(Temp(6)), .temp(Temp(0)))),
+                ir(.symbolAddress(Temp(10), symbol: "extern_ksym", offset: 0)),
+                ir(.setCondition(Temp(11), .ne, .bits64, .temp(Temp(10)), .constant(0))),
+                ir(.slotAddress(Temp(12), SlotID(0), offset: 0)),
+            ], terminator: .branch(.ne, .bits64, .temp(Temp(12)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [], terminator: .return(.temp(Temp(0)))),
+            Block(id: BlockID(2), instructions: [], terminator: .return(.constant(0))),
+        ], slots: [StackSlot(size: 8, alignment: 8, name: "x", location: nil)])
+        var function = original
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: ["g"]))
+        let ops = operations(function)
+        #expect(ops.contains(.copy(Temp(2), .constant(1))))
+        #expect(ops.contains(.copy(Temp(4), .constant(8))))
+        #expect(ops.contains(.copy(Temp(5), .constant(1))))
+        #expect(ops.contains(.copy(Temp(7), .constant(4))))
+        #expect(ops.contains(.copy(Temp(8), .constant(0))))
+        #expect(ops.contains(.setCondition(Temp(9), .ugt, .bits64, .temp(Temp(6)), .temp(Temp(0)))))
+        #expect(ops.contains(.setCondition(Temp(11), .ne, .bits64, .temp(Temp(10)), .constant(0))))
+        #expect(function.blocks[0].terminator == .jump(BlockID(1)))
     }
 
     /// `t1 = t0 + 1; store t1; t2 = t1 + 1` keeps its two adds: t0 + 2 would keep t0 and t1 live.

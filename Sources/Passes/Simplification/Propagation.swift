@@ -13,11 +13,14 @@ private enum Fact {
     case sum(base: Temp, addend: Int64, width: ALUWidth)
     /// The address of a stack slot plus an offset.
     case slotAddress(SlotID, offset: Int)
+    /// The address of a global or function plus an offset.
+    case symbolAddress(String, offset: Int)
 }
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
-/// instruction and terminator with what is known of its operands' upper bits.
-func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssigned) -> Bool {
+/// instruction and terminator with what is known of its operands' upper bits and of what they
+/// are offsets from. `nonNull` are the symbols whose address is never 0.
+func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssigned, nonNull: Set<String>) -> Bool {
     var facts: [Temp: Fact] = [:]
     for (temp, at) in onceAssigned.definedAt where at.index >= 0 {
         if let fact = fact(of: function.blocks[at.block].instructions[at.index].operation, once: onceAssigned.isOnce) {
@@ -33,7 +36,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch fact {
             case .constant(let c): value = .constant(c)
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
-            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress: return value
+            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress, .symbolAddress: return value
             }
         }
         return value
@@ -60,6 +63,34 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             case .sum(_, _, .bits32): return 33
             default: return nil
             }
+        }
+    }
+    /// `value` as an offset from what it was computed from, for a read at `position`.
+    func relative(_ value: Value, at position: ProgramPoint) -> Relative? {
+        guard case .temp(let t) = value else { return nil }
+        var base = t
+        var offset: Int64 = 0
+        for _ in 0..<64 {
+            guard let fact = facts[base], onceAssigned.isAssigned(base, before: position) else { break }
+            switch fact {
+            case .slotAddress(let slot, let slotOffset): return (.slot(slot), offset &+ Int64(slotOffset))
+            case .symbolAddress(let symbol, let symbolOffset): return (.symbol(symbol), offset &+ Int64(symbolOffset))
+            case .sum(let x, let addend, .bits64) where onceAssigned.isStable(x, copiedInto: base):
+                offset &+= addend
+                base = x
+            case .copy(let u) where onceAssigned.isStable(u, copiedInto: base):
+                base = u
+            case .constant, .copy, .zeroExtended, .signExtended, .sum:
+                return (.temp(base), offset)
+            }
+        }
+        return (.temp(base), offset)
+    }
+    func isNonNull(_ base: RelativeBase) -> Bool {
+        switch base {
+        case .slot: return true
+        case .symbol(let symbol): return nonNull.contains(symbol)
+        case .temp: return false
         }
     }
 
@@ -97,6 +128,8 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             }
             rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
                                        signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
+            rewritten.operation = foldRelative(rewritten.operation, relative: { relative($0, at: position) },
+                                               isNonNull: isNonNull)
             // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to;
             // in 32 bits too, where the sum wraps as the two adds do. Only where nothing else reads
             // the inner sum: otherwise x and it would both stay live.
@@ -113,6 +146,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         function.blocks[b].instructions = kept
         let end = (block: b, index: kept.count)
         var terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
+        terminator = foldRelative(terminator, relative: { relative($0, at: end) }, isNonNull: isNonNull)
         if case .branch(let condition, .bits64, let x, let y, let then, let otherwise) = terminator,
            comparesInLowHalves(condition, x, y, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits) {
             terminator = .branch(condition, .bits32, x, y, then: then, else: otherwise)
@@ -156,6 +190,8 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: 32)
     case .slotAddress(_, let slot, let offset):
         return .slotAddress(slot, offset: offset)
+    case .symbolAddress(_, let symbol, let offset):
+        return .symbolAddress(symbol, offset: offset)
     case .binary(let d, .add, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d:
         return .sum(base: x, addend: c, width: .bits64)
     case .binary(let d, .sub, .bits64, .temp(let x), .constant(let c)) where once(x) && x != d && c != .min:

@@ -27,23 +27,27 @@ import BPFIR
 /// Simplifies every function of the module.
 public func simplify(_ module: inout Module) {
     let arenas = arenaSymbols(of: module)
+    // What this object defines is somewhere, except in the arena, whose first page may be at 0.
+    let nonNull = Set(module.functions.map(\.name) + module.globals.map(\.symbol)).subtracting(arenas)
     for index in module.functions.indices {
         var function = module.functions[index]
         let returnedBits = module.types.returnedBits(ofFunction: function.type)
         for _ in 0..<8 {
-            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas) else { break }
+            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull) else { break }
         }
         module.functions[index] = function
     }
 }
 
 /// One round of every simplification; true when any changed the function. Callers read the low
-/// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread.
-private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>) -> Bool {
+/// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread; those of
+/// `nonNull` symbols are never 0.
+private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>,
+                          nonNull: Set<String>) -> Bool {
     // Propagation rewrites operands and folds, but keeps every instruction where it was and every
     // edge it does not prove dead, so what OnceAssigned found still holds for extension removal.
     let onceAssigned = OnceAssigned(function)
-    var changed = propagateOnceAssigned(&function, onceAssigned)
+    var changed = propagateOnceAssigned(&function, onceAssigned, nonNull: nonNull)
     if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
     if numberValues(&function, onceAssigned) { changed = true }
