@@ -311,6 +311,23 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
                 == .branch(.slt, .bits32, .temp(Temp(1)), .constant(-3), then: BlockID(1), else: BlockID(2)))
     }
 
+    /// `x * 0` and `x & 0` are 0, also where only the constant's low half is 0 in 32 bits;
+    /// `x * 2^32` in 64 bits is not.
+    @Test(arguments: [(BinaryOperator.mul, ALUWidth.bits64, Int64(0), true), (.and, .bits64, 0, true),
+                      (.mul, .bits32, 1 << 32, true), (.and, .bits32, 1 << 32, true), (.mul, .bits64, 1 << 32, false)])
+    func multiplyingByZeroIsZero(op: BinaryOperator, width: ALUWidth, c: Int64, folds: Bool) {
+        let original = testFunction(parameters: 1, tempCount: 2, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.binary(Temp(1), op, width, .temp(Temp(0)), .constant(c)))],
+                  terminator: .return(.temp(Temp(1)))),
+        ])
+        let folded = fold(original.blocks[0].instructions[0].operation, zeroExtendedBits: { _ in nil },
+                          signExtendedBits: { _ in nil }, signExtensionSource: { _ in nil })
+        #expect((folded == .copy(Temp(1), .constant(0))) == folds)
+        var rewritten = original
+        rewritten.blocks[0].instructions[0].operation = folded
+        expectSameResults(original, rewritten, [[0], [7], [UInt64.max]])
+    }
+
     /// Every operator at both widths folds to what BPF computes, and division by zero stays.
     @Test func foldingComputesWhatBPFComputes() {
         let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]
@@ -507,6 +524,26 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
             return offset
         }
         #expect(offsets == [8, 16])
+    }
+
+    /// A value only its own loop updates read (`s = s * 7 + x` with s unused after the loop) is
+    /// dead; the counter the loop's branch tests stays.
+    @Test func aValueOnlyItsOwnUpdateReadsGoes() {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(1)), .constant(7))),
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(0)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(8), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(2), instructions: [], terminator: .return(.temp(Temp(2)))),
+        ])
+        var function = original
+        #expect(removeDeadInstructions(&function))
+        #expect(operations(function) == [.copy(Temp(2), .constant(0)),
+                                         .binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))])
+        expectSameResults(original, function, [[0], [5]])
     }
 
     /// An assignment that a later one in its block overwrites before anything reads it goes; one

@@ -17,6 +17,10 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
     case .binary(let d, let op, let width, let a, .constant(let c)) where isIdentity(op, width, c):
         if case .bits32 = width, (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
+    // `x * 0` and `x & 0` (`(long)i * seed` in a loop's first copy, with i = 0).
+    case .binary(let d, .mul, let width, _, .constant(let c)) where evaluate(.mul, width, 1, c) == 0,
+         .binary(let d, .and, let width, _, .constant(let c)) where evaluate(.and, width, -1, c) == 0:
+        return .copy(d, .constant(0))
     case .binary(let d, .and, .bits64, let a, .constant(let mask)):
         if let bits = zeroExtendedBits(a), bits < 64, mask & ((1 << Int64(bits)) &- 1) == (1 << Int64(bits)) &- 1 {
             return .copy(d, a)

@@ -1,9 +1,7 @@
 import BPFIR
 
-/// Removes side-effect-free instructions whose result nobody reads, except addresses of `kept`
-/// symbols; true when any went. Removing one may leave its operands unread: a worklist of Temps
-/// whose last reader went finds those, where sweeping the function again would cost a sweep per
-/// instruction of a dead chain. An assignment that a later one in its block overwrites before
+/// Removes side-effect-free instructions whose result nothing with an effect needs, except
+/// addresses of `kept` symbols; true when any went. An assignment that a later one in its block overwrites before
 /// anything reads it goes too (unrolled copies leave such runs: `i = 1; i = 2; ...`).
 func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String> = []) -> Bool {
     var dead = function.blocks.map { [Bool](repeating: false, count: $0.instructions.count) }
@@ -23,27 +21,40 @@ func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String
             overwritten.subtract(instruction.operation.usedTemps)
         }
     }
-    var readers = [Int](repeating: 0, count: function.tempCount)
+    // A Temp is live when something other than a pure instruction reads it (a store, a call, a
+    // terminator), or a pure instruction defining a live Temp does. Marked from those roots, a
+    // value only a loop's own update reads (`s = s * 7 + p[i]` whose s nobody uses after) is
+    // dead too, which counting readers would never find.
+    var live = [Bool](repeating: false, count: function.tempCount)
     var pureDefinitions = [[(block: Int, index: Int)]](repeating: [], count: function.tempCount)
+    var work: [Temp] = []
+    func markLive(_ temps: [Temp]) {
+        for t in temps where !live[t.index] {
+            live[t.index] = true
+            work.append(t)
+        }
+    }
     for (b, block) in function.blocks.enumerated() {
         for (i, instruction) in block.instructions.enumerated() where !dead[b][i] {
-            for t in instruction.operation.usedTemps { readers[t.index] += 1 }
-            if case .symbolAddress(_, let symbol, _) = instruction.operation, kept.contains(symbol) { continue }
-            if isPure(instruction.operation), let d = instruction.operation.definedTemps.first {
+            let operation = instruction.operation
+            if case .symbolAddress(_, let symbol, _) = operation, kept.contains(symbol) { continue }
+            if isPure(operation), let d = operation.definedTemps.first {
                 pureDefinitions[d.index].append((b, i))
+            } else {
+                markLive(operation.usedTemps)
             }
         }
-        for t in block.terminator.usedTemps { readers[t.index] += 1 }
+        markLive(block.terminator.usedTemps)
     }
-    var work = (0..<function.tempCount).filter { readers[$0] == 0 && !pureDefinitions[$0].isEmpty }
     while let t = work.popLast() {
+        for (b, i) in pureDefinitions[t.index] where !dead[b][i] {
+            markLive(function.blocks[b].instructions[i].operation.usedTemps)
+        }
+    }
+    for t in live.indices where !live[t] {
         for (b, i) in pureDefinitions[t] where !dead[b][i] {
             dead[b][i] = true
             removedAny = true
-            for u in function.blocks[b].instructions[i].operation.usedTemps {
-                readers[u.index] -= 1
-                if readers[u.index] == 0 && !pureDefinitions[u.index].isEmpty { work.append(u.index) }
-            }
         }
     }
     guard removedAny else { return false }
