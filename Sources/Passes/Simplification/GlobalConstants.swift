@@ -9,10 +9,6 @@ func propagateConstantsAcrossBlocks(_ function: inout Function, _ onceAssigned: 
     let count = function.blocks.count
     guard count > 1 else { return false }
     let capacity = 64
-    var predecessors = [[Int]](repeating: [], count: count)
-    for (b, block) in function.blocks.enumerated() {
-        for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
-    }
     func constant(_ value: Value, _ known: [Temp: Int64]) -> Value {
         if case .temp(let t) = value, let c = known[t] { return .constant(c) }
         return value
@@ -31,35 +27,15 @@ func propagateConstantsAcrossBlocks(_ function: inout Function, _ onceAssigned: 
             }
         }
     }
-    // A block no path reached yet (nil) does not constrain the meet.
-    var exits = [[Temp: Int64]?](repeating: nil, count: count)
-    func entry(_ b: Int) -> [Temp: Int64]? {
-        guard b != 0, !predecessors[b].isEmpty else { return [:] }
-        let reached = predecessors[b].compactMap { exits[$0] }
-        guard var known = reached.first else { return nil }
-        for other in reached.dropFirst() { known = known.filter { other[$0.key] == $0.value } }
+    let meet: ([Temp: Int64], [Temp: Int64]) -> [Temp: Int64] = { a, b in a.filter { b[$0.key] == $0.value } }
+    guard let entries = blockEntryStates(of: function, start: [:], meet: meet, transfer: { b, entry in
+        var known = entry
+        for instruction in function.blocks[b].instructions { transfer(substituted(instruction.operation, known), &known) }
         return known
-    }
-    var changed = true
-    var rounds = 0
-    while changed {
-        guard rounds < 16 else { return false }
-        rounds += 1
-        changed = false
-        for b in 0..<count {
-            guard var known = entry(b) else { continue }
-            for instruction in function.blocks[b].instructions {
-                transfer(substituted(instruction.operation, known), &known)
-            }
-            if exits[b] != known {
-                exits[b] = known
-                changed = true
-            }
-        }
-    }
+    }) else { return false }
     var rewritten = false
     for b in 0..<count {
-        guard var known = entry(b), !known.isEmpty || !(exits[b]?.isEmpty ?? true) else { continue }
+        guard var known = entries[b] else { continue }
         for i in function.blocks[b].instructions.indices {
             let operation = substituted(function.blocks[b].instructions[i].operation, known)
             if operation != function.blocks[b].instructions[i].operation {

@@ -7,7 +7,8 @@ import BPFIR
 //                       (OnceAssigned tells where such a Temp holds its one value);
 //   narrowing           64-bit arithmetic on numbers read only in its low 32 bits becomes 32-bit;
 //   extension removal   32-bit extensions whose readers only look at the low 32 bits;
-//   value numbering     a computation a dominating one already made is a copy of its result;
+//   value numbering     a computation every path already made, its operands unchanged since,
+//                       is a copy of its result;
 //   global constants    a Temp every path into a block assigns the same constant reads it;
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
@@ -50,7 +51,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     var changed = propagateOnceAssigned(&function, onceAssigned, nonNull: nonNull)
     if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
-    if numberValues(&function, onceAssigned) { changed = true }
+    if numberValues(&function) { changed = true }
     if propagateConstantsAcrossBlocks(&function, onceAssigned) { changed = true }
     for b in function.blocks.indices {
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
