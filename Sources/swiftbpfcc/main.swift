@@ -19,16 +19,28 @@ if CommandLine.arguments.dropFirst().first == "--precompile-prefix" {
     exit(0)
 }
 
-do {
-    let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
-    let output = try compile(options)
-    report(output.warnings)
-    FileHandle.standardError.write(Data((output.notes + output.passDumps).utf8))
-    try writeOutput(output.bytes, to: options.outputPath)
-    if let dependencies = output.dependencies, let path = options.dependencyFile?.path {
-        try writeOutput(Array(dependencies.utf8), to: path)
+/// Compiles as the command line asks; the exit status.
+func run() -> Int32 {
+    do {
+        let options = try CompilerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+        let output = try compile(options)
+        report(output.warnings)
+        FileHandle.standardError.write(Data((output.notes + output.passDumps).utf8))
+        try writeOutput(output.bytes, to: options.outputPath)
+        if let dependencies = output.dependencies, let path = options.dependencyFile?.path {
+            try writeOutput(Array(dependencies.utf8), to: path)
+        }
+        return 0
+    } catch {
+        report(error.diagnostics)
+        return 1
     }
-} catch {
-    report(error.diagnostics)
-    exit(1)
 }
+
+// Lowering recurses as deep as the C nests: an `else if` chain of thousands of arms, or a sum of
+// thousands of terms, which generated code has, goes deeper than the main thread's 8 MiB allow.
+// The compile runs on a thread with a 1 GiB stack, of which only the pages it touches are used.
+let worker = Thread { exit(run()) }
+worker.stackSize = 1 << 30
+worker.start()
+dispatchMain()

@@ -53,6 +53,31 @@ struct CommandLineTests {
         #expect(oursDependencies.trimmingCharacters(in: .newlines) == clangDependencies.trimmingCharacters(in: .newlines))
     }
 
+    /// A sum of 8,000 terms nests 8,000 deep, as generated code does: lowering it recurses that
+    /// deep, which once overflowed the main thread's stack (a crash, signal 11); it compiles, and
+    /// clang compiles it too.
+    @Test func deeplyNestedExpressionsCompile() async throws {
+        let directory = try Paths.workDirectory("command-line/deep")
+        let terms = String(repeating: " + v", count: 8000)
+        try """
+            #include <swiftbpf.h>
+            char LICENSE[] SEC("license") = "GPL";
+            long in, out;
+            SEC("syscall") int deep(void *ctx)
+            {
+                long v = in;
+                out = v\(terms);
+                return 0;
+            }
+
+            """.write(to: directory.appendingPathComponent("deep.c"), atomically: true, encoding: .utf8)
+        for compiler in [try await Tools.ours("swiftbpfcc"), try which("clang-19")] {
+            let result = try await runProcess(compiler, ["-target", "bpf", "-O2", "-I", Paths.include.path, "-c", "deep.c",
+                                                         "-o", "deep.o"], in: directory)
+            #expect(result.status == 0, "\(compiler): \(result.transcript)")
+        }
+    }
+
     /// -MD without -MF names the file after the output; -MMD leaves system headers out, as clang.
     @Test(arguments: ["-MD", "-MMD"])
     func dependencyFileDefaults(_ flag: String) async throws {
