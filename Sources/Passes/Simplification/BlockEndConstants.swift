@@ -39,12 +39,14 @@ struct KnownCondition: Hashable {
 /// What straight-line code shows at the end of each block: the constants Temps hold (a block's
 /// own assignments of constants) and the comparisons known to hold (the edge of a branch that
 /// led into it), on top of what was known at the end of its only predecessor (up to 32 blocks
-/// back). Jump threading and loop unrolling ask it.
+/// back). At most `capacity` of each are kept, the latest, so that a chain of thousands of blocks
+/// (an `else if` chain) costs linear time. Jump threading and loop unrolling ask it.
 struct BlockEndConstants {
     private let function: Function
     private let predecessors: [[Int]]
     private var known: [[Temp: Int64]?]
     private var holding: [[KnownCondition]?]
+    private let capacity = 32
 
     init(_ function: Function, predecessors: [[Int]]) {
         self.function = function
@@ -61,7 +63,11 @@ struct BlockEndConstants {
         }
         for instruction in function.blocks[b].instructions {
             for defined in instruction.operation.definedTemps {
-                if case .copy(_, .constant(let c)) = instruction.operation { values[defined] = c } else { values[defined] = nil }
+                if case .copy(_, .constant(let c)) = instruction.operation, values.count < capacity || values[defined] != nil {
+                    values[defined] = c
+                } else {
+                    values[defined] = nil
+                }
             }
         }
         known[b] = values
@@ -74,7 +80,7 @@ struct BlockEndConstants {
         var conditions: [KnownCondition] = []
         if predecessors[b].count == 1, b != 0, depth < 32 {
             let p = predecessors[b][0]
-            conditions = self.conditions(atEndOf: p, depth: depth + 1)
+            conditions = self.conditions(atEndOf: p, depth: depth + 1).suffix(capacity - 1)
             if let edge = KnownCondition(edgeOf: function.blocks[p].terminator, into: BlockID(b)) {
                 conditions.append(edge)
             }
