@@ -36,9 +36,12 @@ func layoutOrder(_ function: Function) -> [BlockID] {
         }
         order.append(block)
         placed.insert(block)
-        candidate = preferredSuccessor(function.blocks[block.index].terminator, placed: placed) {
-            function.blocks[$0.index].instructions.isEmpty && function.blocks[$0.index].terminator.isReturn
-        }
+        candidate = preferredSuccessor(function.blocks[block.index].terminator, placed: placed,
+                                       isBareReturn: {
+                                           function.blocks[$0.index].instructions.isEmpty
+                                               && function.blocks[$0.index].terminator.isReturn
+                                       },
+                                       jumpsTo: { function.blocks[$0.index].terminator == .jump($1) })
     }
     return order
 }
@@ -46,8 +49,12 @@ func layoutOrder(_ function: Function) -> [BlockID] {
 /// `isBareReturn` tells the blocks that only return: a branch continues with its other side, so
 /// that such a block, shared by the returns of one value, comes after the code that jumps to it
 /// (the last of which falls through into it), as an early `return 0;` is laid out by clang.
-private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>,
-                                isBareReturn: (BlockID) -> Bool) -> BlockID? {
+/// `jumpsTo(a, b)` tells whether block a only jumps to b: a branch whose else side jumps to its
+/// then side (`x = 5; if (c) goto join; x = 9; join:`) continues with the else side, which then
+/// falls through into the join, where placing the join first would leave the else side a jump
+/// back.
+private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>, isBareReturn: (BlockID) -> Bool,
+                                jumpsTo: (BlockID, BlockID) -> Bool) -> BlockID? {
     switch terminator {
     case .jump(let target):
         return target
@@ -55,6 +62,7 @@ private func preferredSuccessor(_ terminator: Terminator, placed: Set<BlockID>,
         return takenSuccessors(terminator).first
     case .branch(_, _, _, _, let then, let otherwise):
         if placed.contains(then) { return otherwise }
+        if !placed.contains(otherwise), jumpsTo(otherwise, then) { return otherwise }
         return isBareReturn(then) && !placed.contains(otherwise) ? otherwise : then
     case .mayGoto(_, let next), .inlineAsmGoto(_, _, let next):
         return next

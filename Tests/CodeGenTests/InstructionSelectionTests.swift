@@ -39,6 +39,21 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(code.last == BPF.exit)
     }
 
+    /// `x = 1000; if (v > 1000) goto join; x = v; join: return x`: the else side, which only
+    /// jumps to the join, is laid out before it and falls through into it, so the only jump is
+    /// the branch (placing the join first left `goto join` after the branch and `goto` back).
+    @Test func aTriangleNeedsOneJump() throws {
+        let f = testFunction(parameters: 1, tempCount: 2, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(1000)))],
+                  terminator: .branch(.sgt, .bits64, .temp(Temp(0)), .constant(1000), then: BlockID(2), else: BlockID(1))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(1), .temp(Temp(0))))], terminator: .jump(BlockID(2))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .return(.temp(Temp(1)))),
+        ])
+        let code = try compile(f).instructions
+        #expect(code.filter { Opcode.classOf($0.opcode) == Opcode.classJMP && $0 != BPF.exit }.count == 1, "\(code)")
+    }
+
     @Test func extensionsPerCPU() throws {
         let f = single([
             ir(.signExtend(Temp(1), .temp(Temp(0)), fromBits: 16)),

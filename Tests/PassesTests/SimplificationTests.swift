@@ -375,6 +375,39 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, rewritten, [[0], [7], [UInt64.max]])
     }
 
+    /// `x = c ? 5 : 9`: the side that only assigns 5 has it moved before the branch, where 9's
+    /// side overwrites it; a side that reads x first, or a branch on x, keeps it where it was.
+    @Test(arguments: [false, true])
+    func aConstantOneSideAssignsIsSpeculated(otherSideReadsFirst: Bool) {
+        let x = Temp(1)
+        let otherSide: [IRInstruction] = otherSideReadsFirst
+            ? [ir(.binary(x, .add, .bits64, .temp(x), .constant(9)))] : [ir(.copy(x, .constant(9)))]
+        let original = testFunction(parameters: 1, tempCount: 2, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(x, .constant(0)))],
+                  terminator: .branch(.ne, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(x, .constant(5)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: otherSide, terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), terminator: .return(.temp(x))),
+        ])
+        var function = original
+        #expect(speculateConstants(&function) == !otherSideReadsFirst)
+        if !otherSideReadsFirst {
+            #expect(function.blocks[0].instructions.last?.operation == .copy(x, .constant(5)))
+            #expect(function.blocks[1].instructions.isEmpty)
+        }
+        expectSameResults(original, function, [[0], [1]])
+    }
+
+    /// A branch whose two sides are one block is a jump there; one on two constants takes its side.
+    @Test func branchesThatCannotChooseAreJumps() {
+        #expect(foldTerminator(.branch(.ne, .bits32, .temp(Temp(0)), .constant(0), then: BlockID(3), else: BlockID(3)))
+                == .jump(BlockID(3)))
+        #expect(foldTerminator(.branch(.slt, .bits64, .constant(-1), .constant(0), then: BlockID(1), else: BlockID(2)))
+                == .jump(BlockID(1)))
+        let undecided = Terminator.branch(.ne, .bits32, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))
+        #expect(foldTerminator(undecided) == undecided)
+    }
+
     /// Every operator at both widths folds to what BPF computes, and division by zero stays.
     @Test func foldingComputesWhatBPFComputes() {
         let operators: [BinaryOperator] = [.add, .sub, .mul, .udiv, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr]

@@ -134,10 +134,14 @@ func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -
     return is32 ? Int64(UInt32(truncatingIfNeeded: result)) : result
 }
 
-/// A branch on two constants becomes a jump to the side it takes.
+/// A branch on two constants becomes a jump to the side it takes; one whose sides are the same
+/// block (jump threading sent both into one) is a jump there.
 func foldTerminator(_ terminator: Terminator) -> Terminator {
     if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
         return .jump(c.holds(w, a, b) ? then : otherwise)
+    }
+    if case .branch(_, _, _, _, let then, let otherwise) = terminator, then == otherwise {
+        return .jump(then)
     }
     return terminator
 }

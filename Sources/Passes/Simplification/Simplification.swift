@@ -12,6 +12,7 @@ import BPFIR
 //   global constants    a Temp every path into a block assigns the same constant reads it;
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
+//   speculation         `x = c ? 5 : 9` assigns 5 before the branch, which only 9's side redoes;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
@@ -57,6 +58,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
     }
     if coalesceCopies(&function) { changed = true }
+    if speculateConstants(&function) { changed = true }
     if threadJumps(&function) { changed = true }
     if mergeBlocks(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
