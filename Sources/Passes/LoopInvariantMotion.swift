@@ -170,25 +170,50 @@ private func hoist(_ loop: NaturalLoop, in function: inout Function, _ aliasing:
     }
 
     // To a fixed point: an instruction reading what another computes moves after it.
-    var moved = [Int: Set<Int>]()
-    var hoisted: [IRInstruction] = []
+    var moved: [ProgramPoint] = []
+    var isMoved = Set<[Int]>()
     var changed = true
     while changed {
         changed = false
         for b in members {
             for (i, instruction) in function.blocks[b].instructions.enumerated()
-            where !(moved[b]?.contains(i) ?? false) && movable(instruction.operation, at: (b, i)) {
-                moved[b, default: []].insert(i)
-                hoisted.append(instruction)
+            where !isMoved.contains([b, i]) && movable(instruction.operation, at: (b, i)) {
+                moved.append((b, i))
+                isMoved.insert([b, i])
                 for t in instruction.operation.definedTemps { assignedInLoop[t.index] -= 1 }
                 changed = true
             }
         }
     }
-    guard !hoisted.isEmpty else { return nil }
-    for (b, indices) in moved {
+    // One instruction from nothing (an ld_imm64, a `mov` of a constant) saves nothing in the loop
+    // where its readers there must copy it into their own register first (`r1 = 0 ll; r1 += r2`
+    // becomes `r1 = r6; r1 += r2` while r2, a counter, lives on): it moves when something moved
+    // reads it, or something in the loop reads it in place: a load or store as its address, a
+    // commutative operation whose other operand dies there (`r2 += r6`, r2 read only there).
+    func operation(at point: ProgramPoint) -> Operation? {
+        let instructions = function.blocks[point.block].instructions
+        return point.index < instructions.count ? instructions[point.index].operation : nil
+    }
+    let readCounts = function.readCounts
+    func readsInPlace(_ t: Temp, _ reader: Operation?) -> Bool {
+        guard let reader else { return false }
+        if accessedAddress(reader)?.baseTemp == t { return true }
+        guard case .binary(_, let op, _, let a, let b) = reader, op.isCommutative,
+              let other = (a == .temp(t) ? b : a).temp else { return false }
+        return other != t && readCounts[other.index] == 1
+    }
+    let movedReads = Set(moved.flatMap { operation(at: $0)!.usedTemps })
+    moved.removeAll { point in
+        let materialized = operation(at: point)!
+        guard isMaterialized(materialized), let t = materialized.definedTemps.first, !movedReads.contains(t) else { return false }
+        return !readsInLoop[t, default: []].contains { readsInPlace(t, operation(at: $0)) }
+    }
+    guard !moved.isEmpty else { return nil }
+    let hoisted = moved.map { function.blocks[$0.block].instructions[$0.index] }
+    let leaving = Set(moved.map { [$0.block, $0.index] })
+    for b in members where moved.contains(where: { $0.block == b }) {
         function.blocks[b].instructions = function.blocks[b].instructions.enumerated()
-            .filter { !indices.contains($0.offset) }.map(\.element)
+            .filter { !leaving.contains([b, $0.offset]) }.map(\.element)
     }
 
     if entering.count == 1, let only = entering.first,
@@ -211,6 +236,30 @@ private func isWorthARegister(_ operation: Operation) -> Bool {
          .addrSpaceCast, .setCondition, .coreValue, .store, .copyMemory, .setMemory, .call, .atomic,
          .compareExchange, .inlineAsm:
         return true
+    }
+}
+
+/// Whether the operation is one instruction that reads no register: an ld_imm64 or a `mov` of a
+/// constant.
+private func isMaterialized(_ operation: Operation) -> Bool {
+    switch operation {
+    case .symbolAddress, .copy(_, .constant), .coreValue:
+        return true
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .slotAddress, .addrSpaceCast,
+         .setCondition, .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
+        return false
+    }
+}
+
+/// The address a load, store or atomic accesses memory at.
+private func accessedAddress(_ operation: Operation) -> Address? {
+    switch operation {
+    case .load(_, let address, _, _, _), .store(let address, _, _, _, _), .atomic(_, _, let address, _, _, _),
+         .compareExchange(_, let address, _, _, _, _):
+        return address
+    case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory, .setMemory, .slotAddress,
+         .symbolAddress, .call, .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
+        return nil
     }
 }
 
