@@ -36,8 +36,13 @@ import BPFIR
 //     rules load forwarding follows). Volatile and ordered loads stay (`isPure`), and so do loads
 //     of the arena: user space and other programs write arena memory while the program runs, and
 //     programs wait on a flag in it without volatile.
-// A copy of a constant that fits an instruction's immediate stays: the register it would hold
-// across the loop costs more than the `mov` it saves.
+// What is moved holds a register across the whole loop (BPF has r6-r9 across calls, r0-r5
+// besides), so what saves nothing stays: a copy of a constant that fits an instruction's
+// immediate, and one instruction that reads no register (an ld_imm64 of a global's address or of
+// a wide constant, a CO-RE value) unless something moved reads it or something in the loop reads
+// it in place (as its address; as an operand of a commutative operation whose other operand
+// dies there, so that code generation writes the result over that one). Otherwise each reader
+// would copy it into its own register first, one instruction for the one saved.
 // The preheader is the header's only predecessor outside the loop when it jumps nowhere else;
 // otherwise a new block, placed just before the header (block layout then lets it fall through
 // into the loop), which the edges into the loop go to.

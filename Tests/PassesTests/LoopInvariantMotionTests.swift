@@ -10,7 +10,8 @@ private let n = Temp(0), p = Temp(1), s = Temp(2), i = Temp(3)
 
 /// `f(n, p)`: `s = 0; for (i = 0; i < n; i++) { body }; return s`, as simplification leaves a
 /// loop: a guard before it (so the way in is a branch, and a preheader must be made), the test
-/// at its end. With one 8-byte global `g` holding 41 and a function `h` that stores 99 into it.
+/// at its end. With one 8-byte global `g` holding 41 and a function `h` that stores 99 into it
+/// (`withGlobalAndWriter`).
 private func countedLoop(_ body: [IRInstruction], tempCount: Int, slots: [StackSlot] = []) -> Module {
     let function = testFunction(parameters: 2, tempCount: tempCount, blocks: [
         Block(id: BlockID(0), instructions: [ir(.copy(s, .constant(0))), ir(.copy(i, .constant(0)))],
@@ -19,19 +20,7 @@ private func countedLoop(_ body: [IRInstruction], tempCount: Int, slots: [StackS
               terminator: .branch(.slt, .bits64, .temp(i), .temp(n), then: BlockID(1), else: BlockID(2))),
         Block(id: BlockID(2), terminator: .return(.temp(s))),
     ], slots: slots)
-    return withGlobal(function)
-}
-
-private func withGlobal(_ function: Function) -> Module {
-    let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".data", type: TypeID(rawValue: 0),
-                                size: 8, alignment: 8, initializer: [41, 0, 0, 0, 0, 0, 0, 0],
-                                location: SourceLocation(file: "test.c", line: 1, column: 1))
-    let writer = Block(id: BlockID(0), instructions: [
-        ir(.symbolAddress(Temp(0), symbol: "g", offset: 0)),
-        ir(.store(.temp(Temp(0), offset: 0), .constant(99), .word, addressSpace: 0, typed)),
-    ], terminator: .return(nil))
-    return Module(functions: [function, testFunction("h", parameters: 0, tempCount: 1, blocks: [writer], linkage: .static)],
-                  globals: [global])
+    return withGlobalAndWriter(function)
 }
 
 /// The module after the pass, having checked that `f` returns the same before and after for
@@ -123,7 +112,7 @@ private func isLoad(_ operation: Operation) -> Bool {
                 ir(.binary(s, .add, .bits64, .temp(s), .temp(Temp(4)))),
                 ir(.binary(i, .add, .bits64, .temp(i), .constant(1))),
             ], terminator: .branch(.slt, .bits64, .temp(i), .temp(n), then: BlockID(1), else: BlockID(3)))
-            return withGlobal(testFunction(parameters: 2, tempCount: 5, blocks: [
+            return withGlobalAndWriter(testFunction(parameters: 2, tempCount: 5, blocks: [
                 Block(id: BlockID(0), instructions: [ir(.copy(s, .constant(0))), ir(.copy(i, .constant(0)))],
                       terminator: .jump(BlockID(1))),
                 Block(id: BlockID(1), terminator: testingNull
@@ -160,7 +149,7 @@ private func isLoad(_ operation: Operation) -> Bool {
                   terminator: .branch(.slt, .bits64, .temp(i), .temp(n), then: BlockID(1), else: BlockID(4))),
             Block(id: BlockID(4), terminator: .return(.temp(s))),
         ], slots: [slot])
-        let loop = inLoop(hoistedAgreeing(withGlobal(function)))
+        let loop = inLoop(hoistedAgreeing(withGlobalAndWriter(function)))
         #expect(!loop.contains { if case .slotAddress = $0 { return true } else { return false } })
         #expect(loop.contains { if case .binary(_, .mul, _, _, _) = $0 { return true } else { return false } })
     }
@@ -207,7 +196,7 @@ private func isLoad(_ operation: Operation) -> Bool {
                   terminator: .branch(.slt, .bits64, .temp(r), .temp(n), then: BlockID(1), else: BlockID(4))),
             Block(id: BlockID(4), terminator: .return(.temp(s))),
         ])
-        let hoisted = hoistedAgreeing(withGlobal(function)).functions[0]
+        let hoisted = hoistedAgreeing(withGlobalAndWriter(function)).functions[0]
         let blocks = hoisted.blocks.map { $0.instructions.map(\.operation) }
         // The entry holds the load; the outer loop's first block, the inner loop's preheader, `r * 16`.
         #expect(blocks[0].contains(where: isLoad), "\(hoisted.blocks)")
