@@ -60,6 +60,14 @@ public enum BinaryOperator: Hashable, Sendable {
     case sdiv, smod
     case and, or, xor
     case shl, lshr, ashr
+
+    /// Whether `a op b` is `b op a`.
+    public var isCommutative: Bool {
+        switch self {
+        case .add, .mul, .and, .or, .xor: return true
+        case .sub, .udiv, .umod, .sdiv, .smod, .shl, .lshr, .ashr: return false
+        }
+    }
 }
 
 /// Comparison of two values, signed or unsigned, on 64 bits (or 32 when the width says so).

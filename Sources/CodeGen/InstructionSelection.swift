@@ -392,7 +392,7 @@ struct InstructionSelector {
             (op, b) = (.add, .constant(0 &- c))
         }
         // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
-        if isCommutative(op), case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
+        if op.isCommutative, case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
             swap(&a, &b)
         }
 
@@ -435,13 +435,6 @@ struct InstructionSelector {
             return imm
         case .add, .sub, .mul, .and, .or, .xor:
             return immediate(c, width)
-        }
-    }
-
-    private func isCommutative(_ op: BinaryOperator) -> Bool {
-        switch op {
-        case .add, .mul, .and, .or, .xor: return true
-        case .sub, .udiv, .umod, .sdiv, .smod, .shl, .lshr, .ashr: return false
         }
     }
 

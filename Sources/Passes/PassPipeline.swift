@@ -24,6 +24,8 @@ import BPFIR
 //      Loop unrolling again, on trial: a loop that runs a known number of times now (its counter
 //      or bound was in memory) is unrolled, load forwarding, dead store elimination and
 //      simplification run over the function, and the result is kept when it is worth its size.
+//      Loop-invariant code motion: what a remaining loop computes alike in every iteration moves
+//      before it, and simplification runs a last time.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
 //      `addr_space_cast(p, 0, 1)`.
 //   6. Arena association: a program that touches arena memory references its arena map.
@@ -38,6 +40,7 @@ public enum PassName: String, CaseIterable, Sendable {
     case stackAlignment = "stack-alignment"
     case loadForwarding = "load-forwarding"
     case deadStores = "dead-stores"
+    case loopInvariantMotion = "loop-invariant-motion"
     case arenaCasts = "arena-casts"
     case arenaAssociation = "arena-association"
 }
@@ -86,6 +89,11 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
             simplify(&module)
         })
         observe(.loopUnrolling, module)
+        hoistLoopInvariants(&module)
+        observe(.loopInvariantMotion, module)
+        // The addresses moved out of a loop's unrolled copies into one preheader are one each.
+        simplify(&module)
+        observe(.simplification, module)
     }
     insertArenaCasts(&module)
     observe(.arenaCasts, module)

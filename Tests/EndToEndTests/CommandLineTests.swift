@@ -195,7 +195,8 @@ struct CommandLineTests {
         #expect(dumps.map(\.pass) == ["inlining", "simplification", "loop-unrolling", "simplification", "signed-division",
                                        "aggregate-lowering", "stack-alignment", "load-forwarding", "dead-stores",
                                        "simplification", "load-forwarding", "dead-stores", "simplification",
-                                       "loop-unrolling", "arena-casts", "arena-association"])
+                                       "loop-unrolling", "loop-invariant-motion", "simplification", "arena-casts",
+                                       "arena-association"])
         for (pass, ir) in dumps {
             let castsDone = ["arena-casts", "arena-association"].contains(pass)
             #expect(ir.contains("addr_space_cast") == castsDone, "\(pass)")

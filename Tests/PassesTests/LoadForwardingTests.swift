@@ -9,6 +9,11 @@ private let typed = AccessFlags(isTyped: true)
 /// A module whose function `f` runs `blocks`, with one 8-byte global `g` holding 41 and a
 /// function `h` that stores 99 into it.
 private func module(parameters: Int = 1, tempCount: Int, blocks: [Block], slots: [StackSlot] = []) -> Module {
+    withGlobalAndWriter(testFunction(parameters: parameters, tempCount: tempCount, blocks: blocks, slots: slots))
+}
+
+/// A module of `function`, one 8-byte global `g` holding 41 and a function `h` that stores 99 into it.
+func withGlobalAndWriter(_ function: Function) -> Module {
     let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".data", type: TypeID(rawValue: 0),
                                 size: 8, alignment: 8, initializer: [41, 0, 0, 0, 0, 0, 0, 0],
                                 location: SourceLocation(file: "test.c", line: 1, column: 1))
@@ -16,8 +21,7 @@ private func module(parameters: Int = 1, tempCount: Int, blocks: [Block], slots:
         ir(.symbolAddress(Temp(0), symbol: "g", offset: 0)),
         ir(.store(.temp(Temp(0), offset: 0), .constant(99), .word, addressSpace: 0, typed)),
     ], terminator: .return(nil))
-    return Module(functions: [testFunction(parameters: parameters, tempCount: tempCount, blocks: blocks, slots: slots),
-                              testFunction("h", parameters: 0, tempCount: 1, blocks: [writer], linkage: .static)],
+    return Module(functions: [function, testFunction("h", parameters: 0, tempCount: 1, blocks: [writer], linkage: .static)],
                   globals: [global])
 }
 

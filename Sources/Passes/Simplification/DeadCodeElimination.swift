@@ -65,7 +65,9 @@ func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String
     return true
 }
 
-private func isPure(_ operation: Operation) -> Bool {
+/// Whether the operation only computes its result: it writes no memory and may be left out when
+/// nothing reads what it computes.
+func isPure(_ operation: Operation) -> Bool {
     switch operation {
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress, .addrSpaceCast,
          .setCondition, .coreValue:
