@@ -15,6 +15,9 @@ import BPFInstructions
 // do not overlap its own, trying first the registers of the Temps it is copied from or to (so the
 // copy disappears), then the register it arrives or leaves in, then the rest. A Temp that finds no
 // register is spilled: the lightest Temps, those least used inside loops, end up on the stack.
+// Temps joined by coalescing that find no register together are tried again one by one: spilled
+// together, a short step of the chain (a load's value extended, then added) would go through
+// memory with the long-lived value it was joined to.
 //
 // Registers (BPF calling convention: r1-r5 arguments, r0 result, both clobbered by calls; r6-r9
 // preserved; r10 the read-only frame pointer):
@@ -430,22 +433,42 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
     }
     var spilled: [LiveRange] = []
-    for (index, range) in ranges.enumerated() {
+    // The ranges as allocated: a joined range that found no register is allocated again as the
+    // ranges of its Temps.
+    var allocated: [LiveRange] = []
+    func allocate(_ range: LiveRange) -> Bool {
         let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
         let preference = range.temps.compactMap { hints[$0] } + allowed
-        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
         func isFree(_ r: Register) -> Bool {
             allowed.contains(r) && !range.forbidden.contains(r) && !range.overlaps(occupied[r] ?? [])
         }
         let unwanted = preference.first { r in
             isFree(r) && !(wanted[r]?.crossesAny(range.segments) ?? false)
         }
-        guard let register = unwanted ?? preference.first(where: isFree) else {
-            spilled.append(range)
-            continue
-        }
+        guard let register = unwanted ?? preference.first(where: isFree) else { return false }
         for t in range.temps { locations[t.index] = .register(register) }
         occupied[register, default: []].insertSegments(range.segments)
+        allocated.append(range)
+        return true
+    }
+    for (index, range) in ranges.enumerated() {
+        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
+        if allocate(range) { continue }
+        // Joined, the Temps would all be spilled, each read and written through memory. A short
+        // one among them (a value sign-extended and added right away, joined with the long-lived
+        // load it extends) may still find a register on its own, and only the rest stay in memory.
+        guard range.temps.count > 1 else {
+            spilled.append(range)
+            allocated.append(range)
+            continue
+        }
+        let parts = range.temps.compactMap { unjoined[$0.index] }.map { ($0, $0.spillWeight) }.sorted {
+            ($0.1, $1.0.start) > ($1.1, $0.0.start)
+        }.map(\.0)
+        for part in parts where !allocate(part) {
+            spilled.append(part)
+            allocated.append(part)
+        }
     }
 
     // Spill slots, shared by spilled ranges that do not overlap.
@@ -461,12 +484,12 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
         for t in range.temps { locations[t.index] = .spill(slot) }
     }
-    placeResultsInR0(ranges, accesses, &locations)
+    placeResultsInR0(allocated, accesses, &locations)
 
     let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
                               liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,
-                              asmRegisters: asmOperandRegisters(asmSites, ranges, locations))
+                              asmRegisters: asmOperandRegisters(asmSites, allocated, locations))
 }
 
 /// The register of each operand of each inline asm: a Temp's own register, or for a spilled Temp
