@@ -7,8 +7,10 @@ import BPFInstructions
 //
 // A Temp in a register is used in place. A spilled Temp is reloaded into a scratch register (r0 or
 // r5) before it is read, and a result bound for a spill slot is computed in r0 and stored
-// afterwards; the allocator gives r0 to a Temp only where no instruction does either. Constants become immediates when the instruction can hold them and are
-// materialized into a register (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
+// afterwards, except where the allocator keeps it in a register too (from a write to the reads
+// soon after); the allocator gives r0 to a Temp only where no instruction does either. Constants
+// become immediates when the instruction can hold them and are materialized into a register
+// (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
 //
 // Width discipline: ALU32 (`w` registers) only for IR `bits32` operations and for
 // zeroExtend(fromBits: 32). Moves between registers are 64-bit: the verifier rejects 32-bit ALU on
@@ -35,6 +37,8 @@ struct InstructionSelector {
     private var relocation: CoreRelocation?
     /// Whether anything reads the result of the instruction being selected.
     private var resultIsRead = true
+    /// The instruction being selected; nil in the prologue.
+    private var site: InstructionSite?
     /// Temps that only ever hold the address of a global: a store of a constant through one is a
     /// store into a map value, which BPF_ST reaches at v3 too.
     private let globalAddresses: Set<Temp>
@@ -67,9 +71,11 @@ struct InstructionSelector {
         var blocks: [MachineBlock] = []
         for (i, id) in order.enumerated() {
             lines = []
+            site = nil
             if i == 0 { prologue() }
             let block = function.blocks[id.index]
             for (index, instruction) in block.instructions.enumerated() {
+                site = InstructionSite(block: id, index: index)
                 resultIsRead = !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
                 if !resultIsRead && instruction.operation.onlyComputes { continue }
                 location = instruction.location
@@ -80,6 +86,7 @@ struct InstructionSelector {
             location = block.terminatorLocation
             note = nil
             relocation = nil
+            site = InstructionSite(block: id, index: block.instructions.count)
             select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil,
                    at: InstructionSite(block: id, index: block.instructions.count))
             blocks.append(MachineBlock(id: id, lines: lines))
@@ -392,7 +399,7 @@ struct InstructionSelector {
             (op, b) = (.add, .constant(0 &- c))
         }
         // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
-        if op.isCommutative, case .temp(let t) = b, assignment.location(of: t) == .register(d), a != b {
+        if op.isCommutative, case .temp(let t) = b, home(t) == .register(d), a != b {
             swap(&a, &b)
         }
 
@@ -482,7 +489,7 @@ struct InstructionSelector {
         var moves: [(to: Register, from: Register)] = []
         var rest: [(Register, Value)] = []
         for (argument, register) in zip(arguments, registers) {
-            if case .temp(let t) = argument, case .register(let r) = assignment.location(of: t) {
+            if case .temp(let t) = argument, case .register(let r) = home(t) {
                 moves.append((register, r))
             } else {
                 rest.append((register, argument))
@@ -588,8 +595,10 @@ struct InstructionSelector {
 
     // MARK: - Operands
 
-    /// Where `t` lives, as the allocator decided.
+    /// Where `t` is read and written by the instruction being selected, as the allocator decided:
+    /// a spilled Temp may be held in a register there.
     private func home(_ t: Temp) -> Home {
+        if let site, let r = assignment.residentRegisters[site]?[t] { return .register(r) }
         switch assignment.location(of: t) {
         case .register(let r): return .register(r)
         case .spill(let slot): return .stack(Int16(frame.spillOffsets[slot]))
@@ -647,7 +656,9 @@ struct InstructionSelector {
 
     /// Stores `t`, computed in `r`, to its spill slot if it has one.
     private mutating func finish(_ t: Temp, _ r: Register) {
-        if case .stack(let offset) = home(t) { emit(BPF.store(.double, .r10, offset, r)) }
+        if case .spill(let slot) = assignment.location(of: t) {
+            emit(BPF.store(.double, .r10, Int16(frame.spillOffsets[slot]), r))
+        }
     }
 
     /// `dst = value`.

@@ -15,6 +15,9 @@ import BPFInstructions
 // do not overlap its own, trying first the registers of the Temps it is copied from or to (so the
 // copy disappears), then the register it arrives or leaves in, then the rest. A Temp that finds no
 // register is spilled: the lightest Temps, those least used inside loops, end up on the stack.
+// Temps joined by coalescing that find no register together are tried again one by one: spilled
+// together, a short step of the chain (a load's value extended, then added) would go through
+// memory with the long-lived value it was joined to.
 //
 // Registers (BPF calling convention: r1-r5 arguments, r0 result, both clobbered by calls; r6-r9
 // preserved; r10 the read-only frame pointer):
@@ -24,7 +27,9 @@ import BPFInstructions
 //     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
-// type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot.
+// type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot. Where a
+// register is free from a write of a spilled Temp to reads of it soon after in the same block, the
+// value stays there too: those reads load nothing, and the slot serves the reads further on.
 //
 // Inline asm: a Temp live across an asm, or one of its operands, never gets a register the asm
 // clobbers. An operand whose Temp is spilled (or a constant for an `r` input) gets a register
@@ -59,6 +64,10 @@ struct RegisterAssignment {
     /// count): nil for an immediate or tied operand, and for a register operand when no register
     /// was free.
     var asmRegisters: [InstructionSite: [Register?]]
+    /// A register that holds a spilled Temp, by the instructions that write or read it there: from
+    /// where it is written to its reads soon after in the same block, the value stays in the
+    /// register it was computed in (and is stored to its slot too), so those reads load nothing.
+    var residentRegisters: [InstructionSite: [Temp: Register]]
 
     func location(of t: Temp) -> Location {
         guard let location = locations[t.index] else {
@@ -430,22 +439,42 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
     }
     var spilled: [LiveRange] = []
-    for (index, range) in ranges.enumerated() {
+    // The ranges as allocated: a joined range that found no register is allocated again as the
+    // ranges of its Temps.
+    var allocated: [LiveRange] = []
+    func allocate(_ range: LiveRange) -> Bool {
         let allowed = range.crossesCall ? callPreserved : callClobbered + callPreserved
         let preference = range.temps.compactMap { hints[$0] } + allowed
-        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
         func isFree(_ r: Register) -> Bool {
             allowed.contains(r) && !range.forbidden.contains(r) && !range.overlaps(occupied[r] ?? [])
         }
         let unwanted = preference.first { r in
             isFree(r) && !(wanted[r]?.crossesAny(range.segments) ?? false)
         }
-        guard let register = unwanted ?? preference.first(where: isFree) else {
-            spilled.append(range)
-            continue
-        }
+        guard let register = unwanted ?? preference.first(where: isFree) else { return false }
         for t in range.temps { locations[t.index] = .register(register) }
         occupied[register, default: []].insertSegments(range.segments)
+        allocated.append(range)
+        return true
+    }
+    for (index, range) in ranges.enumerated() {
+        for hint in hintedRegisters[index] { wanted[hint]?.add(range.segments, count: -1) }
+        if allocate(range) { continue }
+        // Joined, the Temps would all be spilled, each read and written through memory. A short
+        // one among them (a value sign-extended and added right away, joined with the long-lived
+        // load it extends) may still find a register on its own, and only the rest stay in memory.
+        guard range.temps.count > 1 else {
+            spilled.append(range)
+            allocated.append(range)
+            continue
+        }
+        let parts = range.temps.compactMap { unjoined[$0.index] }.map { ($0, $0.spillWeight) }.sorted {
+            ($0.1, $1.0.start) > ($1.1, $0.0.start)
+        }.map(\.0)
+        for part in parts where !allocate(part) {
+            spilled.append(part)
+            allocated.append(part)
+        }
     }
 
     // Spill slots, shared by spilled ranges that do not overlap.
@@ -461,12 +490,87 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
         for t in range.temps { locations[t.index] = .spill(slot) }
     }
-    placeResultsInR0(ranges, accesses, &locations)
+    let resident = residentRegisters(function, order: order, locations: locations, occupied: &occupied,
+                                     asmPositions: asmSites.map(\.position))
+    placeResultsInR0(allocated, accesses, &locations)
 
     let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
                               liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,
-                              asmRegisters: asmOperandRegisters(asmSites, ranges, locations))
+                              asmRegisters: asmOperandRegisters(asmSites, allocated, locations),
+                              residentRegisters: resident)
+}
+
+/// Registers for spilled Temps between a write and the reads that follow it in the same block
+/// (through further writes that read the value too, `x = x + 1`), where one of r1-r4 and r6-r9 is
+/// free all along (r6-r9 across a call): the value is still stored to its slot at each write, for
+/// the reads beyond. When no register is free up to the last of those reads, up to an earlier one.
+/// Inline asm picks registers for its spilled operands from what is free at it, so none of these
+/// spans one.
+private func residentRegisters(_ function: Function, order: [BlockID], locations: [Location?],
+                               occupied: inout [Register: [ClosedRange<Int>]], asmPositions: [Int])
+    -> [InstructionSite: [Temp: Register]]
+{
+    func isSpilled(_ t: Temp) -> Bool {
+        if case .spill? = locations[t.index] { return true }
+        return false
+    }
+    var result: [InstructionSite: [Temp: Register]] = [:]
+    // A value written at `start`, and the sites (the writing one first) and positions of its reads.
+    struct Span {
+        var start: Int
+        var sites: [InstructionSite]
+        var reads: [Int] = []
+    }
+    var calls: [Int] = []
+    var spans: [(Temp, Span)] = []
+    var blockStart = 0
+    for id in order {
+        let block = function.blocks[id.index]
+        var open: [Temp: Span] = [:]
+        for index in 0...block.instructions.count {
+            let position = blockStart + 2 * index
+            let site = InstructionSite(block: id, index: index)
+            let operation = index < block.instructions.count ? block.instructions[index].operation : nil
+            let used = operation?.usedTemps ?? block.terminator.usedTemps
+            for t in used where isSpilled(t) {
+                open[t]?.sites.append(site)
+                open[t]?.reads.append(position)
+            }
+            if case .call? = operation { calls.append(position + 1) }
+            for d in operation?.definedTemps ?? [] where isSpilled(d) {
+                // A write that reads the value too keeps it in the same register: the span covers
+                // its result, which ends up there, when it ends at it.
+                if used.contains(d), var span = open[d] {
+                    span.reads[span.reads.count - 1] = position + 1
+                    open[d] = span
+                    continue
+                }
+                if let span = open.removeValue(forKey: d) { spans.append((d, span)) }
+                // One that reads it from the slot reads it where the register does not hold it yet.
+                if !used.contains(d) { open[d] = Span(start: position + 1, sites: [site]) }
+            }
+        }
+        spans += open.sorted { $0.key.index < $1.key.index }.map { ($0.key, $0.value) }
+        blockStart += 2 * block.instructions.count + 2
+    }
+    for (t, span) in spans {
+        // Up to each read, the last first.
+        for count in stride(from: span.reads.count, to: 0, by: -1) {
+            let segment = span.start...span.reads[count - 1]
+            if asmPositions.contains(where: { segment.contains($0) || segment.contains($0 + 1) }) { continue }
+            let crossesCall = calls.contains { segment.lowerBound < $0 && $0 < segment.upperBound }
+            let allowed = crossesCall ? callPreserved : callClobbered + callPreserved
+            guard let register = allowed.first(where: { !(occupied[$0] ?? []).overlapsSegments([segment]) }) else {
+                continue
+            }
+            occupied[register, default: []].insertSegments([segment])
+            // The writing site, and the reads up to the last one kept.
+            for site in span.sites.prefix(count + 1) { result[site, default: [:]][t] = register }
+            break
+        }
+    }
+    return result
 }
 
 /// The register of each operand of each inline asm: a Temp's own register, or for a spilled Temp

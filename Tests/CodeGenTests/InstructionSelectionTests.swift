@@ -175,6 +175,56 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         }
     }
 
+    /// Twelve values live at once, each at its end masked, shifted and added: the chain of one
+    /// value is joined with it (each step a copy into the next), but a chain that would be spilled
+    /// whole is taken apart again, so a spilled value is stored once, where it is computed, and its
+    /// short steps run in a register.
+    @Test func aSpilledValueIsStoredOnce() throws {
+        var instructions: [IRInstruction] = []
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2)))))
+        }
+        var sum = Temp(0)
+        for k in 1...12 {
+            let (masked, shifted, total) = (Temp(10 + 3 * k), Temp(11 + 3 * k), Temp(12 + 3 * k))
+            instructions.append(ir(.binary(masked, .and, .bits64, .temp(Temp(k)), .constant(0xff))))
+            instructions.append(ir(.binary(shifted, .shl, .bits64, .temp(masked), .constant(Int64(k)))))
+            instructions.append(ir(.binary(total, .add, .bits64, .temp(sum), .temp(shifted))))
+            sum = total
+        }
+        let f = single(instructions, parameters: 1, tempCount: 49, result: .temp(sum))
+        let code = try compile(f, cpu: .v3).instructions
+        let stores = code.filter { $0.opcode == 0x7b && $0.dst == .r10 }.map(\.offset)
+        #expect(!stores.isEmpty, "nothing was spilled")
+        #expect(stores.count == Set(stores).count, "\(code)")
+    }
+
+    /// Twelve values live across a call, each also added up right after it is computed: those
+    /// spilled are stored once and loaded once, after the call; the first read takes the register
+    /// the value was computed in.
+    @Test func aSpilledValueIsReadFromItsRegisterRightAfterItsWrite() throws {
+        var instructions: [IRInstruction] = []
+        var early = Temp(0)
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2)))))
+            instructions.append(ir(.binary(Temp(12 + k), .add, .bits64, .temp(early), .temp(Temp(k)))))
+            early = Temp(12 + k)
+        }
+        instructions.append(ir(.call(Temp(25), .helper(5), [])))
+        var late = Temp(25)
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(25 + k), .add, .bits64, .temp(late), .temp(Temp(k)))))
+            late = Temp(25 + k)
+        }
+        instructions.append(ir(.binary(Temp(38), .xor, .bits64, .temp(late), .temp(early))))
+        let f = single(instructions, parameters: 1, tempCount: 39, result: .temp(Temp(38)))
+        let code = try compile(f, cpu: .v3).instructions
+        let stores = code.filter { $0.opcode == 0x7b && $0.dst == .r10 }.map(\.offset)
+        let loads = code.filter { $0.opcode == 0x79 && $0.src == .r10 }.map(\.offset)
+        #expect(!stores.isEmpty, "nothing was spilled")
+        #expect(loads.count == Set(loads).count, "\(code)")
+    }
+
     @Test func frameOverLimitIsDiagnosed() {
         let location = SourceLocation(file: "test.c", line: 9, column: 5)
         let slots = [StackSlot(size: 400, alignment: 8, name: "big", location: location),
