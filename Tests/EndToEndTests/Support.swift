@@ -122,8 +122,8 @@ private final class KilledFlag: @unchecked Sendable {
 }
 
 /// Runs a command that must succeed and returns its standard output.
-func runChecked(_ executable: String, _ arguments: [String], in directory: URL) async throws -> String {
-    let result = try await runProcess(executable, arguments, in: directory)
+func runChecked(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double = 120) async throws -> String {
+    let result = try await runProcess(executable, arguments, in: directory, timeout: timeout)
     guard result.status == 0 else {
         let command = ([executable] + arguments).joined(separator: " ")
         throw HarnessError(description: "`\(command)` failed: \(result.transcript)")
