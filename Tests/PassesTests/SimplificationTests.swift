@@ -168,17 +168,23 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
     }
 
     /// `x < 0` reads only the sign bit: a shift, with no branch; so is `x > 0x7fffffff` unsigned.
-    /// `!!b` and `!b` of a comparison's 0 or 1 are a copy and an `xor`.
+    /// `!!b`, `b == 1`, `!b` and `b != 1` of a comparison's 0 or 1 are copies and `xor`s.
     @Test(arguments: [(Condition.slt, ALUWidth.bits32, Int64(0)), (.slt, .bits64, 0), (.ugt, .bits32, 0x7fff_ffff),
                       (.ugt, .bits64, Int64.max)])
     func signTestsAreShifts(condition: Condition, width: ALUWidth, bound: Int64) {
-        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+        let original = testFunction(parameters: 1, tempCount: 8, blocks: [
             Block(id: BlockID(0), instructions: [
                 ir(.setCondition(Temp(1), condition, width, .temp(Temp(0)), .constant(bound))),
                 ir(.setCondition(Temp(2), .ne, .bits64, .temp(Temp(1)), .constant(0))),
                 ir(.setCondition(Temp(3), .eq, .bits64, .temp(Temp(1)), .constant(0))),
                 ir(.binary(Temp(4), .shl, .bits64, .temp(Temp(3)), .constant(1))),
                 ir(.binary(Temp(4), .or, .bits64, .temp(Temp(4)), .temp(Temp(2)))),
+                ir(.setCondition(Temp(5), .eq, .bits64, .temp(Temp(1)), .constant(1))),
+                ir(.setCondition(Temp(6), .ne, .bits64, .temp(Temp(1)), .constant(1))),
+                ir(.binary(Temp(7), .shl, .bits64, .temp(Temp(6)), .constant(3))),
+                ir(.binary(Temp(7), .or, .bits64, .temp(Temp(7)), .temp(Temp(5)))),
+                ir(.binary(Temp(7), .shl, .bits64, .temp(Temp(7)), .constant(4))),
+                ir(.binary(Temp(4), .or, .bits64, .temp(Temp(4)), .temp(Temp(7)))),
             ], terminator: .return(.temp(Temp(4)))),
         ])
         var module = Module(functions: [original])
@@ -396,6 +402,35 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
             #expect(function.blocks[1].instructions.isEmpty)
         }
         expectSameResults(original, function, [[0], [1]])
+    }
+
+    /// `(x & 0x100) != 0` is `(x & 0x100) >> 8`, `== 0` that `^ 1`, with no branch; a 32-bit
+    /// test of bit 40 (always 0 in the low half) is not rewritten so.
+    @Test(arguments: [(Condition.ne, ALUWidth.bits64, Int64(0x100), Int64(0)), (.eq, .bits64, 0x100, 0),
+                      (.eq, .bits32, 0x100, 0x100), (.ne, .bits32, 0x100, 0x100), (.ne, .bits64, 1 << 40, 0)])
+    func aTestOfOneBitIsAShift(condition: Condition, width: ALUWidth, mask: Int64, c: Int64) {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .and, .bits64, .temp(Temp(0)), .constant(mask))),
+                ir(.setCondition(Temp(2), condition, width, .temp(Temp(1)), .constant(c))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        var function = original
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: []))
+        #expect(!operations(function).contains { if case .setCondition = $0 { return true } else { return false } })
+        expectSameResults(original, function, [[0], [mask.magnitude], [UInt64.max], [UInt64(mask.magnitude) ^ UInt64.max]])
+    }
+
+    /// A 32-bit test of bit 40 reads none of it: the comparison stays (the shift would give 1).
+    @Test func aThirtyTwoBitTestOfAHighBitStays() {
+        var function = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .and, .bits64, .temp(Temp(0)), .constant(1 << 40))),
+                ir(.setCondition(Temp(2), .ne, .bits32, .temp(Temp(1)), .constant(0))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        _ = propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [])
+        #expect(operations(function).contains(.setCondition(Temp(2), .ne, .bits32, .temp(Temp(1)), .constant(0))))
     }
 
     /// A branch whose two sides are one block is a jump there; one on two constants takes its side.

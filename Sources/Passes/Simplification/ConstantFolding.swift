@@ -56,10 +56,12 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         return .binary(d, .lshr, .bits32, a, .constant(31))
     case .setCondition(let d, .ugt, .bits64, let a, .constant(Int64.max)):
         return .binary(d, .lshr, .bits64, a, .constant(63))
-    // `!!flag` and `!flag` of a 0 or 1.
-    case .setCondition(let d, .ne, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1:
+    // `!!flag`, `flag == 1`, `!flag` and `flag != 1` of a 0 or 1.
+    case .setCondition(let d, .ne, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1,
+         .setCondition(let d, .eq, _, let a, .constant(1)) where (zeroExtendedBits(a) ?? 64) <= 1:
         return .copy(d, a)
-    case .setCondition(let d, .eq, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1:
+    case .setCondition(let d, .eq, _, let a, .constant(0)) where (zeroExtendedBits(a) ?? 64) <= 1,
+         .setCondition(let d, .ne, _, let a, .constant(1)) where (zeroExtendedBits(a) ?? 64) <= 1:
         return .binary(d, .xor, .bits64, a, .constant(1))
     default:
         break

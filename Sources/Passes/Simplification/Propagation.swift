@@ -15,6 +15,8 @@ private enum Fact {
     case slotAddress(SlotID, offset: Int)
     /// The address of a global or function plus an offset.
     case symbolAddress(String, offset: Int)
+    /// 0 or `1 << bit`: `flags & 0x100`.
+    case oneBit(Int)
 }
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
@@ -36,7 +38,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch fact {
             case .constant(let c): value = .constant(c)
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: t): value = .temp(u)
-            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress, .symbolAddress: return value
+            case .copy, .zeroExtended, .signExtended, .sum, .slotAddress, .symbolAddress, .oneBit: return value
             }
         }
         return value
@@ -48,6 +50,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             // Every value a once-assigned Temp ever holds has this shape, and so has "not yet" (0).
             switch facts[t] {
             case .zeroExtended(let bits): return bits
+            case .oneBit(let bit): return bit + 1
             case .sum(_, _, .bits32): return 32
             default: return nil
             }
@@ -60,6 +63,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             switch facts[t] {
             case .signExtended(let bits, _): return bits
             case .zeroExtended(let bits) where bits < 64: return bits + 1
+            case .oneBit(let bit) where bit < 63: return bit + 2
             case .sum(_, _, .bits32): return 33
             default: return nil
             }
@@ -80,7 +84,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                 base = x
             case .copy(let u) where onceAssigned.isStable(u, copiedInto: base):
                 base = u
-            case .constant, .copy, .zeroExtended, .signExtended, .sum:
+            case .constant, .copy, .zeroExtended, .signExtended, .sum, .oneBit:
                 return (.temp(base), offset)
             }
         }
@@ -140,6 +144,22 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                 let total = width == .bits32 ? Int64(Int32(truncatingIfNeeded: sum)) : Int32(exactly: sum).map(Int64.init)
                 if let total { rewritten.operation = .binary(d, .add, width, .temp(x), .constant(total)) }
             }
+            // `(flags & 0x100) != 0` is `(flags & 0x100) >> 8`, and `== 0` that `^ 1`: no branch,
+            // where BPF has no instruction that sets a register from a comparison.
+            if case .setCondition(let d, let condition, let width, .temp(let t), .constant(let c)) = rewritten.operation,
+               case .oneBit(let bit)? = facts[t], bit > 0, width == .bits64 || bit < 32,
+               onceAssigned.isAssigned(t, before: position), c == 0 || c == 1 << Int64(bit),
+               condition == .eq || condition == .ne {
+                let isSet = (condition == .ne) == (c == 0)
+                if isSet {
+                    rewritten.operation = .binary(d, .lshr, .bits64, .temp(t), .constant(Int64(bit)))
+                } else {
+                    let shifted = function.makeTemp()
+                    kept.append(IRInstruction(.binary(shifted, .lshr, .bits64, .temp(t), .constant(Int64(bit))),
+                                              at: instruction.location))
+                    rewritten.operation = .binary(d, .xor, .bits64, .temp(shifted), .constant(1))
+                }
+            }
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)
         }
@@ -180,6 +200,9 @@ private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
         return .zeroExtended(bits: 64 - Int(shift))
     case .binary(_, .lshr, .bits32, _, .constant(let shift)) where (1..<32).contains(shift):
         return .zeroExtended(bits: 32 - Int(shift))
+    case .binary(_, .and, let width, _, .constant(let mask))
+        where mask > 0 && mask & (mask - 1) == 0 && (width == .bits64 || mask <= Int64(UInt32.max)):
+        return .oneBit(mask.trailingZeroBitCount)
     case .binary(_, .and, let width, _, .constant(let mask)) where mask >= 0:
         return .zeroExtended(bits: min(width == .bits32 ? 32 : 64, 64 - mask.leadingZeroBitCount))
     case .binary(let d, .add, .bits32, .temp(let x), .constant(let c)) where once(x) && x != d:
