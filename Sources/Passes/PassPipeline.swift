@@ -92,7 +92,7 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
         hoistLoopInvariants(&module)
         observe(.loopInvariantMotion, module)
         // The addresses moved out of a loop's unrolled copies into one preheader are one each.
-        simplify(&module)
+        simplify(&module, comparisonsWithoutBranches: true)
         observe(.simplification, module)
     }
     insertArenaCasts(&module)

@@ -416,9 +416,58 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
             ], terminator: .return(.temp(Temp(2)))),
         ])
         var function = original
-        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: []))
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [], comparisonsWithoutBranches: true))
         #expect(!operations(function).contains { if case .setCondition = $0 { return true } else { return false } })
         expectSameResults(original, function, [[0], [mask.magnitude], [UInt64.max], [UInt64(mask.magnitude) ^ UInt64.max]])
+    }
+
+    /// `a < b` of two loaded `int`s (zero-extended: unsigned order) or sign-extended ones (signed
+    /// order), and `a <= 7`, `a >= 7`, `a > b`: the sign of a 64-bit difference, no branch.
+    /// Numbers the comparison would have to extend first keep their comparison.
+    @Test(arguments: [Condition.ult, .ugt, .ule, .uge, .slt, .sgt, .sle, .sge])
+    func aComparisonOfNarrowNumbersIsTheSignOfTheirDifference(condition: Condition) {
+        let signed = [.slt, .sgt, .sle, .sge].contains(condition)
+        let againstConstant = [.ule, .uge, .sle, .sge].contains(condition)
+        let extend: Operation = signed ? .signExtend(Temp(3), .temp(Temp(1)), fromBits: 32)
+                                       : .binary(Temp(3), .and, .bits64, .temp(Temp(1)), .constant(0xffff_ffff))
+        let original = testFunction(parameters: 2, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .word, addressSpace: 0)),
+                ir(.load(Temp(2), .temp(Temp(0), offset: 4), .word, addressSpace: 0)),
+                ir(extend),
+                ir(.signExtend(Temp(4), .temp(Temp(2)), fromBits: 32)),
+                ir(.setCondition(Temp(5), condition, .bits64, .temp(Temp(3)),
+                                 againstConstant ? .constant(7) : .temp(signed ? Temp(4) : Temp(2)))),
+                ir(.store(.temp(Temp(0), offset: 8), .temp(Temp(3)), .double, addressSpace: 0)),
+                ir(.store(.temp(Temp(0), offset: 16), .temp(Temp(4)), .double, addressSpace: 0)),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var function = original
+        #expect(propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [], comparisonsWithoutBranches: true))
+        #expect(!operations(function).contains { if case .setCondition = $0 { return true } else { return false } })
+        for (a, b) in [(0, 0), (7, 7), (6, 8), (8, 6), (0xffff_fff9, 7), (7, 0xffff_fff9), (0x8000_0000, 0x7fff_ffff)]
+            as [(UInt32, UInt32)] {
+            let bytes = withUnsafeBytes(of: a.littleEndian, Array.init) + withUnsafeBytes(of: b.littleEndian, Array.init)
+            var before = IRInterpreter(module: Module(functions: [original]))
+            before.write(bytes, at: 0x1000)
+            var after = IRInterpreter(module: Module(functions: [function]))
+            after.write(bytes, at: 0x1000)
+            #expect(before.call("f", [0x1000, 0]) == after.call("f", [0x1000, 0]), "\(condition) \(a) \(b)")
+        }
+    }
+
+    /// A sign extension only the comparison reads would cost as much as the branch it saves:
+    /// the comparison stays.
+    @Test func aComparisonThatWouldNeedItsOwnExtensionStays() {
+        var function = testFunction(parameters: 2, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.signExtend(Temp(2), .temp(Temp(0)), fromBits: 32)),
+                ir(.signExtend(Temp(3), .temp(Temp(1)), fromBits: 32)),
+                ir(.setCondition(Temp(4), .slt, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+            ], terminator: .return(.temp(Temp(4)))),
+        ])
+        _ = propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [], comparisonsWithoutBranches: true)
+        #expect(operations(function).contains { if case .setCondition = $0 { return true } else { return false } })
     }
 
     /// A 32-bit test of bit 40 reads none of it: the comparison stays (the shift would give 1).
@@ -429,7 +478,7 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
                 ir(.setCondition(Temp(2), .ne, .bits32, .temp(Temp(1)), .constant(0))),
             ], terminator: .return(.temp(Temp(2)))),
         ])
-        _ = propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [])
+        _ = propagateOnceAssigned(&function, OnceAssigned(function), nonNull: [], comparisonsWithoutBranches: true)
         #expect(operations(function).contains(.setCondition(Temp(2), .ne, .bits32, .temp(Temp(1)), .constant(0))))
     }
 

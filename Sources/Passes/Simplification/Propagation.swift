@@ -21,13 +21,21 @@ private enum Fact {
 
 /// Substitutes constants and copies of once-assigned Temps where they hold, then folds each
 /// instruction and terminator with what is known of its operands' upper bits and of what they
-/// are offsets from. `nonNull` are the symbols whose address is never 0.
-func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssigned, nonNull: Set<String>) -> Bool {
+/// are offsets from. `nonNull` are the symbols whose address is never 0. With
+/// `comparisonsWithoutBranches`, a comparison's value is computed without a branch where
+/// ComparisonValues.swift can.
+func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssigned, nonNull: Set<String>,
+                           comparisonsWithoutBranches: Bool = false) -> Bool {
     var facts: [Temp: Fact] = [:]
+    /// The Temps an extension assigns.
+    var extensions: Set<Temp> = []
     for (temp, at) in onceAssigned.definedAt where at.index >= 0 {
-        if let fact = fact(of: function.blocks[at.block].instructions[at.index].operation, once: onceAssigned.isOnce) {
+        let operation = function.blocks[at.block].instructions[at.index].operation
+        if let fact = fact(of: operation, once: onceAssigned.isOnce) {
             facts[temp] = fact
         }
+        if case .signExtend = operation { extensions.insert(temp) }
+        if case .zeroExtend = operation { extensions.insert(temp) }
     }
     /// A value with known copies and constants substituted, for a read at `position`.
     func resolve(_ value: Value, at position: ProgramPoint) -> Value {
@@ -144,21 +152,22 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                 let total = width == .bits32 ? Int64(Int32(truncatingIfNeeded: sum)) : Int32(exactly: sum).map(Int64.init)
                 if let total { rewritten.operation = .binary(d, .add, width, .temp(x), .constant(total)) }
             }
-            // `(flags & 0x100) != 0` is `(flags & 0x100) >> 8`, and `== 0` that `^ 1`: no branch,
-            // where BPF has no instruction that sets a register from a comparison.
-            if case .setCondition(let d, let condition, let width, .temp(let t), .constant(let c)) = rewritten.operation,
-               case .oneBit(let bit)? = facts[t], bit > 0, width == .bits64 || bit < 32,
-               onceAssigned.isAssigned(t, before: position), c == 0 || c == 1 << Int64(bit),
-               condition == .eq || condition == .ne {
-                let isSet = (condition == .ne) == (c == 0)
-                if isSet {
-                    rewritten.operation = .binary(d, .lshr, .bits64, .temp(t), .constant(Int64(bit)))
-                } else {
-                    let shifted = function.makeTemp()
-                    kept.append(IRInstruction(.binary(shifted, .lshr, .bits64, .temp(t), .constant(Int64(bit))),
-                                              at: instruction.location))
-                    rewritten.operation = .binary(d, .xor, .bits64, .temp(shifted), .constant(1))
-                }
+            // An extension only the comparison reads would be needed for the arithmetic alone.
+            func extendedFor(_ value: Value, bits: (Value) -> Int?) -> Int? {
+                if case .temp(let t) = value, reads[t.index] == 1, extensions.contains(t) { return nil }
+                return bits(value)
+            }
+            if comparisonsWithoutBranches, let computed = comparisonWithoutBranch(rewritten.operation,
+                                                      zeroExtendedBits: { extendedFor($0, bits: zeroExtendedBits) },
+                                                      signExtendedBits: { extendedFor($0, bits: signExtendedBits) },
+                                                      makeTemp: { function.makeTemp() },
+                                                      oneBit: { t in
+                                                          guard case .oneBit(let bit)? = facts[t],
+                                                                onceAssigned.isAssigned(t, before: position) else { return nil }
+                                                          return bit
+                                                      }) {
+                kept += computed.dropLast().map { IRInstruction($0, at: instruction.location) }
+                rewritten.operation = computed[computed.count - 1]
             }
             if rewritten.operation != instruction.operation { changed = true }
             kept.append(rewritten)

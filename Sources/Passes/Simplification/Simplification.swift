@@ -26,8 +26,10 @@ import BPFIR
 // parameters copied by inlining, and extensions of values that are already extended (a byte
 // load is already zero-extended).
 
-/// Simplifies every function of the module.
-public func simplify(_ module: inout Module) {
+/// Simplifies every function of the module. `comparisonsWithoutBranches` (the last simplification,
+/// after the loop passes) also computes comparisons' values without a branch where arithmetic can
+/// (ComparisonValues.swift); earlier, a comparison says more to the passes than its arithmetic.
+public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = false) {
     let arenas = arenaSymbols(of: module)
     // What this object defines is somewhere, except in the arena, whose first page may be at 0.
     let nonNull = Set(module.functions.map(\.name) + module.globals.map(\.symbol)).subtracting(arenas)
@@ -35,7 +37,8 @@ public func simplify(_ module: inout Module) {
         var function = module.functions[index]
         let returnedBits = module.types.returnedBits(ofFunction: function.type)
         for _ in 0..<8 {
-            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull) else { break }
+            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull,
+                               comparisonsWithoutBranches: comparisonsWithoutBranches) else { break }
         }
         module.functions[index] = function
     }
@@ -45,11 +48,15 @@ public func simplify(_ module: inout Module) {
 /// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread; those of
 /// `nonNull` symbols are never 0.
 private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>,
-                          nonNull: Set<String>) -> Bool {
-    // Propagation rewrites operands and folds, but keeps every instruction where it was and every
-    // edge it does not prove dead, so what OnceAssigned found still holds for extension removal.
-    let onceAssigned = OnceAssigned(function)
-    var changed = propagateOnceAssigned(&function, onceAssigned, nonNull: nonNull)
+                          nonNull: Set<String>, comparisonsWithoutBranches: Bool) -> Bool {
+    // Propagation rewrites operands and folds, but keeps every edge it does not prove dead and
+    // every instruction where it was, so what OnceAssigned found still holds for extension
+    // removal; unless a comparison without a branch took two instructions, which moves the rest.
+    var onceAssigned = OnceAssigned(function)
+    let count = function.blocks.reduce(0) { $0 + $1.instructions.count }
+    var changed = propagateOnceAssigned(&function, onceAssigned, nonNull: nonNull,
+                                        comparisonsWithoutBranches: comparisonsWithoutBranches)
+    if function.blocks.reduce(0, { $0 + $1.instructions.count }) != count { onceAssigned = OnceAssigned(function) }
     if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
     if numberValues(&function) { changed = true }
