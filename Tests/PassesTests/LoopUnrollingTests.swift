@@ -34,6 +34,13 @@ import Testing
         ])
     }
 
+    /// `g`, a writable global of `size` bytes starting at zero.
+    private func zeroedGlobal(size: Int) -> GlobalVariable {
+        GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
+                       size: size, alignment: size, initializer: [UInt8](repeating: 0, count: size),
+                       location: SourceLocation(file: "test.c", line: 1, column: 1))
+    }
+
     private func hasCycle(_ function: Function) -> Bool {
         !ControlFlow(function).inCycle.isEmpty
     }
@@ -188,9 +195,7 @@ import Testing
     /// the last store write over each other once the copies are one block. The passes keep the
     /// unrolled function: one store of 16, no loop.
     @Test func copiesStoringAGlobalStoreItOnce() throws {
-        let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
-                                    size: 8, alignment: 8, initializer: [UInt8](repeating: 0, count: 8),
-                                    location: SourceLocation(file: "test.c", line: 1, column: 1))
+        let global = zeroedGlobal(size: 8)
         let function = testFunction(parameters: 1, tempCount: 4, blocks: [
             Block(id: BlockID(0), instructions: [
                 ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
@@ -314,9 +319,7 @@ import Testing
     /// copy's load of g is what the one before stored; load forwarding keeps it in a register. The
     /// passes keep the unrolled function: one load of g, one store.
     @Test func aGlobalIncrementedInTheLoop() throws {
-        let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
-                                    size: 4, alignment: 4, initializer: [UInt8](repeating: 0, count: 4),
-                                    location: SourceLocation(file: "test.c", line: 1, column: 1))
+        let global = zeroedGlobal(size: 4)
         let function = testFunction(parameters: 1, tempCount: 5, blocks: [
             Block(id: BlockID(0), instructions: [
                 ir(.copy(Temp(1), .constant(0))), ir(.symbolAddress(Temp(2), symbol: "g", offset: 0)),
