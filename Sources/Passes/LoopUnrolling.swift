@@ -13,7 +13,9 @@ import BPFIR
 // what a store before it wrote, through `KnownMemory`; a pointer stepped through a slot becomes
 // the slot's address in each copy), a branch on known
 // values goes one way, a branch on data both ways, and the iteration's known values at the end
-// of the back edge are the next one's. Any number of counters, steps and tests work alike. The
+// of the back edge are the next one's. After load forwarding, a load of a known place an earlier
+// store gave a value not known folds too: unrolled, load forwarding keeps that value in a
+// register (a global incremented in the loop is loaded once and stored once). Any number of counters, steps and tests work alike. The
 // loop unrolls when some iteration leaves it on every path, within `maximumTrips` iterations,
 // the copies come to at most `maximumCopiedInstructions` instructions, and they fold enough:
 // before load forwarding, when what stays of them (what does not fold) is a few instructions;
@@ -142,6 +144,9 @@ private enum Known: Hashable {
 private struct Facts: Equatable {
     var temps: [Temp: Known] = [:]
     var memory: [Place: Int64] = [:]
+    /// Places last stored a value not known, in the same conditions: unrolled, load forwarding
+    /// finds that value in a register, as it does a counter kept in memory.
+    var held: Set<Place> = []
 
     subscript(_ t: Temp) -> Known? {
         get { temps[t] }
@@ -150,7 +155,14 @@ private struct Facts: Equatable {
 
     /// What both sides know.
     func meet(_ other: Facts) -> Facts {
-        Facts(temps: temps.filter { other.temps[$0.key] == $0.value }, memory: memory.filter { other.memory[$0.key] == $0.value })
+        Facts(temps: temps.filter { other.temps[$0.key] == $0.value }, memory: memory.filter { other.memory[$0.key] == $0.value },
+              held: held.intersection(other.held))
+    }
+
+    /// After what may write memory unseen.
+    mutating func forgetMemory() {
+        memory = [:]
+        held = []
     }
 
     /// The place an access reaches, when its address is known.
@@ -197,15 +209,18 @@ private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: K
         }
     case .store(let address, let value, let size, 0, _):
         guard let place = facts.place(address, size) else {
-            facts.memory = [:]
+            facts.forgetMemory()
             break
         }
         facts.memory = facts.memory.filter { !$0.key.overlaps(place) }
+        facts.held = facts.held.filter { !$0.overlaps(place) }
         if case .constant(let c) = value {
             facts.memory[place] = size == .double ? c : c & ((1 << Int64(8 * place.size)) - 1)
+        } else {
+            facts.held.insert(place)
         }
     case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
-        facts.memory = [:]
+        facts.forgetMemory()
     case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .addrSpaceCast, .setCondition, .coreValue:
         break
     }
@@ -253,6 +268,10 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
         for instruction in block.instructions {
             let operation = instruction.operation
             let readsKnown = operation.usedTemps.contains { loop.varying.contains($0) && facts[$0] != nil }
+            if memory.followsStores, case .load(_, let address, let size, 0, let flags) = operation, !flags.isVolatile,
+               !flags.isOrdered, let place = facts.place(address, size), facts.held.contains(place) {
+                iteration.folds = true
+            }
             let result = evaluated(operation, &facts, memory)
             let isCounting = !operation.definedTemps.isEmpty && operation.definedTemps.allSatisfy(loop.counting.contains)
             if case .copy(_, .constant) = result {
@@ -266,11 +285,15 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
         let successors = terminator.successors.map(\.index)
         switch terminator {
         case .branch: iteration.cost += 1
+        case .inlineAsmGoto:
+            // Like an asm statement, it may write any memory.
+            iteration.cost += 1
+            facts.forgetMemory()
         case .jump:
             if case .branch = block.terminator, block.terminator.successors.allSatisfy({ loop.members.contains($0.index) }) {
                 iteration.folds = true
             }
-        case .return, .mayGoto, .inlineAsmGoto: break
+        case .return, .mayGoto: break
         }
         for s in successors where loop.members.contains(s) {
             if s == loop.header {
@@ -357,7 +380,7 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
 private typealias Reader = (block: Int, defines: [Temp]?)
 
 /// The loop of back edge latch → header, when it is innermost, has no other back edge, is
-/// entered at the header only and left only by jumps and branches.
+/// entered at the header only and left only by jumps, branches and asm gotos without outputs.
 private func naturalLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
                          assignments: [Temp: Int], readers: [Temp: [Reader]]) -> Loop? {
     // The header and every block that reaches the latch without passing it.
@@ -369,6 +392,8 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
     for b in members {
         switch function.blocks[b].terminator {
         case .jump, .branch: break
+        // An asm goto's outputs would be defined by a terminator the copies do not rename.
+        case .inlineAsmGoto(let asm, _, _) where asm.outputs.isEmpty: break
         case .return, .mayGoto, .inlineAsmGoto: return nil
         }
         if b != header && predecessors[b].contains(where: { !members.contains($0) }) { return nil }

@@ -34,6 +34,13 @@ import Testing
         ])
     }
 
+    /// `g`, a writable global of `size` bytes starting at zero.
+    private func zeroedGlobal(size: Int) -> GlobalVariable {
+        GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
+                       size: size, alignment: size, initializer: [UInt8](repeating: 0, count: size),
+                       location: SourceLocation(file: "test.c", line: 1, column: 1))
+    }
+
     private func hasCycle(_ function: Function) -> Bool {
         !ControlFlow(function).inCycle.isEmpty
     }
@@ -188,9 +195,7 @@ import Testing
     /// the last store write over each other once the copies are one block. The passes keep the
     /// unrolled function: one store of 16, no loop.
     @Test func copiesStoringAGlobalStoreItOnce() throws {
-        let global = GlobalVariable(symbol: "g", name: "g", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
-                                    size: 8, alignment: 8, initializer: [UInt8](repeating: 0, count: 8),
-                                    location: SourceLocation(file: "test.c", line: 1, column: 1))
+        let global = zeroedGlobal(size: 8)
         let function = testFunction(parameters: 1, tempCount: 4, blocks: [
             Block(id: BlockID(0), instructions: [
                 ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
@@ -308,5 +313,65 @@ import Testing
         #expect(unrollLoops(&module, cleanup: { simplify(&$0) }))
         #expect(!hasCycle(module.functions[0]))
         #expect(result(module.functions[0]) == result(original))
+    }
+
+    /// `for (i = 0; i < 5; i++) g++;` with g a global: nothing the loop knows folds, but each
+    /// copy's load of g is what the one before stored; load forwarding keeps it in a register. The
+    /// passes keep the unrolled function: one load of g, one store.
+    @Test func aGlobalIncrementedInTheLoop() throws {
+        let global = zeroedGlobal(size: 4)
+        let function = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.copy(Temp(1), .constant(0))), ir(.symbolAddress(Temp(2), symbol: "g", offset: 0)),
+            ], terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.load(Temp(3), .temp(Temp(2), offset: 0), .word, addressSpace: 0)),
+                ir(.binary(Temp(4), .add, .bits32, .temp(Temp(3)), .constant(1))),
+                ir(.store(.temp(Temp(2), offset: 0), .temp(Temp(4)), .word, addressSpace: 0)),
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1))),
+            ], terminator: .branch(.slt, .bits32, .temp(Temp(1)), .constant(5), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(2), terminator: .return(.constant(0))),
+        ])
+        var module = Module(functions: [function], globals: [global])
+        try runPasses(&module, cpu: .v3)
+        #expect(!hasCycle(module.functions[0]), "\(module.functions[0].blocks)")
+        let accesses = module.functions[0].blocks.flatMap(\.instructions).filter {
+            if case .load = $0.operation { return true }
+            if case .store = $0.operation { return true }
+            return false
+        }
+        #expect(accesses.count == 2, "\(module.functions[0].blocks)")
+    }
+
+    /// `for (i = 0; i < 4; i++) t = t * 2 + above(p[i])`, `above` an asm goto: each copy keeps
+    /// the asm goto, its label a block of the copy.
+    @Test func anAsmGotoInTheBody() {
+        let asm = InlineAsm(template: [.text("if "), .operand(0, halfWord: false), .text(" s> 6 goto "), .label(0)],
+                            operands: [.input(.temp(Temp(5)))], clobbers: [])
+        let original = testFunction(parameters: 1, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(2)), .constant(8))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .temp(Temp(3)))),
+                ir(.load(Temp(5), .temp(Temp(4), offset: 0), .double, addressSpace: 0)),
+                ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(1)), .constant(2))),
+            ], terminator: .inlineAsmGoto(asm, labels: [BlockID(2)], next: BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1)))],
+                  terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(1), else: BlockID(4))),
+            Block(id: BlockID(4), terminator: .return(.temp(Temp(1)))),
+        ])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module))
+        let unrolled = module.functions[0]
+        #expect(!hasCycle(unrolled))
+        let gotos = unrolled.blocks.filter {
+            if case .inlineAsmGoto = $0.terminator { return true } else { return false }
+        }
+        #expect(gotos.count == 4)
+        // Each copy's label is a block of its own, which goes on to its copy's step.
+        #expect(Set(gotos.flatMap(\.terminator.successors)).count == 8)
     }
 }
