@@ -195,6 +195,40 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
                                                            [UInt64.max], [0x8000_0000_0000_0000]])
     }
 
+    /// `p = t0 + 28`, then `p -= 4` before each load: the loads read `[t0 + 24]` and `[t0 + 20]`,
+    /// and each step computes from t0, so the steps no longer chain; once t0 changes, p is on
+    /// its own again.
+    @Test func stepsFromATempAreOffsetsFromIt() {
+        let p = Temp(1)
+        let original = testFunction(parameters: 1, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(p, .add, .bits64, .temp(Temp(0)), .constant(28))),
+                ir(.binary(p, .sub, .bits64, .temp(p), .constant(4))),
+                ir(.load(Temp(2), .temp(p, offset: 0), .word, addressSpace: 0)),
+                ir(.binary(p, .sub, .bits64, .temp(p), .constant(4))),
+                ir(.load(Temp(3), .temp(p, offset: 2), .half, addressSpace: 0)),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                ir(.load(Temp(4), .temp(p, offset: 0), .byte, addressSpace: 0)),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(2)), .temp(Temp(3)))),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(5)), .temp(Temp(4)))),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(5)), .temp(p))),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var function = original
+        #expect(propagateWithinBlock(&function.blocks[0]))
+        let ops = operations(function)
+        #expect(ops.contains(.load(Temp(2), .temp(Temp(0), offset: 24), .word, addressSpace: 0)))
+        #expect(ops.contains(.load(Temp(3), .temp(Temp(0), offset: 22), .half, addressSpace: 0)))
+        #expect(ops.contains(.binary(p, .add, .bits64, .temp(Temp(0)), .constant(20))))
+        #expect(ops.contains(.load(Temp(4), .temp(p, offset: 0), .byte, addressSpace: 0)))
+        var before = IRInterpreter(module: Module(functions: [original]))
+        var after = IRInterpreter(module: Module(functions: [function]))
+        let bytes = (0..<64).map { UInt8($0 * 7 & 0xff) }
+        before.write(bytes, at: 0x1000)
+        after.write(bytes, at: 0x1000)
+        #expect(before.call("f", [0x1000]) == after.call("f", [0x1000]))
+    }
+
     /// `a = x * 12; b = x * 12` computes once, and so does `x = x * 12` after them; once x has
     /// changed, `x * 12` is a new computation.
     @Test func aComputationRepeatedInABlockIsACopy() {

@@ -4,7 +4,11 @@ import BPFIR
 /// after `t = 5`, reads of t up to its next assignment read 5; after `t = u`, they read u until
 /// either changes. An arithmetic result computed again from the same operands, none assigned
 /// since, is a copy of the Temp that still holds it (local common subexpression elimination:
-/// `i * 12` once for each of a row's elements).
+/// `i * 12` once for each of a row's elements). A Temp stepped by constants from another
+/// (`p = &table[7]`, then `p -= 4` in each unrolled copy of a loop) is read as that other Temp
+/// plus the sum of the steps: each access through it takes the offset in the instruction, and
+/// each step that overwrites it computes from the base, so the steps no longer chain and most go
+/// dead.
 func propagateWithinBlock(_ block: inout Block) -> Bool {
     var known: [Temp: Value] = [:]
     /// Which Temp already holds the address of a global (`symbol+offset`, the same ld_imm64
@@ -26,14 +30,29 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
     /// each; with the keys each Temp is an operand or the holder of.
     var computed: [Operation: Temp] = [:]
     var keysOf: [Temp: [Operation]] = [:]
+    /// Temps known as another Temp plus a constant, in 64 bits; with the Temps known so from each.
+    var steps: [Temp: (base: Temp, offset: Int64)] = [:]
+    var stepsFrom: [Temp: [Temp]] = [:]
     var changed = false
     func value(_ v: Value) -> Value {
         if case .temp(let t) = v, let k = known[t] { return k }
         return v
     }
     func address(_ a: Address) -> Address {
-        if case .temp(let t, let offset) = a, case .temp(let u)? = known[t] { return .temp(u, offset: offset) }
-        return a
+        guard case .temp(var t, var offset) = a else { return a }
+        if case .temp(let u)? = known[t] { t = u }
+        if let (base, k) = steps[t], let total = Int16(exactly: k &+ Int64(offset)) {
+            (t, offset) = (base, Int(total))
+        }
+        return .temp(t, offset: offset)
+    }
+    /// `d = a + c` (or `- c`) as a step from a's base, if a has one.
+    func step(_ operation: Operation) -> (destination: Temp, base: Temp, offset: Int64)? {
+        guard case .binary(let d, let op, .bits64, .temp(let a), .constant(let c)) = operation,
+              op == .add || (op == .sub && c != .min) else { return nil }
+        let delta = op == .add ? c : -c
+        guard let (base, k) = steps[a] else { return (d, a, delta) }
+        return (d, base, k &+ delta)
     }
     for i in block.instructions.indices {
         let original = block.instructions[i].operation
@@ -45,6 +64,12 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         }
         if let (d, what) = pureComputation(operation), let holder = computed[what], holder != d {
             operation = .copy(d, .temp(holder))
+        }
+        // Only a step that overwrites what it steps from computes from the base instead: else
+        // both the base and the stepped value would stay live.
+        let stepped = step(operation)
+        if let (d, base, offset) = stepped, operation.usedTemps == [d], let immediate = Int32(exactly: offset) {
+            operation = offset == 0 ? .copy(d, .temp(base)) : .binary(d, .add, .bits64, .temp(base), .constant(Int64(immediate)))
         }
         if operation != original {
             block.instructions[i].operation = operation
@@ -65,6 +90,12 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
                 addressesIn[d, default: []].append(address)
             }
             for what in keysOf.removeValue(forKey: defined) ?? [] { computed[what] = nil }
+            steps[defined] = nil
+            for t in stepsFrom.removeValue(forKey: defined) ?? [] where steps[t]?.base == defined { steps[t] = nil }
+        }
+        if let (d, base, offset) = stepped, d != base, Int32(exactly: offset) != nil {
+            steps[d] = (base, offset)
+            stepsFrom[base, default: []].append(d)
         }
         // Remembered as computed here, unless it reads its own destination (`i = i * 2`).
         if let (d, what) = pureComputation(operation), !what.usedTemps.contains(d) {
