@@ -107,6 +107,8 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
     }
 
     let reads = function.readCounts
+    /// Once-assigned Temps known as `(base & keep) | set` of a Temp still holding its value.
+    var masked: [Temp: MaskedValue] = [:]
     var changed = false
     for b in function.blocks.indices {
         var kept: [IRInstruction] = []
@@ -142,6 +144,25 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                                        signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
             rewritten.operation = foldRelative(rewritten.operation, relative: { relative($0, at: position) },
                                                isNonNull: isNonNull)
+            // A run of masks and sets with constants (bit-field stores into one word) composes into
+            // one `and` and one `or` of the word it started from, where the run's steps are read
+            // only by the next.
+            if case .binary(let d, let op, let width, .temp(let t), .constant(let c)) = rewritten.operation,
+               onceAssigned.isOnce(d), let own = MaskedValue(rewritten.operation) {
+                var value = own
+                if reads[t.index] == 1, let inner = masked[t], inner.width == width,
+                   onceAssigned.isAssigned(t, before: position), onceAssigned.isStable(inner.base, copiedInto: d),
+                   let composed = inner.then(op, c) {
+                    value = composed
+                    let computed = composed.operations(into: d, makeTemp: { function.makeTemp() })
+                    if computed.count < composed.cost {
+                        kept += computed.dropLast().map { IRInstruction($0, at: instruction.location) }
+                        rewritten.operation = computed[computed.count - 1]
+                        value.cost = computed.count
+                    }
+                }
+                masked[d] = value
+            }
             // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to;
             // in 32 bits too, where the sum wraps as the two adds do. Only where nothing else reads
             // the inner sum: otherwise x and it would both stay live.
