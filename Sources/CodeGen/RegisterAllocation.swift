@@ -646,7 +646,11 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
     var spans: [(Temp, Span)] = []
     // Reads that only move the value into another register (a copy, a call's argument, a returned
     // value): loaded there straight from the slot, they gain nothing from a register holding it.
-    var moves: Set<[Int]> = []
+    struct Read: Hashable {
+        var temp: Temp
+        var position: Int
+    }
+    var moves: Set<Read> = []
     var blockStart = 0
     for id in order {
         let block = function.blocks[id.index]
@@ -657,11 +661,11 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
             let operation = index < block.instructions.count ? block.instructions[index].operation : nil
             let used = operation?.usedTemps ?? block.terminator.usedTemps
             switch operation {
-            case .copy(_, .temp(let t))?: moves.insert([t.index, position])
+            case .copy(_, .temp(let t))?: moves.insert(Read(temp: t, position: position))
             case .call(_, _, let arguments)?:
-                for case .temp(let t) in arguments { moves.insert([t.index, position]) }
+                for case .temp(let t) in arguments { moves.insert(Read(temp: t, position: position)) }
             case nil:
-                if case .return(.temp(let t)) = block.terminator { moves.insert([t.index, position]) }
+                if case .return(.temp(let t)) = block.terminator { moves.insert(Read(temp: t, position: position)) }
             case .copy?, .binary?, .negate?, .signExtend?, .zeroExtend?, .byteSwap?, .load?, .store?, .copyMemory?,
                  .setMemory?, .slotAddress?, .symbolAddress?, .addrSpaceCast?, .setCondition?, .atomic?,
                  .compareExchange?, .inlineAsm?, .coreValue?:
@@ -672,7 +676,7 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                 if open[t] != nil {
                     open[t]?.sites.append(site)
                     open[t]?.reads.append(position)
-                } else if !(operation?.definedTemps.contains(t) ?? false) && !moves.contains([t.index, position]) {
+                } else if !(operation?.definedTemps.contains(t) ?? false) && !moves.contains(Read(temp: t, position: position)) {
                     // Loaded before the operation reads its operands.
                     open[t] = Span(start: position, sites: [site], isLoaded: true)
                 }
@@ -708,7 +712,7 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
     // The reads of `span` from its `first`-th on, as a span that loads the value at the first of
     // them that is no move, when a read follows that one.
     func rest(_ t: Temp, _ span: Span, from first: Int) -> (Temp, Span)? {
-        guard let load = (first..<span.reads.count).first(where: { !moves.contains([t.index, span.reads[$0] & ~1]) }),
+        guard let load = (first..<span.reads.count).first(where: { !moves.contains(Read(temp: t, position: span.reads[$0] & ~1)) }),
               load + 1 < span.reads.count else { return nil }
         return (t, Span(start: span.reads[load] & ~1, sites: Array(span.sites[(load + 1)...]),
                         reads: Array(span.reads[(load + 1)...]), isLoaded: true))
