@@ -7,10 +7,12 @@ import BPFInstructions
 //
 // A Temp in a register is used in place. A spilled Temp is reloaded into a scratch register (r0 or
 // r5) before it is read, and a result bound for a spill slot is computed in r0 and stored
-// afterwards, except where the allocator keeps it in a register too (from a write to the reads
-// soon after); the allocator gives r0 to a Temp only where no instruction does either. Constants
-// become immediates when the instruction can hold them and are materialized into a register
-// (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
+// afterwards, except where the allocator keeps it in a register too (from a write, or from a
+// reload, to the reads soon after); the allocator gives r0 to a Temp only where no instruction
+// does either. A rematerialized Temp's definitions are left out; where it is read it is a constant,
+// a slot address (an access through it goes straight off r10) or an `ld_imm64` computed into the
+// scratch register. Constants become immediates when the instruction can hold them and are
+// materialized into a register (`mov`, or `ld_imm64` beyond 32 bits) otherwise.
 //
 // Width discipline: ALU32 (`w` registers) only for IR `bits32` operations and for
 // zeroExtend(fromBits: 32). Moves between registers are 64-bit: the verifier rejects 32-bit ALU on
@@ -76,10 +78,13 @@ struct InstructionSelector {
             let block = function.blocks[id.index]
             for (index, instruction) in block.instructions.enumerated() {
                 site = InstructionSite(block: id, index: index)
-                resultIsRead = !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
-                if !resultIsRead && instruction.operation.onlyComputes { continue }
                 location = instruction.location
                 note = instruction.note
+                reload()
+                resultIsRead = !assignment.unreadResults.contains(InstructionSite(block: id, index: index))
+                if !resultIsRead && instruction.operation.onlyComputes { continue }
+                // Computed again where it is read.
+                if instruction.operation.definedTemps.contains(where: { isRematerialized($0) }) { continue }
                 relocation = relocatedSites[InstructionSite(block: id, index: index)]
                 select(instruction.operation, at: InstructionSite(block: id, index: index))
             }
@@ -87,6 +92,7 @@ struct InstructionSelector {
             note = nil
             relocation = nil
             site = InstructionSite(block: id, index: block.instructions.count)
+            reload()
             select(block.terminator, next: i + 1 < order.count ? order[i + 1] : nil,
                    at: InstructionSite(block: id, index: block.instructions.count))
             blocks.append(MachineBlock(id: id, lines: lines))
@@ -112,7 +118,7 @@ struct InstructionSelector {
         for (parameter, register) in zip(function.parameters, arguments) where live.contains(parameter) {
             switch assignment.location(of: parameter) {
             case .register(let home): moves.append((home, register))
-            case .spill: finish(parameter, register)
+            case .spill, .rematerialized: finish(parameter, register)
             }
         }
         parallelMove(moves)
@@ -126,7 +132,7 @@ struct InstructionSelector {
     // MARK: - Operations
 
     private mutating func select(_ operation: Operation, at site: InstructionSite) {
-        switch operation {
+        switch substituted(operation) {
         case .copy(let dst, let value):
             assign(dst, value)
 
@@ -203,18 +209,12 @@ struct InstructionSelector {
 
         case .slotAddress(let dst, let slot, let offset):
             let d = target(dst)
-            emit(BPF.mov(d, .r10))
-            if let imm = int32(frame.slotOffsets[slot.index] + offset) {
-                emit(BPF.alu(Opcode.add, .bits64, d, imm: imm))
-            }
+            materialize(.slotAddress(slot, offset: offset), into: d)
             finish(dst, d)
 
         case .symbolAddress(let dst, let symbol, let offset):
             let d = target(dst)
-            if let imm = int32(offset) {
-                lines.append(MachineLine(instruction: .symbolAddress(d, symbol: symbol, offset: imm),
-                                         location: location, note: note))
-            }
+            materialize(.symbolAddress(symbol, offset: offset), into: d)
             finish(dst, d)
 
         case .call(let dst, let callee, let arguments):
@@ -554,6 +554,15 @@ struct InstructionSelector {
     // MARK: - Terminators
 
     private mutating func select(_ terminator: Terminator, next: BlockID?, at site: InstructionSite) {
+        // A branch keeps a Temp to compare: one between constants would be left out, and the
+        // block laid out for its other side would be unreachable, which the verifier rejects.
+        let terminator = { () -> Terminator in
+            let mapped = terminator.mapped(value: substituted)
+            switch mapped {
+            case .branch(_, _, .constant, .constant, _, _), .inlineAsmGoto: return terminator
+            case .branch, .return, .jump, .mayGoto: return mapped
+            }
+        }()
         switch terminator {
         case .jump(let target):
             if target != next { jump(to: target) }
@@ -595,6 +604,45 @@ struct InstructionSelector {
 
     // MARK: - Operands
 
+    private func isRematerialized(_ t: Temp) -> Bool {
+        if case .rematerialized = assignment.location(of: t) { return true }
+        return false
+    }
+
+    /// The operation with its rematerialized constants as constants and its rematerialized slot
+    /// addresses as slots, which instructions take as immediates and as offsets from r10. Inline
+    /// asm keeps its operands: the allocator chose their registers as they are.
+    private func substituted(_ operation: Operation) -> Operation {
+        if case .inlineAsm = operation { return operation }
+        return operation.mapped(defined: { $0 }, value: substituted, address: { address in
+            if case .temp(let t, let displacement) = address,
+               case .rematerialized(.slotAddress(let slot, let offset)) = assignment.location(of: t) {
+                return .slot(slot, offset: offset + displacement)
+            }
+            return address
+        })
+    }
+
+    private func substituted(_ value: Value) -> Value {
+        if case .temp(let t) = value, case .rematerialized(.constant(let c)) = assignment.location(of: t) {
+            return .constant(c)
+        }
+        return value
+    }
+
+    /// Loads the spilled Temps the instruction being selected reads first in a run of reads, and
+    /// computes the rematerialized ones, into the registers that hold them for the run.
+    private mutating func reload() {
+        guard let site, let reloads = assignment.reloads[site] else { return }
+        for (t, r) in reloads.sorted(by: { $0.key < $1.key }) {
+            switch assignment.location(of: t) {
+            case .spill(let slot): emit(BPF.load(.double, r, .r10, Int16(frame.spillOffsets[slot])))
+            case .rematerialized(let value): materialize(value, into: r)
+            case .register: preconditionFailure("\(t) is reloaded but lives in a register")
+            }
+        }
+    }
+
     /// Where `t` is read and written by the instruction being selected, as the allocator decided:
     /// a spilled Temp may be held in a register there.
     private func home(_ t: Temp) -> Home {
@@ -602,6 +650,7 @@ struct InstructionSelector {
         switch assignment.location(of: t) {
         case .register(let r): return .register(r)
         case .spill(let slot): return .stack(Int16(frame.spillOffsets[slot]))
+        case .rematerialized(let value): return .rematerialized(value)
         }
     }
 
@@ -609,6 +658,8 @@ struct InstructionSelector {
         case register(Register)
         /// Offset of an 8-byte spill slot from r10.
         case stack(Int16)
+        /// Computed again at each read; never written.
+        case rematerialized(Rematerialization)
     }
 
     /// The register `value` can be read from: its own, or `scratch` after loading it there.
@@ -628,6 +679,9 @@ struct InstructionSelector {
                 }
                 emit(BPF.load(.double, scratch, .r10, offset))
                 return scratch
+            case .rematerialized(let value):
+                materialize(value, into: scratch)
+                return scratch
             }
         }
     }
@@ -636,6 +690,25 @@ struct InstructionSelector {
     private mutating func move(_ value: Value, into r: Register) {
         let source = read(value, into: r)
         if source != r { emit(BPF.mov(r, source)) }
+    }
+
+    /// Computes a value that reads no register and no memory: where it is defined, and again where
+    /// it is read when the Temp is rematerialized.
+    private mutating func materialize(_ value: Rematerialization, into r: Register) {
+        switch value {
+        case .constant(let c):
+            materialize(c, into: r)
+        case .symbolAddress(let symbol, let offset):
+            if let imm = int32(offset) {
+                lines.append(MachineLine(instruction: .symbolAddress(r, symbol: symbol, offset: imm),
+                                         location: location, note: note))
+            }
+        case .slotAddress(let slot, let offset):
+            emit(BPF.mov(r, .r10))
+            if let imm = int32(frame.slotOffsets[slot.index] + offset) {
+                emit(BPF.alu(Opcode.add, .bits64, r, imm: imm))
+            }
+        }
     }
 
     private mutating func materialize(_ c: Int64, into r: Register) {
@@ -651,6 +724,7 @@ struct InstructionSelector {
         switch home(t) {
         case .register(let r): return r
         case .stack: return Scratch.first
+        case .rematerialized: preconditionFailure("\(t) is rematerialized: its definitions are left out")
         }
     }
 

@@ -27,9 +27,15 @@ import BPFInstructions
 //     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
-// type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot. Where a
+// type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot. A Temp
+// that holds a constant, a global's address or a stack slot's address is rather rematerialized,
+// when that costs no more: its definitions go, and each read computes the value again (an
+// immediate, an `ld_imm64`, an offset from r10), with no store and no load. Such Temps weigh
+// only what rematerializing would cost, so they are the first to give up their registers. Where a
 // register is free from a write of a spilled Temp to reads of it soon after in the same block, the
-// value stays there too: those reads load nothing, and the slot serves the reads further on.
+// value stays there too: those reads load nothing, and the slot serves the reads further on. So
+// too from a read of a spilled or rematerialized Temp to the reads after it: the first loads it
+// (or computes it) into that register.
 //
 // Inline asm: a Temp live across an asm, or one of its operands, never gets a register the asm
 // clobbers. An operand whose Temp is spilled (or a constant for an `r` input) gets a register
@@ -42,6 +48,38 @@ enum Location: Equatable {
     case register(Register)
     /// An 8-byte spill slot, numbered from 0; the frame layout places it.
     case spill(Int)
+    /// Nowhere: the value is computed again where it is read, and its definitions are left out.
+    case rematerialized(Rematerialization)
+}
+
+/// A value that reads no register and no memory, which a Temp holding it can have computed again
+/// at each read rather than stored to a spill slot and loaded back: no store, and no load (a
+/// constant often becomes the reading instruction's immediate, a slot's address its r10 offset).
+enum Rematerialization: Equatable {
+    case constant(Int64)
+    /// `ld_imm64` of a global or map: one instruction to the verifier, no memory access.
+    case symbolAddress(String, offset: Int)
+    case slotAddress(SlotID, offset: Int)
+
+    /// The instructions computing the value at a read take, counted in 8-byte slots as a load
+    /// takes one: none for a constant an immediate holds, two for an `ld_imm64`, and for a slot's
+    /// address none as an access's base (an offset from r10) and two (`r = r10; r += off`) as a
+    /// value, taken as one.
+    var readCost: Double {
+        switch self {
+        case .constant(let c): return Int32(exactly: c) == nil ? 2 : 0
+        case .symbolAddress: return 2
+        case .slotAddress: return 1
+        }
+    }
+
+    /// The slots of a definition, which a rematerialized Temp does without.
+    var definitionCost: Double {
+        switch self {
+        case .constant(let c): return Int32(exactly: c) == nil ? 2 : 1
+        case .symbolAddress, .slotAddress: return 2
+        }
+    }
 }
 
 /// One IR instruction: its block and its index there.
@@ -68,6 +106,9 @@ struct RegisterAssignment {
     /// where it is written to its reads soon after in the same block, the value stays in the
     /// register it was computed in (and is stored to its slot too), so those reads load nothing.
     var residentRegisters: [InstructionSite: [Temp: Register]]
+    /// Spilled and rematerialized Temps loaded (or computed) into their resident register at an
+    /// instruction, before it reads its operands, for it and the reads soon after.
+    var reloads: [InstructionSite: [Temp: Register]]
 
     func location(of t: Temp) -> Location {
         guard let location = locations[t.index] else {
@@ -95,17 +136,38 @@ private struct LiveRange {
     var segments: [ClosedRange<Int>]
     /// Reads and writes, each weighted by how deeply nested in loops it is.
     var useFrequency = 0.0
+    /// The reads alone, weighted the same.
+    var readFrequency = 0.0
+    /// The value of a lone Temp that can be rematerialized.
+    var rematerialization: Rematerialization?
     var crossesCall = false
     /// Registers an inline asm clobbers where this range is live.
     var forbidden: Set<Register> = []
 
     var start: Int { segments[0].lowerBound }
 
+    /// What the range costs off a register: a store at each write and a load at each read, or for
+    /// a rematerialized Temp the value computed at each read less its definitions left out.
+    var spillCost: Double {
+        guard let value = rematerialization, isRematerialized else { return useFrequency }
+        return max(0, readFrequency * value.readCost - (useFrequency - readFrequency) * value.definitionCost)
+    }
+
+    /// Whether a range that finds no register is cheaper rematerialized than in a spill slot,
+    /// counted in instruction slots: the value computed at each read, against its definitions
+    /// with a store after each and a load at each read.
+    var isRematerialized: Bool {
+        guard let value = rematerialization else { return false }
+        let writeFrequency = useFrequency - readFrequency
+        return readFrequency * value.readCost <= writeFrequency * (value.definitionCost + 1) + readFrequency
+    }
+
     /// How much keeping the Temp in a register saves per position it occupies; the constant keeps
-    /// short ranges from outweighing everything a loop uses.
+    /// short ranges from outweighing everything a loop uses. A Temp rematerialized cheaply, with
+    /// no store, goes to the stack before one as used.
     var spillWeight: Double {
         let span = segments.reduce(0) { $0 + $1.count }
-        return useFrequency / Double(span / 2 + 8)
+        return spillCost / Double(span / 2 + 8)
     }
 
     /// Adds the Temps of `other`, which must not overlap.
@@ -113,8 +175,10 @@ private struct LiveRange {
         temps += other.temps
         segments.insertSegments(other.segments)
         useFrequency += other.useFrequency
+        readFrequency += other.readFrequency
         crossesCall = crossesCall || other.crossesCall
         forbidden.formUnion(other.forbidden)
+        rematerialization = nil
     }
 
     func overlaps(_ other: [ClosedRange<Int>]) -> Bool { segments.overlapsSegments(other) }
@@ -228,7 +292,8 @@ private struct AsmSite {
 
 /// Numbers the instructions of `order` and computes each Temp's live range, indexed by Temp; nil
 /// for Temps never live.
-private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness)
+private func liveRanges(_ function: Function, order: [BlockID], liveness: Liveness,
+                        rematerializations: [Rematerialization?])
     -> (ranges: [LiveRange?], accesses: [TempAccess], unread: Set<InstructionSite>, asmSites: [AsmSite])
 {
     var accesses: [TempAccess] = []
@@ -236,6 +301,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
     var unread = Set<InstructionSite>()
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
+    var readFrequency = frequency
     let depth = loopDepths(function)
     var calls: [Int] = []
     var blockStart = 0
@@ -248,6 +314,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         for t in liveness.liveOut[id.index].elements { openEnd[t] = terminatorPosition + 1 }
         for t in block.terminator.usedTemps {
             frequency[t.index] += weight
+            readFrequency[t.index] += weight
             if openEnd[t] == nil { openEnd[t] = terminatorPosition }
         }
         switch block.terminator {
@@ -280,6 +347,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
             if case .call = instruction.operation { calls.append(position + 1) }
             for t in instruction.operation.usedTemps {
                 frequency[t.index] += weight
+                readFrequency[t.index] += weight
                 if openEnd[t] == nil { openEnd[t] = position }
             }
         }
@@ -293,7 +361,8 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         // Pieces of one Temp never overlap; adjacent ones stay apart so that a Temp passed to a
         // call and redefined by it is not taken for one live across the call.
         let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
-        var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index])
+        var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index],
+                              readFrequency: readFrequency[index], rematerialization: rematerializations[index])
         // The value must survive a call when the call's clobber point lies strictly inside.
         let interiors = segments.compactMap { $0.count > 2 ? $0.lowerBound + 1...$0.upperBound - 1 : nil }
         range.crossesCall = interiors.overlapsSegments(callPoints)
@@ -385,9 +454,12 @@ private struct TempAccess {
 /// Moves into r0 the ranges of Temps that a `return` moves there or that a call leaves there, so
 /// the move disappears, when instruction selection never needs r0 as scratch inside them.
 private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _ locations: inout [Location?]) {
+    // Reloaded or rematerialized into a scratch register where it is read.
     func isSpilled(_ t: Temp) -> Bool {
-        if case .spill = locations[t.index] { return true }
-        return false
+        switch locations[t.index] {
+        case .spill?, .rematerialized?: return true
+        case .register?, nil: return false
+        }
     }
     var clobbers: [(position: Int, except: Temp?)] = []
     for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
@@ -419,7 +491,10 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
 
 /// Assigns every live Temp a register or a spill slot.
 func allocateRegisters(_ function: Function, order: [BlockID], liveness: Liveness) -> RegisterAssignment {
-    let (unjoined, accesses, unread, asmSites) = liveRanges(function, order: order, liveness: liveness)
+    let entry = function.blocks[0].id.index
+    let (unjoined, accesses, unread, asmSites) = liveRanges(
+        function, order: order, liveness: liveness,
+        rematerializations: rematerializations(function, liveAtEntry: liveness.liveIn[entry].elements))
     // Each weight once: it sums the range's segments.
     let ranges = coalesce(unjoined, function).map { ($0, $0.spillWeight) }.sorted {
         ($0.1, $1.0.start) > ($1.1, $0.0.start)
@@ -480,6 +555,10 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     // Spill slots, shared by spilled ranges that do not overlap.
     var slots: [[ClosedRange<Int>]] = []
     for range in spilled.sorted(by: { $0.start < $1.start }) {
+        if let value = range.rematerialization, range.isRematerialized {
+            for t in range.temps { locations[t.index] = .rematerialized(value) }
+            continue
+        }
         let slot: Int
         if let reusable = slots.firstIndex(where: { !range.overlaps($0) }) {
             slot = reusable
@@ -490,40 +569,88 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
         for t in range.temps { locations[t.index] = .spill(slot) }
     }
-    let resident = residentRegisters(function, order: order, locations: locations, occupied: &occupied,
+    let (resident, reloads) = residentRegisters(function, order: order, locations: locations, occupied: &occupied,
                                      asmPositions: asmSites.map(\.position))
     placeResultsInR0(allocated, accesses, &locations)
 
-    let entry = function.blocks[0].id.index
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
                               liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,
                               asmRegisters: asmOperandRegisters(asmSites, allocated, locations),
-                              residentRegisters: resident)
+                              residentRegisters: resident, reloads: reloads)
+}
+
+/// The value each Temp can be rematerialized as, indexed by Temp: one whose every definition
+/// computes that same value from no register and no memory. A parameter or a Temp read before it
+/// is written on some path holds something else there.
+private func rematerializations(_ function: Function, liveAtEntry: [Temp]) -> [Rematerialization?] {
+    var values = [Rematerialization?](repeating: nil, count: function.tempCount)
+    var excluded = Set(function.parameters + liveAtEntry)
+    for block in function.blocks {
+        for instruction in block.instructions {
+            let value: Rematerialization?
+            switch instruction.operation {
+            case .copy(_, .constant(let c)): value = .constant(c)
+            case .symbolAddress(_, let symbol, let offset): value = .symbolAddress(symbol, offset: offset)
+            case .slotAddress(_, let slot, let offset): value = .slotAddress(slot, offset: offset)
+            case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .store, .copyMemory,
+                 .setMemory, .call, .addrSpaceCast, .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
+                value = nil
+            }
+            for d in instruction.operation.definedTemps where !excluded.contains(d) {
+                if let value, values[d.index] == nil || values[d.index] == value {
+                    values[d.index] = value
+                } else {
+                    values[d.index] = nil
+                    excluded.insert(d)
+                }
+            }
+        }
+    }
+    return values
 }
 
 /// Registers for spilled Temps between a write and the reads that follow it in the same block
 /// (through further writes that read the value too, `x = x + 1`), where one of r1-r4 and r6-r9 is
 /// free all along (r6-r9 across a call): the value is still stored to its slot at each write, for
-/// the reads beyond. When no register is free up to the last of those reads, up to an earlier one.
-/// Inline asm picks registers for its spilled operands from what is free at it, so none of these
-/// spans one.
+/// the reads beyond. The same from a read of a spilled Temp, or of a rematerialized global's
+/// address, to the reads after it: the first loads it (or computes it) into the register, the
+/// others find it there. When no register is free up to the last of those reads, up to an earlier
+/// one. Inline asm picks registers for its spilled operands from what is free at it, so none of
+/// these spans one.
 private func residentRegisters(_ function: Function, order: [BlockID], locations: [Location?],
                                occupied: inout [Register: [ClosedRange<Int>]], asmPositions: [Int])
-    -> [InstructionSite: [Temp: Register]]
+    -> (resident: [InstructionSite: [Temp: Register]], reloads: [InstructionSite: [Temp: Register]])
 {
     func isSpilled(_ t: Temp) -> Bool {
         if case .spill? = locations[t.index] { return true }
         return false
     }
+    // A constant is an immediate where it is read, a slot's address an offset from r10.
+    func isReloaded(_ t: Temp) -> Bool {
+        switch locations[t.index] {
+        case .spill?, .rematerialized(.symbolAddress)?: return true
+        case .rematerialized(.constant)?, .rematerialized(.slotAddress)?, .register?, nil: return false
+        }
+    }
     var result: [InstructionSite: [Temp: Register]] = [:]
-    // A value written at `start`, and the sites (the writing one first) and positions of its reads.
+    var reloads: [InstructionSite: [Temp: Register]] = [:]
+    // A value written (or loaded) at `start`, and the sites (the writing or loading one first)
+    // and positions of its reads.
     struct Span {
         var start: Int
         var sites: [InstructionSite]
         var reads: [Int] = []
+        var isLoaded = false
     }
     var calls: [Int] = []
     var spans: [(Temp, Span)] = []
+    // Reads that only move the value into another register (a copy, a call's argument, a returned
+    // value): loaded there straight from the slot, they gain nothing from a register holding it.
+    struct Read: Hashable {
+        var temp: Temp
+        var position: Int
+    }
+    var moves: Set<Read> = []
     var blockStart = 0
     for id in order {
         let block = function.blocks[id.index]
@@ -533,9 +660,26 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
             let site = InstructionSite(block: id, index: index)
             let operation = index < block.instructions.count ? block.instructions[index].operation : nil
             let used = operation?.usedTemps ?? block.terminator.usedTemps
-            for t in used where isSpilled(t) {
-                open[t]?.sites.append(site)
-                open[t]?.reads.append(position)
+            switch operation {
+            case .copy(_, .temp(let t))?: moves.insert(Read(temp: t, position: position))
+            case .call(_, _, let arguments)?:
+                for case .temp(let t) in arguments { moves.insert(Read(temp: t, position: position)) }
+            case nil:
+                if case .return(.temp(let t)) = block.terminator { moves.insert(Read(temp: t, position: position)) }
+            case .copy?, .binary?, .negate?, .signExtend?, .zeroExtend?, .byteSwap?, .load?, .store?, .copyMemory?,
+                 .setMemory?, .slotAddress?, .symbolAddress?, .addrSpaceCast?, .setCondition?, .atomic?,
+                 .compareExchange?, .inlineAsm?, .coreValue?:
+                break
+            }
+            var seen: Set<Temp> = []
+            for t in used where isReloaded(t) && seen.insert(t).inserted {
+                if open[t] != nil {
+                    open[t]?.sites.append(site)
+                    open[t]?.reads.append(position)
+                } else if !(operation?.definedTemps.contains(t) ?? false) && !moves.contains(Read(temp: t, position: position)) {
+                    // Loaded before the operation reads its operands.
+                    open[t] = Span(start: position, sites: [site], isLoaded: true)
+                }
             }
             if case .call? = operation { calls.append(position + 1) }
             for d in operation?.definedTemps ?? [] where isSpilled(d) {
@@ -554,23 +698,63 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
         spans += open.sorted { $0.key.index < $1.key.index }.map { ($0.key, $0.value) }
         blockStart += 2 * block.instructions.count + 2
     }
-    for (t, span) in spans {
-        // Up to each read, the last first.
-        for count in stride(from: span.reads.count, to: 0, by: -1) {
-            let segment = span.start...span.reads[count - 1]
-            if asmPositions.contains(where: { segment.contains($0) || segment.contains($0 + 1) }) { continue }
-            let crossesCall = calls.contains { segment.lowerBound < $0 && $0 < segment.upperBound }
-            let allowed = crossesCall ? callPreserved : callClobbered + callPreserved
-            guard let register = allowed.first(where: { !(occupied[$0] ?? []).overlapsSegments([segment]) }) else {
-                continue
-            }
-            occupied[register, default: []].insertSegments([segment])
-            // The writing site, and the reads up to the last one kept.
-            for site in span.sites.prefix(count + 1) { result[site, default: [:]][t] = register }
-            break
-        }
+    func isAllowed(_ register: Register, _ segment: ClosedRange<Int>) -> Bool {
+        let crossesCall = calls.contains { segment.lowerBound < $0 && $0 < segment.upperBound }
+        return (crossesCall ? callPreserved : callClobbered + callPreserved).contains(register)
+            && !asmPositions.contains { segment.contains($0) || segment.contains($0 + 1) }
     }
-    return result
+    // Each round, every span first gets a register up to its first read, those whose first read
+    // comes first first, so that as many as can get one; then each grows in its register up to
+    // later reads while that stays free. The reads beyond (after a call, where no register kept
+    // across it was free, or where another span took the register) are a span of their own in
+    // the next round, from the first of them, which loads the value again (from the instruction's
+    // read position, even where it writes the value too).
+    // The reads of `span` from its `first`-th on, as a span that loads the value at the first of
+    // them that is no move, when a read follows that one.
+    func rest(_ t: Temp, _ span: Span, from first: Int) -> (Temp, Span)? {
+        guard let load = (first..<span.reads.count).first(where: { !moves.contains(Read(temp: t, position: span.reads[$0] & ~1)) }),
+              load + 1 < span.reads.count else { return nil }
+        return (t, Span(start: span.reads[load] & ~1, sites: Array(span.sites[(load + 1)...]),
+                        reads: Array(span.reads[(load + 1)...]), isLoaded: true))
+    }
+    var pending = spans.filter { !$0.1.reads.isEmpty }
+    while !pending.isEmpty {
+        var granted: [(t: Temp, span: Span, register: Register)] = []
+        var next: [(Temp, Span)] = []
+        for (t, span) in pending.sorted(by: { ($0.1.reads[0], $0.0.index) < ($1.1.reads[0], $1.0.index) }) {
+            // Of the registers free up to the first read, the one free up to the most reads.
+            func reach(_ r: Register) -> Int {
+                span.reads.prefix { read in
+                    let segment = span.start...read
+                    return isAllowed(r, segment) && !(occupied[r] ?? []).overlapsSegments([segment])
+                }.count
+            }
+            let (register, reads) = (callClobbered + callPreserved).map { ($0, reach($0)) }
+                .max { $0.1 < $1.1 } ?? (.r1, 0)
+            if reads > 0 {
+                occupied[register, default: []].insertSegments([span.start...span.reads[0]])
+                granted.append((t, span, register))
+            } else if let rest = rest(t, span, from: 0) {
+                next.append(rest)
+            }
+        }
+        for (t, span, register) in granted {
+            var kept = 1
+            while kept < span.reads.count {
+                let growth = span.reads[kept - 1] + 1...span.reads[kept]
+                guard isAllowed(register, span.start...span.reads[kept]),
+                      !(occupied[register] ?? []).overlapsSegments([growth]) else { break }
+                occupied[register, default: []].insertSegments([growth])
+                kept += 1
+            }
+            // The writing or loading site, and the reads up to the last one kept.
+            for site in span.sites.prefix(kept + 1) { result[site, default: [:]][t] = register }
+            if span.isLoaded { reloads[span.sites[0], default: [:]][t] = register }
+            if let rest = rest(t, span, from: kept) { next.append(rest) }
+        }
+        pending = next
+    }
+    return (result, reloads)
 }
 
 /// The register of each operand of each inline asm: a Temp's own register, or for a spilled Temp

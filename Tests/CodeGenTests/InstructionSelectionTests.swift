@@ -225,6 +225,74 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(loads.count == Set(loads).count, "\(code)")
     }
 
+    /// `before`, twelve values live across a call (r6-r9 hold four), `after`, and the values
+    /// added up at the end; the function's parameter is %0, the Temps of `before` and `after`
+    /// start at %100.
+    private func underPressure(before: [IRInstruction], after: [IRInstruction],
+                               slots: [StackSlot] = []) throws -> [Instruction] {
+        var instructions = before
+        instructions += (1...12).map { k in
+            ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2))))
+        }
+        instructions.append(ir(.call(Temp(13), .helper(5), [])))
+        instructions += after
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(Temp(12 + k)), .temp(Temp(k)))))
+        }
+        let f = single(instructions, parameters: 1, tempCount: 200, result: .temp(Temp(25)), slots: slots)
+        return try compile(f, cpu: .v3).instructions
+    }
+
+    /// A global's address, taken before the call and read after it, is kept neither in a
+    /// register nor in a spill slot across the call: the `ld_imm64` moves to the read.
+    @Test func aGlobalsAddressIsRematerializedWhereItIsRead() throws {
+        let code = try underPressure(
+            before: [ir(.symbolAddress(Temp(100), symbol: "g", offset: 0))],
+            after: [ir(.store(.temp(Temp(100), offset: 8), .temp(Temp(13)), .double, addressSpace: 0))])
+        let call = try #require(code.firstIndex { $0.opcode == 0x85 })
+        let addresses = code.indices.filter { code[$0].opcode == 0x18 }
+        #expect(addresses.count == 1 && addresses.allSatisfy { $0 > call }, "\(code)")
+    }
+
+    /// A constant held in a Temp across the call is the immediate of the instruction that reads
+    /// it after the call, not a register or a spill slot.
+    @Test func aConstantIsRematerializedAsAnImmediate() throws {
+        let code = try underPressure(
+            before: [ir(.copy(Temp(100), .constant(1000)))],
+            after: [ir(.binary(Temp(101), .add, .bits64, .temp(Temp(13)), .temp(Temp(100)))),
+                    ir(.copy(Temp(13), .temp(Temp(101))))])
+        let call = try #require(code.firstIndex { $0.opcode == 0x85 })
+        #expect(!code.contains { $0.imm == 1000 && $0.opcode == 0xb7 }, "\(code)")
+        #expect(code[call...].contains { $0.opcode == 0x07 && $0.imm == 1000 }, "\(code)")
+    }
+
+    /// A stack slot's address held across the call: a store through it after the call goes
+    /// straight off r10, a BPF_ST of the constant.
+    @Test func aSlotsAddressIsRematerializedAsAnOffsetFromR10() throws {
+        let slots = [StackSlot(size: 16, alignment: 8, name: "a", location: nil)]
+        let code = try underPressure(
+            before: [ir(.slotAddress(Temp(100), SlotID(0), offset: 0))],
+            after: [ir(.store(.temp(Temp(100), offset: 4), .constant(7), .word, addressSpace: 0))],
+            slots: slots)
+        let call = try #require(code.firstIndex { $0.opcode == 0x85 })
+        #expect(code[call...].contains { $0.opcode == 0x62 && $0.dst == .r10 && $0.imm == 7 }, "\(code)")
+        #expect(!code.contains { $0.opcode == 0xbf && $0.src == .r10 }, "\(code)")
+    }
+
+    /// Values spilled across the call and read three times after it, the first two in a row:
+    /// one load serves the two in a row.
+    @Test func aSpilledValueIsLoadedOnceForReadsInARow() throws {
+        var after: [IRInstruction] = []
+        for k in 1...12 {
+            after.append(ir(.binary(Temp(13), .xor, .bits64, .temp(Temp(13)), .temp(Temp(k)))))
+            after.append(ir(.binary(Temp(13), .add, .bits64, .temp(Temp(13)), .temp(Temp(k)))))
+        }
+        let code = try underPressure(before: [], after: after)
+        let loads = code.filter { $0.opcode == 0x79 && $0.src == .r10 }.map(\.offset)
+        #expect(!loads.isEmpty, "nothing was spilled")
+        #expect(loads.count <= 2 * Set(loads).count, "\(code)")
+    }
+
     @Test func frameOverLimitIsDiagnosed() {
         let location = SourceLocation(file: "test.c", line: 9, column: 5)
         let slots = [StackSlot(size: 400, alignment: 8, name: "big", location: location),
