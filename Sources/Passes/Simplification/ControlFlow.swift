@@ -14,10 +14,18 @@ struct ControlFlow {
     private var treeInterval: [(first: Int, last: Int)?]
     /// Blocks on some cycle: their instructions may run more than once.
     private(set) var inCycle: Set<Int> = []
+    /// The edges this was computed from: each block's successors.
+    let successors: [[Int]]
+
+    /// Each block's successors, by index.
+    static func edges(of function: Function) -> [[Int]] {
+        function.blocks.map { $0.terminator.successors.map(\.index) }
+    }
 
     init(_ function: Function) {
         let count = function.blocks.count
-        let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
+        let successors = ControlFlow.edges(of: function)
+        self.successors = successors
         var predecessors = [[Int]](repeating: [], count: count)
         for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
         let roots = (0..<count).filter { $0 == 0 || predecessors[$0].isEmpty }

@@ -12,9 +12,12 @@ struct OnceAssigned {
     /// Where each once-assigned Temp gets its value; index -1 for parameters.
     let definedAt: [Temp: ProgramPoint]
     private let assignments: [Int]
-    private let graph: ControlFlow
+    /// The function's dominators and cycles.
+    let graph: ControlFlow
 
-    init(_ function: Function) {
+    /// `cached` is reused when its edges are the function's: a round of simplification that
+    /// changed no edge need not compute dominators again (quadratic along a long `else if` chain).
+    init(_ function: Function, reusing cached: ControlFlow? = nil) {
         var assignments = [Int](repeating: 0, count: function.tempCount)
         for parameter in function.parameters { assignments[parameter.index] += 1 }
         for block in function.blocks {
@@ -33,7 +36,11 @@ struct OnceAssigned {
         }
         self.assignments = assignments
         self.definedAt = definedAt
-        self.graph = ControlFlow(function)
+        if let cached, cached.successors == ControlFlow.edges(of: function) {
+            self.graph = cached
+        } else {
+            self.graph = ControlFlow(function)
+        }
     }
 
     func isOnce(_ t: Temp) -> Bool { assignments[t.index] == 1 }

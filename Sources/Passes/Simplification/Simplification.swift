@@ -4,7 +4,10 @@ import BPFIR
 // changes anything (at most 8 rounds):
 //
 //   propagation         constants and copies of Temps assigned once, folded where they meet
-//                       (OnceAssigned tells where such a Temp holds its one value);
+//                       (OnceAssigned tells where such a Temp holds its one value), with
+//                       addresses of one base compared and subtracted (AddressFolding), runs
+//                       of masks and sets composed (MaskedValues) and, in the last
+//                       simplification, comparisons' values without branches (ComparisonValues);
 //   narrowing           64-bit arithmetic on numbers read only in its low 32 bits becomes 32-bit;
 //   extension removal   32-bit extensions whose readers only look at the low 32 bits;
 //   value numbering     a computation every path already made, its operands unchanged since,
@@ -16,7 +19,7 @@ import BPFIR
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
-//   dead code           side-effect-free instructions nobody reads.
+//   dead code           side-effect-free instructions nothing with an effect needs.
 //
 // Requires: nothing (it runs right after inlining, on frontend IR, and again after load forwarding).
 // Guarantees: the same behaviour with fewer instructions. Stores, calls, volatile or ordered
@@ -36,9 +39,10 @@ public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = 
     for index in module.functions.indices {
         var function = module.functions[index]
         let returnedBits = module.types.returnedBits(ofFunction: function.type)
+        var graph: ControlFlow?
         for _ in 0..<8 {
             guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull,
-                               comparisonsWithoutBranches: comparisonsWithoutBranches) else { break }
+                               comparisonsWithoutBranches: comparisonsWithoutBranches, graph: &graph) else { break }
         }
         module.functions[index] = function
     }
@@ -46,17 +50,21 @@ public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = 
 
 /// One round of every simplification; true when any changed the function. Callers read the low
 /// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread; those of
-/// `nonNull` symbols are never 0.
+/// `nonNull` symbols are never 0. `graph` is the control flow the last round saw, reused while
+/// its edges stay.
 private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>,
-                          nonNull: Set<String>, comparisonsWithoutBranches: Bool) -> Bool {
+                          nonNull: Set<String>, comparisonsWithoutBranches: Bool, graph: inout ControlFlow?) -> Bool {
     // Propagation rewrites operands and folds, but keeps every edge it does not prove dead and
     // every instruction where it was, so what OnceAssigned found still holds for extension
     // removal; unless a comparison without a branch took two instructions, which moves the rest.
-    var onceAssigned = OnceAssigned(function)
+    var onceAssigned = OnceAssigned(function, reusing: graph)
+    graph = onceAssigned.graph
     let count = function.blocks.reduce(0) { $0 + $1.instructions.count }
     var changed = propagateOnceAssigned(&function, onceAssigned, nonNull: nonNull,
                                         comparisonsWithoutBranches: comparisonsWithoutBranches)
-    if function.blocks.reduce(0, { $0 + $1.instructions.count }) != count { onceAssigned = OnceAssigned(function) }
+    if function.blocks.reduce(0, { $0 + $1.instructions.count }) != count {
+        onceAssigned = OnceAssigned(function, reusing: graph)
+    }
     if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
     if numberValues(&function) { changed = true }

@@ -5,11 +5,12 @@ import BPFIR
 /// is a copy of that Temp, or nothing when it assigns that Temp. This finds `r * 16` of an outer loop's counter computed again in each
 /// block of an unrolled inner loop, which comparing Temps assigned once could not (the counter is
 /// a C local, assigned in several places). What is available at each block's start comes from
-/// `blockEntryStates`; only computations made in more than one place are followed, at most
-/// `capacity` of them, so that a huge function stays linear. Block propagation does the same
+/// `blockEntryStates`; only computations made in more than one place are followed, fewer the
+/// more blocks there are, so that a huge function stays linear. Block propagation does the same
 /// inside a block.
 func numberValues(_ function: inout Function) -> Bool {
-    let capacity = 128
+    // At most about 100,000 entries over all blocks' states.
+    let capacity = max(8, min(128, 100_000 / max(function.blocks.count, 1)))
     guard function.blocks.count > 1 else { return false }
     // The computations made more than once, by first appearance; the keys that read each Temp,
     // and those each Temp is assigned, which its assignment makes unavailable.
