@@ -12,10 +12,13 @@ struct MaskedValue: Equatable {
     /// How many instructions compute it from `base` as the program has it now.
     var cost: Int
 
+    /// Every bit a value of `width` has.
+    private static func all(_ width: ALUWidth) -> Int64 { width == .bits32 ? 0xffff_ffff : -1 }
+
     /// `x & c` or `x | c` as a masked value of x, at cost 1.
     init?(_ operation: Operation) {
         guard case .binary(let d, let op, let width, .temp(let x), .constant(let c)) = operation, x != d else { return nil }
-        let all: Int64 = width == .bits32 ? 0xffff_ffff : -1
+        let all = MaskedValue.all(width)
         switch op {
         case .and: self.init(base: x, keep: c & all, set: 0, width: width, cost: 1)
         case .or: self.init(base: x, keep: all & ~c, set: c & all, width: width, cost: 1)
@@ -33,8 +36,7 @@ struct MaskedValue: Equatable {
 
     /// This value, then `& c` or `| c` in the same width.
     func then(_ op: BinaryOperator, _ c: Int64) -> MaskedValue? {
-        let all: Int64 = width == .bits32 ? 0xffff_ffff : -1
-        let c = c & all
+        let c = c & MaskedValue.all(width)
         switch op {
         case .and: return MaskedValue(base: base, keep: keep & c, set: set & c, width: width, cost: cost + 1)
         case .or: return MaskedValue(base: base, keep: keep & ~c, set: set | c, width: width, cost: cost + 1)
@@ -44,10 +46,9 @@ struct MaskedValue: Equatable {
 
     /// The fewest operations computing it into `d`, the last assigning d.
     func operations(into d: Temp, makeTemp: () -> Temp) -> [Operation] {
-        let all: Int64 = width == .bits32 ? 0xffff_ffff : -1
         if keep == 0 { return [.copy(d, .constant(set))] }
         if set == 0 { return [.binary(d, .and, width, .temp(base), .constant(keep))] }
-        if keep | set == all { return [.binary(d, .or, width, .temp(base), .constant(set))] }
+        if keep | set == MaskedValue.all(width) { return [.binary(d, .or, width, .temp(base), .constant(set))] }
         let masked = makeTemp()
         return [.binary(masked, .and, width, .temp(base), .constant(keep)), .binary(d, .or, width, .temp(masked), .constant(set))]
     }
