@@ -152,10 +152,7 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
     let count = function.blocks.count
     guard count > 0 else { return }
     let transfer = Transfer(facts: AliasFacts(function))
-    var predecessors = [[Int]](repeating: [], count: count)
-    for (b, block) in function.blocks.enumerated() {
-        for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
-    }
+    let predecessors = ControlFlow.predecessors(of: function)
 
     // Available values at each block's end, to a fixed point; a block not yet visited knows
     // everything (it does not constrain the meet), as in available-expressions analysis.

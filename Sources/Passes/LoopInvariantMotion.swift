@@ -79,10 +79,7 @@ private struct NaturalLoop {
 /// The loop of fewest blocks (an innermost one) whose header is not `skipped`.
 private func innermostLoop(_ function: Function, skipping skipped: Set<Int>) -> NaturalLoop? {
     let count = function.blocks.count
-    var predecessors = [[Int]](repeating: [], count: count)
-    for (b, block) in function.blocks.enumerated() {
-        for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
-    }
+    let predecessors = ControlFlow.predecessors(of: function)
     let graph = ControlFlow(function)
     var best: NaturalLoop?
     for header in 0..<count where !skipped.contains(header) {

@@ -22,6 +22,16 @@ struct ControlFlow {
         function.blocks.map { $0.terminator.successors.map(\.index) }
     }
 
+    /// Each block's predecessors, by index: each once (a branch whose two sides are one block
+    /// counts once), in block order.
+    static func predecessors(of function: Function) -> [[Int]] {
+        var predecessors = [[Int]](repeating: [], count: function.blocks.count)
+        for (b, block) in function.blocks.enumerated() {
+            for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
+        }
+        return predecessors
+    }
+
     init(_ function: Function) {
         let count = function.blocks.count
         let successors = ControlFlow.edges(of: function)

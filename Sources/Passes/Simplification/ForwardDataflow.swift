@@ -10,10 +10,7 @@ func blockEntryStates<State: Equatable>(of function: Function, start: State, rou
                                         meet: (State, State) -> State,
                                         transfer: (_ block: Int, _ entry: State) -> State) -> [State?]? {
     let count = function.blocks.count
-    var predecessors = [[Int]](repeating: [], count: count)
-    for (b, block) in function.blocks.enumerated() {
-        for s in Set(block.terminator.successors.map(\.index)) { predecessors[s].append(b) }
-    }
+    let predecessors = ControlFlow.predecessors(of: function)
     var exits = [State?](repeating: nil, count: count)
     func entry(_ b: Int) -> State? {
         guard b != 0, !predecessors[b].isEmpty else { return start }

@@ -7,10 +7,7 @@ import BPFIR
 /// one jump fewer than the diamond's `if (c) goto A; x = 9; goto J; A: x = 5`, with the same
 /// paths for the verifier to walk.
 func speculateConstants(_ function: inout Function) -> Bool {
-    var predecessorCounts = [Int](repeating: 0, count: function.blocks.count)
-    for block in function.blocks {
-        for s in Set(block.terminator.successors) { predecessorCounts[s.index] += 1 }
-    }
+    let predecessors = ControlFlow.predecessors(of: function)
     /// Whether block `b` assigns `t` before anything in it reads `t`.
     func overwritesFirst(_ b: Int, _ t: Temp) -> Bool {
         for instruction in function.blocks[b].instructions {
@@ -24,7 +21,7 @@ func speculateConstants(_ function: inout Function) -> Bool {
         guard case .branch(_, _, let x, let y, let then, let otherwise) = function.blocks[b].terminator,
               then != otherwise, then.index != b, otherwise.index != b else { continue }
         for (side, other) in [(then.index, otherwise.index), (otherwise.index, then.index)] {
-            guard predecessorCounts[side] == 1, function.blocks[side].instructions.count == 1,
+            guard predecessors[side].count == 1, function.blocks[side].instructions.count == 1,
                   case .copy(let t, .constant) = function.blocks[side].instructions[0].operation,
                   x != .temp(t), y != .temp(t), overwritesFirst(other, t) else { continue }
             function.blocks[b].instructions.append(function.blocks[side].instructions[0])
