@@ -809,6 +809,45 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [UInt64.max], [12345]])
     }
 
+    /// A 64-bit value's bytes, split as stack alignment stores a packed member and ored back in
+    /// place as its reload does, are the value; with a byte left out, the value masked; bytes of
+    /// another place (`x >> 8` left unshifted) stay an `or`.
+    @Test(arguments: [(7, 0), (6, 2), (3, 1), (1, 1)])
+    func bytesOredBackInPlaceAreTheValue(bytes: Int, reassembly: Int) {
+        var instructions = [ir(.binary(Temp(1), .and, .bits64, .temp(Temp(0)), .constant(255)))]
+        var next = 2
+        var assembled = Temp(1)
+        for k in 1...bytes {
+            let shifted = Temp(next), byte = Temp(next + 1), placed = Temp(next + 2), joined = Temp(next + 3)
+            next += 4
+            instructions += [
+                ir(.binary(shifted, .lshr, .bits64, .temp(Temp(0)), .constant(Int64(8 * k)))),
+                ir(.binary(byte, .and, .bits64, .temp(shifted), .constant(255))),
+                ir(.binary(placed, .shl, .bits64, .temp(byte), .constant(Int64(8 * k)))),
+                ir(.binary(joined, .or, .bits64, .temp(assembled), .temp(placed))),
+            ]
+            assembled = joined
+        }
+        // Unshifted, the next byte is in the wrong place.
+        instructions += [
+            ir(.binary(Temp(next), .lshr, .bits64, .temp(Temp(0)), .constant(8))),
+            ir(.binary(Temp(next + 1), .or, .bits64, .temp(Temp(next)), .temp(Temp(1)))),
+            ir(.binary(Temp(next + 2), .xor, .bits64, .temp(Temp(next + 1)), .temp(assembled))),
+        ]
+        let original = testFunction(parameters: 1, tempCount: next + 3, blocks: [
+            Block(id: BlockID(0), instructions: instructions, terminator: .return(.temp(Temp(next + 2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        let ors = ops.filter { if case .binary(_, .or, _, _, _) = $0 { true } else { false } }
+        #expect(ors.count == 1, "\(ops)")
+        // What stays of the bytes: nothing (x itself), a 32-bit move, an `and`, or a shift up and down; and
+        // the wrong place's shift, `or` and `xor`, with the first byte it reads.
+        #expect(ops.count == 4 + reassembly, "\(ops)")
+        expectSameResults(original, module.functions[0], [[0], [UInt64.max], [0x0123_4567_89ab_cdef], [0x8000_0000_0000_0001]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

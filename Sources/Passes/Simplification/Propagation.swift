@@ -109,6 +109,8 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
     let reads = function.readCounts
     /// Once-assigned Temps known as `(base & keep) | set` of a Temp still holding its value.
     var masked: [Temp: MaskedValue] = [:]
+    /// Once-assigned Temps known as pieces of another value.
+    var pieces: [Temp: ValuePiece] = [:]
     var changed = false
     for b in function.blocks.indices {
         var kept: [IRInstruction] = []
@@ -162,6 +164,22 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                     }
                 }
                 masked[d] = value
+            }
+            // Pieces of one value ored back together in place are that value (Reassembly.swift).
+            if case let defined = rewritten.operation.definedTemps, defined.count == 1, case let d = defined[0], onceAssigned.isOnce(d) {
+                func piece(_ t: Temp) -> ValuePiece? {
+                    guard onceAssigned.isAssigned(t, before: position) else { return nil }
+                    return pieces[t] ?? ValuePiece(whole: t, bits: zeroExtendedBits(.temp(t)) ?? 64)
+                }
+                if let assembled = ValuePiece(rewritten.operation, piece: piece) {
+                    pieces[d] = assembled
+                    if case .binary(_, .or, _, _, _) = rewritten.operation, onceAssigned.isStable(assembled.source, copiedInto: d),
+                       let computed = assembled.reassembled(into: d, sourceBits: zeroExtendedBits(.temp(assembled.source)) ?? 64,
+                                                            makeTemp: { function.makeTemp() }) {
+                        kept += computed.dropLast().map { IRInstruction($0, at: instruction.location) }
+                        rewritten.operation = computed[computed.count - 1]
+                    }
+                }
             }
             // `(x + c1) + c2` is `x + (c1 + c2)`, where x still holds what the inner sum added to;
             // in 32 bits too, where the sum wraps as the two adds do. Only where nothing else reads
