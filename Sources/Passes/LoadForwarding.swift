@@ -68,6 +68,22 @@ private struct MemoryState: Equatable {
         return Int64(bitPattern: value)
     }
 
+    /// A register holding a wider place that contains `place`, and the bits below `place`'s first
+    /// byte in it: the low byte of an int just stored, the second half of a struct in one register.
+    /// Of several, the narrowest, so that the choice does not depend on the dictionary's order.
+    func enclosing(_ place: Place) -> (value: Temp, shift: Int)? {
+        guard let offset = place.offset else { return nil }
+        var found: (value: Temp, shift: Int, size: Int)?
+        for (other, known) in known where other.base == place.base && other.space == place.space && other.size > place.size {
+            guard case .temp(let t) = known.value, let start = other.offset, start <= offset,
+                  offset + place.size <= start + other.size else { continue }
+            let candidate = (value: t, shift: 8 * (offset - start), size: other.size)
+            if let best = found, (best.size, best.shift, best.value.index) <= (candidate.size, candidate.shift, t.index) { continue }
+            found = candidate
+        }
+        return found.map { ($0.value, $0.shift) }
+    }
+
     /// Only what both states know, with the same value.
     func meet(_ other: MemoryState) -> MemoryState {
         var result = MemoryState()
@@ -196,6 +212,8 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
             }
         }
         var instructions = function.blocks[b].instructions
+        /// Shifts a load of part of a register's value needs first, by the load's index.
+        var shifts: [Int: IRInstruction] = [:]
         for i in instructions.indices {
             let operation = instructions[i].operation
             if case .load(let dst, let address, let size, let space, let flags) = operation, !flags.isVolatile {
@@ -206,6 +224,14 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
                     instructions[i].operation = copying(known, into: dst, size: size)
                 } else if let constant = state.constant(covering: place) {
                     instructions[i].operation = .copy(dst, .constant(constant))
+                } else if let (wider, shift) = state.enclosing(place) {
+                    var part = wider
+                    if shift > 0 {
+                        part = function.makeTemp()
+                        shifts[i] = IRInstruction(.binary(part, .lshr, .bits64, .temp(wider), .constant(Int64(shift))),
+                                                  at: instructions[i].location)
+                    }
+                    instructions[i].operation = .zeroExtend(dst, .temp(part), fromBits: size.rawValue * 8)
                 } else if partial.known[place] != nil {
                     let merged = function.makeTemp()
                     for p in predecessors[b] {
@@ -239,7 +265,9 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
             transfer.apply(operation, to: &state)
             transfer.apply(operation, to: &partial, forgetting: true)
         }
-        function.blocks[b].instructions = instructions
+        function.blocks[b].instructions = shifts.isEmpty ? instructions : instructions.indices.flatMap { i in
+            shifts[i].map { [$0, instructions[i]] } ?? [instructions[i]]
+        }
     }
 }
 
