@@ -91,6 +91,21 @@ public enum Condition: Hashable, Sendable {
         case .sle: return .sgt
         }
     }
+
+    /// The condition with its operands exchanged: `a < b` is `b > a`.
+    public var swapped: Condition {
+        switch self {
+        case .eq, .ne: return self
+        case .ugt: return .ult
+        case .uge: return .ule
+        case .ult: return .ugt
+        case .ule: return .uge
+        case .sgt: return .slt
+        case .sge: return .sle
+        case .slt: return .sgt
+        case .sle: return .sge
+        }
+    }
 }
 
 /// Size of a memory access in bytes: 1, 2, 4 or 8.

@@ -541,7 +541,7 @@ struct InstructionSelector {
     {
         var (condition, a, b) = (condition, a, b)
         if case .constant = a {
-            (condition, a, b) = (swapped(condition), b, a)
+            (condition, a, b) = (condition.swapped, b, a)
         }
         let lhs = read(a, into: Scratch.first)
         let base = BPF.jumpClass(width) | BPF.jumpOp(condition)
@@ -819,21 +819,6 @@ struct InstructionSelector {
                 for i in pending.indices where pending[i].from == parked { pending[i].from = Scratch.first }
             }
         }
-    }
-}
-
-/// The condition with its operands exchanged: `a < b` is `b > a`.
-private func swapped(_ condition: Condition) -> Condition {
-    switch condition {
-    case .eq, .ne: return condition
-    case .ugt: return .ult
-    case .uge: return .ule
-    case .ult: return .ugt
-    case .ule: return .uge
-    case .sgt: return .slt
-    case .sge: return .sle
-    case .slt: return .sgt
-    case .sle: return .sge
     }
 }
 

@@ -848,6 +848,61 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [UInt64.max], [0x0123_4567_89ab_cdef], [0x8000_0000_0000_0001]])
     }
 
+    /// `bits |= 2; bits |= 16; bits |= 32` of a local assigned in several places is one `|= 50`;
+    /// `u = t + 3` of `t = x + 4` is `x + 7`; a read of the local between two updates keeps both.
+    @Test func constantChainsJoin() {
+        let original = testFunction(parameters: 2, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(2), .temp(Temp(0))))],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(1)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(2), .constant(9)))], terminator: .jump(BlockID(2))),
+            Block(id: BlockID(2), instructions: [
+                ir(.binary(Temp(2), .or, .bits64, .temp(Temp(2)), .constant(2))),
+                ir(.binary(Temp(2), .or, .bits64, .temp(Temp(2)), .constant(16))),
+                ir(.binary(Temp(2), .or, .bits64, .temp(Temp(2)), .constant(32))),
+                ir(.binary(Temp(3), .add, .bits32, .temp(Temp(2)), .constant(4))),
+                ir(.binary(Temp(4), .add, .bits32, .temp(Temp(3)), .constant(-1))),
+                ir(.binary(Temp(2), .xor, .bits64, .temp(Temp(2)), .constant(1))),
+                ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(2)), .temp(Temp(4)))),
+                ir(.binary(Temp(2), .xor, .bits64, .temp(Temp(2)), .constant(3))),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(5)), .temp(Temp(2)))),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var function = original
+        #expect(joinConstantChains(&function))
+        let ops = operations(function)
+        #expect(ops.contains(.binary(Temp(2), .or, .bits64, .temp(Temp(2)), .constant(50))), "\(ops)")
+        #expect(ops.filter { if case .binary(_, .or, _, _, _) = $0 { true } else { false } }.count == 1, "\(ops)")
+        #expect(ops.contains(.binary(Temp(4), .add, .bits32, .temp(Temp(2)), .constant(3))), "\(ops)")
+        // The mul reads the first xor's result: the second xor stays on its own.
+        #expect(ops.filter { if case .binary(_, .xor, _, _, _) = $0 { true } else { false } }.count == 2, "\(ops)")
+        expectSameResults(original, function, [[0, 0], [5, 0], [0x7fff_ffff, 1], [UInt64.max, 1]])
+    }
+
+    /// `x ^ x` is 0, `x | x` is x; `0 < x` and `x > 0` are both `x != 0`; an unsigned `x < 0`
+    /// never holds.
+    @Test func sameOperandsAndUnsignedTestsOfZeroFold() {
+        let original = testFunction(parameters: 1, tempCount: 8, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.binary(Temp(1), .xor, .bits64, .temp(Temp(0)), .temp(Temp(0)))),
+                ir(.binary(Temp(2), .or, .bits64, .temp(Temp(0)), .temp(Temp(0)))),
+                ir(.setCondition(Temp(3), .ult, .bits64, .constant(0), .temp(Temp(2)))),
+                ir(.setCondition(Temp(4), .ugt, .bits64, .temp(Temp(0)), .constant(0))),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(3)), .temp(Temp(4)))),
+                ir(.binary(Temp(6), .add, .bits64, .temp(Temp(5)), .temp(Temp(1)))),
+            ], terminator: .branch(.ult, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [], terminator: .return(.constant(7))),
+            Block(id: BlockID(2), instructions: [], terminator: .return(.temp(Temp(6)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        #expect(ops.filter { if case .setCondition(_, .ne, .bits64, .temp(Temp(0)), .constant(0)) = $0 { true } else { false } }.count == 2,
+                "\(ops)")
+        #expect(!ops.contains { if case .binary(_, .xor, _, _, _) = $0 { true } else { false } }, "\(ops)")
+        #expect(module.functions[0].blocks.count == 1, "\(module.functions[0].blocks)")
+        expectSameResults(original, module.functions[0], [[0], [1], [UInt64.max]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

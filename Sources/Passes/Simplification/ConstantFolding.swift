@@ -11,9 +11,20 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
        [.add, .mul, .and, .or, .xor].contains(op) {
         operation = .binary(d, op, width, .temp(t), .constant(c))
     }
+    if case .setCondition(let d, let condition, let width, let a, let b) = operation {
+        let (canonical, x, y) = canonicalComparison(condition, width, a, b)
+        operation = .setCondition(d, canonical, width, x, y)
+    }
     switch operation {
     case .binary(let d, let op, let width, .constant(let a), .constant(let b)):
         if let folded = evaluate(op, width, a, b) { return .copy(d, .constant(folded)) }
+    // `x ^ x` and `x - x` are 0, `x & x` and `x | x` are x (in 32 bits, its low half).
+    case .binary(let d, let op, let width, .temp(let a), .temp(let b)) where a == b:
+        switch op {
+        case .xor, .sub: return .copy(d, .constant(0))
+        case .and, .or: return width == .bits64 ? .copy(d, .temp(a)) : .zeroExtend(d, .temp(a), fromBits: 32)
+        case .add, .mul, .udiv, .umod, .sdiv, .smod, .shl, .lshr, .ashr: break
+        }
     case .binary(let d, let op, let width, let a, .constant(let c)) where isIdentity(op, width, c):
         if case .bits32 = width, (zeroExtendedBits(a) ?? 64) > 32 { break }
         return .copy(d, a)
@@ -45,6 +56,8 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         return .copy(d, .constant(0))
     case .setCondition(let d, let condition, let width, .constant(let a), .constant(let b)):
         return .copy(d, .constant(condition.holds(width, a, b) ? 1 : 0))
+    case .setCondition(let d, let condition, let width, _, .constant(let c)) where decidedByZero(condition, width, c) != nil:
+        return .copy(d, .constant(decidedByZero(condition, width, c)! ? 1 : 0))
     case .setCondition(let d, let condition, .bits64, let a, let b)
         where comparesInLowHalves(condition, a, b, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits):
         return .setCondition(d, condition, .bits32, a, b)
@@ -67,6 +80,32 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         break
     }
     return operation
+}
+
+/// A comparison with a constant operand as branches and value numbering best see it: the constant
+/// on the right, where BPF takes its immediate, and an unsigned order against 0 or 1 as the
+/// equality it is (`0 < x` and `x > 0` are `x != 0`, `x < 1` is `x == 0`).
+func canonicalComparison(_ condition: Condition, _ width: ALUWidth, _ a: Value, _ b: Value) -> (Condition, Value, Value) {
+    var (condition, a, b) = (condition, a, b)
+    if case .constant = a, case .temp = b { (condition, a, b) = (condition.swapped, b, a) }
+    guard case .constant(let c) = b else { return (condition, a, b) }
+    let low = width == .bits32 ? Int64(UInt32(truncatingIfNeeded: c)) : c
+    switch (condition, low) {
+    case (.ugt, 0), (.uge, 1): return (.ne, a, .constant(0))
+    case (.ule, 0), (.ult, 1): return (.eq, a, .constant(0))
+    default: return (condition, a, b)
+    }
+}
+
+/// Whether `x cond c` holds whatever x is, for the unsigned orders against 0: `x < 0` never does,
+/// `x >= 0` always.
+func decidedByZero(_ condition: Condition, _ width: ALUWidth, _ c: Int64) -> Bool? {
+    guard (width == .bits32 ? Int64(UInt32(truncatingIfNeeded: c)) : c) == 0 else { return nil }
+    switch condition {
+    case .ult: return false
+    case .uge: return true
+    case .eq, .ne, .ugt, .ule, .sgt, .sge, .slt, .sle: return nil
+    }
 }
 
 /// Whether a 64-bit comparison of `a` and `b` decides as the 32-bit one of their low halves:
@@ -141,6 +180,11 @@ func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -
 func foldTerminator(_ terminator: Terminator) -> Terminator {
     if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
         return .jump(c.holds(w, a, b) ? then : otherwise)
+    }
+    if case .branch(let c, let w, let a, let b, let then, let otherwise) = terminator {
+        let (canonical, x, y) = canonicalComparison(c, w, a, b)
+        if case .constant(let k) = y, let decided = decidedByZero(canonical, w, k) { return .jump(decided ? then : otherwise) }
+        if (canonical, x, y) != (c, a, b) { return .branch(canonical, w, x, y, then: then, else: otherwise) }
     }
     if case .branch(_, _, _, _, let then, let otherwise) = terminator, then == otherwise {
         return .jump(then)

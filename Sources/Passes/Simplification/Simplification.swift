@@ -14,6 +14,7 @@ import BPFIR
 //                       is a copy of its result;
 //   global constants    a Temp every path into a block assigns the same constant reads it;
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
+//   constant chains     `t |= 2; t |= 16` is `t |= 18`, for any Temp (ConstantChains);
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
 //   speculation         `x = c ? 5 : 9` assigns 5 before the branch, which only 9's side redoes;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
@@ -72,6 +73,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     for b in function.blocks.indices {
         if propagateWithinBlock(&function.blocks[b]) { changed = true }
     }
+    if joinConstantChains(&function) { changed = true }
     if coalesceCopies(&function) { changed = true }
     if speculateConstants(&function) { changed = true }
     if threadJumps(&function) { changed = true }
