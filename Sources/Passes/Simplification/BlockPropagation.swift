@@ -8,8 +8,8 @@ import BPFIR
 /// (`p = &table[7]`, then `p -= 4` in each unrolled copy of a loop) is read as that other Temp
 /// plus the sum of the steps: each access through it takes the offset in the instruction, and
 /// each step that overwrites it computes from the base, so the steps no longer chain and most go
-/// dead.
-func propagateWithinBlock(_ block: inout Block) -> Bool {
+/// dead. A call of one of the `pure` functions with the same arguments is a computation too.
+func propagateWithinBlock(_ block: inout Block, pure: PureFunctions = PureFunctions()) -> Bool {
     var known: [Temp: Value] = [:]
     /// Which Temp already holds the address of a global (`symbol+offset`, the same ld_imm64
     /// again is a copy) or of a stack slot.
@@ -62,7 +62,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
         if let (d, address) = key(operation), let holder = addresses[address], holder != d {
             operation = .copy(d, .temp(holder))
         }
-        if let (d, what) = pureComputation(operation), let holder = computed[what], holder != d {
+        if let (d, what) = pureComputation(operation, pure: pure), let holder = computed[what], holder != d {
             operation = .copy(d, .temp(holder))
         }
         // Only a step that overwrites what it steps from computes from the base instead: else
@@ -98,7 +98,7 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
             stepsFrom[base, default: []].append(d)
         }
         // Remembered as computed here, unless it reads its own destination (`i = i * 2`).
-        if let (d, what) = pureComputation(operation), !what.usedTemps.contains(d) {
+        if let (d, what) = pureComputation(operation, pure: pure), !what.usedTemps.contains(d) {
             computed[what] = d
             for t in what.usedTemps + [d] { keysOf[t, default: []].append(what) }
         }
@@ -111,9 +111,10 @@ func propagateWithinBlock(_ block: inout Block) -> Bool {
     return changed
 }
 
-/// What a pure arithmetic operation computes, its destination replaced by a placeholder, so that
-/// two computing the same from the same operands have the same key; nil for anything else.
-func pureComputation(_ operation: Operation) -> (destination: Temp, key: Operation)? {
+/// What a pure arithmetic operation, or a call of one of the `pure` functions, computes, its
+/// destination replaced by a placeholder, so that two computing the same from the same operands
+/// have the same key; nil for anything else.
+func pureComputation(_ operation: Operation, pure: PureFunctions) -> (destination: Temp, key: Operation)? {
     let placeholder = Temp(-1)
     switch operation {
     case .binary(let d, let op, let width, let a, let b):
@@ -128,6 +129,8 @@ func pureComputation(_ operation: Operation) -> (destination: Temp, key: Operati
     case .signExtend(let d, let a, let bits): return (d, .signExtend(placeholder, a, fromBits: bits))
     case .zeroExtend(let d, let a, let bits): return (d, .zeroExtend(placeholder, a, fromBits: bits))
     case .byteSwap(let d, let a, let bits): return (d, .byteSwap(placeholder, a, bits: bits))
+    case .call(let d?, let callee, let arguments) where pure.isPureCall(operation):
+        return (d, .call(placeholder, callee, arguments))
     case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
          .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
         return nil

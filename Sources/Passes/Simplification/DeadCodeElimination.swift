@@ -1,9 +1,12 @@
 import BPFIR
 
 /// Removes side-effect-free instructions whose result nothing with an effect needs, except
-/// addresses of `kept` symbols; true when any went. An assignment that a later one in its block overwrites before
-/// anything reads it goes too (unrolled copies leave such runs: `i = 1; i = 2; ...`).
-func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String> = []) -> Bool {
+/// addresses of `kept` symbols; true when any went. Calls of the `pure` functions are free of
+/// effects too. An assignment that a later one in its block overwrites before anything reads it
+/// goes too (unrolled copies leave such runs: `i = 1; i = 2; ...`).
+func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String> = [],
+                            pure: PureFunctions = PureFunctions()) -> Bool {
+    let removable = { (operation: Operation) in isPure(operation) || pure.isPureCall(operation) }
     var dead = function.blocks.map { [Bool](repeating: false, count: $0.instructions.count) }
     var removedAny = false
     for (b, block) in function.blocks.enumerated() {
@@ -12,7 +15,7 @@ func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String
             let defined = instruction.operation.definedTemps
             if case .symbolAddress(_, let symbol, _) = instruction.operation, kept.contains(symbol) {
                 // Kept even when unread.
-            } else if isPure(instruction.operation), defined.count == 1, overwritten.contains(defined[0]) {
+            } else if removable(instruction.operation), defined.count == 1, overwritten.contains(defined[0]) {
                 dead[b][i] = true
                 removedAny = true
                 continue
@@ -38,8 +41,14 @@ func removeDeadInstructions(_ function: inout Function, keeping kept: Set<String
         for (i, instruction) in block.instructions.enumerated() where !dead[b][i] {
             let operation = instruction.operation
             if case .symbolAddress(_, let symbol, _) = operation, kept.contains(symbol) { continue }
-            if isPure(operation), let d = operation.definedTemps.first {
-                pureDefinitions[d.index].append((b, i))
+            if removable(operation) {
+                if let d = operation.definedTemps.first {
+                    pureDefinitions[d.index].append((b, i))
+                } else {
+                    // A pure call whose result is not taken.
+                    dead[b][i] = true
+                    removedAny = true
+                }
             } else {
                 markLive(operation.usedTemps)
             }

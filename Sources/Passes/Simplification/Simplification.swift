@@ -11,7 +11,8 @@ import BPFIR
 //   narrowing           64-bit arithmetic on numbers read only in its low 32 bits becomes 32-bit;
 //   extension removal   32-bit extensions whose readers only look at the low 32 bits;
 //   value numbering     a computation every path already made, its operands unchanged since,
-//                       is a copy of its result;
+//                       is a copy of its result; a call of a pure function (PureFunctions)
+//                       with the same arguments is such a computation;
 //   global constants    a Temp every path into a block assigns the same constant reads it;
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   constant chains     `t |= 2; t |= 16` is `t |= 18`, for any Temp (ConstantChains);
@@ -20,12 +21,13 @@ import BPFIR
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
-//   dead code           side-effect-free instructions nothing with an effect needs.
+//   dead code           side-effect-free instructions nothing with an effect needs, calls of
+//                       pure functions among them.
 //
 // Requires: nothing (it runs right after inlining, on frontend IR, and again after load forwarding).
-// Guarantees: the same behaviour with fewer instructions. Stores, calls, volatile or ordered
-// loads and the address of an arena are never removed (an ld_imm64 of the arena, read or not, is
-// what gives a program its arena).
+// Guarantees: the same behaviour with fewer instructions. Stores, calls other than of pure
+// functions, volatile or ordered loads and the address of an arena are never removed (an
+// ld_imm64 of the arena, read or not, is what gives a program its arena).
 // Why: the frontend lowers each C expression on its own, so it leaves copies of constants,
 // parameters copied by inlining, and extensions of values that are already extended (a byte
 // load is already zero-extended).
@@ -37,12 +39,13 @@ public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = 
     let arenas = arenaSymbols(of: module)
     // What this object defines is somewhere, except in the arena, whose first page may be at 0.
     let nonNull = Set(module.functions.map(\.name) + module.globals.map(\.symbol)).subtracting(arenas)
+    let pure = PureFunctions(module)
     for index in module.functions.indices {
         var function = module.functions[index]
         let returnedBits = module.types.returnedBits(ofFunction: function.type)
         var graph: ControlFlow?
         for _ in 0..<8 {
-            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull,
+            guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull, pure: pure,
                                comparisonsWithoutBranches: comparisonsWithoutBranches, graph: &graph) else { break }
         }
         module.functions[index] = function
@@ -51,10 +54,11 @@ public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = 
 
 /// One round of every simplification; true when any changed the function. Callers read the low
 /// `returnedBits` of its result; the addresses of `kept` symbols stay even when unread; those of
-/// `nonNull` symbols are never 0. `graph` is the control flow the last round saw, reused while
-/// its edges stay.
+/// `nonNull` symbols are never 0; calls of `pure` functions are computations. `graph` is the
+/// control flow the last round saw, reused while its edges stay.
 private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping kept: Set<String>,
-                          nonNull: Set<String>, comparisonsWithoutBranches: Bool, graph: inout ControlFlow?) -> Bool {
+                          nonNull: Set<String>, pure: PureFunctions, comparisonsWithoutBranches: Bool,
+                          graph: inout ControlFlow?) -> Bool {
     // Propagation rewrites operands and folds, but keeps every edge it does not prove dead and
     // every instruction where it was, so what OnceAssigned found still holds for extension
     // removal; unless a comparison without a branch took two instructions, which moves the rest.
@@ -68,10 +72,10 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     }
     if narrowOperations(&function, returnedBits: returnedBits) { changed = true }
     if removeUnneededExtensions(&function, onceAssigned) { changed = true }
-    if numberValues(&function) { changed = true }
+    if numberValues(&function, pure: pure) { changed = true }
     if propagateConstantsAcrossBlocks(&function, onceAssigned) { changed = true }
     for b in function.blocks.indices {
-        if propagateWithinBlock(&function.blocks[b]) { changed = true }
+        if propagateWithinBlock(&function.blocks[b], pure: pure) { changed = true }
     }
     if joinConstantChains(&function) { changed = true }
     if coalesceCopies(&function) { changed = true }
@@ -79,5 +83,5 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     if threadJumps(&function) { changed = true }
     if mergeBlocks(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
-    return removeDeadInstructions(&function, keeping: kept) || changed
+    return removeDeadInstructions(&function, keeping: kept, pure: pure) || changed
 }

@@ -7,8 +7,8 @@ import BPFIR
 /// a C local, assigned in several places). What is available at each block's start comes from
 /// `blockEntryStates`; only computations made in more than one place are followed, fewer the
 /// more blocks there are, so that a huge function stays linear. Block propagation does the same
-/// inside a block.
-func numberValues(_ function: inout Function) -> Bool {
+/// inside a block. A call of one of the `pure` functions with the same arguments is a computation too.
+func numberValues(_ function: inout Function, pure: PureFunctions = PureFunctions()) -> Bool {
     // At most about 100,000 entries over all blocks' states.
     let capacity = max(8, min(128, 100_000 / max(function.blocks.count, 1)))
     guard function.blocks.count > 1 else { return false }
@@ -18,7 +18,7 @@ func numberValues(_ function: inout Function) -> Bool {
     var order: [Operation] = []
     for block in function.blocks {
         for instruction in block.instructions {
-            guard let (_, what) = computation(instruction.operation) else { continue }
+            guard let (_, what) = computation(instruction.operation, pure: pure) else { continue }
             if counts[what, default: 0] == 0 { order.append(what) }
             counts[what, default: 0] += 1
         }
@@ -30,7 +30,9 @@ func numberValues(_ function: inout Function) -> Bool {
     for what in followed { for t in Set(what.usedTemps) { readers[t, default: []].append(what) } }
     for block in function.blocks {
         for instruction in block.instructions {
-            if let (d, what) = computation(instruction.operation), followed.contains(what) { held[d, default: []].append(what) }
+            if let (d, what) = computation(instruction.operation, pure: pure), followed.contains(what) {
+                held[d, default: []].append(what)
+            }
         }
     }
 
@@ -41,7 +43,7 @@ func numberValues(_ function: inout Function) -> Bool {
             for what in readers[defined] ?? [] { available[what] = nil }
             for what in held[defined] ?? [] where available[what] == defined { available[what] = nil }
         }
-        if let (d, what) = computation(operation), followed.contains(what), !what.usedTemps.contains(d) {
+        if let (d, what) = computation(operation, pure: pure), followed.contains(what), !what.usedTemps.contains(d) {
             available[what] = d
         }
     }
@@ -57,7 +59,7 @@ func numberValues(_ function: inout Function) -> Bool {
         guard var available = entries[b], !available.isEmpty else { continue }
         var kept: [IRInstruction] = []
         for var instruction in function.blocks[b].instructions {
-            if let (d, what) = computation(instruction.operation), let holder = available[what] {
+            if let (d, what) = computation(instruction.operation, pure: pure), let holder = available[what] {
                 changed = true
                 // Computed again into the Temp that holds it (an unrolled loop's copies each
                 // compute `%4 = %1 * 16`), it is not needed at all.
@@ -74,9 +76,9 @@ func numberValues(_ function: inout Function) -> Bool {
 
 /// A pure computation's key (see `pureComputation`), or a global's address: the same ld_imm64
 /// again is a copy too.
-private func computation(_ operation: Operation) -> (destination: Temp, key: Operation)? {
+private func computation(_ operation: Operation, pure: PureFunctions) -> (destination: Temp, key: Operation)? {
     if case .symbolAddress(let d, let symbol, let offset) = operation {
         return (d, .symbolAddress(Temp(-1), symbol: symbol, offset: offset))
     }
-    return pureComputation(operation)
+    return pureComputation(operation, pure: pure)
 }
