@@ -129,10 +129,12 @@ func pureComputation(_ operation: Operation, pure: PureFunctions) -> (destinatio
     case .signExtend(let d, let a, let bits): return (d, .signExtend(placeholder, a, fromBits: bits))
     case .zeroExtend(let d, let a, let bits): return (d, .zeroExtend(placeholder, a, fromBits: bits))
     case .byteSwap(let d, let a, let bits): return (d, .byteSwap(placeholder, a, bits: bits))
+    case .setCondition(let d, let condition, let width, let a, let b):
+        return (d, .setCondition(placeholder, condition, width, a, b))
     case .call(let d?, let callee, let arguments) where pure.isPureCall(operation):
         return (d, .call(placeholder, callee, arguments))
     case .copy, .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-         .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
+         .atomic, .compareExchange, .inlineAsm, .coreValue:
         return nil
     }
 }
