@@ -91,9 +91,9 @@ public struct TypeTable: Sendable {
 
     public subscript(id: TypeID) -> CType { types[id.rawValue] }
 
-    /// How many low bits of r0 the callers of a function of type `function` read: 32 when it
-    /// returns an integer or enum of at most 4 bytes, other than `_Bool`, since its callers extend
-    /// the value themselves, as clang's do; 64 otherwise.
+    /// How many low bits of r0 the callers of a function of type `function` read: as many as an
+    /// integer or enum of at most 4 bytes, other than `_Bool`, has (8 for a `char`), since its
+    /// callers extend the value themselves, as clang's do; 64 otherwise.
     public func returnedBits(ofFunction function: TypeID) -> Int {
         guard function.rawValue < types.count, case .function(var returned, _, _) = self[function] else { return 64 }
         while true {
@@ -101,9 +101,9 @@ public struct TypeTable: Sendable {
             case .typedef(_, let type), .const(let type), .volatile(let type):
                 returned = type
             case .integer(let name, let size, _):
-                return size <= 4 && name != "_Bool" ? 32 : 64
+                return size <= 4 && name != "_Bool" ? size * 8 : 64
             case .enumeration(_, let size, _, _):
-                return size <= 4 ? 32 : 64
+                return size <= 4 ? size * 8 : 64
             case .void, .pointer, .array, .structure, .union, .forward, .function:
                 return 64
             }

@@ -607,6 +607,21 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         #expect(stored == [readInFull ? .temp(Temp(2)) : .temp(Temp(1))])
     }
 
+    /// A shift reads the low 6 bits of its amount: an `int` amount's sign extension is not
+    /// needed, in each kind of 64-bit shift.
+    @Test(arguments: [BinaryOperator.shl, .lshr, .ashr])
+    func aShiftAmountsExtensionGoes(op: BinaryOperator) {
+        var function = testFunction(parameters: 2, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(2), .temp(Temp(1), offset: 0), .word, addressSpace: 0)),
+                ir(.signExtend(Temp(3), .temp(Temp(2)), fromBits: 32)),
+                ir(.binary(Temp(4), op, .bits64, .temp(Temp(0)), .temp(Temp(3)))),
+            ], terminator: .return(.temp(Temp(4)))),
+        ])
+        #expect(removeUnneededExtensions(&function, OnceAssigned(function)))
+        #expect(operations(function).contains(.binary(Temp(4), op, .bits64, .temp(Temp(0)), .temp(Temp(2)))))
+    }
+
     /// Inside a block, a Temp assigned twice is known between its assignments, and a global's
     /// address already in a register is not loaded again.
     @Test func blockPropagationFollowsReassignmentsAndReusesAddresses() {

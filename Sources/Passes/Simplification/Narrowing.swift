@@ -229,6 +229,10 @@ func readsOnlyLowHalf(_ operation: Operation) -> [Value] {
         return [x]
     case .signExtend(_, let x, let bits) where bits <= 32, .zeroExtend(_, let x, let bits) where bits <= 32:
         return [x]
+    // A shift reads the low 6 bits of its amount.
+    case .binary(_, .shl, .bits64, _, let amount), .binary(_, .lshr, .bits64, _, let amount),
+         .binary(_, .ashr, .bits64, _, let amount):
+        return [amount]
     default:
         return []
     }

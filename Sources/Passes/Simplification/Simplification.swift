@@ -42,7 +42,9 @@ public func simplify(_ module: inout Module, comparisonsWithoutBranches: Bool = 
     let pure = PureFunctions(module)
     for index in module.functions.indices {
         var function = module.functions[index]
-        let returnedBits = module.types.returnedBits(ofFunction: function.type)
+        // The kernel reads a program's result in at least 32 bits (an XDP action, a verdict).
+        let returnedBits = function.section == nil ? module.types.returnedBits(ofFunction: function.type)
+                                                   : max(32, module.types.returnedBits(ofFunction: function.type))
         var graph: ControlFlow?
         for _ in 0..<8 {
             guard simplifyOnce(&function, returnedBits: returnedBits, keeping: arenas, nonNull: nonNull, pure: pure,
