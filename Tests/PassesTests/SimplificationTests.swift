@@ -917,6 +917,29 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [1], [UInt64.max]])
     }
 
+    /// After `x = c ? 2 : 4`, the join's `y = x + 6; z = y * 10` are constants in each arm; what
+    /// also reads the parameter stays in the join, and so does a step of a value read again.
+    @Test func arithmeticOnArmsConstantsMovesIntoTheArms() {
+        let original = testFunction(parameters: 1, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(1), .constant(2)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(1), .constant(4)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(6))),
+                ir(.binary(Temp(3), .mul, .bits32, .temp(Temp(2)), .constant(10))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(0)), .temp(Temp(3)))),
+                ir(.binary(Temp(5), .xor, .bits64, .temp(Temp(4)), .temp(Temp(3)))),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var function = original
+        #expect(foldIntoPredecessors(&function))
+        #expect(function.blocks[3].instructions.count == 2, "\(function.blocks[3])")
+        #expect(function.blocks[1].instructions.last?.operation == .copy(Temp(3), .constant(80)), "\(function.blocks[1])")
+        #expect(function.blocks[2].instructions.last?.operation == .copy(Temp(3), .constant(100)), "\(function.blocks[2])")
+        expectSameResults(original, function, [[0], [1], [UInt64.max]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

@@ -17,6 +17,7 @@ import BPFIR
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   constant chains     `t |= 2; t |= 16` is `t |= 18`, for any Temp (ConstantChains);
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
+//   join folding        `y = x + 6` after `x = c ? 2 : 4` is `y = 8` and `y = 10` in the arms;
 //   speculation         `x = c ? 5 : 9` assigns 5 before the branch, which only 9's side redoes;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
@@ -81,6 +82,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     }
     if joinConstantChains(&function) { changed = true }
     if coalesceCopies(&function) { changed = true }
+    if foldIntoPredecessors(&function) { changed = true }
     if speculateConstants(&function) { changed = true }
     if threadJumps(&function) { changed = true }
     if mergeBlocks(&function) { changed = true }
