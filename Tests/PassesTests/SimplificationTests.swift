@@ -940,6 +940,39 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0], [1], [UInt64.max]])
     }
 
+    /// After `x = c ? 1 : 2`, the join's load and store that do not read x move above the branch,
+    /// where the verifier walks them once; the add that reads x stays, and so does a load after
+    /// it that would pass a store which stays.
+    @Test func whatFollowsAnArmsJoinAndReadsNeitherMovesAboveTheBranch() {
+        let original = testFunction(parameters: 2, tempCount: 8, blocks: [
+            Block(id: BlockID(0), instructions: [],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(2), .constant(1)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(2), .constant(2)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [
+                ir(.load(Temp(3), .temp(Temp(1), offset: 0), .double, addressSpace: 0)),
+                ir(.store(.temp(Temp(1), offset: 8), .temp(Temp(3)), .double, addressSpace: 0)),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .temp(Temp(2)))),
+                ir(.store(.temp(Temp(1), offset: 16), .temp(Temp(4)), .double, addressSpace: 0)),
+                ir(.load(Temp(5), .temp(Temp(1), offset: 24), .double, addressSpace: 0)),
+                ir(.binary(Temp(6), .xor, .bits64, .temp(Temp(4)), .temp(Temp(5)))),
+            ], terminator: .return(.temp(Temp(6)))),
+        ])
+        var function = original
+        #expect(hoistFromJoins(&function))
+        #expect(function.blocks[0].instructions.count == 2, "\(function.blocks[0])")
+        #expect(function.blocks[3].instructions.count == 4, "\(function.blocks[3])")
+        for c: UInt64 in [0, 1] {
+            var before = IRInterpreter(module: Module(functions: [original]))
+            var after = IRInterpreter(module: Module(functions: [function]))
+            let bytes = (0..<32).map { UInt8($0 * 5 & 0xff) }
+            before.write(bytes, at: 0x1000)
+            after.write(bytes, at: 0x1000)
+            #expect(before.call("f", [c, 0x1000]) == after.call("f", [c, 0x1000]))
+            #expect(before.read(32, at: 0x1000) == after.read(32, at: 0x1000))
+        }
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

@@ -19,6 +19,7 @@ import BPFIR
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
 //   join folding        `y = x + 6` after `x = c ? 2 : 4` is `y = 8` and `y = 10` in the arms;
 //   speculation         `x = c ? 5 : 9` assigns 5 before the branch, which only 9's side redoes;
+//   join hoisting       what follows a branch's arms and depends on neither moves above it;
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
@@ -84,6 +85,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     if coalesceCopies(&function) { changed = true }
     if foldIntoPredecessors(&function) { changed = true }
     if speculateConstants(&function) { changed = true }
+    if hoistFromJoins(&function) { changed = true }
     if threadJumps(&function) { changed = true }
     if mergeBlocks(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
