@@ -26,21 +26,23 @@ func hoistFromJoins(_ function: inout Function) -> Bool {
                 armDefines.formUnion(instruction.operation.definedTemps)
             }
         }
-        var skippedReads: Set<Temp> = [], skippedDefines: Set<Temp> = []
+        // What a moved instruction may not read (assigned by the arms or by an instruction that
+        // stays before it), and may not assign (also read there).
+        var unreadable = armDefines
+        var unassignable = armReads.union(armDefines)
         var skippedMemory = false
         var moved: [IRInstruction] = [], kept: [IRInstruction] = []
         for instruction in function.blocks[join].instructions {
             let operation = instruction.operation
-            let reads = Set(operation.usedTemps), defines = Set(operation.definedTemps)
             let accessesMemory = touchesMemory(operation)
-            if isMovable(operation), !isConstant(operation), reads.isDisjoint(with: armDefines.union(skippedDefines)),
-               defines.isDisjoint(with: armReads.union(armDefines).union(skippedReads).union(skippedDefines)),
-               !(accessesMemory && skippedMemory) {
+            if isMovable(operation), !isConstant(operation), unreadable.isDisjoint(with: operation.usedTemps),
+               unassignable.isDisjoint(with: operation.definedTemps), !(accessesMemory && skippedMemory) {
                 moved.append(instruction)
                 continue
             }
-            skippedReads.formUnion(reads)
-            skippedDefines.formUnion(defines)
+            unreadable.formUnion(operation.definedTemps)
+            unassignable.formUnion(operation.usedTemps)
+            unassignable.formUnion(operation.definedTemps)
             if accessesMemory { skippedMemory = true }
             kept.append(instruction)
         }
