@@ -226,6 +226,11 @@ struct FunctionLowering {
                 if index < passedTypes.count, case .scalar(let passed) = module.types.classifyAsValue(passedTypes[index]) {
                     incoming = convert(incoming, from: passed, to: scalar, at: parameter)
                 }
+                // A caller compiled by clang passes an integer narrower than a register as it
+                // computed it, the upper bits left as they are: clang's callees extend their
+                // parameters, and so does this one. Inlined, the extension of an argument our
+                // caller extended already folds away.
+                if case .integer(let size, _) = scalar, size < 8 { incoming = fit(incoming, to: scalar) }
                 if addressTaken.contains(CursorKey(parameter)) || parameter.type.mustLiveInMemory {
                     let slot = builder.makeSlot(size: scalar.size, alignment: scalar.size, name: parameter.spelling)
                     let storage = LValue.memory(.slot(slot, offset: 0), addressSpace: 0)
