@@ -973,6 +973,23 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         }
     }
 
+    /// The negation of a constant is a constant: in 32 bits, of the low half (`-a` of an inlined
+    /// `int a = 100`).
+    @Test(arguments: [ALUWidth.bits64, .bits32])
+    func aNegatedConstantFolds(width: ALUWidth) {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.negate(Temp(1), width, .constant(100))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .temp(Temp(0)))),
+            ], terminator: .return(.temp(Temp(2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let ops = operations(module.functions[0])
+        #expect(!ops.contains { if case .negate = $0 { true } else { false } }, "\(ops)")
+        expectSameResults(original, module.functions[0], [[0], [1], [UInt64.max]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

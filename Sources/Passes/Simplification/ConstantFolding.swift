@@ -49,6 +49,8 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
             return .copy(d, .constant((c << shift) >> shift))
         }
         if let known = signExtendedBits(value), known <= bits { return .copy(d, value) }
+    case .negate(let d, let width, .constant(let c)):
+        if let negated = evaluate(.sub, width, 0, c) { return .copy(d, .constant(negated)) }
     case .byteSwap(let d, .constant(let c), let bits):
         return .copy(d, .constant(byteSwapped(c, bits: bits)))
     case .addrSpaceCast(let d, .constant(0), _, _):
