@@ -893,6 +893,25 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, function, [[0, 0], [5, 0], [0x7fff_ffff, 1], [UInt64.max, 1]])
     }
 
+    /// `((x + 40) + y) - 5` is `(x + y) + 35`; not when y is assigned between the two adds.
+    @Test(arguments: [false, true])
+    func aConstantMovesPastATempToJoinTheNext(reassigned: Bool) {
+        var instructions = [
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(0)), .constant(40))),
+            ir(.binary(Temp(3), .add, .bits64, .temp(Temp(2)), .temp(Temp(1)))),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .constant(-5))),
+        ]
+        if reassigned { instructions.insert(ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(1)), .constant(3))), at: 1) }
+        let original = testFunction(parameters: 2, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: instructions, terminator: .return(.temp(Temp(4)))),
+        ])
+        var function = original
+        _ = joinConstantChains(&function)
+        let ops = operations(function)
+        #expect(ops.contains(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .constant(35))) == !reassigned, "\(ops)")
+        expectSameResults(original, function, [[0, 0], [5, 7], [UInt64.max, 1]])
+    }
+
     /// `x ^ x` is 0, `x | x` is x; `0 < x` and `x > 0` are both `x != 0`, computed once; an
     /// unsigned `x < 0` never holds.
     @Test func sameOperandsAndUnsignedTestsOfZeroFold() {

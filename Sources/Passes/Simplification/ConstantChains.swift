@@ -2,8 +2,10 @@ import BPFIR
 
 // Constant chains: inside one block, `t = x | 2` then `u = t | 16` is `u = x | 18`, and a
 // variable updated again and again (`bits |= 2; bits |= 16; bits |= 32`, each a C statement)
-// is one update. The same for and, xor, add and mul, in either width. Propagation composes
-// masks of Temps assigned once; this also takes a C local assigned in many places.
+// is one update. The same for and, xor, add and mul, in either width. A constant between two
+// steps moves past a Temp operand (`(x + 40) + y` is `(x + y) + 40`) to join the next one.
+// Propagation composes masks of Temps assigned once; this also takes a C local assigned in
+// many places.
 
 /// Joins each run of one operation with constants in the blocks of `function`; true when any was.
 func joinConstantChains(_ function: inout Function) -> Bool {
@@ -29,10 +31,23 @@ private func joinConstantChains(_ block: inout Block, reads: [Int]) -> Bool {
     /// The steps computed from each Temp, which its next assignment makes stale.
     var stepsFrom: [Temp: [Temp]] = [:]
     var removed: Set<Int> = []
+    /// Where each Temp was last assigned in the block.
+    var assignedAt: [Temp: Int] = [:]
     var changed = false
     for i in block.instructions.indices {
         var operation = block.instructions[i].operation
         var joinedStep = false
+        // `t = x + 40; u = t + y` is `t = x + y; u = t + 40`: the constant moves out, where the
+        // next step's joins it. Only where y has its value already at t's step.
+        if case .binary(let u, let op, let width, .temp(let t), .temp(let y)) = operation, y != t,
+           let step = steps[t], step.op == op, step.width == width, step.source != t, reads[t.index] == 1,
+           (assignedAt[y] ?? -1) < step.index {
+            block.instructions[step.index].operation = .binary(t, op, width, .temp(step.source), .temp(y))
+            steps[t] = nil
+            operation = .binary(u, op, width, .temp(t), .constant(step.constant))
+            block.instructions[i].operation = operation
+            changed = true
+        }
         if case .binary(let d, let op, let width, .temp(let t), .constant(let c2)) = operation,
            let step = steps[t], step.op == op, step.width == width, let c = joined(op, width, step.constant, c2),
            step.source == t ? d == t : reads[t.index] == 1 {
@@ -48,6 +63,7 @@ private func joinConstantChains(_ block: inout Block, reads: [Int]) -> Bool {
             if steps[t]?.source == t { steps[t] = nil }
         }
         for defined in operation.definedTemps {
+            assignedAt[defined] = i
             steps[defined] = nil
             for t in stepsFrom.removeValue(forKey: defined) ?? [] where steps[t]?.source == defined && t != defined {
                 steps[t] = nil
