@@ -1009,6 +1009,30 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [1], [UInt64.max]])
     }
 
+    /// `(x == 7) * 100000 + 233` is a branch between 100233 and 233: no comparison's 0 or 1, no
+    /// multiply; what reads the 0 or 1 twice keeps it.
+    @Test(arguments: [false, true])
+    func aComparisonsConstantArithmeticIsAChoiceOfResults(readTwice: Bool) {
+        var instructions = [
+            ir(.setCondition(Temp(1), .eq, .bits64, .temp(Temp(0)), .constant(7))),
+            ir(.binary(Temp(2), .mul, .bits32, .temp(Temp(1)), .constant(100_000))),
+            ir(.binary(Temp(3), .add, .bits32, .temp(Temp(2)), .constant(233))),
+            ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .temp(Temp(0)))),
+        ]
+        if readTwice { instructions.append(ir(.binary(Temp(4), .add, .bits64, .temp(Temp(4)), .temp(Temp(1))))) }
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: instructions, terminator: .return(.temp(Temp(4)))),
+        ])
+        var function = original
+        #expect(foldSelects(&function) == !readTwice)
+        let ops = operations(function)
+        #expect(ops.contains { if case .setCondition = $0 { true } else { false } } == readTwice, "\(ops)")
+        if !readTwice {
+            #expect(ops.contains(.copy(Temp(3), .constant(100_233))) && ops.contains(.copy(Temp(3), .constant(233))), "\(ops)")
+        }
+        expectSameResults(original, function, [[7], [0], [UInt64.max]])
+    }
+
     /// The rounds together: a chain of copies, constants and extensions collapses to one add.
     @Test func roundsCollapseAChain() {
         let original = testFunction(parameters: 1, tempCount: 6, blocks: [

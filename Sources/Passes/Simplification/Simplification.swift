@@ -6,8 +6,9 @@ import BPFIR
 //   propagation         constants and copies of Temps assigned once, folded where they meet
 //                       (OnceAssigned tells where such a Temp holds its one value), with
 //                       addresses of one base compared and subtracted (AddressFolding), runs
-//                       of masks and sets composed (MaskedValues) and, in the last
-//                       simplification, comparisons' values without branches (ComparisonValues);
+//                       of masks and sets composed (MaskedValues), pieces of one value ored
+//                       back in place (Reassembly) and, in the last simplification,
+//                       comparisons' values without branches (ComparisonValues);
 //   narrowing           64-bit arithmetic on numbers read only in its low 32 bits becomes 32-bit;
 //   extension removal   32-bit extensions whose readers only look at the low 32 bits;
 //   value numbering     a computation every path already made, its operands unchanged since,
@@ -17,9 +18,13 @@ import BPFIR
 //   block propagation   constants, copies and global addresses inside one block, for any Temp;
 //   constant chains     `t |= 2; t |= 16` is `t |= 18`, for any Temp (ConstantChains);
 //   copy coalescing     `t = a op b; x = t` becomes `x = a op b`;
-//   join folding        `y = x + 6` after `x = c ? 2 : 4` is `y = 8` and `y = 10` in the arms;
+//   select folding      in the last simplification, `(x == 7) * 100 + 3` chooses 103 or 3
+//                       (SelectFolding);
+//   join folding        `y = x + 6` after `x = c ? 2 : 4` is `y = 8` and `y = 10` in the arms
+//                       (JoinFolding);
 //   speculation         `x = c ? 5 : 9` assigns 5 before the branch, which only 9's side redoes;
-//   join hoisting       what follows a branch's arms and depends on neither moves above it;
+//   join hoisting       what follows a branch's arms and depends on neither moves above it
+//                       (JoinHoisting);
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
 //   return merging      returns of one value share one block;
@@ -83,6 +88,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     }
     if joinConstantChains(&function) { changed = true }
     if coalesceCopies(&function) { changed = true }
+    if comparisonsWithoutBranches, foldSelects(&function) { changed = true }
     if foldIntoPredecessors(&function) { changed = true }
     if speculateConstants(&function) { changed = true }
     if hoistFromJoins(&function) { changed = true }
