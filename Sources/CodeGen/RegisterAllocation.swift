@@ -10,11 +10,13 @@ import BPFInstructions
 // where its value may still be read, so two Temps whose values are never needed at the same time
 // (a loop counter and a temporary of a slow path laid out after the loop) can share a register.
 //
-// Temps are taken in order of spill weight (reads and writes, each counting 8^loop depth, per
-// instruction spanned), heaviest first, and each gets the first register whose occupants' ranges
-// do not overlap its own, trying first the registers of the Temps it is copied from or to (so the
-// copy disappears), then the register it arrives or leaves in, then the rest. A Temp that finds no
-// register is spilled: the lightest Temps, those least used inside loops, end up on the stack.
+// First, Temps copied into one another are joined (coalesced) into one range, so that the copy
+// disappears, where their values never differ while both are live: a copy read alongside its
+// source joins it. Temps are taken in order of spill weight (reads and writes, each counting
+// 8^loop depth, per instruction spanned), heaviest first, and each gets the first register whose
+// occupants' ranges do not overlap its own, trying first the register it arrives or leaves in,
+// then the rest. A Temp that finds no register is spilled: the lightest Temps, those least used
+// inside loops, end up on the stack.
 // Temps joined by coalescing that find no register together are tried again one by one: spilled
 // together, a short step of the chain (a load's value extended, then added) would go through
 // memory with the long-lived value it was joined to.
@@ -143,6 +145,9 @@ private struct LiveRange {
     var crossesCall = false
     /// Registers an inline asm clobbers where this range is live.
     var forbidden: Set<Register> = []
+    /// Where the range's Temps are written, by position: coalescing asks whether another range is
+    /// live there.
+    var definitions: [Definition] = []
 
     var start: Int { segments[0].lowerBound }
 
@@ -170,10 +175,15 @@ private struct LiveRange {
         return spillCost / Double(span / 2 + 8)
     }
 
-    /// Adds the Temps of `other`, which must not overlap.
+    /// Adds the Temps of `other`, which must hold the same values as these wherever both are live.
     mutating func join(_ other: LiveRange) {
         temps += other.temps
-        segments.insertSegments(other.segments)
+        if overlaps(other.segments) {
+            segments.mergeSegments(other.segments)
+        } else {
+            segments.insertSegments(other.segments)
+        }
+        definitions = (definitions + other.definitions).sorted { $0.position < $1.position }
         useFrequency += other.useFrequency
         readFrequency += other.readFrequency
         crossesCall = crossesCall || other.crossesCall
@@ -182,6 +192,41 @@ private struct LiveRange {
     }
 
     func overlaps(_ other: [ClosedRange<Int>]) -> Bool { segments.overlapsSegments(other) }
+
+    /// Whether the two ranges may hold different values at a position where both are live, so
+    /// that one register cannot hold both. Following a path back from a position where both are
+    /// live, the later of their writes happens where the other range is live already: they
+    /// interfere when such a write is anything but a copy of a Temp of the other range, after which
+    /// the two values are equal (Chaitin's rule), or when both are live into the entry block, with
+    /// the values they come with. `leader` gives the range a Temp has been joined into.
+    func interferes(with other: LiveRange, leader: (Temp) -> Int) -> Bool {
+        let shared = segments.intersectingSegments(other.segments)
+        guard let first = shared.first else { return false }
+        func writesApart(_ written: LiveRange, from copied: LiveRange) -> Bool {
+            let source = leader(copied.temps[0])
+            return shared.contains { segment in
+                written.definitions(in: segment).contains { $0.copied.map(leader) != source }
+            }
+        }
+        return first.lowerBound == 0 || writesApart(self, from: other) || writesApart(other, from: self)
+    }
+
+    /// The definitions at positions in `segment`.
+    private func definitions(in segment: ClosedRange<Int>) -> ArraySlice<Definition> {
+        var (low, high) = (0, definitions.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if definitions[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+        }
+        return definitions[low...].prefix { $0.position <= segment.upperBound }
+    }
+}
+
+/// A write of a Temp: the position where its new value starts to occupy a register, and for a
+/// copy of another Temp, that Temp.
+private struct Definition {
+    var position: Int
+    var copied: Temp?
 }
 
 /// Sorted, disjoint segments of positions: the live range of a Temp, or what occupies a register
@@ -202,6 +247,38 @@ extension [ClosedRange<Int>] {
             if low < long.count && long[low].lowerBound <= segment.upperBound { return true }
         }
         return false
+    }
+
+    /// The positions both these and `other` cover, as segments: a segment of the shorter list
+    /// finds the segments of the longer one it overlaps by binary search.
+    func intersectingSegments(_ other: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
+        let (short, long) = count <= other.count ? (self, other) : (other, self)
+        var shared: [ClosedRange<Int>] = []
+        for segment in short {
+            var (low, high) = (0, long.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            for partner in long[low...].prefix(while: { $0.lowerBound <= segment.upperBound }) {
+                shared.append(Swift.max(segment.lowerBound, partner.lowerBound)...Swift.min(segment.upperBound, partner.upperBound))
+            }
+        }
+        return shared
+    }
+
+    /// Adds `other`'s segments, some of which may overlap these: overlapping ones become one.
+    mutating func mergeSegments(_ other: [ClosedRange<Int>]) {
+        var merged: [ClosedRange<Int>] = []
+        merged.reserveCapacity(count + other.count)
+        for segment in (self + other).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, segment.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound...Swift.max(last.upperBound, segment.upperBound)
+            } else {
+                merged.append(segment)
+            }
+        }
+        self = merged
     }
 
     /// Adds `other`'s segments, none of which overlaps these, keeping the order. A few go each
@@ -302,6 +379,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
     var readFrequency = frequency
+    var definitions = [[Definition]](repeating: [], count: function.tempCount)
     let depth = loopDepths(function)
     var calls: [Int] = []
     var blockStart = 0
@@ -341,6 +419,9 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
                 let end = openEnd.removeValue(forKey: d)
                 let start = earlyClobbered.contains(d) ? position : position + 1
                 pieces[d.index].append(start...(end ?? position + 1))
+                var copied: Temp?
+                if case .copy(_, .temp(let s)) = instruction.operation { copied = s }
+                definitions[d.index].append(Definition(position: start, copied: copied))
                 if end == nil { unread.insert(InstructionSite(block: id, index: i)) }
             }
             accesses.append(TempAccess(position: position, instruction.operation))
@@ -362,7 +443,8 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         // call and redefined by it is not taken for one live across the call.
         let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
         var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index],
-                              readFrequency: readFrequency[index], rematerialization: rematerializations[index])
+                              readFrequency: readFrequency[index], rematerialization: rematerializations[index],
+                              definitions: definitions[index].sorted { $0.position < $1.position })
         // The value must survive a call when the call's clobber point lies strictly inside.
         let interiors = segments.compactMap { $0.count > 2 ? $0.lowerBound + 1...$0.upperBound - 1 : nil }
         range.crossesCall = interiors.overlapsSegments(callPoints)
@@ -797,7 +879,8 @@ private func asmOperandRegisters(_ sites: [AsmSite], _ ranges: [LiveRange], _ lo
     return result
 }
 
-/// Joins the live ranges of Temps copied into one another whenever they do not overlap, so that
+/// Joins the live ranges of Temps copied into one another whenever they hold the same value
+/// wherever both are live (they need not be apart: `y = x` with both read afterwards), so that
 /// the copy becomes a move from a register to itself, which instruction selection leaves out.
 /// The copies inside the deepest loops are joined first.
 private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRange] {
@@ -834,7 +917,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     for copy in copies.sorted(by: { $0.depth > $1.depth }) {
         let (d, s) = (find(copy.destination.index), find(copy.source.index))
         guard d != s, var destination = ranges[d], var source = ranges[s],
-              !destination.overlaps(source.segments) else { continue }
+              !destination.interferes(with: source, leader: { find($0.index) }) else { continue }
         // Both taken out of the array, so that neither list is shared (growing it would copy it),
         // and the shorter list goes into the longer: a range that keeps being joined into new
         // short ones (a local copied into a temporary in each of thousands of blocks) is not

@@ -311,6 +311,31 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         }
     }
 
+    /// `q = p` and both read after: the two hold the same value wherever both are live, so they
+    /// share a register and the copy is no instruction (as `barrier_var(x)`'s copies of x).
+    @Test func aCopyReadAlongsideItsSourceSharesItsRegister() throws {
+        let f = single([ir(.copy(Temp(1), .temp(Temp(0)))),
+                        ir(.load(Temp(2), .temp(Temp(0), offset: 0), .double, addressSpace: 0)),
+                        ir(.load(Temp(3), .temp(Temp(1), offset: 8), .double, addressSpace: 0)),
+                        ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3))))],
+                       parameters: 1, tempCount: 5, result: .temp(Temp(4)))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.opcode == 0xbf }, "\(code)")
+    }
+
+    /// `q = p; p = q + 1` with p and q both read afterwards: the copy cannot be left out, since
+    /// the two values differ after the add.
+    @Test func aCopyWhoseSourceChangesKeepsItsOwnRegister() throws {
+        let f = single([ir(.copy(Temp(1), .temp(Temp(0)))),
+                        ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                        ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .temp(Temp(1))))],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(2)))
+        let code = try compile(f).instructions
+        #expect(code.contains { $0.opcode == 0xbf }, "\(code)")
+        let mul = try #require(code.first { $0.opcode == 0x2f })
+        #expect(mul.dst != mul.src, "\(code)")
+    }
+
     @Test func temporariesReadBeforeWrittenStartAtZero() throws {
         // %1 is written only on one path but read after the join.
         let blocks = [
