@@ -14,9 +14,10 @@ import BPFInstructions
 // disappears, where their values never differ while both are live: a copy read alongside its
 // source joins it. Temps are taken in order of spill weight (reads and writes, each counting
 // 8^loop depth, per instruction spanned), heaviest first, and each gets the first register whose
-// occupants' ranges do not overlap its own, trying first the register it arrives or leaves in,
-// then the rest. A Temp that finds no register is spilled: the lightest Temps, those least used
-// inside loops, end up on the stack.
+// occupants' ranges do not overlap its own, trying first the register it arrives or leaves in
+// (unless it is live across a call, which those registers are not), then the rest. A Temp that
+// finds no register is spilled: the lightest Temps, those least used inside loops, end up on the
+// stack.
 // Temps joined by coalescing that find no register together are tried again one by one: spilled
 // together, a short step of the chain (a load's value extended, then added) would go through
 // memory with the long-lived value it was joined to.
@@ -589,7 +590,10 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     // there only when nothing else is free.
     var wanted: [Register: SegmentCounter] = [:]
     let positions = (ranges.compactMap { $0.segments.last?.upperBound }.max() ?? 0) + 1
-    let hintedRegisters = ranges.map { Set($0.temps.compactMap { hints[$0] }) }
+    // A range live across a call cannot take r1-r4, which every hint is: it wants none.
+    let hintedRegisters = ranges.map { range in
+        range.crossesCall ? [] : Set(range.temps.compactMap { hints[$0] }).subtracting(range.forbidden)
+    }
     for (index, range) in ranges.enumerated() {
         for hint in hintedRegisters[index] {
             wanted[hint, default: SegmentCounter(positions: positions)].add(range.segments)

@@ -336,6 +336,31 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(mul.dst != mul.src, "\(code)")
     }
 
+    /// Four values live across two calls, one of them the calls' argument (its hint r1), and
+    /// four short ones live at once between the calls: the short ones take r1-r4, as the
+    /// argument, live across the calls, cannot take r1, and leave r6-r9 to the four, so nothing
+    /// is spilled.
+    @Test func valuesLiveAcrossCallsWantNoArgumentRegister() throws {
+        var instructions = (1...4).map { k in
+            ir(.load(Temp(k), .temp(Temp(0), offset: 8 * k), .double, addressSpace: 0))
+        }
+        instructions.append(ir(.call(Temp(5), .helper(5), [.temp(Temp(4))])))
+        instructions += (6...9).map { k in
+            ir(.load(Temp(k), .temp(Temp(5), offset: 8 * k), .double, addressSpace: 0))
+        }
+        instructions += [ir(.binary(Temp(10), .add, .bits64, .temp(Temp(6)), .temp(Temp(7)))),
+                         ir(.binary(Temp(11), .add, .bits64, .temp(Temp(8)), .temp(Temp(9)))),
+                         ir(.binary(Temp(12), .add, .bits64, .temp(Temp(10)), .temp(Temp(11)))),
+                         ir(.store(.temp(Temp(4), offset: 64), .temp(Temp(12)), .double, addressSpace: 0)),
+                         ir(.call(nil, .helper(5), [.temp(Temp(4))])),
+                         ir(.binary(Temp(13), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+                         ir(.binary(Temp(14), .add, .bits64, .temp(Temp(13)), .temp(Temp(3)))),
+                         ir(.binary(Temp(15), .add, .bits64, .temp(Temp(14)), .temp(Temp(4))))]
+        let f = single(instructions, parameters: 1, tempCount: 16, result: .temp(Temp(15)))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.dst == .r10 || $0.src == .r10 }, "\(code)")
+    }
+
     @Test func temporariesReadBeforeWrittenStartAtZero() throws {
         // %1 is written only on one path but read after the join.
         let blocks = [
