@@ -38,7 +38,9 @@ import BPFInstructions
 // register is free from a write of a spilled Temp to reads of it soon after in the same block, the
 // value stays there too: those reads load nothing, and the slot serves the reads further on. So
 // too from a read of a spilled or rematerialized Temp to the reads after it: the first loads it
-// (or computes it) into that register.
+// (or computes it) into that register. A spilled Temp computed from a Temp in a register that
+// nothing reads after (`d = a op b`, selected `d = a; d op= b`) is computed in that register,
+// with no move into scratch r0 first.
 //
 // Inline asm: a Temp live across an asm, or one of its operands, never gets a register the asm
 // clobbers. An operand whose Temp is spilled (or a constant for an `r` input) gets a register
@@ -470,6 +472,19 @@ extension InlineAsm {
 }
 
 extension Operation {
+    /// The operand a copy or a unary or binary operation starts from: `d = a op b` is selected as
+    /// `d = a; d op= b`, a copy of `a` into d and an operation on d.
+    var tiedSource: Value? {
+        switch self {
+        case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
+             .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
+            return value
+        case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
+             .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
+            return nil
+        }
+    }
+
     /// Whether the operation does nothing but compute its result: without a reader it can go.
     /// Loads stay (a volatile read must happen), and so do calls, stores and atomics.
     var onlyComputes: Bool {
@@ -701,8 +716,10 @@ private func rematerializations(_ function: Function, liveAtEntry: [Temp]) -> [R
 /// the reads beyond. The same from a read of a spilled Temp, or of a rematerialized global's
 /// address, to the reads after it: the first loads it (or computes it) into the register, the
 /// others find it there. When no register is free up to the last of those reads, up to an earlier
-/// one. Inline asm picks registers for its spilled operands from what is free at it, so none of
-/// these spans one.
+/// one. Of the registers that reach as far, the one the write computes from, which the written
+/// value then takes with no move; a write that keeps no register up to its reads still takes that
+/// one for the instant it is written, when free. Inline asm picks registers for its spilled
+/// operands from what is free at it, so none of these spans one.
 private func residentRegisters(_ function: Function, order: [BlockID], locations: [Location?],
                                occupied: inout [Register: [ClosedRange<Int>]], asmPositions: [Int])
     -> (resident: [InstructionSite: [Temp: Register]], reloads: [InstructionSite: [Temp: Register]])
@@ -727,6 +744,9 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
         var sites: [InstructionSite]
         var reads: [Int] = []
         var isLoaded = false
+        /// For a write computed from a Temp in a register (`d = a op b`, selected `d = a; d op= b`):
+        /// that register, where the value is computed with no move when `a` is not read after.
+        var source: Register?
     }
     var calls: [Int] = []
     var spans: [(Temp, Span)] = []
@@ -778,7 +798,13 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                 }
                 if let span = open.removeValue(forKey: d) { spans.append((d, span)) }
                 // One that reads it from the slot reads it where the register does not hold it yet.
-                if !used.contains(d) { open[d] = Span(start: position + 1, sites: [site]) }
+                if !used.contains(d) {
+                    var span = Span(start: position + 1, sites: [site])
+                    if case .temp(let a)? = operation?.tiedSource, case .register(let r)? = locations[a.index] {
+                        span.source = r
+                    }
+                    open[d] = span
+                }
             }
         }
         spans += open.sorted { $0.key.index < $1.key.index }.map { ($0.key, $0.value) }
@@ -804,6 +830,10 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                         reads: Array(span.reads[(load + 1)...]), isLoaded: true))
     }
     var pending = spans.filter { !$0.1.reads.isEmpty }
+    // A write whose reads find no register up to them (or that has none in its block) is still
+    // computed in its source's register when that is free for the instant it is written: the
+    // source is not read after (else it would occupy it).
+    var bareWrites = spans.filter { $0.1.reads.isEmpty && $0.1.source != nil }
     while !pending.isEmpty {
         var granted: [(t: Temp, span: Span, register: Register)] = []
         var next: [(Temp, Span)] = []
@@ -815,13 +845,15 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                     return isAllowed(r, segment) && !(occupied[r] ?? []).overlapsSegments([segment])
                 }.count
             }
-            let (register, reads) = (callClobbered + callPreserved).map { ($0, reach($0)) }
-                .max { $0.1 < $1.1 } ?? (.r1, 0)
+            // The source's register first, so that it wins a tie.
+            let candidates = (span.source.map { [$0] } ?? []) + (callClobbered + callPreserved).filter { $0 != span.source }
+            let (register, reads) = candidates.map { ($0, reach($0)) }.max { $0.1 < $1.1 } ?? (.r1, 0)
             if reads > 0 {
                 occupied[register, default: []].insertSegments([span.start...span.reads[0]])
                 granted.append((t, span, register))
-            } else if let rest = rest(t, span, from: 0) {
-                next.append(rest)
+            } else {
+                if span.source != nil { bareWrites.append((t, span)) }
+                if let rest = rest(t, span, from: 0) { next.append(rest) }
             }
         }
         for (t, span, register) in granted {
@@ -839,6 +871,12 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
             if let rest = rest(t, span, from: kept) { next.append(rest) }
         }
         pending = next
+    }
+    for (t, span) in bareWrites {
+        guard let register = span.source, isAllowed(register, span.start...span.start),
+              !(occupied[register] ?? []).overlapsSegments([span.start...span.start]) else { continue }
+        occupied[register, default: []].insertSegments([span.start...span.start])
+        result[span.sites[0], default: [:]][t] = register
     }
     return (result, reloads)
 }
@@ -903,17 +941,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     var copies: [(depth: Int, destination: Temp, source: Temp)] = []
     for block in function.blocks {
         for instruction in block.instructions {
-            // `d = a op b` is selected as `d = a; d op= b`: a copy of a into d.
-            let source: Value
-            switch instruction.operation {
-            case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
-                 .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
-                source = value
-            case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-                 .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
-                continue
-            }
-            if case .temp(let s) = source, let d = instruction.operation.definedTemps.first {
+            if case .temp(let s)? = instruction.operation.tiedSource, let d = instruction.operation.definedTemps.first {
                 copies.append((depth[block.id.index], d, s))
             }
         }

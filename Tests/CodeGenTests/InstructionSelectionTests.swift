@@ -279,6 +279,27 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(!code.contains { $0.opcode == 0xbf && $0.src == .r10 }, "\(code)")
     }
 
+    /// Twelve values live across a call, each `%0 * k + 5`: a spilled one is computed where its
+    /// product was, which is not read after, and stored from there; no move into r0 first.
+    @Test func aSpilledValueIsComputedInItsSourcesRegister() throws {
+        var instructions: [IRInstruction] = []
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(12 + k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2)))))
+            instructions.append(ir(.binary(Temp(k), .add, .bits64, .temp(Temp(12 + k)), .constant(5))))
+        }
+        instructions.append(ir(.call(Temp(25), .helper(5), [])))
+        var sum = Temp(25)
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(25 + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
+            sum = Temp(25 + k)
+        }
+        let f = single(instructions, parameters: 1, tempCount: 38, result: .temp(sum))
+        let code = try compile(f, cpu: .v3).instructions
+        let call = try #require(code.firstIndex { $0.opcode == 0x85 })
+        #expect(code[..<call].contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
+        #expect(!code[..<call].contains { $0.opcode == 0xbf && $0.dst == .r0 }, "\(code)")
+    }
+
     /// Values spilled across the call and read three times after it, the first two in a row:
     /// one load serves the two in a row.
     @Test func aSpilledValueIsLoadedOnceForReadsInARow() throws {
