@@ -562,7 +562,10 @@ private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _
     var clobbers: [(position: Int, except: Temp?)] = []
     for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
         clobbers.append((access.position, nil))
-        clobbers.append((access.position + 1, access.callResult))
+        // An operand reloaded into r0 is read before the result is written, and a result bound
+        // for a spill slot computed there clobbers only what is live across the instruction: a
+        // result written into r0 after either is safe.
+        if access.usesScratch { clobbers.append((access.position + 1, access.callResult)) }
     }
     // By position, so that the clobbers inside a segment are found by binary search.
     clobbers.sort { $0.position < $1.position }

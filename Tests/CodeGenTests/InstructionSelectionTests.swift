@@ -300,6 +300,27 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(!code[..<call].contains { $0.opcode == 0xbf && $0.dst == .r0 }, "\(code)")
     }
 
+    /// A pointer kept across a call in a spill slot, and the value returned loaded through it:
+    /// the pointer is reloaded into r0 and the load writes r0 after reading it, so the returned
+    /// value is computed in r0, with no move before `exit`.
+    @Test func aResultReadThroughASpilledPointerIsComputedInR0() throws {
+        var instructions = [ir(.binary(Temp(100), .add, .bits64, .temp(Temp(0)), .constant(64)))]
+        instructions += (1...12).map { k in
+            ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2))))
+        }
+        instructions.append(ir(.call(Temp(13), .helper(5), [])))
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(Temp(12 + k)), .temp(Temp(k)))))
+        }
+        instructions += [ir(.symbolAddress(Temp(101), symbol: "g", offset: 0)),
+                         ir(.store(.temp(Temp(101), offset: 0), .temp(Temp(25)), .double, addressSpace: 0)),
+                         ir(.load(Temp(102), .temp(Temp(100), offset: 8), .double, addressSpace: 0))]
+        let f = single(instructions, parameters: 1, tempCount: 103, result: .temp(Temp(102)))
+        let code = try compile(f, cpu: .v3).instructions
+        #expect(code.contains { $0.opcode == 0x79 && $0.src == .r10 }, "nothing was spilled")
+        #expect(code.dropLast().last?.opcode != 0xbf, "\(code)")
+    }
+
     /// Values spilled across the call and read three times after it, the first two in a row:
     /// one load serves the two in a row.
     @Test func aSpilledValueIsLoadedOnceForReadsInARow() throws {
