@@ -967,6 +967,48 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     return ranges.compactMap { $0 }
 }
 
+/// Moves copies of a Temp's old value above the instruction that computes its new one from it:
+/// `n = i - 1; old = i; i = n` (C's `i--` as a value) becomes `old = i; n = i - 1; i = n`, so that
+/// `i` is read last by the subtraction, which then computes in its register (`d = a op b` is
+/// selected `d = a; d op= b`), and only the copy into `old` is a move. Done where the copies are
+/// the only reads of the old value before the block writes the Temp again, and where neither the
+/// copies' destinations nor the Temp are otherwise touched before them.
+func hoistCopiesOfTiedSources(_ function: inout Function) {
+    for b in function.blocks.indices {
+        var instructions = function.blocks[b].instructions
+        var k = 0
+        while k < instructions.count {
+            defer { k += 1 }
+            let tied = instructions[k].operation
+            guard case .temp(let a)? = tied.tiedSource, let d = tied.definedTemps.first, d != a else { continue }
+            // Copies of a after k, up to the instruction that writes a again.
+            var copies: [Int] = []
+            var touched = Set(tied.usedTemps + tied.definedTemps)
+            var rewritten = false
+            for i in k + 1..<instructions.count {
+                let operation = instructions[i].operation
+                if case .copy(let x, .temp(a)) = operation, x != a, !touched.contains(x) {
+                    copies.append(i)
+                    touched.insert(x)
+                    continue
+                }
+                if operation.usedTemps.contains(a) { break }
+                if operation.definedTemps.contains(a) {
+                    rewritten = true
+                    break
+                }
+                touched.formUnion(operation.usedTemps + operation.definedTemps)
+            }
+            guard rewritten, !copies.isEmpty else { continue }
+            let moved = copies.map { instructions[$0] }
+            for c in copies.reversed() { instructions.remove(at: c) }
+            instructions.insert(contentsOf: moved, at: k)
+            k += moved.count
+        }
+        function.blocks[b].instructions = instructions
+    }
+}
+
 /// Registers a Temp would like, to save moves: a parameter the register it arrives in, a call
 /// argument the register it is passed in (r1-r4 only; r5 is scratch).
 private func registerHints(_ function: Function) -> [Temp: Register] {

@@ -378,6 +378,19 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(mul.dst != mul.src, "\(code)")
     }
 
+    /// `n = i - 1; old = i; i = n` (`i--` as a value) with old and i both read after: the copy
+    /// into old moves above the subtraction, which then computes in i's register, so the copy
+    /// into old is the only move (not also `n = i` and `i = n`).
+    @Test func aPostDecrementNeedsOneMove() throws {
+        let f = single([ir(.binary(Temp(1), .sub, .bits64, .temp(Temp(0)), .constant(1))),
+                        ir(.copy(Temp(2), .temp(Temp(0)))),
+                        ir(.copy(Temp(0), .temp(Temp(1)))),
+                        ir(.store(.temp(Temp(2), offset: 0), .temp(Temp(0)), .double, addressSpace: 0))],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(0)))
+        let code = try compile(f).instructions
+        #expect(code.filter { $0.opcode == 0xbf && $0.dst != .r0 }.count == 1, "\(code)")
+    }
+
     /// Four values live across two calls, one of them the calls' argument (its hint r1), and
     /// four short ones live at once between the calls: the short ones take r1-r4, as the
     /// argument, live across the calls, cannot take r1, and leave r6-r9 to the four, so nothing
