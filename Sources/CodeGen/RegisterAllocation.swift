@@ -26,8 +26,9 @@ import BPFInstructions
 // preserved; r10 the read-only frame pointer):
 //   - r0 and r5 are the scratch registers of instruction selection (operands reloaded from spill
 //     slots, large constants, results bound for a spill slot). r5 is never allocated; r0 is given,
-//     after everything else is decided, to the ranges of returned values and call results where
-//     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
+//     once the other registers are decided, to ranges where no instruction inside needs it as
+//     scratch: first to spilled ones, which then need no slot, then to the ranges of returned
+//     values and call results, which saves the move into or out of r0.
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
 // type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot. A Temp
@@ -400,7 +401,9 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         }
         switch block.terminator {
         case .return(.temp(let t)): accesses.append(TempAccess(position: terminatorPosition, returned: t))
-        case .branch, .return, .jump, .mayGoto:
+        case .branch(_, _, let a, let b, _, _):
+            accesses.append(TempAccess(position: terminatorPosition, comparing: a, b))
+        case .return, .jump, .mayGoto:
             accesses.append(TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps))
         case .inlineAsmGoto(let asm, _, _):
             var access = TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps)
@@ -513,10 +516,26 @@ private struct TempAccess {
     var callResult: Temp?
     /// The Temp a `return` moves into r0.
     var returned: Temp?
+    /// Loaded into r0 when not in a register, before any other operand is read: a store's base,
+    /// a comparison's left operand.
+    var scratchOperand: Temp?
+    /// The result, computed in r0 when it is bound for a spill slot.
+    var result: Temp?
 
     init(position: Int, temps: [Temp]) {
         self.position = position
         self.temps = temps
+    }
+
+    /// A branch on `a cond b`; the comparison swaps its operands when only `a` is a constant.
+    init(position: Int, comparing a: Value, _ b: Value) {
+        self.init(position: position, temps: [a, b].compactMap(\.temp))
+        scratchOperand = TempAccess.left(a, b)
+    }
+
+    private static func left(_ a: Value, _ b: Value) -> Temp? {
+        if case .constant = a { return b.temp }
+        return a.temp
     }
 
     init(position: Int, returned: Temp) {
@@ -538,55 +557,77 @@ private struct TempAccess {
             usesScratch = true
         case .load(_, let address, _, _, _), .store(let address, _, _, _, _):
             switch address {
-            case .temp(_, let displacement), .slot(_, let displacement):
+            case .temp(let base, let displacement):
+                if case .store = operation { scratchOperand = base }
+                usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
+            case .slot(_, let displacement):
                 // A slot's offset adds the frame offset, at most 512 further.
                 usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
             }
+        case .setCondition(_, _, _, let a, let b):
+            scratchOperand = TempAccess.left(a, b)
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory, .setMemory, .slotAddress,
-             .symbolAddress, .addrSpaceCast, .setCondition, .coreValue:
+             .symbolAddress, .addrSpaceCast, .coreValue:
+            break
+        }
+        switch operation {
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .slotAddress, .symbolAddress,
+             .addrSpaceCast, .setCondition, .coreValue:
+            result = operation.definedTemps.first
+        case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
             break
         }
     }
+
+    /// Whether instruction selection, using r0 as scratch here, destroys what `range` keeps in r0:
+    /// an instruction that always uses it (a call, but for its own result), an operand loaded into
+    /// it before the others are read, or a result computed there while the range lives on.
+    /// `inRegister` tells the Temps that are not reloaded.
+    func clobbers(_ range: LiveRange, inRegister: (Temp) -> Bool) -> Bool {
+        let reads = range.segments.contains { $0.contains(position) }
+        let keeps = range.segments.contains { $0.contains(position + 1) }
+        if usesScratch {
+            return reads || keeps && !(callResult.map(range.temps.contains) ?? false)
+        }
+        return reads && !(scratchOperand.map(inRegister) ?? true) || keeps && !(result.map(inRegister) ?? true)
+    }
 }
 
-/// Moves into r0 the ranges of Temps that a `return` moves there or that a call leaves there, so
-/// the move disappears, when instruction selection never needs r0 as scratch inside them.
-private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _ locations: inout [Location?]) {
-    // Reloaded or rematerialized into a scratch register where it is read.
-    func isSpilled(_ t: Temp) -> Bool {
-        switch locations[t.index] {
-        case .spill?, .rematerialized?: return true
-        case .register?, nil: return false
-        }
-    }
-    var clobbers: [(position: Int, except: Temp?)] = []
-    for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
-        clobbers.append((access.position, nil))
-        // An operand reloaded into r0 is read before the result is written, and a result bound
-        // for a spill slot computed there clobbers only what is live across the instruction: a
-        // result written into r0 after either is safe.
-        if access.usesScratch { clobbers.append((access.position + 1, access.callResult)) }
-    }
-    // By position, so that the clobbers inside a segment are found by binary search.
-    clobbers.sort { $0.position < $1.position }
-    let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+/// r0, which instruction selection uses as scratch, for ranges where it never needs it: spilled
+/// ranges first (a register instead of a store and loads), then the ranges of Temps that a
+/// `return` moves into r0 or that a call leaves there (no move).
+private struct R0Placement {
+    /// The accesses by position, so that those inside a segment are found by binary search.
+    let accesses: [TempAccess]
     var occupied: [ClosedRange<Int>] = []
-    for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
-        && range.start > 0 && !range.overlaps(occupied)
-    {
+
+    init(_ accesses: [TempAccess]) {
+        self.accesses = accesses.sorted { $0.position < $1.position }
+    }
+
+    /// Puts `range` in r0 when it is free there and no instruction inside clobbers it.
+    mutating func place(_ range: LiveRange, _ locations: inout [Location?]) -> Bool {
+        guard range.start > 0, !range.overlaps(occupied) else { return false }
+        let temps = Set(range.temps)
+        func inRegister(_ t: Temp) -> Bool {
+            if temps.contains(t) { return true }
+            if case .register? = locations[t.index] { return true }
+            return false
+        }
         let clobbered = range.segments.contains { segment in
-            var (low, high) = (0, clobbers.count)
+            var (low, high) = (0, accesses.count)
             while low < high {
                 let middle = (low + high) / 2
-                if clobbers[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+                if accesses[middle].position + 1 < segment.lowerBound { low = middle + 1 } else { high = middle }
             }
-            return clobbers[low...].prefix { segment.contains($0.position) }.contains { clobber in
-                !(clobber.except.map(range.temps.contains) ?? false)
+            return accesses[low...].prefix { $0.position <= segment.upperBound }.contains {
+                $0.clobbers(range, inRegister: inRegister)
             }
         }
-        if clobbered { continue }
+        if clobbered { return false }
         for t in range.temps { locations[t.index] = .register(.r0) }
         occupied.insertSegments(range.segments)
+        return true
     }
 }
 
@@ -656,6 +697,12 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
     }
 
+    var r0 = R0Placement(accesses)
+    spilled = spilled.filter { range in
+        // A value rematerialized at no more than its definitions cost gains nothing from r0.
+        range.spillCost == 0 || !r0.place(range, &locations)
+    }
+
     // Spill slots, shared by spilled ranges that do not overlap.
     var slots: [[ClosedRange<Int>]] = []
     for range in spilled.sorted(by: { $0.start < $1.start }) {
@@ -675,7 +722,11 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     }
     let (resident, reloads) = residentRegisters(function, order: order, locations: locations, occupied: &occupied,
                                      asmPositions: asmSites.map(\.position))
-    placeResultsInR0(allocated, accesses, &locations)
+    let results = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+    for range in allocated where range.temps.contains(where: results.contains) {
+        guard case .register? = locations[range.temps[0].index] else { continue }
+        _ = r0.place(range, &locations)
+    }
 
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
                               liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,

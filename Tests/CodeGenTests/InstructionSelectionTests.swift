@@ -109,7 +109,8 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         }
         let compiled = try compile(single(instructions, parameters: 1, tempCount: values + 1, result: .temp(Temp(1))))
         let stack = compiled.instructions.filter { $0.dst == .r10 || $0.src == .r10 }
-        #expect(compiled.stackSize >= 8 * (values - 8))
+        // r1-r4, r6-r9 and, where no instruction needs it as scratch, r0 hold up to nine.
+        #expect(compiled.stackSize >= 8 * (values - 9))
         #expect(!stack.isEmpty)
         #expect(stack.allSatisfy { $0.opcode == 0x7b || $0.opcode == 0x79 })  // stx/ldx DW
     }
@@ -376,6 +377,22 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(code.contains { $0.opcode == 0xbf }, "\(code)")
         let mul = try #require(code.first { $0.opcode == 0x2f })
         #expect(mul.dst != mul.src, "\(code)")
+    }
+
+    /// Nine values loaded and live at once, no call: r1-r4 and r6-r9 hold eight, and the ninth
+    /// takes r0, which no instruction needs as scratch while it lives, instead of a spill slot.
+    @Test func r0HoldsAValueWhereNoInstructionNeedsItAsScratch() throws {
+        var instructions = (1...9).map { k in
+            ir(.load(Temp(k), .temp(Temp(0), offset: 8 * k), .double, addressSpace: 0))
+        }
+        var sum = Temp(9)
+        for k in (1...8).reversed() {
+            instructions.append(ir(.binary(Temp(18 - k), .xor, .bits64, .temp(sum), .temp(Temp(k)))))
+            sum = Temp(18 - k)
+        }
+        let f = single(instructions, parameters: 1, tempCount: 18, result: .temp(sum))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.dst == .r10 || $0.src == .r10 }, "\(code)")
     }
 
     /// `n = i - 1; old = i; i = n` (`i--` as a value) with old and i both read after: the copy
