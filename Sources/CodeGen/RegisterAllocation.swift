@@ -12,12 +12,13 @@ import BPFInstructions
 //
 // First, Temps copied into one another are joined (coalesced) into one range, so that the copy
 // disappears, where their values never differ while both are live: a copy read alongside its
-// source joins it. Temps are taken in order of spill weight (reads and writes, each counting
-// 8^loop depth, per instruction spanned), heaviest first, and each gets the first register whose
-// occupants' ranges do not overlap its own, trying first the register it arrives or leaves in
-// (unless it is live across a call, which those registers are not), then the rest. A Temp that
-// finds no register is spilled: the lightest Temps, those least used inside loops, end up on the
-// stack.
+// source joins it (and before liveness, a copy of a Temp's old value moves above the instruction
+// that computes its new one from it, so that `i--` as a value costs one move). Temps are taken in
+// order of spill weight (reads and writes, each counting 8^loop depth, per instruction spanned),
+// heaviest first, and each gets the first register whose occupants' ranges do not overlap its
+// own, trying first the register it arrives or leaves in (unless it is live across a call, which
+// those registers are not), then the rest. A Temp that finds no register is spilled: the lightest
+// Temps, those least used inside loops, end up on the stack.
 // Temps joined by coalescing that find no register together are tried again one by one: spilled
 // together, a short step of the chain (a load's value extended, then added) would go through
 // memory with the long-lived value it was joined to.

@@ -20,6 +20,19 @@ private func single(_ instructions: [IRInstruction], parameters: Int, tempCount:
                  blocks: [Block(id: BlockID(0), instructions: instructions, terminator: .return(result))], slots: slots)
 }
 
+/// `instructions`, which compute %1-%12, then a call and the twelve added up after it, in Temps
+/// from `next` on (the call's result first); the function's parameter is %0.
+private func summedAfterACall(_ instructions: [IRInstruction], next: Int) -> Function {
+    var instructions = instructions
+    instructions.append(ir(.call(Temp(next), .helper(5), [])))
+    var sum = Temp(next)
+    for k in 1...12 {
+        instructions.append(ir(.binary(Temp(next + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
+        sum = Temp(next + k)
+    }
+    return single(instructions, parameters: 1, tempCount: next + 13, result: .temp(sum))
+}
+
 private func isALU32(_ i: Instruction) -> Bool { Opcode.classOf(i.opcode) == Opcode.classALU }
 private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
 
@@ -162,14 +175,7 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         for k in 1...12 {
             instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(k - 1)), .constant(3))))
         }
-        instructions.append(ir(.call(Temp(13), .helper(5), [])))
-        var sum = Temp(13)
-        for k in 1...12 {
-            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
-            sum = Temp(13 + k)
-        }
-        let f = single(instructions, parameters: 1, tempCount: 26, result: .temp(sum))
-        let code = try compile(f, cpu: .v3).instructions
+        let code = try compile(summedAfterACall(instructions, next: 13), cpu: .v3).instructions
         #expect(code.contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
         for (store, load) in zip(code, code.dropFirst()) where store.opcode == 0x7b && store.dst == .r10 {
             #expect(!(load.opcode == 0x79 && load.src == .r10 && load.offset == store.offset && load.dst == store.src))
@@ -288,14 +294,7 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
             instructions.append(ir(.binary(Temp(12 + k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2)))))
             instructions.append(ir(.binary(Temp(k), .add, .bits64, .temp(Temp(12 + k)), .constant(5))))
         }
-        instructions.append(ir(.call(Temp(25), .helper(5), [])))
-        var sum = Temp(25)
-        for k in 1...12 {
-            instructions.append(ir(.binary(Temp(25 + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
-            sum = Temp(25 + k)
-        }
-        let f = single(instructions, parameters: 1, tempCount: 38, result: .temp(sum))
-        let code = try compile(f, cpu: .v3).instructions
+        let code = try compile(summedAfterACall(instructions, next: 25), cpu: .v3).instructions
         let call = try #require(code.firstIndex { $0.opcode == 0x85 })
         #expect(code[..<call].contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
         #expect(!code[..<call].contains { $0.opcode == 0xbf && $0.dst == .r0 }, "\(code)")
