@@ -6,8 +6,8 @@ import BTF
 
 // Code generation for one function, the stages in order:
 //
-//   CO-RE folding → block layout → liveness → register allocation → frame layout → instruction selection
-//   → branch resolution
+//   copy hoisting → CO-RE folding → block layout → liveness → register allocation → frame layout
+//   → instruction selection → branch resolution
 //
 // The IR must have been through `runPasses` for the same CPU version: no aggregate copies remain,
 // and at v3 no signed division.
@@ -42,6 +42,7 @@ public func compileFunction(_ function: Function, in module: Module, cpu: CPUVer
         types.coreLocalValue(of: relocation, typeID: { btfTypes[$0].map { Int64($0.rawValue) } })
     }
     var function = function
+    hoistCopiesOfTiedSources(&function)
     let relocatedSites = foldCoreRelocations(&function, localValue: localValue)
     let order = layoutOrder(function)
     let liveness = Liveness(function)

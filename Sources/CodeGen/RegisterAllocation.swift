@@ -10,11 +10,15 @@ import BPFInstructions
 // where its value may still be read, so two Temps whose values are never needed at the same time
 // (a loop counter and a temporary of a slow path laid out after the loop) can share a register.
 //
-// Temps are taken in order of spill weight (reads and writes, each counting 8^loop depth, per
-// instruction spanned), heaviest first, and each gets the first register whose occupants' ranges
-// do not overlap its own, trying first the registers of the Temps it is copied from or to (so the
-// copy disappears), then the register it arrives or leaves in, then the rest. A Temp that finds no
-// register is spilled: the lightest Temps, those least used inside loops, end up on the stack.
+// First, Temps copied into one another are joined (coalesced) into one range, so that the copy
+// disappears, where their values never differ while both are live: a copy read alongside its
+// source joins it (and before liveness, a copy of a Temp's old value moves above the instruction
+// that computes its new one from it, so that `i--` as a value costs one move). Temps are taken in
+// order of spill weight (reads and writes, each counting 8^loop depth, per instruction spanned),
+// heaviest first, and each gets the first register whose occupants' ranges do not overlap its
+// own, trying first the register it arrives or leaves in (unless it is live across a call, which
+// those registers are not), then the rest. A Temp that finds no register is spilled: the lightest
+// Temps, those least used inside loops, end up on the stack.
 // Temps joined by coalescing that find no register together are tried again one by one: spilled
 // together, a short step of the chain (a load's value extended, then added) would go through
 // memory with the long-lived value it was joined to.
@@ -23,8 +27,9 @@ import BPFInstructions
 // preserved; r10 the read-only frame pointer):
 //   - r0 and r5 are the scratch registers of instruction selection (operands reloaded from spill
 //     slots, large constants, results bound for a spill slot). r5 is never allocated; r0 is given,
-//     after everything else is decided, to the ranges of returned values and call results where
-//     no instruction inside them needs r0 as scratch, which saves the move into or out of r0.
+//     once the other registers are decided, to ranges where no instruction inside needs it as
+//     scratch: first to spilled ones, which then need no slot, then to the ranges of returned
+//     values and call results, which saves the move into or out of r0.
 //   - r1-r4 hold Temps live across no call; r6-r9 hold any Temp.
 // A spilled Temp lives in an 8-byte stack slot for its whole life: the verifier keeps a pointer's
 // type only across 8-byte spills. Spilled Temps whose ranges do not overlap share a slot. A Temp
@@ -35,7 +40,9 @@ import BPFInstructions
 // register is free from a write of a spilled Temp to reads of it soon after in the same block, the
 // value stays there too: those reads load nothing, and the slot serves the reads further on. So
 // too from a read of a spilled or rematerialized Temp to the reads after it: the first loads it
-// (or computes it) into that register.
+// (or computes it) into that register. A spilled Temp computed from a Temp in a register that
+// nothing reads after (`d = a op b`, selected `d = a; d op= b`) is computed in that register,
+// with no move into scratch r0 first.
 //
 // Inline asm: a Temp live across an asm, or one of its operands, never gets a register the asm
 // clobbers. An operand whose Temp is spilled (or a constant for an `r` input) gets a register
@@ -143,6 +150,9 @@ private struct LiveRange {
     var crossesCall = false
     /// Registers an inline asm clobbers where this range is live.
     var forbidden: Set<Register> = []
+    /// Where the range's Temps are written, by position: coalescing asks whether another range is
+    /// live there.
+    var definitions: [Definition] = []
 
     var start: Int { segments[0].lowerBound }
 
@@ -170,10 +180,15 @@ private struct LiveRange {
         return spillCost / Double(span / 2 + 8)
     }
 
-    /// Adds the Temps of `other`, which must not overlap.
+    /// Adds the Temps of `other`, which must hold the same values as these wherever both are live.
     mutating func join(_ other: LiveRange) {
         temps += other.temps
-        segments.insertSegments(other.segments)
+        if overlaps(other.segments) {
+            segments.mergeSegments(other.segments)
+        } else {
+            segments.insertSegments(other.segments)
+        }
+        definitions = (definitions + other.definitions).sorted { $0.position < $1.position }
         useFrequency += other.useFrequency
         readFrequency += other.readFrequency
         crossesCall = crossesCall || other.crossesCall
@@ -182,6 +197,41 @@ private struct LiveRange {
     }
 
     func overlaps(_ other: [ClosedRange<Int>]) -> Bool { segments.overlapsSegments(other) }
+
+    /// Whether the two ranges may hold different values at a position where both are live, so
+    /// that one register cannot hold both. Following a path back from a position where both are
+    /// live, the later of their writes happens where the other range is live already: they
+    /// interfere when such a write is anything but a copy of a Temp of the other range, after which
+    /// the two values are equal (Chaitin's rule), or when both are live into the entry block, with
+    /// the values they come with. `leader` gives the range a Temp has been joined into.
+    func interferes(with other: LiveRange, leader: (Temp) -> Int) -> Bool {
+        let shared = segments.intersectingSegments(other.segments)
+        guard let first = shared.first else { return false }
+        func writesApart(_ written: LiveRange, from copied: LiveRange) -> Bool {
+            let source = leader(copied.temps[0])
+            return shared.contains { segment in
+                written.definitions(in: segment).contains { $0.copied.map(leader) != source }
+            }
+        }
+        return first.lowerBound == 0 || writesApart(self, from: other) || writesApart(other, from: self)
+    }
+
+    /// The definitions at positions in `segment`.
+    private func definitions(in segment: ClosedRange<Int>) -> ArraySlice<Definition> {
+        var (low, high) = (0, definitions.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if definitions[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+        }
+        return definitions[low...].prefix { $0.position <= segment.upperBound }
+    }
+}
+
+/// A write of a Temp: the position where its new value starts to occupy a register, and for a
+/// copy of another Temp, that Temp.
+private struct Definition {
+    var position: Int
+    var copied: Temp?
 }
 
 /// Sorted, disjoint segments of positions: the live range of a Temp, or what occupies a register
@@ -202,6 +252,38 @@ extension [ClosedRange<Int>] {
             if low < long.count && long[low].lowerBound <= segment.upperBound { return true }
         }
         return false
+    }
+
+    /// The positions both these and `other` cover, as segments: a segment of the shorter list
+    /// finds the segments of the longer one it overlaps by binary search.
+    func intersectingSegments(_ other: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
+        let (short, long) = count <= other.count ? (self, other) : (other, self)
+        var shared: [ClosedRange<Int>] = []
+        for segment in short {
+            var (low, high) = (0, long.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
+            }
+            for partner in long[low...].prefix(while: { $0.lowerBound <= segment.upperBound }) {
+                shared.append(Swift.max(segment.lowerBound, partner.lowerBound)...Swift.min(segment.upperBound, partner.upperBound))
+            }
+        }
+        return shared
+    }
+
+    /// Adds `other`'s segments, some of which may overlap these: overlapping ones become one.
+    mutating func mergeSegments(_ other: [ClosedRange<Int>]) {
+        var merged: [ClosedRange<Int>] = []
+        merged.reserveCapacity(count + other.count)
+        for segment in (self + other).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, segment.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound...Swift.max(last.upperBound, segment.upperBound)
+            } else {
+                merged.append(segment)
+            }
+        }
+        self = merged
     }
 
     /// Adds `other`'s segments, none of which overlaps these, keeping the order. A few go each
@@ -302,6 +384,7 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
     var pieces = [[ClosedRange<Int>]](repeating: [], count: function.tempCount)
     var frequency = [Double](repeating: 0, count: function.tempCount)
     var readFrequency = frequency
+    var definitions = [[Definition]](repeating: [], count: function.tempCount)
     let depth = loopDepths(function)
     var calls: [Int] = []
     var blockStart = 0
@@ -319,7 +402,9 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         }
         switch block.terminator {
         case .return(.temp(let t)): accesses.append(TempAccess(position: terminatorPosition, returned: t))
-        case .branch, .return, .jump, .mayGoto:
+        case .branch(_, _, let a, let b, _, _):
+            accesses.append(TempAccess(position: terminatorPosition, comparing: a, b))
+        case .return, .jump, .mayGoto:
             accesses.append(TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps))
         case .inlineAsmGoto(let asm, _, _):
             var access = TempAccess(position: terminatorPosition, temps: block.terminator.usedTemps)
@@ -341,6 +426,9 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
                 let end = openEnd.removeValue(forKey: d)
                 let start = earlyClobbered.contains(d) ? position : position + 1
                 pieces[d.index].append(start...(end ?? position + 1))
+                var copied: Temp?
+                if case .copy(_, .temp(let s)) = instruction.operation { copied = s }
+                definitions[d.index].append(Definition(position: start, copied: copied))
                 if end == nil { unread.insert(InstructionSite(block: id, index: i)) }
             }
             accesses.append(TempAccess(position: position, instruction.operation))
@@ -362,7 +450,8 @@ private func liveRanges(_ function: Function, order: [BlockID], liveness: Livene
         // call and redefined by it is not taken for one live across the call.
         let segments = pieces[index].sorted { $0.lowerBound < $1.lowerBound }
         var range = LiveRange(temps: [Temp(index)], segments: segments, useFrequency: frequency[index],
-                              readFrequency: readFrequency[index], rematerialization: rematerializations[index])
+                              readFrequency: readFrequency[index], rematerialization: rematerializations[index],
+                              definitions: definitions[index].sorted { $0.position < $1.position })
         // The value must survive a call when the call's clobber point lies strictly inside.
         let interiors = segments.compactMap { $0.count > 2 ? $0.lowerBound + 1...$0.upperBound - 1 : nil }
         range.crossesCall = interiors.overlapsSegments(callPoints)
@@ -387,6 +476,19 @@ extension InlineAsm {
 }
 
 extension Operation {
+    /// The operand a copy or a unary or binary operation starts from: `d = a op b` is selected as
+    /// `d = a; d op= b`, a copy of `a` into d and an operation on d.
+    var tiedSource: Value? {
+        switch self {
+        case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
+             .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
+            return value
+        case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
+             .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
+            return nil
+        }
+    }
+
     /// Whether the operation does nothing but compute its result: without a reader it can go.
     /// Loads stay (a volatile read must happen), and so do calls, stores and atomics.
     var onlyComputes: Bool {
@@ -415,10 +517,26 @@ private struct TempAccess {
     var callResult: Temp?
     /// The Temp a `return` moves into r0.
     var returned: Temp?
+    /// Loaded into r0 when not in a register, before any other operand is read: a store's base,
+    /// a comparison's left operand.
+    var scratchOperand: Temp?
+    /// The result, computed in r0 when it is bound for a spill slot.
+    var result: Temp?
 
     init(position: Int, temps: [Temp]) {
         self.position = position
         self.temps = temps
+    }
+
+    /// A branch on `a cond b`; the comparison swaps its operands when only `a` is a constant.
+    init(position: Int, comparing a: Value, _ b: Value) {
+        self.init(position: position, temps: [a, b].compactMap(\.temp))
+        scratchOperand = TempAccess.left(a, b)
+    }
+
+    private static func left(_ a: Value, _ b: Value) -> Temp? {
+        if case .constant = a { return b.temp }
+        return a.temp
     }
 
     init(position: Int, returned: Temp) {
@@ -440,52 +558,77 @@ private struct TempAccess {
             usesScratch = true
         case .load(_, let address, _, _, _), .store(let address, _, _, _, _):
             switch address {
-            case .temp(_, let displacement), .slot(_, let displacement):
+            case .temp(let base, let displacement):
+                if case .store = operation { scratchOperand = base }
+                usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
+            case .slot(_, let displacement):
                 // A slot's offset adds the frame offset, at most 512 further.
                 usesScratch = abs(displacement) > Int(Int16.max) - FrameLayout.limit
             }
+        case .setCondition(_, _, _, let a, let b):
+            scratchOperand = TempAccess.left(a, b)
         case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .copyMemory, .setMemory, .slotAddress,
-             .symbolAddress, .addrSpaceCast, .setCondition, .coreValue:
+             .symbolAddress, .addrSpaceCast, .coreValue:
+            break
+        }
+        switch operation {
+        case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .slotAddress, .symbolAddress,
+             .addrSpaceCast, .setCondition, .coreValue:
+            result = operation.definedTemps.first
+        case .store, .copyMemory, .setMemory, .call, .atomic, .compareExchange, .inlineAsm:
             break
         }
     }
+
+    /// Whether instruction selection, using r0 as scratch here, destroys what `range` keeps in r0:
+    /// an instruction that always uses it (a call, but for its own result), an operand loaded into
+    /// it before the others are read, or a result computed there while the range lives on.
+    /// `inRegister` tells the Temps that are not reloaded.
+    func clobbers(_ range: LiveRange, inRegister: (Temp) -> Bool) -> Bool {
+        let reads = range.segments.contains { $0.contains(position) }
+        let keeps = range.segments.contains { $0.contains(position + 1) }
+        if usesScratch {
+            return reads || keeps && !(callResult.map(range.temps.contains) ?? false)
+        }
+        return reads && !(scratchOperand.map(inRegister) ?? true) || keeps && !(result.map(inRegister) ?? true)
+    }
 }
 
-/// Moves into r0 the ranges of Temps that a `return` moves there or that a call leaves there, so
-/// the move disappears, when instruction selection never needs r0 as scratch inside them.
-private func placeResultsInR0(_ ranges: [LiveRange], _ accesses: [TempAccess], _ locations: inout [Location?]) {
-    // Reloaded or rematerialized into a scratch register where it is read.
-    func isSpilled(_ t: Temp) -> Bool {
-        switch locations[t.index] {
-        case .spill?, .rematerialized?: return true
-        case .register?, nil: return false
-        }
-    }
-    var clobbers: [(position: Int, except: Temp?)] = []
-    for access in accesses where access.usesScratch || access.temps.contains(where: isSpilled) {
-        clobbers.append((access.position, nil))
-        clobbers.append((access.position + 1, access.callResult))
-    }
-    // By position, so that the clobbers inside a segment are found by binary search.
-    clobbers.sort { $0.position < $1.position }
-    let wanted = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+/// r0, which instruction selection uses as scratch, for ranges where it never needs it: spilled
+/// ranges first (a register instead of a store and loads), then the ranges of Temps that a
+/// `return` moves into r0 or that a call leaves there (no move).
+private struct R0Placement {
+    /// The accesses by position, so that those inside a segment are found by binary search.
+    let accesses: [TempAccess]
     var occupied: [ClosedRange<Int>] = []
-    for range in ranges where range.temps.contains(where: wanted.contains) && !range.temps.contains(where: isSpilled)
-        && range.start > 0 && !range.overlaps(occupied)
-    {
+
+    init(_ accesses: [TempAccess]) {
+        self.accesses = accesses.sorted { $0.position < $1.position }
+    }
+
+    /// Puts `range` in r0 when it is free there and no instruction inside clobbers it.
+    mutating func place(_ range: LiveRange, _ locations: inout [Location?]) -> Bool {
+        guard range.start > 0, !range.overlaps(occupied) else { return false }
+        let temps = Set(range.temps)
+        func inRegister(_ t: Temp) -> Bool {
+            if temps.contains(t) { return true }
+            if case .register? = locations[t.index] { return true }
+            return false
+        }
         let clobbered = range.segments.contains { segment in
-            var (low, high) = (0, clobbers.count)
+            var (low, high) = (0, accesses.count)
             while low < high {
                 let middle = (low + high) / 2
-                if clobbers[middle].position < segment.lowerBound { low = middle + 1 } else { high = middle }
+                if accesses[middle].position + 1 < segment.lowerBound { low = middle + 1 } else { high = middle }
             }
-            return clobbers[low...].prefix { segment.contains($0.position) }.contains { clobber in
-                !(clobber.except.map(range.temps.contains) ?? false)
+            return accesses[low...].prefix { $0.position <= segment.upperBound }.contains {
+                $0.clobbers(range, inRegister: inRegister)
             }
         }
-        if clobbered { continue }
+        if clobbered { return false }
         for t in range.temps { locations[t.index] = .register(.r0) }
         occupied.insertSegments(range.segments)
+        return true
     }
 }
 
@@ -507,7 +650,10 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     // there only when nothing else is free.
     var wanted: [Register: SegmentCounter] = [:]
     let positions = (ranges.compactMap { $0.segments.last?.upperBound }.max() ?? 0) + 1
-    let hintedRegisters = ranges.map { Set($0.temps.compactMap { hints[$0] }) }
+    // A range live across a call cannot take r1-r4, which every hint is: it wants none.
+    let hintedRegisters = ranges.map { range in
+        range.crossesCall ? [] : Set(range.temps.compactMap { hints[$0] }).subtracting(range.forbidden)
+    }
     for (index, range) in ranges.enumerated() {
         for hint in hintedRegisters[index] {
             wanted[hint, default: SegmentCounter(positions: positions)].add(range.segments)
@@ -552,6 +698,12 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
         }
     }
 
+    var r0 = R0Placement(accesses)
+    spilled = spilled.filter { range in
+        // A value rematerialized at no more than its definitions cost gains nothing from r0.
+        range.spillCost == 0 || !r0.place(range, &locations)
+    }
+
     // Spill slots, shared by spilled ranges that do not overlap.
     var slots: [[ClosedRange<Int>]] = []
     for range in spilled.sorted(by: { $0.start < $1.start }) {
@@ -571,7 +723,11 @@ func allocateRegisters(_ function: Function, order: [BlockID], liveness: Livenes
     }
     let (resident, reloads) = residentRegisters(function, order: order, locations: locations, occupied: &occupied,
                                      asmPositions: asmSites.map(\.position))
-    placeResultsInR0(allocated, accesses, &locations)
+    let results = Set(accesses.compactMap { $0.returned ?? $0.callResult })
+    for range in allocated where range.temps.contains(where: results.contains) {
+        guard case .register? = locations[range.temps[0].index] else { continue }
+        _ = r0.place(range, &locations)
+    }
 
     return RegisterAssignment(locations: locations, spillSlotCount: slots.count,
                               liveAtEntry: liveness.liveIn[entry].elements, unreadResults: unread,
@@ -615,8 +771,10 @@ private func rematerializations(_ function: Function, liveAtEntry: [Temp]) -> [R
 /// the reads beyond. The same from a read of a spilled Temp, or of a rematerialized global's
 /// address, to the reads after it: the first loads it (or computes it) into the register, the
 /// others find it there. When no register is free up to the last of those reads, up to an earlier
-/// one. Inline asm picks registers for its spilled operands from what is free at it, so none of
-/// these spans one.
+/// one. Of the registers that reach as far, the one the write computes from, which the written
+/// value then takes with no move; a write that keeps no register up to its reads still takes that
+/// one for the instant it is written, when free. Inline asm picks registers for its spilled
+/// operands from what is free at it, so none of these spans one.
 private func residentRegisters(_ function: Function, order: [BlockID], locations: [Location?],
                                occupied: inout [Register: [ClosedRange<Int>]], asmPositions: [Int])
     -> (resident: [InstructionSite: [Temp: Register]], reloads: [InstructionSite: [Temp: Register]])
@@ -641,6 +799,9 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
         var sites: [InstructionSite]
         var reads: [Int] = []
         var isLoaded = false
+        /// For a write computed from a Temp in a register (`d = a op b`, selected `d = a; d op= b`):
+        /// that register, where the value is computed with no move when `a` is not read after.
+        var source: Register?
     }
     var calls: [Int] = []
     var spans: [(Temp, Span)] = []
@@ -692,7 +853,13 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                 }
                 if let span = open.removeValue(forKey: d) { spans.append((d, span)) }
                 // One that reads it from the slot reads it where the register does not hold it yet.
-                if !used.contains(d) { open[d] = Span(start: position + 1, sites: [site]) }
+                if !used.contains(d) {
+                    var span = Span(start: position + 1, sites: [site])
+                    if case .temp(let a)? = operation?.tiedSource, case .register(let r)? = locations[a.index] {
+                        span.source = r
+                    }
+                    open[d] = span
+                }
             }
         }
         spans += open.sorted { $0.key.index < $1.key.index }.map { ($0.key, $0.value) }
@@ -718,6 +885,10 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                         reads: Array(span.reads[(load + 1)...]), isLoaded: true))
     }
     var pending = spans.filter { !$0.1.reads.isEmpty }
+    // A write whose reads find no register up to them (or that has none in its block) is still
+    // computed in its source's register when that is free for the instant it is written: the
+    // source is not read after (else it would occupy it).
+    var bareWrites = spans.filter { $0.1.reads.isEmpty && $0.1.source != nil }
     while !pending.isEmpty {
         var granted: [(t: Temp, span: Span, register: Register)] = []
         var next: [(Temp, Span)] = []
@@ -729,13 +900,15 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
                     return isAllowed(r, segment) && !(occupied[r] ?? []).overlapsSegments([segment])
                 }.count
             }
-            let (register, reads) = (callClobbered + callPreserved).map { ($0, reach($0)) }
-                .max { $0.1 < $1.1 } ?? (.r1, 0)
+            // The source's register first, so that it wins a tie.
+            let candidates = (span.source.map { [$0] } ?? []) + (callClobbered + callPreserved).filter { $0 != span.source }
+            let (register, reads) = candidates.map { ($0, reach($0)) }.max { $0.1 < $1.1 } ?? (.r1, 0)
             if reads > 0 {
                 occupied[register, default: []].insertSegments([span.start...span.reads[0]])
                 granted.append((t, span, register))
-            } else if let rest = rest(t, span, from: 0) {
-                next.append(rest)
+            } else {
+                if span.source != nil { bareWrites.append((t, span)) }
+                if let rest = rest(t, span, from: 0) { next.append(rest) }
             }
         }
         for (t, span, register) in granted {
@@ -753,6 +926,12 @@ private func residentRegisters(_ function: Function, order: [BlockID], locations
             if let rest = rest(t, span, from: kept) { next.append(rest) }
         }
         pending = next
+    }
+    for (t, span) in bareWrites {
+        guard let register = span.source, isAllowed(register, span.start...span.start),
+              !(occupied[register] ?? []).overlapsSegments([span.start...span.start]) else { continue }
+        occupied[register, default: []].insertSegments([span.start...span.start])
+        result[span.sites[0], default: [:]][t] = register
     }
     return (result, reloads)
 }
@@ -797,7 +976,8 @@ private func asmOperandRegisters(_ sites: [AsmSite], _ ranges: [LiveRange], _ lo
     return result
 }
 
-/// Joins the live ranges of Temps copied into one another whenever they do not overlap, so that
+/// Joins the live ranges of Temps copied into one another whenever they hold the same value
+/// wherever both are live (they need not be apart: `y = x` with both read afterwards), so that
 /// the copy becomes a move from a register to itself, which instruction selection leaves out.
 /// The copies inside the deepest loops are joined first.
 private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRange] {
@@ -816,17 +996,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     var copies: [(depth: Int, destination: Temp, source: Temp)] = []
     for block in function.blocks {
         for instruction in block.instructions {
-            // `d = a op b` is selected as `d = a; d op= b`: a copy of a into d.
-            let source: Value
-            switch instruction.operation {
-            case .copy(_, let value), .negate(_, _, let value), .signExtend(_, let value, _),
-                 .zeroExtend(_, let value, _), .byteSwap(_, let value, _), .binary(_, _, _, let value, _):
-                source = value
-            case .load, .store, .copyMemory, .setMemory, .slotAddress, .symbolAddress, .call, .addrSpaceCast,
-                 .setCondition, .atomic, .compareExchange, .inlineAsm, .coreValue:
-                continue
-            }
-            if case .temp(let s) = source, let d = instruction.operation.definedTemps.first {
+            if case .temp(let s)? = instruction.operation.tiedSource, let d = instruction.operation.definedTemps.first {
                 copies.append((depth[block.id.index], d, s))
             }
         }
@@ -834,7 +1004,7 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
     for copy in copies.sorted(by: { $0.depth > $1.depth }) {
         let (d, s) = (find(copy.destination.index), find(copy.source.index))
         guard d != s, var destination = ranges[d], var source = ranges[s],
-              !destination.overlaps(source.segments) else { continue }
+              !destination.interferes(with: source, leader: { find($0.index) }) else { continue }
         // Both taken out of the array, so that neither list is shared (growing it would copy it),
         // and the shorter list goes into the longer: a range that keeps being joined into new
         // short ones (a local copied into a temporary in each of thousands of blocks) is not
@@ -847,6 +1017,48 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
         leader[s] = d
     }
     return ranges.compactMap { $0 }
+}
+
+/// Moves copies of a Temp's old value above the instruction that computes its new one from it:
+/// `n = i - 1; old = i; i = n` (C's `i--` as a value) becomes `old = i; n = i - 1; i = n`, so that
+/// `i` is read last by the subtraction, which then computes in its register (`d = a op b` is
+/// selected `d = a; d op= b`), and only the copy into `old` is a move. Done where the copies are
+/// the only reads of the old value before the block writes the Temp again, and where neither the
+/// copies' destinations nor the Temp are otherwise touched before them.
+func hoistCopiesOfTiedSources(_ function: inout Function) {
+    for b in function.blocks.indices {
+        var instructions = function.blocks[b].instructions
+        var k = 0
+        while k < instructions.count {
+            defer { k += 1 }
+            let tied = instructions[k].operation
+            guard case .temp(let a)? = tied.tiedSource, let d = tied.definedTemps.first, d != a else { continue }
+            // Copies of a after k, up to the instruction that writes a again.
+            var copies: [Int] = []
+            var touched = Set(tied.usedTemps + tied.definedTemps)
+            var rewritten = false
+            for i in k + 1..<instructions.count {
+                let operation = instructions[i].operation
+                if case .copy(let x, .temp(a)) = operation, x != a, !touched.contains(x) {
+                    copies.append(i)
+                    touched.insert(x)
+                    continue
+                }
+                if operation.usedTemps.contains(a) { break }
+                if operation.definedTemps.contains(a) {
+                    rewritten = true
+                    break
+                }
+                touched.formUnion(operation.usedTemps + operation.definedTemps)
+            }
+            guard rewritten, !copies.isEmpty else { continue }
+            let moved = copies.map { instructions[$0] }
+            for c in copies.reversed() { instructions.remove(at: c) }
+            instructions.insert(contentsOf: moved, at: k)
+            k += moved.count
+        }
+        function.blocks[b].instructions = instructions
+    }
 }
 
 /// Registers a Temp would like, to save moves: a parameter the register it arrives in, a call

@@ -20,6 +20,19 @@ private func single(_ instructions: [IRInstruction], parameters: Int, tempCount:
                  blocks: [Block(id: BlockID(0), instructions: instructions, terminator: .return(result))], slots: slots)
 }
 
+/// `instructions`, which compute %1-%12, then a call and the twelve added up after it, in Temps
+/// from `next` on (the call's result first); the function's parameter is %0.
+private func summedAfterACall(_ instructions: [IRInstruction], next: Int) -> Function {
+    var instructions = instructions
+    instructions.append(ir(.call(Temp(next), .helper(5), [])))
+    var sum = Temp(next)
+    for k in 1...12 {
+        instructions.append(ir(.binary(Temp(next + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
+        sum = Temp(next + k)
+    }
+    return single(instructions, parameters: 1, tempCount: next + 13, result: .temp(sum))
+}
+
 private func isALU32(_ i: Instruction) -> Bool { Opcode.classOf(i.opcode) == Opcode.classALU }
 private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
 
@@ -109,7 +122,8 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         }
         let compiled = try compile(single(instructions, parameters: 1, tempCount: values + 1, result: .temp(Temp(1))))
         let stack = compiled.instructions.filter { $0.dst == .r10 || $0.src == .r10 }
-        #expect(compiled.stackSize >= 8 * (values - 8))
+        // r1-r4, r6-r9 and, where no instruction needs it as scratch, r0 hold up to nine.
+        #expect(compiled.stackSize >= 8 * (values - 9))
         #expect(!stack.isEmpty)
         #expect(stack.allSatisfy { $0.opcode == 0x7b || $0.opcode == 0x79 })  // stx/ldx DW
     }
@@ -161,14 +175,7 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         for k in 1...12 {
             instructions.append(ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(k - 1)), .constant(3))))
         }
-        instructions.append(ir(.call(Temp(13), .helper(5), [])))
-        var sum = Temp(13)
-        for k in 1...12 {
-            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(sum), .temp(Temp(k)))))
-            sum = Temp(13 + k)
-        }
-        let f = single(instructions, parameters: 1, tempCount: 26, result: .temp(sum))
-        let code = try compile(f, cpu: .v3).instructions
+        let code = try compile(summedAfterACall(instructions, next: 13), cpu: .v3).instructions
         #expect(code.contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
         for (store, load) in zip(code, code.dropFirst()) where store.opcode == 0x7b && store.dst == .r10 {
             #expect(!(load.opcode == 0x79 && load.src == .r10 && load.offset == store.offset && load.dst == store.src))
@@ -279,6 +286,41 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(!code.contains { $0.opcode == 0xbf && $0.src == .r10 }, "\(code)")
     }
 
+    /// Twelve values live across a call, each `%0 * k + 5`: a spilled one is computed where its
+    /// product was, which is not read after, and stored from there; no move into r0 first.
+    @Test func aSpilledValueIsComputedInItsSourcesRegister() throws {
+        var instructions: [IRInstruction] = []
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(12 + k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2)))))
+            instructions.append(ir(.binary(Temp(k), .add, .bits64, .temp(Temp(12 + k)), .constant(5))))
+        }
+        let code = try compile(summedAfterACall(instructions, next: 25), cpu: .v3).instructions
+        let call = try #require(code.firstIndex { $0.opcode == 0x85 })
+        #expect(code[..<call].contains { $0.opcode == 0x7b && $0.dst == .r10 }, "nothing was spilled")
+        #expect(!code[..<call].contains { $0.opcode == 0xbf && $0.dst == .r0 }, "\(code)")
+    }
+
+    /// A pointer kept across a call in a spill slot, and the value returned loaded through it:
+    /// the pointer is reloaded into r0 and the load writes r0 after reading it, so the returned
+    /// value is computed in r0, with no move before `exit`.
+    @Test func aResultReadThroughASpilledPointerIsComputedInR0() throws {
+        var instructions = [ir(.binary(Temp(100), .add, .bits64, .temp(Temp(0)), .constant(64)))]
+        instructions += (1...12).map { k in
+            ir(.binary(Temp(k), .mul, .bits64, .temp(Temp(0)), .constant(Int64(k + 2))))
+        }
+        instructions.append(ir(.call(Temp(13), .helper(5), [])))
+        for k in 1...12 {
+            instructions.append(ir(.binary(Temp(13 + k), .add, .bits64, .temp(Temp(12 + k)), .temp(Temp(k)))))
+        }
+        instructions += [ir(.symbolAddress(Temp(101), symbol: "g", offset: 0)),
+                         ir(.store(.temp(Temp(101), offset: 0), .temp(Temp(25)), .double, addressSpace: 0)),
+                         ir(.load(Temp(102), .temp(Temp(100), offset: 8), .double, addressSpace: 0))]
+        let f = single(instructions, parameters: 1, tempCount: 103, result: .temp(Temp(102)))
+        let code = try compile(f, cpu: .v3).instructions
+        #expect(code.contains { $0.opcode == 0x79 && $0.src == .r10 }, "nothing was spilled")
+        #expect(code.dropLast().last?.opcode != 0xbf, "\(code)")
+    }
+
     /// Values spilled across the call and read three times after it, the first two in a row:
     /// one load serves the two in a row.
     @Test func aSpilledValueIsLoadedOnceForReadsInARow() throws {
@@ -309,6 +351,85 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
                 == "test.c:1:1: error: stack frame of 'f' is 600 bytes, over BPF's 512-byte limit"
                 && list.diagnostics[1] == Diagnostic(.note, "'big' takes 400 bytes", at: location)
         }
+    }
+
+    /// `q = p` and both read after: the two hold the same value wherever both are live, so they
+    /// share a register and the copy is no instruction (as `barrier_var(x)`'s copies of x).
+    @Test func aCopyReadAlongsideItsSourceSharesItsRegister() throws {
+        let f = single([ir(.copy(Temp(1), .temp(Temp(0)))),
+                        ir(.load(Temp(2), .temp(Temp(0), offset: 0), .double, addressSpace: 0)),
+                        ir(.load(Temp(3), .temp(Temp(1), offset: 8), .double, addressSpace: 0)),
+                        ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .temp(Temp(3))))],
+                       parameters: 1, tempCount: 5, result: .temp(Temp(4)))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.opcode == 0xbf }, "\(code)")
+    }
+
+    /// `q = p; p = q + 1` with p and q both read afterwards: the copy cannot be left out, since
+    /// the two values differ after the add.
+    @Test func aCopyWhoseSourceChangesKeepsItsOwnRegister() throws {
+        let f = single([ir(.copy(Temp(1), .temp(Temp(0)))),
+                        ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .constant(1))),
+                        ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .temp(Temp(1))))],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(2)))
+        let code = try compile(f).instructions
+        #expect(code.contains { $0.opcode == 0xbf }, "\(code)")
+        let mul = try #require(code.first { $0.opcode == 0x2f })
+        #expect(mul.dst != mul.src, "\(code)")
+    }
+
+    /// Nine values loaded and live at once, no call: r1-r4 and r6-r9 hold eight, and the ninth
+    /// takes r0, which no instruction needs as scratch while it lives, instead of a spill slot.
+    @Test func r0HoldsAValueWhereNoInstructionNeedsItAsScratch() throws {
+        var instructions = (1...9).map { k in
+            ir(.load(Temp(k), .temp(Temp(0), offset: 8 * k), .double, addressSpace: 0))
+        }
+        var sum = Temp(9)
+        for k in (1...8).reversed() {
+            instructions.append(ir(.binary(Temp(18 - k), .xor, .bits64, .temp(sum), .temp(Temp(k)))))
+            sum = Temp(18 - k)
+        }
+        let f = single(instructions, parameters: 1, tempCount: 18, result: .temp(sum))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.dst == .r10 || $0.src == .r10 }, "\(code)")
+    }
+
+    /// `n = i - 1; old = i; i = n` (`i--` as a value) with old and i both read after: the copy
+    /// into old moves above the subtraction, which then computes in i's register, so the copy
+    /// into old is the only move (not also `n = i` and `i = n`).
+    @Test func aPostDecrementNeedsOneMove() throws {
+        let f = single([ir(.binary(Temp(1), .sub, .bits64, .temp(Temp(0)), .constant(1))),
+                        ir(.copy(Temp(2), .temp(Temp(0)))),
+                        ir(.copy(Temp(0), .temp(Temp(1)))),
+                        ir(.store(.temp(Temp(2), offset: 0), .temp(Temp(0)), .double, addressSpace: 0))],
+                       parameters: 1, tempCount: 3, result: .temp(Temp(0)))
+        let code = try compile(f).instructions
+        #expect(code.filter { $0.opcode == 0xbf && $0.dst != .r0 }.count == 1, "\(code)")
+    }
+
+    /// Four values live across two calls, one of them the calls' argument (its hint r1), and
+    /// four short ones live at once between the calls: the short ones take r1-r4, as the
+    /// argument, live across the calls, cannot take r1, and leave r6-r9 to the four, so nothing
+    /// is spilled.
+    @Test func valuesLiveAcrossCallsWantNoArgumentRegister() throws {
+        var instructions = (1...4).map { k in
+            ir(.load(Temp(k), .temp(Temp(0), offset: 8 * k), .double, addressSpace: 0))
+        }
+        instructions.append(ir(.call(Temp(5), .helper(5), [.temp(Temp(4))])))
+        instructions += (6...9).map { k in
+            ir(.load(Temp(k), .temp(Temp(5), offset: 8 * k), .double, addressSpace: 0))
+        }
+        instructions += [ir(.binary(Temp(10), .add, .bits64, .temp(Temp(6)), .temp(Temp(7)))),
+                         ir(.binary(Temp(11), .add, .bits64, .temp(Temp(8)), .temp(Temp(9)))),
+                         ir(.binary(Temp(12), .add, .bits64, .temp(Temp(10)), .temp(Temp(11)))),
+                         ir(.store(.temp(Temp(4), offset: 64), .temp(Temp(12)), .double, addressSpace: 0)),
+                         ir(.call(nil, .helper(5), [.temp(Temp(4))])),
+                         ir(.binary(Temp(13), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+                         ir(.binary(Temp(14), .add, .bits64, .temp(Temp(13)), .temp(Temp(3)))),
+                         ir(.binary(Temp(15), .add, .bits64, .temp(Temp(14)), .temp(Temp(4))))]
+        let f = single(instructions, parameters: 1, tempCount: 16, result: .temp(Temp(15)))
+        let code = try compile(f).instructions
+        #expect(!code.contains { $0.dst == .r10 || $0.src == .r10 }, "\(code)")
     }
 
     @Test func temporariesReadBeforeWrittenStartAtZero() throws {
