@@ -191,6 +191,64 @@ import Testing
         #expect(result(folding.functions[0]) == result(loop(start: 0, end: 40, step: 1, rotated: true)))
     }
 
+    /// `for (k = 40; k > 0; k -= 7) { if (k == 26) s += 1000; else s += k * 3; }` as jump
+    /// threading leaves it: the first test done before entry, which enters at the `else` arm, and
+    /// the `if` arm jumping straight to the step and test, a second back edge to a block of its
+    /// own. One loop, counted from its first block.
+    /// With `k == x`, x a parameter, in place of `k == 26`, an iteration may start at either block.
+    @Test(arguments: [false, true])
+    func aLoopThreadingSplitInTwo(testsData: Bool) {
+        let original = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0))), ir(.copy(Temp(2), .constant(40)))],
+                  terminator: .jump(BlockID(5))),
+            Block(id: BlockID(1), terminator: .branch(.eq, .bits64, .temp(Temp(2)), testsData ? .temp(Temp(0)) : .constant(26),
+                                                      then: BlockID(4), else: BlockID(5))),
+            Block(id: BlockID(2), terminator: .return(.temp(Temp(1)))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(-7)))],
+                  terminator: .branch(.sgt, .bits64, .temp(Temp(2)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(4), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1000)))],
+                  terminator: .jump(BlockID(3))),
+            Block(id: BlockID(5), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(2)), .constant(3))),
+                ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(3)))),
+            ], terminator: .jump(BlockID(3))),
+        ])
+        var module = Module(functions: [original])
+        #expect(unrollLoops(&module))
+        #expect(!hasCycle(module.functions[0]))
+        for x: UInt64 in [26, 33, 5, 40, 1] {
+            var before = IRInterpreter(module: Module(functions: [original]))
+            var after = IRInterpreter(module: module)
+            #expect(before.call("f", [x]) == after.call("f", [x]), "x = \(x)")
+        }
+        if !testsData {
+            var interpreter = IRInterpreter(module: module)
+            #expect(interpreter.call("f", [0]) == 1000 + 3 * (40 + 33 + 19 + 12 + 5))
+        }
+    }
+
+    /// `for (r = 0; r < 3; r++) for (c = r; c < 4; c++) s += r * 10 + c`: the inner loop starts
+    /// where the outer counter is, which only the nest knows; the nest unrolls whole.
+    @Test func aNestWhoseInnerBoundsFollowTheOuterCounter() {
+        let original = testFunction(parameters: 0, tempCount: 5, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.copy(Temp(0), .constant(0))), ir(.copy(Temp(1), .constant(0)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(3), then: BlockID(2), else: BlockID(5))),
+            Block(id: BlockID(2), instructions: [ir(.copy(Temp(2), .temp(Temp(1))))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(4), then: BlockID(4), else: BlockID(6))),
+            Block(id: BlockID(4), instructions: [
+                ir(.binary(Temp(3), .mul, .bits64, .temp(Temp(1)), .constant(10))),
+                ir(.binary(Temp(4), .add, .bits64, .temp(Temp(3)), .temp(Temp(2)))),
+                ir(.binary(Temp(0), .add, .bits64, .temp(Temp(0)), .temp(Temp(4)))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
+            ], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(5), terminator: .return(.temp(Temp(0)))),
+            Block(id: BlockID(6), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1)))],
+                  terminator: .jump(BlockID(1))),
+        ])
+        expectStraightLine(original)
+    }
+
     /// `for (g = 0; g < 16; g++) ;` with g a global: each unrolled copy stores g, and all but
     /// the last store write over each other once the copies are one block. The passes keep the
     /// unrolled function: one store of 16, no loop.
