@@ -19,8 +19,8 @@ import BPFIR
 // loop unrolls when some iteration leaves it on every path, within `maximumTrips` iterations,
 // the copies come to at most `maximumCopiedInstructions` instructions, and they fold enough:
 // before load forwarding, when what stays of them (what does not fold) is a few instructions;
-// after it, on trial, when cleaning the copies up (load forwarding, dead store elimination,
-// simplification) leaves a function worth its size (`unrollLoops`). Only loops entered at their
+// after it, on trial, when the copies cleaned up (load forwarding, dead store elimination,
+// simplification) leave the program cheaper to load and to verify, both estimated (`unrollLoops`). Only loops entered at their
 // header are unrolled; nested loops inside out, one per round, unless an inner one runs a number
 // of times that only the loop around it knows: then the nest unrolls whole (`Loop`).
 // Why: the verifier walks a loop once per iteration anyway, carrying its state; unrolled, the
@@ -33,14 +33,19 @@ import BPFIR
 /// any was unrolled. Without `cleanup`, a loop unrolls when its copies, with what folds left out,
 /// come to at most `foldedBudget` instructions. With it, a loop whose copies come to at most
 /// `trialBudget` is unrolled on trial: `cleanup` runs on the function (a module of it alone), and
-/// the result is kept when its size times itself is at most the size before times the
-/// instructions the verifier walked before (the function's, and the loop's once per iteration
-/// but the first): the two metrics of issue 11, loaded and verified instructions, weigh alike.
+/// the result is kept when it leaves the module cheaper (`ProgramCost`, for `cpu`): the
+/// instructions code generation will emit times those the verifier will walk, the two measures of
+/// issue 11, which weigh alike. The module's whole cost is the scale: the kernel loads and
+/// verifies its programs together, so a loop's saving counts against what all of them cost.
 @discardableResult
-public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
+public func unrollLoops(_ module: inout Module, cpu: CPUVersion, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
     // Before load forwarding, values stored in memory are left to it (followed here, the copies of
     // a loop over 128-bit values stored in slots kept load forwarding from folding the rest).
     let memory = KnownMemory(module, followsStores: cleanup != nil)
+    // On trial, each function's cost and the module's, estimated at the first trial (a module
+    // without loops needs none) and changed by each unrolling kept.
+    var costs: [ProgramCost] = []
+    var total = ProgramCost()
     var any = false
     for index in module.functions.indices {
         var function = module.functions[index]
@@ -52,9 +57,6 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
             while let candidate = firstCountedLoop(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget,
                                                    skipping: rejected) {
                 var trial = function
-                // The verifier walks a loop once per iteration, its copies once: each loop
-                // unrolled adds its size times its iterations but the first to the walk.
-                var walked = size(function) + walkedAgain(candidate, in: function)
                 var copies = unroll(candidate.loop, candidate.iterations, in: &trial, memory)
                 if let cleanup {
                     // Each trial cleans the whole function up: a function of many loops gets a few.
@@ -64,19 +66,24 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
                     // loop the verifier walks once per iteration.
                     for _ in 0..<maximumNesting {
                         guard let outer = firstCountedLoop(trial, memory, budget: trialBudget, skipping: [], around: copies) else { break }
-                        walked += walkedAgain(outer, in: trial)
                         copies = unroll(outer.loop, outer.iterations, in: &trial, memory)
                     }
                     var alone = module
                     alone.functions = [trial]
                     cleanup(&alone)
                     trial = alone.functions[0]
-                    // Kept when the instructions loaded times those walked shrink.
-                    let before = size(function), after = size(trial)
-                    guard after * after <= before * walked else {
+                    if costs.isEmpty {
+                        costs = module.functions.map { ProgramCost($0, cpu: cpu, memory) }
+                        total = costs.reduce(ProgramCost(), +)
+                    }
+                    let cost = ProgramCost(trial, cpu: cpu, memory)
+                    let changed = total - costs[index] + cost
+                    guard changed.isCheaper(than: total) else {
                         rejected.insert(function.blocks[candidate.loop.header])
                         continue
                     }
+                    costs[index] = cost
+                    total = changed
                 }
                 function = trial
                 unrolled = true
@@ -92,16 +99,38 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
     return any
 }
 
-/// What the verifier walks of a loop beyond its first iteration.
-private func walkedAgain(_ candidate: (loop: Loop, iterations: [Iteration]), in function: Function) -> Int {
-    (candidate.iterations.count - 1) * candidate.loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
-}
+/// What a program costs in the two measures of issue 11, estimated: the instructions code
+/// generation emits, which the kernel loads, and those the verifier walks.
+private struct ProgramCost {
+    var emitted = 0
+    var walked = 0
 
-/// Instructions and branches: what a function costs to load and, roughly, to verify.
-private func size(_ function: Function) -> Int {
-    function.blocks.reduce(0) { total, block in
-        if case .branch = block.terminator { return total + block.instructions.count + 1 }
-        return total + block.instructions.count
+    init() {}
+
+    init(_ function: Function, cpu: CPUVersion, _ memory: KnownMemory) {
+        let sizes = emittedSizes(function, cpu: cpu)
+        emitted = sizes.reduce(0, +)
+        walked = walkedInstructions(function, sizes: sizes, memory)
+    }
+
+    static func + (a: ProgramCost, b: ProgramCost) -> ProgramCost {
+        var sum = a
+        sum.emitted += b.emitted
+        sum.walked += b.walked
+        return sum
+    }
+
+    static func - (a: ProgramCost, b: ProgramCost) -> ProgramCost {
+        var difference = a
+        difference.emitted -= b.emitted
+        difference.walked -= b.walked
+        return difference
+    }
+
+    /// The two ratios weigh alike, as issue 11 scores them: cheaper when the product of the
+    /// measures shrinks.
+    func isCheaper(than other: ProgramCost) -> Bool {
+        Double(emitted) * Double(walked) <= Double(other.emitted) * Double(other.walked)
     }
 }
 
@@ -142,7 +171,7 @@ private enum Known: Hashable {
 /// What is known at a point: Temps' values, and the values last stored at places while nothing
 /// that may write memory unseen (a store through an unknown pointer, a call, an atomic, asm)
 /// came between.
-private struct Facts: Equatable {
+private struct Facts: Hashable {
     var temps: [Temp: Known] = [:]
     var memory: [Place: Int64] = [:]
     /// Places last stored a value not known, in the same conditions: unrolled, load forwarding
@@ -413,6 +442,89 @@ private struct LoopContext {
         return iterations
     }
 }
+
+/// The instructions the verifier walks in `function`, estimated by walking it as the verifier
+/// does, with what the simulation knows: from the entry, each block once in each state it is
+/// reached in (what is known on the way in), both ways of a branch on data, the one way of a
+/// branch on known values, and each block's instructions as code generation emits them (`sizes`).
+/// A state reached before is not walked again, as the verifier prunes it; as the verifier, it
+/// compares only the values that branches and addresses depend on (a total accumulated from data
+/// differs between the ways of a branch, and is no reason to walk on twice). A block reached in
+/// `maximumTrips` states forgets what it knew: a loop whose exit the simulation does not know is
+/// walked that many times. The walk stops after `maximumWalkedStates` states.
+private func walkedInstructions(_ function: Function, sizes: [Int], _ memory: KnownMemory) -> Int {
+    struct State: Hashable {
+        var block: Int
+        var facts: Facts
+    }
+    let precise = preciseTemps(function)
+    let live = liveTemps(function).in
+    var seen: Set<State> = []
+    var visits = [Int](repeating: 0, count: function.blocks.count)
+    var work = [State(block: 0, facts: Facts())]
+    var total = 0
+    while var state = work.popLast(), seen.count < maximumWalkedStates {
+        let b = state.block
+        state.facts.temps = state.facts.temps.filter { precise.contains($0.key) && live[b].contains($0.key) }
+        if visits[b] >= maximumTrips { state.facts = Facts() }
+        guard seen.insert(state).inserted else { continue }
+        visits[b] += 1
+        var facts = state.facts
+        total += sizes[b]
+        let block = function.blocks[b]
+        for instruction in block.instructions { _ = evaluated(instruction.operation, &facts, memory) }
+        let terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) }))
+        // Like an asm statement, an asm goto may write any memory.
+        if case .inlineAsmGoto = terminator { facts.forgetMemory() }
+        for s in terminator.successors.reversed() { work.append(State(block: s.index, facts: facts)) }
+    }
+    return total
+}
+
+/// Temps whose values branches and addresses depend on, which the verifier tracks precisely.
+private func preciseTemps(_ function: Function) -> Set<Temp> {
+    var precise: Set<Temp> = []
+    var work: [Temp] = []
+    func mark(_ temps: [Temp]) {
+        for t in temps where precise.insert(t).inserted { work.append(t) }
+    }
+    func base(_ address: Address) -> [Temp] {
+        if case .temp(let t, _) = address { return [t] }
+        return []
+    }
+    var definitions: [Temp: [Operation]] = [:]
+    for block in function.blocks {
+        switch block.terminator {
+        case .branch, .inlineAsmGoto: mark(block.terminator.usedTemps)
+        case .jump, .return, .mayGoto: break
+        }
+        for instruction in block.instructions {
+            let operation = instruction.operation
+            for t in operation.definedTemps { definitions[t, default: []].append(operation) }
+            switch operation {
+            case .load(_, let address, _, _, _), .store(let address, _, _, _, _), .setMemory(let address, _, _, _, _),
+                 .atomic(_, _, let address, _, _, _), .compareExchange(_, let address, _, _, _, _):
+                mark(base(address))
+            case .copyMemory(let destination, let source, _, _, _, _):
+                mark(base(destination) + base(source))
+            case .call(_, _, let arguments):
+                // Helpers check their arguments: sizes, pointers.
+                mark(arguments.compactMap(\.temp))
+            case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
+                 .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
+                break
+            }
+        }
+    }
+    while let t = work.popLast() {
+        for operation in definitions[t, default: []] { mark(operation.usedTemps) }
+    }
+    return precise
+}
+
+/// The states the estimate of the verifier's walk follows at most (a loop of `maximumTrips`
+/// iterations of a hundred blocks).
+private let maximumWalkedStates = 12_800
 
 /// The first loop of the function, but those whose header is `skipped` and, given `blocks`, those
 /// holding none of them, that runs a known number of times and whose copies come to at most
