@@ -5,10 +5,10 @@ import BPFIR
 // slots, an operation whose first operand stays live a move first), and the stores and loads of
 // spilled values where more values are live at once than there are registers.
 
-/// The BPF instruction slots code generation will emit for each block of `function`, estimated.
-func emittedSizes(_ function: Function, cpu: CPUVersion) -> [Int] {
-    let liveOut = liveTemps(function).out
-    return function.blocks.indices.map { b in
+/// The BPF instruction slots code generation will emit for each block of `function`, estimated;
+/// `liveOut` holds the Temps live at the end of each block (`liveTemps`).
+func emittedSizes(_ function: Function, cpu: CPUVersion, liveOut: [Set<Temp>]) -> [Int] {
+    function.blocks.indices.map { b in
         let block = function.blocks[b]
         var live = liveOut[b]
         var size = terminatorSize(block.terminator)

@@ -108,9 +108,10 @@ private struct ProgramCost {
     init() {}
 
     init(_ function: Function, cpu: CPUVersion, _ memory: KnownMemory) {
-        let sizes = emittedSizes(function, cpu: cpu)
+        let live = liveTemps(function)
+        let sizes = emittedSizes(function, cpu: cpu, liveOut: live.out)
         emitted = sizes.reduce(0, +)
-        walked = walkedInstructions(function, sizes: sizes, memory)
+        walked = walkedInstructions(function, sizes: sizes, live: live.in, memory)
     }
 
     static func + (a: ProgramCost, b: ProgramCost) -> ProgramCost {
@@ -171,7 +172,7 @@ private enum Known: Hashable {
 /// What is known at a point: Temps' values, and the values last stored at places while nothing
 /// that may write memory unseen (a store through an unknown pointer, a call, an atomic, asm)
 /// came between.
-private struct Facts: Hashable {
+private struct Facts: Equatable {
     var temps: [Temp: Known] = [:]
     var memory: [Place: Int64] = [:]
     /// Places last stored a value not known, in the same conditions: unrolled, load forwarding
@@ -452,31 +453,30 @@ private struct LoopContext {
 /// differs between the ways of a branch, and is no reason to walk on twice). A block reached in
 /// `maximumTrips` states forgets what it knew: a loop whose exit the simulation does not know is
 /// walked that many times. The walk stops after `maximumWalkedStates` states.
-private func walkedInstructions(_ function: Function, sizes: [Int], _ memory: KnownMemory) -> Int {
+private func walkedInstructions(_ function: Function, sizes: [Int], live: [Set<Temp>], _ memory: KnownMemory) -> Int {
+    /// What tells states apart: the block, and the known values of the Temps that matter there.
     struct State: Hashable {
         var block: Int
-        var facts: Facts
+        var temps: [Temp: Known]
     }
     let precise = preciseTemps(function)
-    let live = liveTemps(function).in
     var seen: Set<State> = []
     var visits = [Int](repeating: 0, count: function.blocks.count)
-    var work = [State(block: 0, facts: Facts())]
+    var work = [(block: 0, facts: Facts())]
     var total = 0
-    while var state = work.popLast(), seen.count < maximumWalkedStates {
-        let b = state.block
-        state.facts.temps = state.facts.temps.filter { precise.contains($0.key) && live[b].contains($0.key) }
-        if visits[b] >= maximumTrips { state.facts = Facts() }
-        guard seen.insert(state).inserted else { continue }
+    while let (b, entry) = work.popLast(), seen.count < maximumWalkedStates {
+        var facts = entry
+        facts.temps = facts.temps.filter { precise.contains($0.key) && live[b].contains($0.key) }
+        if visits[b] >= maximumTrips { facts = Facts() }
+        guard seen.insert(State(block: b, temps: facts.temps)).inserted else { continue }
         visits[b] += 1
-        var facts = state.facts
         total += sizes[b]
         let block = function.blocks[b]
         for instruction in block.instructions { _ = evaluated(instruction.operation, &facts, memory) }
         let terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) }))
         // Like an asm statement, an asm goto may write any memory.
         if case .inlineAsmGoto = terminator { facts.forgetMemory() }
-        for s in terminator.successors.reversed() { work.append(State(block: s.index, facts: facts)) }
+        for s in terminator.successors.reversed() { work.append((s.index, facts)) }
     }
     return total
 }

@@ -17,7 +17,7 @@ import Testing
             var module = builder.build()
             try runPasses(&module, cpu: cpu)
             for function in module.functions {
-                let estimate = emittedSizes(function, cpu: cpu).reduce(0, +)
+                let estimate = emittedSizes(function, cpu: cpu, liveOut: liveTemps(function).out).reduce(0, +)
                 let emitted = try compileFunction(function, in: module, cpu: cpu).instructions.count
                 let ratio = Double(estimate) / Double(emitted)
                 #expect(ratio > 2.0 / 3 && ratio < 1.5, "seed \(seed), \(function.name): estimated \(estimate), emitted \(emitted)")
