@@ -19,9 +19,10 @@ import BPFIR
 // loop unrolls when some iteration leaves it on every path, within `maximumTrips` iterations,
 // the copies come to at most `maximumCopiedInstructions` instructions, and they fold enough:
 // before load forwarding, when what stays of them (what does not fold) is a few instructions;
-// after it, on trial, when cleaning the copies up (load forwarding, dead store elimination,
-// simplification) leaves a function worth its size (`unrollLoops`). Only innermost loops with one
-// back edge, entered at their header, are unrolled; nested loops inside out, one per round.
+// after it, on trial, when the copies cleaned up (load forwarding, dead store elimination,
+// simplification) leave the program cheaper to load and to verify, both estimated (`unrollLoops`). Only loops entered at their
+// header are unrolled; nested loops inside out, one per round, unless an inner one runs a number
+// of times that only the loop around it knows: then the nest unrolls whole (`Loop`).
 // Why: the verifier walks a loop once per iteration anyway, carrying its state; unrolled, the
 // values known in each copy fold: array indices, loads and stores (load forwarding and dead store
 // elimination then finish the job), the tests. Clang's full unrolling does the same. A loop
@@ -32,14 +33,19 @@ import BPFIR
 /// any was unrolled. Without `cleanup`, a loop unrolls when its copies, with what folds left out,
 /// come to at most `foldedBudget` instructions. With it, a loop whose copies come to at most
 /// `trialBudget` is unrolled on trial: `cleanup` runs on the function (a module of it alone), and
-/// the result is kept when its size times itself is at most the size before times the
-/// instructions the verifier walked before (the function's, and the loop's once per iteration
-/// but the first): the two metrics of issue 11, loaded and verified instructions, weigh alike.
+/// the result is kept when it leaves the module cheaper (`ProgramCost`, for `cpu`): the
+/// instructions code generation will emit times those the verifier will walk, the two measures of
+/// issue 11, which weigh alike. The module's whole cost is the scale: the kernel loads and
+/// verifies its programs together, so a loop's saving counts against what all of them cost.
 @discardableResult
-public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
+public func unrollLoops(_ module: inout Module, cpu: CPUVersion, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
     // Before load forwarding, values stored in memory are left to it (followed here, the copies of
     // a loop over 128-bit values stored in slots kept load forwarding from folding the rest).
     let memory = KnownMemory(module, followsStores: cleanup != nil)
+    // On trial, each function's cost and the module's, estimated at the first trial (a module
+    // without loops needs none) and changed by each unrolling kept.
+    var costs: [ProgramCost] = []
+    var total = ProgramCost()
     var any = false
     for index in module.functions.indices {
         var function = module.functions[index]
@@ -51,9 +57,6 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
             while let candidate = firstCountedLoop(function, memory, budget: cleanup == nil ? foldedBudget : trialBudget,
                                                    skipping: rejected) {
                 var trial = function
-                // The verifier walks a loop once per iteration, its copies once: each loop
-                // unrolled adds its size times its iterations but the first to the walk.
-                var walked = size(function) + walkedAgain(candidate, in: function)
                 var copies = unroll(candidate.loop, candidate.iterations, in: &trial, memory)
                 if let cleanup {
                     // Each trial cleans the whole function up: a function of many loops gets a few.
@@ -63,19 +66,24 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
                     // loop the verifier walks once per iteration.
                     for _ in 0..<maximumNesting {
                         guard let outer = firstCountedLoop(trial, memory, budget: trialBudget, skipping: [], around: copies) else { break }
-                        walked += walkedAgain(outer, in: trial)
                         copies = unroll(outer.loop, outer.iterations, in: &trial, memory)
                     }
                     var alone = module
                     alone.functions = [trial]
                     cleanup(&alone)
                     trial = alone.functions[0]
-                    // Kept when the instructions loaded times those walked shrink.
-                    let before = size(function), after = size(trial)
-                    guard after * after <= before * walked else {
+                    if costs.isEmpty {
+                        costs = module.functions.map { ProgramCost($0, cpu: cpu, memory) }
+                        total = costs.reduce(ProgramCost(), +)
+                    }
+                    let cost = ProgramCost(trial, cpu: cpu, memory)
+                    let changed = total - costs[index] + cost
+                    guard changed.isCheaper(than: total) else {
                         rejected.insert(function.blocks[candidate.loop.header])
                         continue
                     }
+                    costs[index] = cost
+                    total = changed
                 }
                 function = trial
                 unrolled = true
@@ -91,16 +99,39 @@ public func unrollLoops(_ module: inout Module, cleanup: ((inout Module) -> Void
     return any
 }
 
-/// What the verifier walks of a loop beyond its first iteration.
-private func walkedAgain(_ candidate: (loop: Loop, iterations: [Iteration]), in function: Function) -> Int {
-    (candidate.iterations.count - 1) * candidate.loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
-}
+/// What a program costs in the two measures of issue 11, estimated: the instructions code
+/// generation emits, which the kernel loads, and those the verifier walks.
+private struct ProgramCost {
+    var emitted = 0
+    var walked = 0
 
-/// Instructions and branches: what a function costs to load and, roughly, to verify.
-private func size(_ function: Function) -> Int {
-    function.blocks.reduce(0) { total, block in
-        if case .branch = block.terminator { return total + block.instructions.count + 1 }
-        return total + block.instructions.count
+    init() {}
+
+    init(_ function: Function, cpu: CPUVersion, _ memory: KnownMemory) {
+        let live = liveTemps(function)
+        let sizes = emittedSizes(function, cpu: cpu, liveOut: live.out)
+        emitted = sizes.reduce(0, +)
+        walked = walkedInstructions(function, sizes: sizes, live: live.in, memory)
+    }
+
+    static func + (a: ProgramCost, b: ProgramCost) -> ProgramCost {
+        var sum = a
+        sum.emitted += b.emitted
+        sum.walked += b.walked
+        return sum
+    }
+
+    static func - (a: ProgramCost, b: ProgramCost) -> ProgramCost {
+        var difference = a
+        difference.emitted -= b.emitted
+        difference.walked -= b.walked
+        return difference
+    }
+
+    /// The two ratios weigh alike, as issue 11 scores them: cheaper when the product of the
+    /// measures shrinks.
+    func isCheaper(than other: ProgramCost) -> Bool {
+        Double(emitted) * Double(walked) <= Double(other.emitted) * Double(other.walked)
     }
 }
 
@@ -229,13 +260,21 @@ private func evaluated(_ operation: Operation, _ facts: inout Facts, _ memory: K
     return folded
 }
 
-/// A loop: a header that dominates it and one latch jumping back to it.
+/// A loop: a header that dominates it, where every way in enters, and the back edges inside it
+/// (each edge to a block that dominates its source): to the header, or to the header of a loop
+/// nested in it. An iteration runs from a back edge's target to the next back edge taken, so that
+/// the iterations of a nested loop are the loop's too: a loop that jump threading split in two
+/// (an arm of an `if` jumping straight to the step and test) unrolls as the one loop it was, and
+/// a nest whose inner bounds follow from the outer counter unrolls whole.
 private struct Loop {
     var header: Int
-    var latch: Int
     var members: Set<Int>
+    /// The targets of each block's back edges.
+    var backEdges: [Int: Set<Int>]
     /// The blocks in an order where each comes after those that jump to it within an iteration.
     var order: [Int]
+    /// The blocks every way from the start of an iteration to each block passes, the block included.
+    var passed: [Int: Set<Int>]
     /// Temps assigned in the loop that only drive its own counting and tests: read in the loop
     /// only by the tests that leave it and by assignments of other such Temps, never after it.
     var counting: Set<Temp>
@@ -245,23 +284,29 @@ private struct Loop {
     var varying: Set<Temp>
     /// Temps read in the loop.
     var reads: Set<Temp>
+
+    /// Whether no loop is nested in this one: every back edge returns to the header.
+    var isInnermost: Bool { backEdges.values.allSatisfy { $0 == [header] } }
+
+    func isBackEdge(_ from: Int, _ to: Int) -> Bool { backEdges[from]?.contains(to) ?? false }
 }
 
 /// One iteration as simulated.
 private struct Iteration {
     /// What is known on entry to each block the iteration may run.
     var entries: [Int: Facts] = [:]
-    /// What is known when the back edge is taken; nil when every path leaves the loop.
-    var next: Facts?
+    /// What is known where the back edges taken lead: the next iteration's starts, none when every
+    /// path leaves the loop.
+    var next: [Int: Facts] = [:]
     /// The instructions and branches that do not fold.
     var cost = 0
     /// Whether a known value folds into something other than the loop's counting.
     var folds = false
 }
 
-private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memory: KnownMemory) -> Iteration {
+private func simulate(_ loop: Loop, starts: [Int: Facts], in function: Function, _ memory: KnownMemory) -> Iteration {
     var iteration = Iteration()
-    iteration.entries[loop.header] = entry
+    iteration.entries = starts
     for b in loop.order {
         guard var facts = iteration.entries[b] else { continue }
         let block = function.blocks[b]
@@ -296,8 +341,8 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
         case .return, .mayGoto: break
         }
         for s in successors where loop.members.contains(s) {
-            if s == loop.header {
-                iteration.next = facts
+            if loop.isBackEdge(b, s) {
+                iteration.next[s] = iteration.next[s].map { $0.meet(facts) } ?? facts
             } else {
                 iteration.entries[s] = iteration.entries[s].map { $0.meet(facts) } ?? facts
             }
@@ -306,72 +351,197 @@ private func simulate(_ loop: Loop, entry: Facts, in function: Function, _ memor
     return iteration
 }
 
-/// The first loop of the function, but those whose header is `skipped` and, given `blocks`, those
-/// holding none of them, that runs a known number of times and whose copies come to at most `budget` instructions once what folds is left out,
-/// with its iterations simulated.
-private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int, skipping skipped: Set<Block>,
-                              around blocks: Range<Int>? = nil) -> (loop: Loop, iterations: [Iteration])? {
-    let count = function.blocks.count
-    guard count > 1 else { return nil }
-    let successors = function.blocks.map { $0.terminator.successors.map(\.index) }
-    var predecessors = [[Int]](repeating: [], count: count)
-    for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
-    let dominators = ControlFlow(function)
+/// What the search for loops needs of a function: its edges, dominators, and where each Temp is
+/// assigned and read.
+private struct LoopContext {
+    let function: Function
+    let successors: [[Int]]
+    let predecessors: [[Int]]
+    let dominators: ControlFlow
     var assignments: [Temp: Int] = [:]
-    for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
     var addresses: [Temp: (block: Int, known: Known)] = [:]
     var readers: [Temp: [Reader]] = [:]
-    for (b, block) in function.blocks.enumerated() {
-        for t in block.terminator.usedTemps { readers[t, default: []].append((b, nil)) }
+    var ends: BlockEndConstants
+
+    init(_ function: Function) {
+        self.function = function
+        successors = function.blocks.map { $0.terminator.successors.map(\.index) }
+        var predecessors = [[Int]](repeating: [], count: function.blocks.count)
+        for (b, next) in successors.enumerated() { for s in next { predecessors[s].append(b) } }
+        self.predecessors = predecessors
+        dominators = ControlFlow(function)
+        for parameter in function.parameters { assignments[parameter, default: 0] += 1 }
+        for (b, block) in function.blocks.enumerated() {
+            for t in block.terminator.usedTemps { readers[t, default: []].append((b, nil)) }
+            for instruction in block.instructions {
+                for t in instruction.operation.usedTemps { readers[t, default: []].append((b, instruction.operation.definedTemps)) }
+                for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
+                if case .symbolAddress(let t, let symbol, let offset) = instruction.operation {
+                    addresses[t] = (b, .address(.symbol(symbol), offset))
+                }
+            }
+        }
+        ends = BlockEndConstants(function, predecessors: predecessors)
+    }
+
+    /// The targets of back edges, by their first back edge's source.
+    var headers: [Int] {
+        var seen: Set<Int> = []
+        return successors.indices.flatMap { latch in
+            successors[latch].filter { dominators.dominates($0, latch) && seen.insert($0).inserted }
+        }
+    }
+
+    /// The header and every block that reaches one of its back edges without passing it.
+    func members(header: Int) -> Set<Int> {
+        var members: Set<Int> = [header]
+        var work = predecessors[header].filter { dominators.dominates(header, $0) && $0 != header }
+        members.formUnion(work)
+        while let b = work.popLast() {
+            for p in predecessors[b] where members.insert(p).inserted { work.append(p) }
+        }
+        return members
+    }
+
+    /// What is known on the way into `loop`, agreed by every entering block: global addresses
+    /// assigned once outside the loop, the constants known at the end of the block's only
+    /// predecessor, and the block's own instructions simulated on top; nil when nothing enters.
+    mutating func entry(of loop: Loop, _ memory: KnownMemory) -> Facts? {
+        var outside = Facts()
+        for (t, (block, known)) in addresses where assignments[t] == 1 && !loop.members.contains(block) { outside[t] = known }
+        var ways: [Facts] = []
+        for b in predecessors[loop.header] where !loop.members.contains(b) {
+            var facts = outside
+            if predecessors[b].count == 1, b != 0 {
+                for (t, c) in ends.values(atEndOf: predecessors[b][0]) { facts[t] = .constant(c) }
+            }
+            for instruction in function.blocks[b].instructions { _ = evaluated(instruction.operation, &facts, memory) }
+            ways.append(facts)
+        }
+        guard let first = ways.first else { return nil }
+        // Only what the loop reads: the facts are copied from block to block.
+        var entry = ways.dropFirst().reduce(first) { $0.meet($1) }
+        entry.temps = entry.temps.filter { loop.reads.contains($0.key) }
+        return entry
+    }
+
+    /// The loop's iterations simulated from `entry` until one leaves on every path, `maximumTrips`
+    /// have run, the copies would pass `maximumCopiedInstructions`, or those that do not fold pass
+    /// `budget`.
+    func iterations(of loop: Loop, from entry: Facts, _ memory: KnownMemory, budget: Int) -> [Iteration] {
+        let size = loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
+        var iterations: [Iteration] = []
+        var cost = 0
+        var starts = [loop.header: entry]
+        while iterations.count < maximumTrips && cost <= budget && (iterations.count + 1) * size <= maximumCopiedInstructions {
+            let iteration = simulate(loop, starts: starts, in: function, memory)
+            iterations.append(iteration)
+            cost += iteration.cost
+            guard !iteration.next.isEmpty else { break }
+            starts = iteration.next
+        }
+        return iterations
+    }
+}
+
+/// The instructions the verifier walks in `function`, estimated by walking it as the verifier
+/// does, with what the simulation knows: from the entry, each block once in each state it is
+/// reached in (what is known on the way in), both ways of a branch on data, the one way of a
+/// branch on known values, and each block's instructions as code generation emits them (`sizes`).
+/// A state reached before is not walked again, as the verifier prunes it; as the verifier, it
+/// compares only the values that branches and addresses depend on (a total accumulated from data
+/// differs between the ways of a branch, and is no reason to walk on twice). A block reached in
+/// `maximumTrips` states forgets what it knew: a loop whose exit the simulation does not know is
+/// walked that many times. The walk stops after `maximumWalkedStates` states.
+private func walkedInstructions(_ function: Function, sizes: [Int], live: [Set<Temp>], _ memory: KnownMemory) -> Int {
+    /// What tells states apart: the block, and the known values of the Temps that matter there.
+    struct State: Hashable {
+        var block: Int
+        var temps: [Temp: Known]
+    }
+    let precise = preciseTemps(function)
+    var seen: Set<State> = []
+    var visits = [Int](repeating: 0, count: function.blocks.count)
+    var work = [(block: 0, facts: Facts())]
+    var total = 0
+    while let (b, entry) = work.popLast(), seen.count < maximumWalkedStates {
+        var facts = entry
+        facts.temps = facts.temps.filter { precise.contains($0.key) && live[b].contains($0.key) }
+        if visits[b] >= maximumTrips { facts = Facts() }
+        guard seen.insert(State(block: b, temps: facts.temps)).inserted else { continue }
+        visits[b] += 1
+        total += sizes[b]
+        let block = function.blocks[b]
+        for instruction in block.instructions { _ = evaluated(instruction.operation, &facts, memory) }
+        let terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) }))
+        // Like an asm statement, an asm goto may write any memory.
+        if case .inlineAsmGoto = terminator { facts.forgetMemory() }
+        for s in terminator.successors.reversed() { work.append((s.index, facts)) }
+    }
+    return total
+}
+
+/// Temps whose values branches and addresses depend on, which the verifier tracks precisely.
+private func preciseTemps(_ function: Function) -> Set<Temp> {
+    var precise: Set<Temp> = []
+    var work: [Temp] = []
+    func mark(_ temps: [Temp]) {
+        for t in temps where precise.insert(t).inserted { work.append(t) }
+    }
+    func base(_ address: Address) -> [Temp] {
+        if case .temp(let t, _) = address { return [t] }
+        return []
+    }
+    var definitions: [Temp: [Operation]] = [:]
+    for block in function.blocks {
+        switch block.terminator {
+        case .branch, .inlineAsmGoto: mark(block.terminator.usedTemps)
+        case .jump, .return, .mayGoto: break
+        }
         for instruction in block.instructions {
-            for t in instruction.operation.usedTemps { readers[t, default: []].append((b, instruction.operation.definedTemps)) }
-            for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
-            if case .symbolAddress(let t, let symbol, let offset) = instruction.operation {
-                addresses[t] = (b, .address(.symbol(symbol), offset))
+            let operation = instruction.operation
+            for t in operation.definedTemps { definitions[t, default: []].append(operation) }
+            switch operation {
+            case .load(_, let address, _, _, _), .store(let address, _, _, _, _), .setMemory(let address, _, _, _, _),
+                 .atomic(_, _, let address, _, _, _), .compareExchange(_, let address, _, _, _, _):
+                mark(base(address))
+            case .copyMemory(let destination, let source, _, _, _, _):
+                mark(base(destination) + base(source))
+            case .call(_, _, let arguments):
+                // Helpers check their arguments: sizes, pointers.
+                mark(arguments.compactMap(\.temp))
+            case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .slotAddress, .symbolAddress,
+                 .addrSpaceCast, .setCondition, .inlineAsm, .coreValue:
+                break
             }
         }
     }
-    var ends = BlockEndConstants(function, predecessors: predecessors)
+    while let t = work.popLast() {
+        for operation in definitions[t, default: []] { mark(operation.usedTemps) }
+    }
+    return precise
+}
 
-    for latch in 0..<count {
-        for header in successors[latch] where dominators.dominates(header, latch) && !skipped.contains(function.blocks[header]) {
-            guard let loop = naturalLoop(function, header: header, latch: latch, successors: successors,
-                                         predecessors: predecessors, assignments: assignments, readers: readers) else { continue }
-            if let blocks, !loop.members.contains(where: blocks.contains) { continue }
-            // What is known on the way in, agreed by every entering block: global addresses
-            // assigned once outside the loop, the constants known at the end of the block's only
-            // predecessor, and the block's own instructions simulated on top.
-            var outside = Facts()
-            for (t, (block, known)) in addresses where assignments[t] == 1 && !loop.members.contains(block) { outside[t] = known }
-            let ways = predecessors[header].filter { !loop.members.contains($0) }.map { b in
-                var facts = outside
-                if predecessors[b].count == 1, b != 0 {
-                    for (t, c) in ends.values(atEndOf: predecessors[b][0]) { facts[t] = .constant(c) }
-                }
-                for instruction in function.blocks[b].instructions { _ = evaluated(instruction.operation, &facts, memory) }
-                return facts
-            }
-            guard let first = ways.first else { continue }
-            // Only what the loop reads: the facts are copied from block to block.
-            var entry = ways.dropFirst().reduce(first) { $0.meet($1) }
-            entry.temps = entry.temps.filter { loop.reads.contains($0.key) }
+/// The states the estimate of the verifier's walk follows at most (a loop of `maximumTrips`
+/// iterations of a hundred blocks).
+private let maximumWalkedStates = 12_800
 
-            let size = loop.members.reduce(0) { $0 + function.blocks[$1].instructions.count + 1 }
-            var iterations: [Iteration] = []
-            var cost = 0
-            var folds = false
-            var facts = entry
-            while iterations.count < maximumTrips && cost <= budget && (iterations.count + 1) * size <= maximumCopiedInstructions {
-                let iteration = simulate(loop, entry: facts, in: function, memory)
-                iterations.append(iteration)
-                cost += iteration.cost
-                folds = folds || iteration.folds
-                guard let next = iteration.next else { break }
-                facts = next
-            }
-            guard let last = iterations.last, last.next == nil, cost <= budget, folds || iterations.count == 1 else { continue }
-            return (loop, iterations)
-        }
+/// The first loop of the function, but those whose header is `skipped` and, given `blocks`, those
+/// holding none of them, that runs a known number of times and whose copies come to at most
+/// `budget` instructions once what folds is left out, with its iterations simulated.
+private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budget: Int, skipping skipped: Set<Block>,
+                              around blocks: Range<Int>? = nil) -> (loop: Loop, iterations: [Iteration])? {
+    guard function.blocks.count > 1 else { return nil }
+    var context = LoopContext(function)
+    let loops = context.headers.filter { !skipped.contains(function.blocks[$0]) }.compactMap { naturalLoop(context, header: $0) }
+        .filter { loop in blocks.map { loop.members.contains(where: $0.contains) } ?? true }
+    // Inside out: a loop with others in it only when none of those runs a known number of times alone.
+    for loop in loops.filter(\.isInnermost) + loops.filter({ !$0.isInnermost }) {
+        guard let entry = context.entry(of: loop, memory) else { continue }
+        let iterations = context.iterations(of: loop, from: entry, memory, budget: budget)
+        guard let last = iterations.last, last.next.isEmpty, iterations.reduce(0, { $0 + $1.cost }) <= budget,
+              iterations.count == 1 || iterations.contains(where: \.folds) else { continue }
+        return (loop, iterations)
     }
     return nil
 }
@@ -379,16 +549,13 @@ private func firstCountedLoop(_ function: Function, _ memory: KnownMemory, budge
 /// Where a Temp is read: by an instruction of a block, assigning `defines`, or (nil) by its terminator.
 private typealias Reader = (block: Int, defines: [Temp]?)
 
-/// The loop of back edge latch → header, when it is innermost, has no other back edge, is
-/// entered at the header only and left only by jumps, branches and asm gotos without outputs.
-private func naturalLoop(_ function: Function, header: Int, latch: Int, successors: [[Int]], predecessors: [[Int]],
-                         assignments: [Temp: Int], readers: [Temp: [Reader]]) -> Loop? {
-    // The header and every block that reaches the latch without passing it.
-    var members: Set<Int> = [header, latch]
-    var work = header == latch ? [] : [latch]
-    while let b = work.popLast() {
-        for p in predecessors[b] where members.insert(p).inserted { work.append(p) }
-    }
+/// The loop of `header`, when it is entered at the header only, left only by jumps, branches and
+/// asm gotos without outputs, and its blocks without the back edges form no cycle (no loop inside
+/// is entered elsewhere than at its header).
+private func naturalLoop(_ context: LoopContext, header: Int) -> Loop? {
+    let (function, successors, predecessors) = (context.function, context.successors, context.predecessors)
+    let members = context.members(header: header)
+    var backEdges: [Int: Set<Int>] = [:]
     for b in members {
         switch function.blocks[b].terminator {
         case .jump, .branch: break
@@ -397,23 +564,31 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
         case .return, .mayGoto, .inlineAsmGoto: return nil
         }
         if b != header && predecessors[b].contains(where: { !members.contains($0) }) { return nil }
-        if b != latch && successors[b].contains(header) { return nil }
+        for s in successors[b] where members.contains(s) && context.dominators.dominates(s, b) { backEdges[b, default: []].insert(s) }
     }
-    // Blocks after those that jump to them, the back edge left out; a cycle without the header
-    // is an inner loop.
+    // Blocks after those that jump to them, the back edges left out.
     var order: [Int] = []
     var remaining = Dictionary(uniqueKeysWithValues: members.map { b in
-        (b, b == header ? 0 : predecessors[b].count)
+        (b, b == header ? 0 : predecessors[b].filter { !(backEdges[$0]?.contains(b) ?? false) }.count)
     })
     var ready = [header]
     while let b = ready.popLast() {
         order.append(b)
-        for s in successors[b] where members.contains(s) && s != header {
+        for s in successors[b] where members.contains(s) && !(backEdges[b]?.contains(s) ?? false) {
             remaining[s]! -= 1
             if remaining[s] == 0 { ready.append(s) }
         }
     }
     guard order.count == members.count else { return nil }
+    var passed: [Int: Set<Int>] = [:]
+    for b in order {
+        if b == header || backEdges.values.contains(where: { $0.contains(b) }) {
+            passed[b] = [b]
+            continue
+        }
+        let ways = predecessors[b].map { passed[$0]! }
+        passed[b] = ways.dropFirst().reduce(ways[0]) { $0.intersection($1) }.union([b])
+    }
 
     // Temps that only count: the greatest set whose in-loop readers are exit tests and
     // assignments of the set, read nowhere outside.
@@ -425,7 +600,7 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
     while changed {
         changed = false
         for t in counting {
-            let onlyCounting = readers[t, default: []].allSatisfy { reader in
+            let onlyCounting = context.readers[t, default: []].allSatisfy { reader in
                 guard members.contains(reader.block) else { return false }
                 guard let defines = reader.defines else {
                     return successors[reader.block].contains { !members.contains($0) }
@@ -446,7 +621,7 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
             for instruction in function.blocks[b].instructions {
                 let operation = instruction.operation
                 for t in operation.definedTemps where !varying.contains(t)
-                    && (assignments[t, default: 0] > 1 || operation.usedTemps.contains(where: varying.contains)) {
+                    && (context.assignments[t, default: 0] > 1 || operation.usedTemps.contains(where: varying.contains)) {
                     varying.insert(t)
                     grew = true
                 }
@@ -458,7 +633,7 @@ private func naturalLoop(_ function: Function, header: Int, latch: Int, successo
         for instruction in function.blocks[b].instructions { reads.formUnion(instruction.operation.usedTemps) }
         reads.formUnion(function.blocks[b].terminator.usedTemps)
     }
-    return Loop(header: header, latch: latch, members: members, order: order, counting: counting, varying: varying,
+    return Loop(header: header, members: members, backEdges: backEdges, order: order, passed: passed, counting: counting, varying: varying,
                 reads: reads)
 }
 
@@ -473,7 +648,6 @@ private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout 
             for t in instruction.operation.definedTemps { assignments[t, default: 0] += 1 }
         }
     }
-    let dominators = ControlFlow(function)
     // Temps assigned once, inside the loop, read only there after their assignment within the
     // same iteration: each copy gets its own, so that they stay assigned once for simplification.
     var definedAt: [Temp: (block: Int, index: Int)] = [:]
@@ -486,8 +660,7 @@ private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout 
     for (b, block) in function.blocks.enumerated() {
         func read(_ t: Temp, at index: Int) {
             guard let at = definedAt[t] else { return }
-            let after = loop.members.contains(b)
-                && (at.block == b ? at.index < index : b != loop.header && dominators.dominates(at.block, b))
+            let after = loop.members.contains(b) && (at.block == b ? at.index < index : loop.passed[b]!.contains(at.block))
             if !after { local.remove(t) }
         }
         for (i, instruction) in block.instructions.enumerated() {
@@ -538,7 +711,7 @@ private func unroll(_ loop: Loop, _ iterations: [Iteration], in function: inout 
             block.terminator = foldTerminator(block.terminator.mapped(value: { written($0, facts) })).mapped(
                 value: rename,
                 block: { s in
-                    if s.index == loop.header { return ids[k + 1][loop.header]! }
+                    if loop.isBackEdge(b, s.index) { return ids[k + 1][s.index]! }
                     return loop.members.contains(s.index) ? ids[k][s.index]! : s
                 })
             copies.append(block)

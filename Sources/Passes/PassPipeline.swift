@@ -23,7 +23,8 @@ import BPFIR
 //      the first round's simplification, and the loads of the callee's copy forward it only then.
 //      Loop unrolling again, on trial: a loop that runs a known number of times now (its counter
 //      or bound was in memory) is unrolled, load forwarding, dead store elimination and
-//      simplification run over the function, and the result is kept when it is worth its size.
+//      simplification run over the function, and the result is kept when it leaves the program
+//      cheaper: instructions emitted times instructions the verifier walks, both estimated.
 //      Loop-invariant code motion: what a remaining loop computes alike in every iteration moves
 //      before it, and simplification runs a last time.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through
@@ -54,7 +55,7 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
     if optimize {
         simplify(&module)
         observe(.simplification, module)
-        unrollLoops(&module)
+        unrollLoops(&module, cpu: cpu)
         observe(.loopUnrolling, module)
         simplify(&module)
         observe(.simplification, module)
@@ -81,7 +82,7 @@ public func runPasses(_ module: inout Module, cpu: CPUVersion, optimize: Bool = 
             observe(.simplification, module)
         }
         // Counters and bounds load forwarding put in registers make more loops counted.
-        unrollLoops(&module, cleanup: { module in
+        unrollLoops(&module, cpu: cpu, cleanup: { module in
             forwardLoads(&module)
             // Merged into one block first, the copies' stores into a global overwrite each other.
             simplify(&module)
