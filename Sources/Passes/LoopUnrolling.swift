@@ -34,8 +34,8 @@ import BPFIR
 /// come to at most `foldedBudget` instructions. With it, a loop whose copies come to at most
 /// `trialBudget` is unrolled on trial: `cleanup` runs on the function (a module of it alone), and
 /// the result is kept when it leaves the module cheaper (`ProgramCost`, for `cpu`): the
-/// instructions code generation will emit times those the verifier will walk, the two measures of
-/// issue 11, which weigh alike. The module's whole cost is the scale: the kernel loads and
+/// instructions code generation will emit times the square of those the verifier will walk, the
+/// two measures of issue 11, the walk weighing twice. The module's whole cost is the scale: the kernel loads and
 /// verifies its programs together, so a loop's saving counts against what all of them cost.
 @discardableResult
 public func unrollLoops(_ module: inout Module, cpu: CPUVersion, cleanup: ((inout Module) -> Void)? = nil) -> Bool {
@@ -128,10 +128,11 @@ private struct ProgramCost {
         return difference
     }
 
-    /// The two ratios weigh alike, as issue 11 scores them: cheaper when the product of the
-    /// measures shrinks.
+    /// Cheaper when the instructions emitted times the square of those walked shrink: the walk
+    /// weighs twice, as it is what limits real programs (the verifier's million instructions),
+    /// where a copy too many costs only its bytes.
     func isCheaper(than other: ProgramCost) -> Bool {
-        Double(emitted) * Double(walked) <= Double(other.emitted) * Double(other.walked)
+        Double(emitted) * Double(walked) * Double(walked) <= Double(other.emitted) * Double(other.walked) * Double(other.walked)
     }
 }
 

@@ -24,7 +24,7 @@ import BPFIR
 //      Loop unrolling again, on trial: a loop that runs a known number of times now (its counter
 //      or bound was in memory) is unrolled, load forwarding, dead store elimination and
 //      simplification run over the function, and the result is kept when it leaves the program
-//      cheaper: instructions emitted times instructions the verifier walks, both estimated.
+//      cheaper: instructions emitted times the square of those the verifier walks, both estimated.
 //      Loop-invariant code motion: what a remaining loop computes alike in every iteration moves
 //      before it, and simplification runs a last time.
 //   5. Arena cast insertion: every load and store through an `__arena` pointer goes through

@@ -172,13 +172,16 @@ import Testing
         #expect(!unrollLoops(&writable, cpu: .v3))
     }
 
-    /// On trial, the unrolled function is kept when it is worth its size: 40 copies of a store
-    /// of unknown data are not; 40 copies that fold to one constant are.
+    /// On trial, the unrolled function is kept when it is worth its size: 40 copies of a load,
+    /// arithmetic and a store of unknown data are not; 40 copies that fold to one constant are.
     @Test func onTrialTheCleanedUpCopiesDecide() {
         let stores = testFunction(parameters: 1, tempCount: 3, blocks: [
             Block(id: BlockID(0), instructions: [ir(.copy(Temp(1), .constant(0)))], terminator: .jump(BlockID(1))),
             Block(id: BlockID(1), instructions: [
-                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(1)), .double, addressSpace: 0)),
+                ir(.load(Temp(2), .temp(Temp(0), offset: 8), .double, addressSpace: 0)),
+                ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(2)), .constant(3))),
+                ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .temp(Temp(1)))),
+                ir(.store(.temp(Temp(0), offset: 0), .temp(Temp(2)), .double, addressSpace: 0)),
                 ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .constant(1))),
             ], terminator: .branch(.slt, .bits64, .temp(Temp(1)), .constant(40), then: BlockID(1), else: BlockID(2))),
             Block(id: BlockID(2), terminator: .return(.constant(0))),
@@ -290,8 +293,8 @@ import Testing
         #expect(unrollLoops(&short, cpu: .v3, cleanup: { simplify(&$0) }))
     }
 
-    /// `for (i = 0; i < 16; i++) s += p[i] * 3`: unrolled, the copies load more than the loop and
-    /// save the verifier about as much. Alone in its object, the loop stays; beside a program of
+    /// `for (i = 0; i < 16; i++) s = ((s + p[i] * 3) ^ p) * 5`: unrolled, the copies load more
+    /// than the loop and save the verifier less than twice as much. Alone in its object, the loop stays; beside a program of
     /// 300 stores, what it adds to the object's size is small beside what it saves the walk: it
     /// unrolls. The kernel loads and verifies the object's programs together.
     @Test func theObjectIsTheScale() {
@@ -304,6 +307,8 @@ import Testing
                 ir(.load(Temp(5), .temp(Temp(4), offset: 0), .double, addressSpace: 0)),
                 ir(.binary(Temp(5), .mul, .bits64, .temp(Temp(5)), .constant(3))),
                 ir(.binary(Temp(1), .add, .bits64, .temp(Temp(1)), .temp(Temp(5)))),
+                ir(.binary(Temp(1), .xor, .bits64, .temp(Temp(1)), .temp(Temp(0)))),
+                ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(1)), .constant(5))),
                 ir(.binary(Temp(2), .add, .bits64, .temp(Temp(2)), .constant(1))),
             ], terminator: .branch(.slt, .bits64, .temp(Temp(2)), .constant(16), then: BlockID(1), else: BlockID(2))),
             Block(id: BlockID(2), terminator: .return(.temp(Temp(1)))),
