@@ -1023,9 +1023,11 @@ private func coalesce(_ ranges: [LiveRange?], _ function: Function) -> [LiveRang
 /// `n = i - 1; old = i; i = n` (C's `i--` as a value) becomes `old = i; n = i - 1; i = n`, so that
 /// `i` is read last by the subtraction, which then computes in its register (`d = a op b` is
 /// selected `d = a; d op= b`), and only the copy into `old` is a move. Done where the copies are
-/// the only reads of the old value before the block writes the Temp again, and where neither the
-/// copies' destinations nor the Temp are otherwise touched before them.
+/// the only reads of the old value before the block writes the Temp again, within a few
+/// instructions (so that a long block is not searched from each of its instructions), and where
+/// neither the copies' destinations nor the Temp are otherwise touched before them.
 func hoistCopiesOfTiedSources(_ function: inout Function) {
+    let reach = 8
     for b in function.blocks.indices {
         var instructions = function.blocks[b].instructions
         var k = 0
@@ -1037,7 +1039,7 @@ func hoistCopiesOfTiedSources(_ function: inout Function) {
             var copies: [Int] = []
             var touched = Set(tied.usedTemps + tied.definedTemps)
             var rewritten = false
-            for i in k + 1..<instructions.count {
+            for i in k + 1..<min(k + 1 + reach, instructions.count) {
                 let operation = instructions[i].operation
                 if case .copy(let x, .temp(a)) = operation, x != a, !touched.contains(x) {
                     copies.append(i)
@@ -1051,11 +1053,11 @@ func hoistCopiesOfTiedSources(_ function: inout Function) {
                 }
                 touched.formUnion(operation.usedTemps + operation.definedTemps)
             }
-            guard rewritten, !copies.isEmpty else { continue }
-            let moved = copies.map { instructions[$0] }
-            for c in copies.reversed() { instructions.remove(at: c) }
-            instructions.insert(contentsOf: moved, at: k)
-            k += moved.count
+            guard rewritten, let last = copies.last else { continue }
+            // Only the few instructions from k to the last copy change places.
+            let stay = (k...last).filter { !copies.contains($0) }.map { instructions[$0] }
+            instructions.replaceSubrange(k...last, with: copies.map { instructions[$0] } + stay)
+            k += copies.count
         }
         function.blocks[b].instructions = instructions
     }
