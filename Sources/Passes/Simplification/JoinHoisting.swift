@@ -79,10 +79,8 @@ private func armsAndJoin(of b: Int, _ then: Int, _ otherwise: Int, _ function: F
 /// join, stays what a loop after it starts from (the unroller reads the constants a loop's entry
 /// block assigns).
 private func isConstant(_ operation: Operation) -> Bool {
-    switch operation {
-    case .copy(_, .constant): return true
-    default: return false
-    }
+    if case .copy(_, .constant) = operation { return true }
+    return false
 }
 
 /// Whether an arm's instruction lets the join's code move above it: it touches no memory and calls nothing.
