@@ -199,18 +199,44 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         }
     }
 
+    /// `place`, read at the start of a successor of block `p`, as the facts at `p`'s end name it:
+    /// a pointer `p` assigns as another plus a constant (a join's `%7 = %45 + 4`) is said as that
+    /// other, so that a load `p` made through it (`[%45+4]`) answers a load through the join's.
+    func translated(_ place: Place, atEndOf p: Int) -> Place {
+        guard case .temp(let pointer) = place.base, let offset = place.offset else { return place }
+        let instructions = function.blocks[p].instructions
+        guard let last = instructions.lastIndex(where: { $0.operation.definedTemps.contains(pointer) }) else { return place }
+        let source: Temp, step: Int64
+        switch instructions[last].operation {
+        case .copy(_, .temp(let t)): (source, step) = (t, 0)
+        case .binary(_, .add, .bits64, .temp(let t), .constant(let c)): (source, step) = (t, c)
+        default: return place
+        }
+        let (moved, overflow) = Int64(offset).addingReportingOverflow(step)
+        guard !overflow, let moved = Int(exactly: moved), source != pointer,
+              !instructions[(last + 1)...].contains(where: { $0.operation.definedTemps.contains(source) })
+        else { return place }
+        return transfer.facts.place(.temp(source, offset: moved), size: place.size, space: place.space)
+    }
+
     for b in 0..<count {
         var state = entry(b)
-        // Places some predecessors know and that nothing in this block has changed yet: a load
-        // of one can be answered by each predecessor (load PRE). Only where every predecessor
-        // goes nowhere else, so that what is added there runs exactly when this block does.
+        // Places this block loads that some predecessors know and that nothing in this block
+        // has changed yet: a load of one can be answered by each predecessor (load PRE).
         var partial = MemoryState()
-        if b != 0, predecessors[b].count > 1, !predecessors[b].contains(b),
-           predecessors[b].allSatisfy({ function.blocks[$0].terminator.successors.count == 1 && exits[$0] != nil }) {
-            for p in predecessors[b] {
-                for (place, known) in exits[p]!.known where state.known[place] == nil { partial.known[place] = known }
+        if b != 0, predecessors[b].count > 1, !predecessors[b].contains(b), predecessors[b].allSatisfy({ exits[$0] != nil }) {
+            for instruction in function.blocks[b].instructions {
+                guard case .load(_, let address, let size, let space, let flags) = instruction.operation, !flags.isVolatile else { continue }
+                let place = transfer.facts.place(address, size: size.rawValue, space: space)
+                guard state.known[place] == nil,
+                      let known = predecessors[b].compactMap({ exits[$0]!.known[translated(place, atEndOf: $0)] }).first
+                else { continue }
+                partial.remember(place, known)
             }
         }
+        // Where a predecessor goes elsewhere too, a load added there would run where this block
+        // does not (and may fault there); a copy of what it knows may.
+        let predecessorsGoNowhereElse = predecessors[b].allSatisfy { function.blocks[$0].terminator.successors.count == 1 }
         var instructions = function.blocks[b].instructions
         /// Shifts a load of part of a register's value needs first, by the load's index.
         var shifts: [Int: IRInstruction] = [:]
@@ -232,11 +258,12 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
                                                   at: instructions[i].location)
                     }
                     instructions[i].operation = .zeroExtend(dst, .temp(part), fromBits: size.rawValue * 8)
-                } else if partial.known[place] != nil {
+                } else if partial.known[place] != nil,
+                          predecessorsGoNowhereElse || predecessors[b].allSatisfy({ exits[$0]!.known[translated(place, atEndOf: $0)] != nil }) {
                     let merged = function.makeTemp()
                     for p in predecessors[b] {
                         var answer: [Operation] = []
-                        if let known = exits[p]!.known[place] {
+                        if let known = exits[p]!.known[translated(place, atEndOf: p)] {
                             answer = [copying(known, into: merged, size: size)]
                         } else {
                             // The load's own address may be computed in this block, after the

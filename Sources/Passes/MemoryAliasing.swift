@@ -6,7 +6,9 @@ import BPFIR
 // Two places may be the same memory unless it is certain they are not:
 //   - the same base (one slot, one global, one pointer Temp not assigned in between): exactly
 //     when their byte ranges overlap;
-//   - two different slots, two different globals, a global and a slot: never;
+//   - two different slots, two different globals, a global and a slot: never; a pointer Temp
+//     every assignment of which points into one global (a join's `p = &grid[r][c]`) counts as
+//     that global, reached at an offset that cannot be compared;
 //   - a slot whose address is never taken is reached by nothing but its own accesses;
 //   - otherwise, unless both accesses are typed (AccessFlags.isTyped) and of different widths.
 // A call may write any memory but a slot whose address is never taken; atomics and copies write
@@ -42,6 +44,10 @@ struct AliasFacts {
     /// wherever they are read (pointer arithmetic stays within its object, C11 6.5.6p8), and the
     /// offset when it is constant.
     var fixedBases: [Temp: (base: Base, offset: Int?)] = [:]
+    /// Temps assigned more than once, each time to a pointer into the same global: the pointer a
+    /// join or a loop carries (`p = &grid[r][c]` in each arm). Its offset differs from one
+    /// assignment to the next, but never its object.
+    var joinedGlobals: [Temp: String] = [:]
 
     init(_ function: Function) {
         var assignments = [Int](repeating: 0, count: function.tempCount)
@@ -94,6 +100,34 @@ struct AliasFacts {
         }
         for index in definitions.indices where definitions[index] != nil { _ = object(Temp(index)) }
 
+        var everyDefinition: [Temp: [Operation]] = [:]
+        for block in function.blocks {
+            for instruction in block.instructions {
+                for temp in instruction.operation.definedTemps where assignments[temp.index] > 1 {
+                    everyDefinition[temp, default: []].append(instruction.operation)
+                }
+            }
+        }
+        for (temp, operations) in everyDefinition where operations.count == assignments[temp.index] {
+            // The global each assignment points into; nil for one that is not a pointer, or is
+            // one the Temp steps (`p += 4`), which stays in the object it was in.
+            let globals = operations.map { operation -> String?? in
+                let source: Temp
+                switch operation {
+                case .symbolAddress(_, let symbol, _): return .some(symbol)
+                case .copy(_, .temp(let t)): source = t
+                case .binary(_, let op, .bits64, .temp(let t), _) where op == .add || op == .sub: source = t
+                default: return nil
+                }
+                if source == temp { return .some(nil) }
+                guard case .symbol(let symbol)? = fixedBases[source]?.base else { return nil }
+                return .some(symbol)
+            }
+            guard globals.allSatisfy({ $0 != nil }) else { continue }
+            let named = Set(globals.compactMap { $0! })
+            if named.count == 1 { joinedGlobals[temp] = named.first! }
+        }
+
         // A slot escapes when a pointer into it is used other than as an address or to compute
         // another tracked pointer.
         func escape(_ values: [Value]) {
@@ -141,9 +175,11 @@ struct AliasFacts {
     /// typed access or not).
     func mayAlias(_ place: Place, typed placeTyped: Bool, _ write: Place, typed writeTyped: Bool) -> Bool {
         if place.base == write.base { return place.overlaps(write) }
-        switch (place.base, write.base) {
+        let (placeObject, writeObject) = (object(place.base), object(write.base))
+        switch (placeObject, writeObject) {
         case (.slot, .slot), (.symbol, .symbol), (.slot, .symbol), (.symbol, .slot):
-            return false
+            // One object reached through different pointers, at offsets that cannot be compared.
+            return placeObject == writeObject
         case (.slot(let slot), .temp), (.temp, .slot(let slot)):
             guard escapedSlots.contains(slot) else { return false }
         case (.symbol, .temp), (.temp, .symbol), (.temp, .temp):
@@ -151,6 +187,13 @@ struct AliasFacts {
         }
         // A byte access is a character access, whatever its flags say.
         return !(placeTyped && writeTyped && place.size != write.size && min(place.size, write.size) > 1)
+    }
+
+    /// The object a base lies in, as far as it is known: a pointer that each of its assignments
+    /// points into one global lies in that global.
+    private func object(_ base: Base) -> Base {
+        guard case .temp(let temp) = base, let global = joinedGlobals[temp] else { return base }
+        return .symbol(global)
     }
 
     /// Whether a call may change memory at `place`.

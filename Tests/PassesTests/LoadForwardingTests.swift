@@ -252,3 +252,54 @@ private func forwardedAgreeing(_ original: Module, arguments: [[UInt64]]) -> Mod
         #expect(loads(forwarded) == 1, "the word load reads two bytes never stored")
     }
 }
+
+/// `p = &g[0]; if (g[0] != 41) goto found; p = &g[1]; if (g[1]) goto found; return -1;
+/// found: <store>; return *p;` with `g[1] = x` stored first: `p` is a pointer into `g` that
+/// each predecessor of `found` assigns, and each loaded `*p` through another name.
+private func joinedPointerModule(storingInJoin store: Operation) -> Module {
+    let blocks = [
+        Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+            ir(.store(.temp(Temp(1), offset: 4), .temp(Temp(0)), .word, addressSpace: 0, typed)),
+            ir(.copy(Temp(2), .temp(Temp(1)))),
+            ir(.load(Temp(3), .temp(Temp(1), offset: 0), .word, addressSpace: 0, typed)),
+        ], terminator: .branch(.ne, .bits32, .temp(Temp(3)), .constant(41), then: BlockID(2), else: BlockID(1))),
+        Block(id: BlockID(1), instructions: [
+            ir(.binary(Temp(2), .add, .bits64, .temp(Temp(1)), .constant(4))),
+            ir(.load(Temp(4), .temp(Temp(1), offset: 4), .word, addressSpace: 0, typed)),
+        ], terminator: .branch(.ne, .bits32, .temp(Temp(4)), .constant(0), then: BlockID(2), else: BlockID(3))),
+        Block(id: BlockID(2), instructions: [
+            ir(.symbolAddress(Temp(6), symbol: "e", offset: 0)),
+            ir(store),
+            ir(.load(Temp(5), .temp(Temp(2), offset: 0), .word, addressSpace: 0, typed)),
+        ], terminator: .return(.temp(Temp(5)))),
+        Block(id: BlockID(3), terminator: .return(.constant(-1))),
+    ]
+    var module = module(tempCount: 7, blocks: blocks)
+    module.globals.append(GlobalVariable(symbol: "e", name: "e", linkage: .global, section: ".bss", type: TypeID(rawValue: 0),
+                                         size: 4, alignment: 4, initializer: [0, 0, 0, 0],
+                                         location: SourceLocation(file: "test.c", line: 2, column: 1)))
+    return module
+}
+
+extension LoadForwardingTests {
+    /// `found` loads `*p` where each predecessor assigned `p` a pointer into `g` and loaded
+    /// through it: the load becomes the value each loaded, though both predecessors branch
+    /// elsewhere too (a copy, not a load, is added there), and a store to another global `e`
+    /// between does not change `*p`.
+    @Test func joinsOfPointersTakeTheValueEachPredecessorLoaded() {
+        let store = Operation.store(.temp(Temp(6), offset: 0), .constant(1), .word, addressSpace: 0, typed)
+        let forwarded = forwardedAgreeing(joinedPointerModule(storingInJoin: store), arguments: [[0], [9]])
+        let join = forwarded.functions[0].blocks[2].instructions.map(\.operation)
+        #expect(!join.contains { if case .load = $0 { return true } else { return false } }, "\(join)")
+        #expect(loads(forwarded) == 1, "the predecessors keep their own loads and add none")
+    }
+
+    /// The same, but the join stores to `g` itself through its symbol: `*p` may be that int.
+    @Test func aStoreIntoTheJoinedPointersGlobalForgetsIt() {
+        let store = Operation.store(.temp(Temp(1), offset: 4), .constant(1), .word, addressSpace: 0, typed)
+        let forwarded = forwardedAgreeing(joinedPointerModule(storingInJoin: store), arguments: [[0], [9]])
+        let join = forwarded.functions[0].blocks[2].instructions.map(\.operation)
+        #expect(join.contains { if case .load = $0 { return true } else { return false } }, "\(join)")
+    }
+}

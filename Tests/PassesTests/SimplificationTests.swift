@@ -992,6 +992,32 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         }
     }
 
+    /// `b = x & 1 ? 0 : x < 10; b |= x > 100; return b != 0`: every value `b` is ever assigned
+    /// is 0 or 1, so `b != 0` is `b`; with an arm that assigns 2 instead, the test stays.
+    @Test(arguments: [1, 2])
+    func aTestOfATempEveryAssignmentGivesOneBitIsThatTemp(armConstant: Int64) {
+        let original = testFunction(parameters: 1, tempCount: 6, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.binary(Temp(2), .and, .bits64, .temp(Temp(0)), .constant(1)))],
+                  terminator: .branch(.ne, .bits64, .temp(Temp(2)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.copy(Temp(1), .constant(armConstant)))], terminator: .jump(BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.setCondition(Temp(1), .ult, .bits64, .temp(Temp(0)), .constant(10)))],
+                  terminator: .jump(BlockID(3))),
+            Block(id: BlockID(3), instructions: [
+                ir(.setCondition(Temp(3), .ugt, .bits64, .temp(Temp(0)), .constant(100))),
+                ir(.binary(Temp(1), .or, .bits64, .temp(Temp(1)), .temp(Temp(3)))),
+                ir(.setCondition(Temp(4), .ne, .bits64, .temp(Temp(1)), .constant(0))),
+                ir(.binary(Temp(5), .add, .bits64, .temp(Temp(4)), .temp(Temp(0)))),
+            ], terminator: .return(.temp(Temp(5)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let tests = operations(module.functions[0]).filter {
+            if case .setCondition(_, .ne, _, _, .constant(0)) = $0 { true } else { false }
+        }
+        #expect(tests.count == (armConstant == 1 ? 0 : 1), "\(operations(module.functions[0]))")
+        expectSameResults(original, module.functions[0], [[0], [1], [5], [20], [101], [102], [UInt64.max]])
+    }
+
     /// The negation of a constant is a constant: in 32 bits, of the low half (`-a` of an inlined
     /// `int a = 100`).
     @Test(arguments: [ALUWidth.bits64, .bits32])

@@ -51,10 +51,14 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         }
         return value
     }
+    /// Temps assigned more than once whose every assignment fits in so many low bits; empty
+    /// while it is being found from what is known of once-assigned Temps.
+    var joined: [Temp: Int] = [:]
     func zeroExtendedBits(_ value: Value) -> Int? {
         switch value {
         case .constant(let c): return c >= 0 ? 64 - c.leadingZeroBitCount : nil
         case .temp(let t):
+            if let bits = joined[t] { return bits }
             // Every value a once-assigned Temp ever holds has this shape, and so has "not yet" (0).
             switch facts[t] {
             case .zeroExtended(let bits): return bits
@@ -68,6 +72,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         switch value {
         case .constant(let c): return 65 - (c < 0 ? (~c).leadingZeroBitCount : c.leadingZeroBitCount)
         case .temp(let t):
+            if let bits = joined[t], bits < 64 { return bits + 1 }
             switch facts[t] {
             case .signExtended(let bits, _): return bits
             case .zeroExtended(let bits) where bits < 64: return bits + 1
@@ -77,6 +82,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
             }
         }
     }
+    joined = joinedZeroExtendedBits(function, onceAssigned, bits: zeroExtendedBits)
     /// `value` as an offset from what it was computed from, for a read at `position`.
     func relative(_ value: Value, at position: ProgramPoint) -> Relative? {
         guard case .temp(let t) = value else { return nil }
@@ -191,9 +197,12 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                 let total = width == .bits32 ? Int64(Int32(truncatingIfNeeded: sum)) : Int32(exactly: sum).map(Int64.init)
                 if let total { rewritten.operation = .binary(d, .add, width, .temp(x), .constant(total)) }
             }
-            // An extension only the comparison reads would be needed for the arithmetic alone.
+            // An extension only the comparison reads would be needed for the arithmetic alone. A
+            // Temp assigned in several places is mostly a join of constants, which join folding
+            // and select folding turn into constants in the arms: arithmetic would hide them.
             func extendedFor(_ value: Value, bits: (Value) -> Int?) -> Int? {
                 if case .temp(let t) = value, reads[t.index] == 1, extensions.contains(t) { return nil }
+                if case .temp(let t) = value, joined[t] != nil { return nil }
                 return bits(value)
             }
             if comparisonsWithoutBranches, let computed = comparisonWithoutBranch(rewritten.operation,
@@ -225,6 +234,67 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         }
     }
     return changed
+}
+
+/// The low bits that every value of a Temp assigned more than once fits in (none of them a
+/// parameter), where each of its assignments gives such a value: a `bool` that one arm of a join
+/// sets to 0 and the other to a comparison, an `asm goto`'s result. `bits` tells of other values.
+/// Each estimate rises from 0 (no value yet) to what its assignments give, until none changes.
+private func joinedZeroExtendedBits(_ function: Function, _ onceAssigned: OnceAssigned,
+                                    bits: (Value) -> Int?) -> [Temp: Int] {
+    var definitions: [Temp: [Operation]] = [:]
+    for block in function.blocks {
+        for instruction in block.instructions {
+            for d in instruction.operation.definedTemps where !onceAssigned.isOnce(d) {
+                definitions[d, default: []].append(instruction.operation)
+            }
+        }
+    }
+    for parameter in function.parameters { definitions[parameter] = nil }
+    var estimates = definitions.mapValues { _ in 0 }
+    func estimate(_ value: Value) -> Int? {
+        if case .temp(let t) = value, definitions[t] != nil { return estimates[t] }
+        return bits(value)
+    }
+    func valueBits(_ operation: Operation) -> Int? {
+        switch operation {
+        case .copy(_, let value):
+            return estimate(value)
+        case .binary(_, let op, let width, let a, let b) where op == .or || op == .xor:
+            guard let x = estimate(a), let y = estimate(b) else { return width == .bits32 ? 32 : nil }
+            return min(max(x, y), width == .bits32 ? 32 : 64)
+        case .binary(_, .and, let width, let a, let b):
+            switch (estimate(a), estimate(b)) {
+            case (let x?, let y?): return min(x, y, width == .bits32 ? 32 : 64)
+            case (let x?, nil), (nil, let x?): return min(x, width == .bits32 ? 32 : 64)
+            case (nil, nil): return width == .bits32 ? 32 : nil
+            }
+        default:
+            switch fact(of: operation, once: onceAssigned.isOnce) {
+            case .constant(let c)?: return bits(.constant(c))
+            case .zeroExtended(let bits)?: return bits
+            case .oneBit(let bit)?: return bit + 1
+            case .sum(_, _, .bits32)?: return 32
+            case .copy?, .signExtended?, .sum?, .slotAddress?, .symbolAddress?, nil: return nil
+            }
+        }
+    }
+    for _ in 0..<16 {
+        var changed = false
+        for (t, operations) in definitions where estimates[t] != nil {
+            var widest: Int? = 0
+            for operation in operations {
+                guard let bits = valueBits(operation), let known = widest else { widest = nil; break }
+                widest = max(known, bits)
+            }
+            if widest != estimates[t] {
+                estimates[t] = widest
+                changed = true
+            }
+        }
+        if !changed { return estimates }
+    }
+    return [:]
 }
 
 private func fact(of operation: Operation, once: (Temp) -> Bool) -> Fact? {
