@@ -126,28 +126,28 @@ private struct Transfer {
     func apply(_ operation: Operation, to state: inout MemoryState, forgetting: Bool = false) {
         switch operation {
         case .load(let dst, let address, let size, let space, let flags):
-            let place = facts.place(address, size: size.rawValue, space: space)
+            let place = facts.trackedPlace(address, size: size.rawValue, space: space)
             let known = state.known[place]
             assign(dst, into: &state)
             if !forgetting, !flags.isVolatile, place.base != .temp(dst) {
                 state.remember(place, known ?? Known(value: .temp(dst), isLoadResult: true, isTyped: flags.isTyped))
             }
         case .store(let address, let value, let size, let space, let flags):
-            let place = facts.place(address, size: size.rawValue, space: space)
+            let place = facts.trackedPlace(address, size: size.rawValue, space: space)
             write(place, typed: flags.isTyped, into: &state)
             if !forgetting, !flags.isVolatile, value.temp.map({ place.base != .temp($0) }) ?? true {
                 state.remember(place, Known(value: value, isLoadResult: size == .double, isTyped: flags.isTyped))
             }
         case .atomic(let dst, _, let address, _, let size, let space):
-            write(facts.place(address, size: size.rawValue, space: space), typed: false, into: &state)
+            write(facts.trackedPlace(address, size: size.rawValue, space: space), typed: false, into: &state)
             if let dst { assign(dst, into: &state) }
         case .compareExchange(let dst, let address, _, _, let size, let space):
-            write(facts.place(address, size: size.rawValue, space: space), typed: false, into: &state)
+            write(facts.trackedPlace(address, size: size.rawValue, space: space), typed: false, into: &state)
             assign(dst, into: &state)
         case .copyMemory(let destination, _, let size, _, let space, _):
-            write(facts.place(destination, size: size, space: space), typed: false, into: &state)
+            write(facts.trackedPlace(destination, size: size, space: space), typed: false, into: &state)
         case .setMemory(let address, _, let size, _, let space):
-            write(facts.place(address, size: size, space: space), typed: false, into: &state)
+            write(facts.trackedPlace(address, size: size, space: space), typed: false, into: &state)
         case .call(let dst, _, _):
             forgetWhatCallsMayWrite(in: &state)
             if let dst { assign(dst, into: &state) }
@@ -216,7 +216,7 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         guard !overflow, let moved = Int(exactly: moved), source != pointer,
               !instructions[(last + 1)...].contains(where: { $0.operation.definedTemps.contains(source) })
         else { return place }
-        return transfer.facts.place(.temp(source, offset: moved), size: place.size, space: place.space)
+        return transfer.facts.trackedPlace(.temp(source, offset: moved), size: place.size, space: place.space)
     }
 
     for b in 0..<count {
@@ -227,7 +227,7 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         if b != 0, predecessors[b].count > 1, !predecessors[b].contains(b), predecessors[b].allSatisfy({ exits[$0] != nil }) {
             for instruction in function.blocks[b].instructions {
                 guard case .load(_, let address, let size, let space, let flags) = instruction.operation, !flags.isVolatile else { continue }
-                let place = transfer.facts.place(address, size: size.rawValue, space: space)
+                let place = transfer.facts.trackedPlace(address, size: size.rawValue, space: space)
                 guard state.known[place] == nil,
                       let known = predecessors[b].compactMap({ exits[$0]!.known[translated(place, atEndOf: $0)] }).first
                 else { continue }
@@ -243,7 +243,7 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         for i in instructions.indices {
             let operation = instructions[i].operation
             if case .load(let dst, let address, let size, let space, let flags) = operation, !flags.isVolatile {
-                let place = transfer.facts.place(address, size: size.rawValue, space: space)
+                let place = transfer.facts.trackedPlace(address, size: size.rawValue, space: space)
                 if let constant = constants.load(place) {
                     instructions[i].operation = .copy(dst, .constant(constant))
                 } else if let known = state.known[place] {

@@ -171,6 +171,15 @@ struct AliasFacts {
         }
     }
 
+    /// The place an access reaches, said through its pointer when that points into a known object
+    /// at an offset not known (`greeting[i]`): two accesses through one pointer Temp reach the
+    /// same bytes, which the object and an unknown offset cannot tell.
+    func trackedPlace(_ address: Address, size: Int, space: Int) -> Place {
+        let place = place(address, size: size, space: space)
+        guard place.offset == nil, case .temp(let temp, let offset) = address else { return place }
+        return Place(base: .temp(temp), offset: offset, size: size, space: space)
+    }
+
     /// Whether a write of `write` (typed or not) may change memory at `place` (known through a
     /// typed access or not).
     func mayAlias(_ place: Place, typed placeTyped: Bool, _ write: Place, typed writeTyped: Bool) -> Bool {
@@ -189,11 +198,12 @@ struct AliasFacts {
         return !(placeTyped && writeTyped && place.size != write.size && min(place.size, write.size) > 1)
     }
 
-    /// The object a base lies in, as far as it is known: a pointer that each of its assignments
-    /// points into one global lies in that global.
+    /// The object a base lies in, as far as it is known: a pointer into a known object (a
+    /// tracked place's), or one that each of its assignments points into one global.
     private func object(_ base: Base) -> Base {
-        guard case .temp(let temp) = base, let global = joinedGlobals[temp] else { return base }
-        return .symbol(global)
+        guard case .temp(let temp) = base else { return base }
+        if let fixed = fixedBases[temp] { return fixed.base }
+        return joinedGlobals[temp].map { .symbol($0) } ?? base
     }
 
     /// Whether a call may change memory at `place`.

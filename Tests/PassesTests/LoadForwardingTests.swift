@@ -303,3 +303,29 @@ extension LoadForwardingTests {
         #expect(join.contains { if case .load = $0 { return true } else { return false } }, "\(join)")
     }
 }
+
+extension LoadForwardingTests {
+    /// `p = &g[i]; a = *p; <store>; b = *p`: the offset in g is not known, but the second load
+    /// reads what the first did through the same pointer, unless the store may write g.
+    @Test(arguments: [false, true])
+    func loadsThroughOnePointerAtAnUnknownOffsetAreOnePlace(storeIntoG: Bool) {
+        let storedSymbol = storeIntoG ? "g" : "e"
+        let block = Block(id: BlockID(0), instructions: [
+            ir(.symbolAddress(Temp(1), symbol: "g", offset: 0)),
+            ir(.binary(Temp(2), .and, .bits64, .temp(Temp(0)), .constant(7))),
+            ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .temp(Temp(2)))),
+            ir(.load(Temp(4), .temp(Temp(3), offset: 0), .byte, addressSpace: 0)),
+            ir(.symbolAddress(Temp(5), symbol: storedSymbol, offset: 0)),
+            ir(.store(.temp(Temp(5), offset: 0), .constant(3), .byte, addressSpace: 0)),
+            ir(.load(Temp(6), .temp(Temp(3), offset: 0), .byte, addressSpace: 0)),
+            ir(.binary(Temp(7), .mul, .bits64, .temp(Temp(6)), .constant(1000))),
+            ir(.binary(Temp(8), .add, .bits64, .temp(Temp(7)), .temp(Temp(4)))),
+        ], terminator: .return(.temp(Temp(8))))
+        var original = module(tempCount: 9, blocks: [block])
+        original.globals.append(GlobalVariable(symbol: "e", name: "e", linkage: .global, section: ".bss",
+                                               type: TypeID(rawValue: 0), size: 1, alignment: 1, initializer: [0],
+                                               location: SourceLocation(file: "test.c", line: 2, column: 1)))
+        let forwarded = forwardedAgreeing(original, arguments: [[0], [1], [8]])
+        #expect(loads(forwarded) == (storeIntoG ? 2 : 1))
+    }
+}

@@ -1018,6 +1018,28 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         expectSameResults(original, module.functions[0], [[0], [1], [5], [20], [101], [102], [UInt64.max]])
     }
 
+    /// `if ((signed char)s[i] == c)`: the loaded byte is compared with c's low byte, without
+    /// the extension, where c is a `signed char`'s value (0, -1); 200 is none, and the test stays.
+    @Test(arguments: [0, -1, 200] as [Int64])
+    func anEqualityOfAnExtendedByteTestsTheByte(c: Int64) {
+        let original = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), instructions: [
+                ir(.load(Temp(1), .temp(Temp(0), offset: 0), .byte, addressSpace: 0)),
+                ir(.signExtend(Temp(2), .temp(Temp(1)), fromBits: 8)),
+            ], terminator: .branch(.eq, .bits32, .temp(Temp(2)), .constant(c), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), terminator: .return(.constant(1))),
+            Block(id: BlockID(2), terminator: .return(.temp(Temp(2)))),
+        ])
+        var module = Module(functions: [original])
+        simplify(&module)
+        let branch = module.functions[0].blocks[0].terminator
+        if c == 200 {
+            #expect(branch == .jump(BlockID(2)) || branch.usedTemps == [Temp(2)], "\(branch)")
+        } else {
+            #expect(branch.usedTemps == [Temp(1)], "\(branch)")
+        }
+    }
+
     /// The negation of a constant is a constant: in 32 bits, of the low half (`-a` of an inlined
     /// `int a = 100`).
     @Test(arguments: [ALUWidth.bits64, .bits32])

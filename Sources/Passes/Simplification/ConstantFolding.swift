@@ -12,7 +12,11 @@ func fold(_ operation: Operation, zeroExtendedBits: (Value) -> Int?, signExtende
         operation = .binary(d, op, width, .temp(t), .constant(c))
     }
     if case .setCondition(let d, let condition, let width, let a, let b) = operation {
-        let (canonical, x, y) = canonicalComparison(condition, width, a, b)
+        var (canonical, x, y) = canonicalComparison(condition, width, a, b)
+        if let (source, c) = equalityOfExtended(canonical, width, x, y, zeroExtendedBits: zeroExtendedBits,
+                                                signExtensionSource: signExtensionSource) {
+            (x, y) = (source, c)
+        }
         operation = .setCondition(d, canonical, width, x, y)
     }
     switch operation {
@@ -179,6 +183,20 @@ func evaluate(_ op: BinaryOperator, _ width: ALUWidth, _ a: Int64, _ b: Int64) -
 
 /// A branch on two constants becomes a jump to the side it takes; one whose sides are the same
 /// block (jump threading sent both into one) is a jump there.
+/// `x == c` or `x != c` where x sign-extends a value of fewer bits that is zero-extended (a
+/// `char` just loaded): the same test of that value against c's low bits, without the extension
+/// (`if (s[i])`, `if (c == '-')`); nil where c is beyond the narrow value's range.
+func equalityOfExtended(_ condition: Condition, _ width: ALUWidth, _ x: Value, _ y: Value,
+                        zeroExtendedBits: (Value) -> Int?,
+                        signExtensionSource: (Temp) -> (bits: Int, source: Value)?) -> (source: Value, constant: Value)? {
+    guard condition == .eq || condition == .ne, case .temp(let t) = x, case .constant(var c) = y,
+          let (bits, source) = signExtensionSource(t), bits < 32, (zeroExtendedBits(source) ?? 64) <= bits else { return nil }
+    if width == .bits32 { c = Int64(Int32(truncatingIfNeeded: c)) }
+    let half = Int64(1) << Int64(bits - 1)
+    guard -half <= c, c < half else { return nil }
+    return (source, .constant(c & (2 * half - 1)))
+}
+
 func foldTerminator(_ terminator: Terminator) -> Terminator {
     if case .branch(let c, let w, .constant(let a), .constant(let b), let then, let otherwise) = terminator {
         return .jump(c.holds(w, a, b) ? then : otherwise)

@@ -83,6 +83,16 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         }
     }
     joined = joinedZeroExtendedBits(function, onceAssigned, bits: zeroExtendedBits)
+    /// What a sign-extending Temp extends, for a read at `position`: only a source that still
+    /// holds the extended value there.
+    func signExtensionSource(_ t: Temp, at position: ProgramPoint) -> (bits: Int, source: Value)? {
+        guard case .signExtended(let bits, let source?) = facts[t] else { return nil }
+        if case .temp(let s) = source,
+           !(onceAssigned.isAssigned(t, before: position) && onceAssigned.isStable(s, copiedInto: t)) {
+            return nil
+        }
+        return (bits, source)
+    }
     /// `value` as an offset from what it was computed from, for a read at `position`.
     func relative(_ value: Value, at position: ProgramPoint) -> Relative? {
         guard case .temp(let t) = value else { return nil }
@@ -139,17 +149,8 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
                 }
                 return .temp(u, offset: offset)
             })
-            // Look through a sign extension only to a source that still holds the extended value.
-            func signExtensionSource(_ t: Temp) -> (bits: Int, source: Value)? {
-                guard case .signExtended(let bits, let source?) = facts[t] else { return nil }
-                if case .temp(let s) = source,
-                   !(onceAssigned.isAssigned(t, before: position) && onceAssigned.isStable(s, copiedInto: t)) {
-                    return nil
-                }
-                return (bits, source)
-            }
-            rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits,
-                                       signExtendedBits: signExtendedBits, signExtensionSource: signExtensionSource)
+            rewritten.operation = fold(rewritten.operation, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits,
+                                       signExtensionSource: { signExtensionSource($0, at: position) })
             rewritten.operation = foldRelative(rewritten.operation, relative: { relative($0, at: position) },
                                                isNonNull: isNonNull)
             // A run of masks and sets with constants (bit-field stores into one word) composes into
@@ -224,6 +225,11 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
         let end = (block: b, index: kept.count)
         var terminator = foldTerminator(function.blocks[b].terminator.mapped(value: { resolve($0, at: end) }))
         terminator = foldRelative(terminator, relative: { relative($0, at: end) }, isNonNull: isNonNull)
+        if case .branch(let condition, let width, let x, let y, let then, let otherwise) = terminator,
+           let (source, c) = equalityOfExtended(condition, width, x, y, zeroExtendedBits: zeroExtendedBits,
+                                                signExtensionSource: { signExtensionSource($0, at: end) }) {
+            terminator = .branch(condition, width, source, c, then: then, else: otherwise)
+        }
         if case .branch(let condition, .bits64, let x, let y, let then, let otherwise) = terminator,
            comparesInLowHalves(condition, x, y, zeroExtendedBits: zeroExtendedBits, signExtendedBits: signExtendedBits) {
             terminator = .branch(condition, .bits32, x, y, then: then, else: otherwise)
