@@ -1030,7 +1030,22 @@ extension FunctionLowering {
             }
             values.append(emit { .slotAddress($0, returnSlot, offset: 0) })
         }
-        for argument in arguments {
+        var calleeType = declaration.type.canonical
+        if calleeType.kind == CXType_Pointer { calleeType = calleeType.pointee.canonical }
+        let fixedCount = calleeType.isVariadic ? calleeType.argumentTypes.count : arguments.count
+        for (index, argument) in arguments.enumerated() {
+            // A variadic `int` is read in its low 32 bits: bpf_trace_printk formats `%d` from
+            // them, as printf does. Zero-extended, it costs nothing where its upper bits are
+            // already zero, where sign-extended it would cost two shifts.
+            if index >= fixedCount, case .integer(size: 4, isSigned: true) = try scalar(argument.type, at: argument) {
+                let value = try rvalue(argument)
+                if case .constant(let c) = value {
+                    values.append(.constant(c & 0xffff_ffff))
+                } else {
+                    values.append(emit { .zeroExtend($0, value, fromBits: 32) })
+                }
+                continue
+            }
             if isWide(argument.type) {
                 // As clang passes it: the low half, then the high half, in two registers.
                 guard case .function = target else {

@@ -162,6 +162,36 @@ struct CommandLineTests {
                                                                "9: load", "9: load", "9: load"])
     }
 
+    /// A variadic `int` (bpf_printk's `%d`) is read in its low 32 bits: passed without the two
+    /// shifts of a sign extension, where a `long` made from it keeps them.
+    @Test func variadicIntsAreNotSignExtended() async throws {
+        let directory = try Paths.workDirectory("command-line/variadic-ints")
+        try """
+            #include <linux/bpf.h>
+            #include <bpf/bpf_helpers.h>
+            int value;
+            SEC("syscall") int prog(void *ctx)
+            {
+            \tint pid = bpf_get_current_pid_tgid() >> 32;
+            \tbpf_printk("%d %d", pid, value - 1);
+            \treturn 0;
+            }
+            SEC("syscall") int widened(void *ctx)
+            {
+            \tbpf_printk("%ld", (long)(value - 1));
+            \treturn 0;
+            }
+
+            """.write(to: directory.appendingPathComponent("prog.c"), atomically: true, encoding: .utf8)
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), ["-O2", "-mcpu=v3", "-S", "prog.c", "-o", "-"],
+                                          in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        let functions = result.stdout.split(separator: "\nwidened:")
+        try #require(functions.count == 2, "\(result.stdout)")
+        #expect(!functions[0].contains("s>>= 32"), "\(functions[0])")
+        #expect(functions[1].contains("s>>= 32"), "\(functions[1])")
+    }
+
     /// At -mcpu=v4 every atomic load with an order stronger than relaxed is one load_acquire and
     /// every such store one store_release (ordered_atomics.c has 8 and 6, and one relaxed of each);
     /// at v3 there are none.
