@@ -14,14 +14,15 @@ import BPFIR
 // scalar once reloaded, and the verifier then sees a loop that may never end ("infinite loop
 // detected"). clang keeps such values in registers; so must we.
 //
-// Aliasing: MemoryAliasing.swift.
+// Aliasing, and what a call of one of the module's functions may write: MemoryAliasing.swift.
 
 /// Forwards known memory values into loads in every function of the module; a load of a constant
 /// global (`GlobalVariable.isConstant`) at a known offset reads its initializer.
 public func forwardLoads(_ module: inout Module) {
     let constants = ConstantGlobals(module)
+    let effects = CallEffects(module)
     for index in module.functions.indices {
-        forwardLoads(in: &module.functions[index], constants: constants)
+        forwardLoads(in: &module.functions[index], constants: constants, effects: effects)
     }
 }
 
@@ -98,6 +99,7 @@ private struct MemoryState: Equatable {
 /// What each instruction does to memory facts, shared by the analysis and the rewrite.
 private struct Transfer {
     let facts: AliasFacts
+    let effects: CallEffects
 
     func write(_ place: Place, typed: Bool, into state: inout MemoryState) {
         state.known = state.known.filter { !facts.mayAlias($0.key, typed: $0.value.isTyped, place, typed: typed) }
@@ -148,8 +150,12 @@ private struct Transfer {
             write(facts.trackedPlace(destination, size: size, space: space), typed: false, into: &state)
         case .setMemory(let address, _, let size, _, let space):
             write(facts.trackedPlace(address, size: size, space: space), typed: false, into: &state)
-        case .call(let dst, _, _):
-            forgetWhatCallsMayWrite(in: &state)
+        case .call(let dst, let callee, _):
+            if let written = effects.globalsWritten(by: callee) {
+                state.known = state.known.filter { !facts.callMayWrite($0.key, writingOnly: written) }
+            } else {
+                forgetWhatCallsMayWrite(in: &state)
+            }
             if let dst { assign(dst, into: &state) }
         case .inlineAsm:
             // Asm may store anywhere a call may, whether or not it says "memory".
@@ -164,31 +170,58 @@ private struct Transfer {
     }
 }
 
-private func forwardLoads(in function: inout Function, constants: ConstantGlobals) {
+private func forwardLoads(in function: inout Function, constants: ConstantGlobals, effects: CallEffects) {
     let count = function.blocks.count
     guard count > 0 else { return }
-    let transfer = Transfer(facts: AliasFacts(function))
+    let transfer = Transfer(facts: AliasFacts(function), effects: effects)
     let predecessors = ControlFlow.predecessors(of: function)
 
     // Available values at each block's end, to a fixed point; a block not yet visited knows
     // everything (it does not constrain the meet), as in available-expressions analysis.
     var exits = [MemoryState?](repeating: nil, count: count)
+    // What each block leaves a Temp holding by its last assignment, a copy: where predecessors
+    // know a place to hold different values, one Temp each of them copied its value into holds
+    // it after the join (a loop counter kept in a global and in a register: `store [g], 1;
+    // %37 = 1` before the loop, `store [g], %632; %37 = %632` at its end).
+    let copiedAtEnd = function.blocks.map(EndCopies.init)
+    // A loop's header is first met before its back edge's source is: the holder is then taken
+    // on trust where that source ends by copying into it, and dropped if the copy turns out to be
+    // of another value (taking the value from the way in would hold for the first iteration only).
     func entry(_ b: Int) -> MemoryState {
         guard b != 0 else { return MemoryState() }
-        let known = predecessors[b].compactMap { exits[$0] }
-        guard var state = known.first else { return MemoryState() }
-        for other in known.dropFirst() { state = state.meet(other) }
+        let known = predecessors[b].compactMap { p in exits[p].map { (block: p, state: $0) } }
+        let unvisited = predecessors[b].filter { exits[$0] == nil }
+        guard var state = known.first?.state else { return MemoryState() }
+        for other in known.dropFirst() { state = state.meet(other.state) }
+        guard known.count + unvisited.count > 1 else { return state }
+        for (place, first) in known[0].state.known where state.known[place] == nil || !unvisited.isEmpty {
+            let values = known.compactMap { $0.state.known[place] }
+            guard values.count == known.count, values.allSatisfy({ $0.isLoadResult == first.isLoadResult }),
+                  let holder = copiedAtEnd[known[0].block].holders[first.value]?.first(where: { holder in
+                      known.indices.allSatisfy { copiedAtEnd[known[$0].block].value[holder] == values[$0].value }
+                          && unvisited.allSatisfy { copiedAtEnd[$0].value[holder] != nil }
+                  })
+            else { continue }
+            state.known[place] = nil
+            state.remember(place, Known(value: .temp(holder), isLoadResult: first.isLoadResult,
+                                        isTyped: values.allSatisfy(\.isTyped)))
+        }
         return state
     }
     // The transfer is not monotone (a load remembers either the value known before it or its own
     // result), so a fixed point is not certain; without one, nothing is known and nothing changes.
+    // In reverse postorder, each block but a loop's header comes after its predecessors: one not
+    // yet visited is a back edge's source, and the header keeps what the way into the loop knows
+    // until the loop's own code says otherwise (in block order, a loop's body placed before its
+    // header would know nothing, and tell the header so).
+    let order = ControlFlow.postorder(ControlFlow.edges(of: function), roots: [0]).reversed()
     var changed = true
     var rounds = 0
     while changed {
         guard rounds < 32 else { return }
         rounds += 1
         changed = false
-        for b in 0..<count {
+        for b in order {
             var state = entry(b)
             for instruction in function.blocks[b].instructions { transfer.apply(instruction.operation, to: &state) }
             transfer.apply(function.blocks[b].terminator, to: &state)
@@ -224,7 +257,7 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         // Places this block loads that some predecessors know and that nothing in this block
         // has changed yet: a load of one can be answered by each predecessor (load PRE).
         var partial = MemoryState()
-        if b != 0, predecessors[b].count > 1, !predecessors[b].contains(b), predecessors[b].allSatisfy({ exits[$0] != nil }) {
+        if b != 0, predecessors[b].count > 1, predecessors[b].allSatisfy({ exits[$0] != nil }) {
             for instruction in function.blocks[b].instructions {
                 guard case .load(_, let address, let size, let space, let flags) = instruction.operation, !flags.isVolatile else { continue }
                 let place = transfer.facts.trackedPlace(address, size: size.rawValue, space: space)
@@ -240,6 +273,8 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         var instructions = function.blocks[b].instructions
         /// Shifts a load of part of a register's value needs first, by the load's index.
         var shifts: [Int: IRInstruction] = [:]
+        /// What this block adds at its end as its own predecessor (a loop of one block).
+        var appendedToSelf: [IRInstruction] = []
         for i in instructions.indices {
             let operation = instructions[i].operation
             if case .load(let dst, let address, let size, let space, let flags) = operation, !flags.isVolatile {
@@ -283,7 +318,12 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
                             }
                             answer.append(.load(merged, from, size, addressSpace: space, flags))
                         }
-                        function.blocks[p].instructions += answer.map { IRInstruction($0, at: instructions[i].location) }
+                        let added = answer.map { IRInstruction($0, at: instructions[i].location) }
+                        if p == b {
+                            appendedToSelf += added
+                        } else {
+                            function.blocks[p].instructions += added
+                        }
                     }
                     instructions[i].operation = .copy(dst, .temp(merged))
                     partial.known[place] = nil
@@ -292,9 +332,31 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
             transfer.apply(operation, to: &state)
             transfer.apply(operation, to: &partial, forgetting: true)
         }
-        function.blocks[b].instructions = shifts.isEmpty ? instructions : instructions.indices.flatMap { i in
+        function.blocks[b].instructions = (shifts.isEmpty ? instructions : instructions.indices.flatMap { i in
             shifts[i].map { [$0, instructions[i]] } ?? [instructions[i]]
+        }) + appendedToSelf
+    }
+}
+
+/// The values a block leaves Temps holding by copies: `t = v` with neither assigned after it
+/// in the block; by Temp, and the Temps by value.
+private struct EndCopies {
+    var value: [Temp: Value] = [:]
+    var holders: [Value: [Temp]] = [:]
+
+    init(_ block: Block) {
+        var copiesOf: [Temp: [Temp]] = [:]
+        for instruction in block.instructions {
+            for d in instruction.operation.definedTemps {
+                value[d] = nil
+                for t in copiesOf.removeValue(forKey: d) ?? [] where value[t] == .temp(d) { value[t] = nil }
+            }
+            if case .copy(let d, let source) = instruction.operation, source != .temp(d) {
+                value[d] = source
+                if case .temp(let s) = source { copiesOf[s, default: []].append(d) }
+            }
         }
+        for (t, v) in value.sorted(by: { $0.key.index < $1.key.index }) { holders[v, default: []].append(t) }
     }
 }
 

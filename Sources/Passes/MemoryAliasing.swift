@@ -211,6 +211,104 @@ struct AliasFacts {
         if case .slot(let slot) = place.base { return escapedSlots.contains(slot) }
         return true
     }
+
+    /// Whether a call that writes only the globals `written` may change memory at `place`: not a
+    /// slot of this function, nor a global it does not name; a pointer Temp into an object not
+    /// known may be one of them.
+    func callMayWrite(_ place: Place, writingOnly written: Set<String>) -> Bool {
+        switch object(place.base) {
+        case .slot: return false
+        case .symbol(let symbol): return written.contains(symbol)
+        case .temp: return true
+        }
+    }
+}
+
+/// The globals each function of a module may write, for the calls between them: a static
+/// function that stores only to named globals (and to its own stack) changes nothing else, so a
+/// loop counter kept in another global, or a value on the caller's stack, survives its call.
+/// Global functions are not known (freplace may replace them), nor are helpers, kfuncs and asm,
+/// which may write through the pointers they get.
+struct CallEffects {
+    /// The globals a static function and what it calls may write; absent when it may write
+    /// anything.
+    private var written: [String: Set<String>] = [:]
+
+    init(_ module: Module) {
+        var direct: [String: Set<String>] = [:]
+        var callees: [String: Set<String>] = [:]
+        for function in module.functions where function.linkage == .static {
+            guard let (globals, called) = Self.directWrites(function) else { continue }
+            direct[function.name] = globals
+            callees[function.name] = called
+        }
+        // What a function calls adds to what it writes; one that calls an unknown function is
+        // unknown. Calls between BPF functions never recurse, so this settles.
+        written = direct
+        var changed = true
+        while changed {
+            changed = false
+            for (name, called) in callees where written[name] != nil {
+                var all = direct[name]!
+                for callee in called {
+                    guard let theirs = written[callee] else {
+                        all = []
+                        written[name] = nil
+                        changed = true
+                        break
+                    }
+                    all.formUnion(theirs)
+                }
+                if written[name] != nil && written[name] != all {
+                    written[name] = all
+                    changed = true
+                }
+            }
+        }
+    }
+
+    /// The globals a call of `callee` may write; nil when it may write anything.
+    func globalsWritten(by callee: Callee) -> Set<String>? {
+        switch callee {
+        case .function(let name): return written[name]
+        case .helper, .kfunc: return nil
+        }
+    }
+
+    /// The globals `function` names in its stores and the module functions it calls; nil when it
+    /// stores through a pointer into an object not known, or calls what may write anything.
+    private static func directWrites(_ function: Function) -> (globals: Set<String>, called: Set<String>)? {
+        let facts = AliasFacts(function)
+        var globals: Set<String> = [], called: Set<String> = []
+        func wrote(_ address: Address, _ space: Int) -> Bool {
+            switch facts.place(address, size: 1, space: space).base {
+            case .slot: return true
+            case .symbol(let symbol):
+                globals.insert(symbol)
+                return true
+            case .temp: return false
+            }
+        }
+        for block in function.blocks {
+            if case .inlineAsmGoto = block.terminator { return nil }
+            for instruction in block.instructions {
+                switch instruction.operation {
+                case .store(let address, _, _, let space, _), .atomic(_, _, let address, _, _, let space),
+                     .compareExchange(_, let address, _, _, _, let space), .setMemory(let address, _, _, _, let space),
+                     .copyMemory(let address, _, _, _, let space, _):
+                    guard wrote(address, space) else { return nil }
+                case .call(_, .function(let name), _):
+                    called.insert(name)
+                case .call(_, .helper, _), .call(_, .kfunc, _), .inlineAsm:
+                    return nil
+                case .copy, .binary, .negate, .signExtend, .zeroExtend, .byteSwap, .load, .slotAddress, .symbolAddress,
+                     .addrSpaceCast, .setCondition, .coreValue:
+                    break
+                }
+            }
+        }
+        return (globals, called)
+    }
 }
 
 /// The bytes of a module's constant globals (`GlobalVariable.isConstant`): what a load of them

@@ -49,16 +49,11 @@ struct ControlFlow {
         return outer.first <= inner.first && inner.first <= outer.last
     }
 
-    /// Each block's interval in a preorder walk of the dominator tree of the paths from `roots`,
-    /// which hang from one virtual root.
-    private static func dominatorTreeIntervals(_ successors: [[Int]], _ predecessors: [[Int]], roots: [Int])
-        -> [(first: Int, last: Int)?]
-    {
-        let count = successors.count
-        let virtualRoot = count
-        // Reverse postorder from the virtual root; `rank` numbers it, the virtual root last.
+    /// The blocks the paths from `roots` reach, each after every block it leads to but along back
+    /// edges: reversed, each block comes after those that jump to it, loops aside.
+    static func postorder(_ successors: [[Int]], roots: [Int]) -> [Int] {
         var postorder: [Int] = []
-        var visited = [Bool](repeating: false, count: count)
+        var visited = [Bool](repeating: false, count: successors.count)
         for root in roots.reversed() where !visited[root] {
             visited[root] = true
             var stack: [(block: Int, next: Int)] = [(root, 0)]
@@ -76,6 +71,18 @@ struct ControlFlow {
                 }
             }
         }
+        return postorder
+    }
+
+    /// Each block's interval in a preorder walk of the dominator tree of the paths from `roots`,
+    /// which hang from one virtual root.
+    private static func dominatorTreeIntervals(_ successors: [[Int]], _ predecessors: [[Int]], roots: [Int])
+        -> [(first: Int, last: Int)?]
+    {
+        let count = successors.count
+        let virtualRoot = count
+        // Reverse postorder from the virtual root; `rank` numbers it, the virtual root last.
+        let postorder = ControlFlow.postorder(successors, roots: roots)
         var rank = [Int](repeating: -1, count: count + 1)
         for (i, b) in postorder.enumerated() { rank[b] = i }
         rank[virtualRoot] = postorder.count
