@@ -1040,6 +1040,59 @@ private func expectSameResults(_ original: Function, _ rewritten: Function, _ ar
         }
     }
 
+    /// Two blocks that store their path's value into a slot of their own, load it back and return
+    /// it plus 7 are one block, each path giving its value through a new Temp (BPF_KSYSCALL's two
+    /// inlined copies of one body); not where the second block's slot is also used elsewhere.
+    @Test(arguments: [false, true])
+    func blocksThatComputeTheSameThingAreOne(slotUsedElsewhere: Bool) {
+        func tail(_ id: Int, slot: Int, value: Int, loaded: Int, sum: Int) -> Block {
+            Block(id: BlockID(id), instructions: [
+                ir(.store(.slot(SlotID(slot), offset: 0), .temp(Temp(value)), .double, addressSpace: 0)),
+                ir(.load(Temp(loaded), .slot(SlotID(slot), offset: 0), .double, addressSpace: 0)),
+                ir(.binary(Temp(sum), .add, .bits64, .temp(Temp(loaded)), .constant(7))),
+            ], terminator: .return(.temp(Temp(sum))))
+        }
+        var entry = [IRInstruction]()
+        if slotUsedElsewhere { entry.append(ir(.store(.slot(SlotID(1), offset: 0), .constant(1), .double, addressSpace: 0))) }
+        let slot = StackSlot(size: 8, alignment: 8, name: "s", location: nil)
+        let original = testFunction(parameters: 1, tempCount: 7, blocks: [
+            Block(id: BlockID(0), instructions: entry,
+                  terminator: .branch(.ne, .bits64, .temp(Temp(0)), .constant(0), then: BlockID(1), else: BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.binary(Temp(1), .add, .bits64, .temp(Temp(0)), .constant(5)))],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(1)), .constant(100), then: BlockID(5), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .constant(3)))],
+                  terminator: .branch(.eq, .bits64, .temp(Temp(2)), .constant(99), then: BlockID(5), else: BlockID(4))),
+            tail(3, slot: 0, value: 1, loaded: 3, sum: 4),
+            tail(4, slot: 1, value: 2, loaded: 5, sum: 6),
+            Block(id: BlockID(5), terminator: .return(.constant(0))),
+        ], slots: [slot, slot])
+        var function = original
+        #expect(mergeTails(&function) == !slotUsedElsewhere)
+        #expect(function.blocks.count == (slotUsedElsewhere ? 6 : 5))
+        expectSameResults(original, function, [[0], [1], [95], [33], [7]])
+    }
+
+    /// The predecessors of two merged blocks come after them and get the copies that give the new
+    /// Temp its value: they are left alone in the same call (a csmith program crashed on them).
+    @Test func predecessorsOfMergedBlocksAreLeftAlone() {
+        let original = testFunction(parameters: 1, tempCount: 5, blocks: [
+            Block(id: BlockID(0), terminator: .branch(.ne, .bits64, .temp(Temp(0)), .constant(0),
+                                                       then: BlockID(3), else: BlockID(4))),
+            Block(id: BlockID(1), instructions: [ir(.binary(Temp(3), .add, .bits64, .temp(Temp(1)), .constant(7)))],
+                  terminator: .return(.temp(Temp(3)))),
+            Block(id: BlockID(2), instructions: [ir(.binary(Temp(4), .add, .bits64, .temp(Temp(2)), .constant(7)))],
+                  terminator: .return(.temp(Temp(4)))),
+            Block(id: BlockID(3), instructions: [ir(.binary(Temp(1), .mul, .bits64, .temp(Temp(0)), .constant(3)))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(4), instructions: [ir(.binary(Temp(2), .mul, .bits64, .temp(Temp(0)), .constant(5)))],
+                  terminator: .jump(BlockID(2))),
+        ])
+        var function = original
+        #expect(mergeTails(&function))
+        #expect(function.blocks.count == 4)
+        expectSameResults(original, function, [[0], [1], [10]])
+    }
+
     /// The negation of a constant is a constant: in 32 bits, of the low half (`-a` of an inlined
     /// `int a = 100`).
     @Test(arguments: [ALUWidth.bits64, .bits32])

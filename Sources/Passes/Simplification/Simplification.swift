@@ -27,6 +27,8 @@ import BPFIR
 //                       (JoinHoisting);
 //   jump threading      a jump into a branch on a value known at the jump goes to its side;
 //   block merging       a block that jumps to one nothing else jumps to absorbs it;
+//   tail merging        in the last simplification, two blocks that compute the same thing and
+//                       end the same way are one (TailMerging);
 //   return merging      returns of one value share one block;
 //   dead code           side-effect-free instructions nothing with an effect needs, calls of
 //                       pure functions among them.
@@ -94,6 +96,7 @@ private func simplifyOnce(_ function: inout Function, returnedBits: Int, keeping
     if hoistFromJoins(&function) { changed = true }
     if threadJumps(&function) { changed = true }
     if mergeBlocks(&function) { changed = true }
+    if comparisonsWithoutBranches, mergeTails(&function) { changed = true }
     if mergeReturns(&function) { changed = true }
     return removeDeadInstructions(&function, keeping: kept, pure: pure) || changed
 }
