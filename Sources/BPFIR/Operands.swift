@@ -255,6 +255,20 @@ public func removingUnreachableBlocks(_ blocks: [Block]) -> [Block] {
 }
 
 extension Function {
+    /// The operations that write each Temp `including` selects, in block order: a Temp's
+    /// assignments when it has several (a C local), what its value may come from.
+    public func assignments(where including: (Temp) -> Bool) -> [Temp: [Operation]] {
+        var assignments: [Temp: [Operation]] = [:]
+        for block in blocks {
+            for instruction in block.instructions {
+                for t in instruction.operation.definedTemps where including(t) {
+                    assignments[t, default: []].append(instruction.operation)
+                }
+            }
+        }
+        return assignments
+    }
+
     /// How many times each Temp is read, by instructions and terminators, indexed by Temp.
     public var readCounts: [Int] {
         var reads = [Int](repeating: 0, count: tempCount)

@@ -338,28 +338,6 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
     }
 }
 
-/// The values a block leaves Temps holding by copies: `t = v` with neither assigned after it
-/// in the block; by Temp, and the Temps by value.
-private struct EndCopies {
-    var value: [Temp: Value] = [:]
-    var holders: [Value: [Temp]] = [:]
-
-    init(_ block: Block) {
-        var copiesOf: [Temp: [Temp]] = [:]
-        for instruction in block.instructions {
-            for d in instruction.operation.definedTemps {
-                value[d] = nil
-                for t in copiesOf.removeValue(forKey: d) ?? [] where value[t] == .temp(d) { value[t] = nil }
-            }
-            if case .copy(let d, let source) = instruction.operation, source != .temp(d) {
-                value[d] = source
-                if case .temp(let s) = source { copiesOf[s, default: []].append(d) }
-            }
-        }
-        for (t, v) in value.sorted(by: { $0.key.index < $1.key.index }) { holders[v, default: []].append(t) }
-    }
-}
-
 /// `dst = ` the value a load of `size` bytes would return, from what memory is known to hold.
 private func copying(_ known: Known, into dst: Temp, size: MemorySize) -> Operation {
     switch known.value {

@@ -493,7 +493,7 @@ private func preciseTemps(_ function: Function) -> Set<Temp> {
         if case .temp(let t, _) = address { return [t] }
         return []
     }
-    var definitions: [Temp: [Operation]] = [:]
+    let definitions = function.assignments { _ in true }
     for block in function.blocks {
         switch block.terminator {
         case .branch, .inlineAsmGoto: mark(block.terminator.usedTemps)
@@ -501,7 +501,6 @@ private func preciseTemps(_ function: Function) -> Set<Temp> {
         }
         for instruction in block.instructions {
             let operation = instruction.operation
-            for t in operation.definedTemps { definitions[t, default: []].append(operation) }
             switch operation {
             case .load(_, let address, _, _, _), .store(let address, _, _, _, _), .setMemory(let address, _, _, _, _),
                  .atomic(_, _, let address, _, _, _), .compareExchange(_, let address, _, _, _, _):

@@ -100,14 +100,7 @@ struct AliasFacts {
         }
         for index in definitions.indices where definitions[index] != nil { _ = object(Temp(index)) }
 
-        var everyDefinition: [Temp: [Operation]] = [:]
-        for block in function.blocks {
-            for instruction in block.instructions {
-                for temp in instruction.operation.definedTemps where assignments[temp.index] > 1 {
-                    everyDefinition[temp, default: []].append(instruction.operation)
-                }
-            }
-        }
+        let everyDefinition = function.assignments { assignments[$0.index] > 1 }
         for (temp, operations) in everyDefinition where operations.count == assignments[temp.index] {
             // The global each assignment points into; nil for one that is not a pointer, or is
             // one the Temp steps (`p += 4`), which stays in the object it was in.

@@ -93,3 +93,25 @@ struct BlockEndConstants {
         return conditions
     }
 }
+
+/// The values a block leaves Temps holding by copies: `t = v` with neither assigned after it
+/// in the block; by Temp, and the Temps by value.
+struct EndCopies {
+    var value: [Temp: Value] = [:]
+    var holders: [Value: [Temp]] = [:]
+
+    init(_ block: Block) {
+        var copiesOf: [Temp: [Temp]] = [:]
+        for instruction in block.instructions {
+            for d in instruction.operation.definedTemps {
+                value[d] = nil
+                for t in copiesOf.removeValue(forKey: d) ?? [] where value[t] == .temp(d) { value[t] = nil }
+            }
+            if case .copy(let d, let source) = instruction.operation, source != .temp(d) {
+                value[d] = source
+                if case .temp(let s) = source { copiesOf[s, default: []].append(d) }
+            }
+        }
+        for (t, v) in value.sorted(by: { $0.key.index < $1.key.index }) { holders[v, default: []].append(t) }
+    }
+}

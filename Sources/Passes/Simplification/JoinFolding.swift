@@ -18,7 +18,12 @@ func foldIntoPredecessors(_ function: inout Function) -> Bool {
         let arms = predecessors[j]
         guard arms.count > 1, Set(arms).count == arms.count, !arms.contains(j),
               arms.allSatisfy({ function.blocks[$0].terminator == .jump(function.blocks[j].id) }) else { continue }
-        var armConstants = arms.map { constantsAtEnd(of: function.blocks[$0]) }
+        var armConstants = arms.map { arm in
+            EndCopies(function.blocks[arm]).value.compactMapValues { value -> Int64? in
+                if case .constant(let c) = value { return c }
+                return nil
+            }
+        }
         var assigned: Set<Temp> = [], read: Set<Temp> = []
         var kept: [IRInstruction] = []
         for instruction in function.blocks[j].instructions {
@@ -69,14 +74,4 @@ private func folded(_ operation: Operation, _ armConstants: [[Temp: Int64]]) -> 
         values.append(c)
     }
     return values
-}
-
-/// The Temps a block leaves holding a constant it assigned them.
-private func constantsAtEnd(of block: Block) -> [Temp: Int64] {
-    var constants: [Temp: Int64] = [:]
-    for instruction in block.instructions {
-        for d in instruction.operation.definedTemps { constants[d] = nil }
-        if case .copy(let d, .constant(let c)) = instruction.operation { constants[d] = c }
-    }
-    return constants
 }

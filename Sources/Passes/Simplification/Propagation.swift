@@ -248,14 +248,7 @@ func propagateOnceAssigned(_ function: inout Function, _ onceAssigned: OnceAssig
 /// Each estimate rises from 0 (no value yet) to what its assignments give, until none changes.
 private func joinedZeroExtendedBits(_ function: Function, _ onceAssigned: OnceAssigned,
                                     bits: (Value) -> Int?) -> [Temp: Int] {
-    var definitions: [Temp: [Operation]] = [:]
-    for block in function.blocks {
-        for instruction in block.instructions {
-            for d in instruction.operation.definedTemps where !onceAssigned.isOnce(d) {
-                definitions[d, default: []].append(instruction.operation)
-            }
-        }
-    }
+    var definitions = function.assignments { !onceAssigned.isOnce($0) }
     for parameter in function.parameters { definitions[parameter] = nil }
     var estimates = definitions.mapValues { _ in 0 }
     func estimate(_ value: Value) -> Int? {
