@@ -257,14 +257,17 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
         // Places this block loads that some predecessors know and that nothing in this block
         // has changed yet: a load of one can be answered by each predecessor (load PRE).
         var partial = MemoryState()
+        /// What each predecessor knows of such a place, in the order of `predecessors[b]`.
+        var answers: [Place: [Known?]] = [:]
         if b != 0, predecessors[b].count > 1, predecessors[b].allSatisfy({ exits[$0] != nil }) {
             for instruction in function.blocks[b].instructions {
                 guard case .load(_, let address, let size, let space, let flags) = instruction.operation, !flags.isVolatile else { continue }
                 let place = transfer.facts.trackedPlace(address, size: size.rawValue, space: space)
-                guard state.known[place] == nil,
-                      let known = predecessors[b].compactMap({ exits[$0]!.known[translated(place, atEndOf: $0)] }).first
-                else { continue }
-                partial.remember(place, known)
+                guard state.known[place] == nil, answers[place] == nil else { continue }
+                let known = predecessors[b].map { exits[$0]!.known[translated(place, atEndOf: $0)] }
+                guard let some = known.lazy.compactMap({ $0 }).first else { continue }
+                answers[place] = known
+                partial.remember(place, some)
             }
         }
         // Where a predecessor goes elsewhere too, a load added there would run where this block
@@ -293,12 +296,12 @@ private func forwardLoads(in function: inout Function, constants: ConstantGlobal
                                                   at: instructions[i].location)
                     }
                     instructions[i].operation = .zeroExtend(dst, .temp(part), fromBits: size.rawValue * 8)
-                } else if partial.known[place] != nil,
-                          predecessorsGoNowhereElse || predecessors[b].allSatisfy({ exits[$0]!.known[translated(place, atEndOf: $0)] != nil }) {
+                } else if partial.known[place] != nil, let known = answers[place],
+                          predecessorsGoNowhereElse || known.allSatisfy({ $0 != nil }) {
                     let merged = function.makeTemp()
-                    for p in predecessors[b] {
+                    for (p, known) in zip(predecessors[b], known) {
                         var answer: [Operation] = []
-                        if let known = exits[p]!.known[translated(place, atEndOf: p)] {
+                        if let known {
                             answer = [copying(known, into: merged, size: size)]
                         } else {
                             // The load's own address may be computed in this block, after the

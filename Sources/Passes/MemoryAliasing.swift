@@ -242,17 +242,9 @@ struct CallEffects {
         while changed {
             changed = false
             for (name, called) in callees where written[name] != nil {
-                var all = direct[name]!
-                for callee in called {
-                    guard let theirs = written[callee] else {
-                        all = []
-                        written[name] = nil
-                        changed = true
-                        break
-                    }
-                    all.formUnion(theirs)
-                }
-                if written[name] != nil && written[name] != all {
+                let theirs = called.map { written[$0] }
+                let all = theirs.contains { $0 == nil } ? nil : theirs.reduce(direct[name]!) { $0.union($1!) }
+                if written[name] != all {
                     written[name] = all
                     changed = true
                 }
