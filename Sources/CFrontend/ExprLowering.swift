@@ -26,9 +26,32 @@ extension FunctionLowering {
     func accessFlags(of e: CXCursor) -> AccessFlags {
         // An `_Atomic` object is read and written as seq_cst atomic loads and stores (C11 6.2.6.1p9).
         let isAtomic = e.type.canonical.kind == CXType_Atomic
-        return AccessFlags(isVolatile: e.type.isVolatile || e.type.canonical.isVolatile || isAtomic,
+        return AccessFlags(isVolatile: isVolatile(e) || isAtomic,
                            isTyped: module.strictAliasing && hasOwnAliasType(e.type) && !isInsideUnion(e),
                            isOrdered: isAtomic)
+    }
+
+    /// Whether the lvalue `e` is volatile. libclang drops the qualifiers of a type that also has an
+    /// address space (`*p` of `volatile char __arena *p` has type `__arena char`), but the pointer
+    /// type the lvalue comes from keeps them in its pointee, so they are read there.
+    private func isVolatile(_ e: CXCursor) -> Bool {
+        if e.type.isVolatile || e.type.canonical.isVolatile { return true }
+        let operands = e.children.filter(\.isExpression)
+        switch e.kind {
+        case CXCursor_ParenExpr:
+            return operands.first.map(isVolatile) ?? false
+        case CXCursor_UnaryOperator where e.unaryOperator == CXUnaryOperator_Deref:
+            return operands.first?.type.canonical.pointee.isVolatile ?? false
+        case CXCursor_ArraySubscriptExpr:
+            // `p[i]` or `i[p]`: the pointer operand (an array has decayed to one) names the element.
+            return operands.contains { $0.type.canonical.kind == CXType_Pointer && $0.type.canonical.pointee.isVolatile }
+        case CXCursor_MemberRefExpr:
+            guard let base = operands.first else { return false }
+            let baseType = base.type.canonical
+            return baseType.kind == CXType_Pointer ? baseType.pointee.isVolatile : isVolatile(base)
+        default:
+            return false
+        }
     }
 
     /// Integers of two bytes or more and pointers: character types may alias anything, C leaves an

@@ -162,6 +162,40 @@ struct CommandLineTests {
                                                                "9: load", "9: load", "9: load"])
     }
 
+    /// A volatile access through an `__arena` pointer stays volatile, however it is written: libclang
+    /// drops the qualifier from the type of `*p` when the type also has an address space. Forwarded
+    /// from the store before it, the read of a page the kernel never allocated gave 3 where the
+    /// kernel reads 0 (the 6.12 selftest verifier_arena's basic_alloc2).
+    @Test func volatileSurvivesAnAddressSpace() async throws {
+        let directory = try Paths.workDirectory("command-line/volatile-arena")
+        try """
+            #define __arena __attribute__((address_space(1)))
+            struct node { int value; };
+            struct { int (*type)[33]; int (*map_flags)[1024]; int (*max_entries)[1]; } arena
+                __attribute__((section(".maps")));
+            volatile char __arena *page;
+            volatile struct node __arena *node;
+            __attribute__((section("syscall"))) int prog(void *ctx)
+            {
+            	*page = 3;
+            	page[1] = 4;
+            	node->value = 5;
+            	return *page + (page)[1] + 2[page] + node->value + (*node).value;
+            }
+
+            """.write(to: directory.appendingPathComponent("prog.c"), atomically: true, encoding: .utf8)
+        let result = try await runProcess(try await Tools.ours("swiftbpfcc"), ["-O2", "-emit-ir", "prog.c", "-o", "-"],
+                                          in: directory)
+        #expect(result.status == 0, "\(result.transcript)")
+        let accesses = result.stdout.split(separator: "\n").compactMap { line in
+            line.firstMatch(of: /(load|store)(\.volatile)?[.a-z]*\.[14] as1 .*prog.c:(\d+)/)
+                .map { "\($0.3): \($0.1)\($0.2 ?? "")" }
+        }
+        #expect(accesses == ["9: store.volatile", "10: store.volatile", "11: store.volatile", "12: load.volatile",
+                             "12: load.volatile", "12: load.volatile", "12: load.volatile", "12: load.volatile"],
+                "\(result.stdout)")
+    }
+
     /// A variadic `int` (bpf_printk's `%d`) is read in its low 32 bits: passed without the two
     /// shifts of a sign extension, where a `long` made from it keeps them.
     @Test func variadicIntsAreNotSignExtended() async throws {
