@@ -7,8 +7,11 @@ set -euo pipefail
 # libelf-dev: the kernel 6.12 arena selftests and the libbpf 1.5 they are run with, built from that
 # tarball (Tests/EndToEndTests/KernelCompatTests.swift). chromium: the page `swiftbpf explain --html`
 # writes is tested in a headless browser (Tests/EndToEndTests/HeadlessChromium.swift).
+# qemu-system-x86, and flex, bison, bc and dwarves (pahole, for BTF) to build a kernel from
+# linux-source-6.12: where the host kernel refuses arena maps, their tests run in a virtual machine
+# (scripts/vm).
 packages=(libclang-19-dev clang-19 llvm-19 bpftool libbpf-dev zlib1g-dev gcc make csmith libcsmith-dev
-          linux-source-6.12 libelf-dev chromium)
+          linux-source-6.12 libelf-dev chromium qemu-system-x86 flex bison bc dwarves)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

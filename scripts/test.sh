@@ -43,4 +43,10 @@ if [[ " $SWIFTBPF_REQUIRE_KERNEL " == *" bpf "* && $ran -eq 0 ]]; then
     echo "error: bpf() works here, yet no test ran in the kernel" >&2
     status=1
 fi
+
+# Where bpf() works but this kernel refuses arena maps, the test functions that skipped for want of
+# them run again in a virtual machine whose kernel grants them.
+if [[ " $SWIFTBPF_REQUIRE_KERNEL " == *" bpf "* && " $SWIFTBPF_REQUIRE_KERNEL " != *" arena "* ]]; then
+    scripts/vm/rerun-arena-tests.sh "$log" || status=1
+fi
 exit $status

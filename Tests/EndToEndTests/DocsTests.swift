@@ -102,6 +102,8 @@ func normalizeDocsOutput(_ output: String) -> String {
 
     @Test(arguments: DocsChapter.all)
     func chapterShowsWhatTheToolsPrint(_ chapter: DocsChapter) async throws {
+        let needs = Set(chapter.commands.compactMap(\.needs))
+        try (needs.contains(KernelCapability.arena.rawValue) ? KernelCapability.arena : .bpf).cancelIfRanOnHost()
         let update = ProcessInfo.processInfo.environment["DOCS_UPDATE"] == "1"
         let scratch = try Paths.workDirectory("docs/\(chapter.file.deletingPathExtension().lastPathComponent)")
         let examples = scratch.appendingPathComponent("docs/examples")

@@ -45,6 +45,8 @@ struct ProcessResult: Sendable {
     var transcript: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
 }
 
+private let timeoutScale = ProcessInfo.processInfo.environment["SWIFTBPF_TIMEOUT_SCALE"].flatMap(Double.init) ?? 1
+
 /// Why a helper could not produce what a test needs.
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
@@ -52,8 +54,9 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Runs `executable` with `arguments` and collects its output. Output goes to files rather than
 /// pipes so that a chatty child cannot block on a full pipe; a child that runs longer than
-/// `timeout` seconds is killed and reported as failed. `environment` is added to the test's own;
-/// swiftbpfcc's prefix cache is kept under .build unless it says otherwise.
+/// `timeout` seconds, times $SWIFTBPF_TIMEOUT_SCALE on a slow machine (scripts/vm's emulated one),
+/// is killed and reported as failed. `environment` is added to the test's own; swiftbpfcc's
+/// prefix cache is kept under .build unless it says otherwise.
 func runProcess(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double = 120,
                 environment: [String: String] = [:]) async throws -> ProcessResult
 {
@@ -101,7 +104,7 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: URL, 
                 kill(process.processIdentifier, SIGKILL)
             }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout * timeoutScale, execute: killer)
     }
     try out.close()
     try err.close()

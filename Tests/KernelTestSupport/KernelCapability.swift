@@ -11,6 +11,11 @@ import Testing
 // scripts/test.sh probes the kernel on its own and lists what works in SWIFTBPF_REQUIRE_KERNEL
 // ("bpf arena"); a refusal of a listed capability is then a failure. Each kernel test case writes
 // one line to $SWIFTBPF_KERNEL_TEST_LOG (ran or skipped, and why), which test.sh sums up.
+//
+// Where the host kernel grants bpf() but refuses arena maps, test.sh runs the test cases that
+// skipped for it once more, in a virtual machine whose kernel grants them (scripts/vm), with
+// SWIFTBPF_KERNEL_RERUN=arena: there, a test case that needs anything else ran on the host already
+// and is cancelled without a log line.
 
 /// What a kernel test needs from the running kernel.
 public enum KernelCapability: String, Sendable {
@@ -46,8 +51,21 @@ public enum KernelCapability: String, Sendable {
         if let reason = try skipReason() { try Test.cancel(Comment(rawValue: reason)) }
     }
 
+    /// The capability whose skipped test cases this run repeats ($SWIFTBPF_KERNEL_RERUN), if it
+    /// is such a run.
+    public static let repeated: KernelCapability? = getenv("SWIFTBPF_KERNEL_RERUN")
+        .flatMap { KernelCapability(rawValue: String(cString: $0)) }
+
+    /// In a run that repeats another capability's test cases, cancels this test case, which ran on
+    /// the host. For a test whose arguments decide what it needs: call it before the costly steps
+    /// that come before `require()`.
+    public func cancelIfRanOnHost() throws {
+        if let repeated = Self.repeated, repeated != self { try Test.cancel("ran on the host") }
+    }
+
     /// Logs the test case as run or skipped; returns why it must skip, if it must.
     private func skipReason() throws(RefusedCapability) -> String? {
+        if let repeated = Self.repeated, repeated != self { return "ran on the host" }
         let test = Test.current.map { "\($0.id)" } ?? "?"
         // An arena needs bpf() first: where bpf() itself is refused, that is the refusal to report.
         guard let refused = [KernelCapability.bpf, self].first(where: { $0.refusal != nil }),
