@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks swiftbpfcc against clang-19 -target bpf -O2 -g on the same sources, in one run:
 # instructions emitted (slots of each program as loaded, sub-programs included), instructions the
-# verifier processed (the kernel's verified_insns), and compile time; each as ours/clang. Then the
-# arena samples' run time in the kernel against the native build. Then bench/programs: the
-# instructions a bpf_printk costs, and the compile time of a program including the running
-# kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a repeat one.
-# Then bench/compile_time.sh: compile time against the size of one function (before the arena
-# samples, which a kernel that refuses arena maps stops).
+# verifier processed (the kernel's verified_insns), and compile time; each as ours/clang. Then
+# bench/programs: the instructions a bpf_printk costs, and the compile time of a program including
+# the running kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a
+# repeat one. Then bench/compile_time.sh: compile time against the size of one function. Last,
+# bench/arena_runtime.sh: the arena samples' run time in the kernel (or, where it refuses arena
+# maps, in scripts/vm's virtual machine) against the native build, ours and clang's.
 #
 #     bench/run.sh            # every corpus program and the samples
 #
@@ -129,12 +129,4 @@ echo
 bench/compile_time.sh
 
 echo
-echo "Arena samples at run time (kernel: swiftbpfcc's object; native: the same C built by cc -O2, on the heap)"
-"$bin/swiftbpfcc" -O2 -g -I include samples/arena_list/arena_list.c -o "$work/arena_list.o"
-"$bin/arena-list" "$work/arena_list.o" 5000 | grep time-per-insert
-clang-19 -target bpf -O2 -g -mcpu=v3 -I include -I /usr/include/x86_64-linux-gnu -c samples/arena_list/arena_list.c \
-	-o "$work/arena_list-clang.o"
-"$bin/arena-list" "$work/arena_list-clang.o" 5000 2>&1 | grep -E "time-per-insert|rejected" | sed 's/kernel=/kernel(clang)=/' || true
-"$bin/swiftbpfcc" -O2 -g -I include samples/arena_htab/arena_htab.c -o "$work/arena_htab.o"
-"$bin/arena-htab" "$work/arena_htab.o" 10000 | grep lookups-per-second
-
+bench/arena_runtime.sh

@@ -28,6 +28,8 @@ public struct ProgramStatistics: Hashable, Sendable {
     public var instructions: Int
     /// The kernel's verified_insns: instructions the verifier processed, over all paths.
     public var verifiedInstructions: Int
+    /// Bytes of machine code the JIT made of the program: what runs (0 where the kernel interprets it).
+    public var jitedBytes: Int
     /// The program type as the kernel reports it.
     public var type: BPFProgramType?
     /// The expected attach type the program was loaded with, when its section names one.
@@ -171,6 +173,7 @@ public final class LoadedObject {
         do {
             let info = try BPFSyscall.programInfo(program.fd)
             return ProgramStatistics(instructions: program.instructionCount, verifiedInstructions: Int(info.verifiedInstructions),
+                                     jitedBytes: Int(info.jitedLength),
                                      type: BPFProgramType(rawValue: info.type),
                                      expectedAttachType: program.section.expectedAttachType, target: program.section.target)
         } catch {

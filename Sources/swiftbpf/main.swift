@@ -118,9 +118,9 @@ func run(_ options: RunOptions) throws(Failure) -> [String] {
     return output
 }
 
-/// One line per program: instruction slots as loaded, the kernel's verified_insns, the program
-/// type the kernel reports, the expected attach type it was loaded with and what its section
-/// names as its target.
+/// One line per program: instruction slots as loaded, the kernel's verified_insns, the bytes of
+/// machine code its JIT made, the program type the kernel reports, the expected attach type it was
+/// loaded with and what its section names as its target.
 func stats(_ options: RunOptions) throws(Failure) -> [String] {
     let (loaded, programs) = try load(options)
     var output: [String] = []
@@ -128,6 +128,7 @@ func stats(_ options: RunOptions) throws(Failure) -> [String] {
         do {
             let statistics = try loaded.statistics(of: program)
             var line = "\(program) insns=\(statistics.instructions) verified=\(statistics.verifiedInstructions)"
+            line += " jited=\(statistics.jitedBytes)"
             line += " type=\(statistics.type?.name ?? "unknown")"
             if let attachType = statistics.expectedAttachType { line += " attach=\(attachType.name)" }
             if !statistics.target.isEmpty { line += " target=\(statistics.target)" }

@@ -254,7 +254,11 @@ struct SwiftbpfCommandTests {
         let lines = output.split(separator: "\n")
         #expect(lines.count == 2)
         for (line, name) in zip(lines, ["collatz", "negative"]) {
-            #expect(line.wholeMatch(of: /(\w+) insns=(\d+) verified=(\d+) type=syscall/)?.output.1 == Substring(name))
+            let match = line.wholeMatch(of: /(\w+) insns=(\d+) verified=(\d+) jited=(\d+) type=syscall/)
+            #expect(match?.output.1 == Substring(name), "\(line)")
+            // Where the JIT is off, the kernel interprets the program and reports no machine code.
+            let jitEnabled = (try? String(contentsOfFile: "/proc/sys/net/core/bpf_jit_enable", encoding: .utf8)) != "0\n"
+            #expect((match.flatMap { Int($0.output.4) } ?? 0 > 0) == jitEnabled, "\(line)")
         }
     }
 

@@ -295,11 +295,13 @@ enum BPFSyscall {
         return attr.get32(4)
     }
 
-    /// BPF_OBJ_GET_INFO_BY_FD on a program: type@0 and verified_insns@216 (kernel 5.16 and later)
-    /// of `struct bpf_prog_info`.
-    static func programInfo(_ program: FileDescriptor) throws(SyscallError) -> (type: UInt32, verifiedInstructions: UInt32) {
+    /// BPF_OBJ_GET_INFO_BY_FD on a program: type@0, jited_prog_len@16 and verified_insns@216
+    /// (kernel 5.16 and later) of `struct bpf_prog_info`.
+    static func programInfo(_ program: FileDescriptor) throws(SyscallError)
+        -> (type: UInt32, jitedLength: UInt32, verifiedInstructions: UInt32)
+    {
         let field = try objectInfo(program, size: 232)
-        return (field(0), field(216))
+        return (field(0), field(16), field(216))
     }
 
     private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
