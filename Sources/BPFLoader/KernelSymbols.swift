@@ -162,18 +162,38 @@ final class KernelSymbols {
 /// The address /proc/kallsyms gives `name`; nil when it lists no such symbol, or lists it only
 /// at address 0 (kptr_restrict hides addresses from this process).
 func kernelSymbolAddress(_ name: String) -> UInt64? {
-    guard let file = fopen("/proc/kallsyms", "r") else { return nil }
+    let wanted = Array(name.utf8)
+    var found: UInt64?
+    forEachKernelSymbol { address, symbol in
+        guard symbol.elementsEqual(wanted) else { return true }
+        found = address
+        return false
+    }
+    return found
+}
+
+/// The names /proc/kallsyms gives the symbols starting at `addresses`: the helpers, kfuncs and
+/// thunks a JIT image calls.
+public func kernelSymbolNames(at addresses: Set<UInt64>) -> [UInt64: String] {
+    var names: [UInt64: String] = [:]
+    forEachKernelSymbol { address, symbol in
+        if addresses.contains(address), names[address] == nil { names[address] = String(decoding: symbol, as: UTF8.self) }
+        return names.count < addresses.count
+    }
+    return names
+}
+
+/// Calls `body` with each symbol /proc/kallsyms lists at a non-zero address, until it returns false.
+private func forEachKernelSymbol(_ body: (UInt64, ArraySlice<UInt8>) -> Bool) {
+    guard let file = fopen("/proc/kallsyms", "r") else { return }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 512)
-    let wanted = Array(name.utf8)
     while fgets(&line, Int32(line.count), file) != nil {
         // "ffffffff814f39b0 T __x64_sys_bpf\t[module]": address, type, name, then a tab or newline.
         let bytes = line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         let fields = bytes.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0a })
-        guard fields.count >= 3, Array(fields[2]) == wanted,
-              let address = UInt64(String(decoding: fields[0], as: UTF8.self), radix: 16), address != 0
+        guard fields.count >= 3, let address = UInt64(String(decoding: fields[0], as: UTF8.self), radix: 16), address != 0
         else { continue }
-        return address
+        guard body(address, fields[2]) else { return }
     }
-    return nil
 }

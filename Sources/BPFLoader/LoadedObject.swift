@@ -39,12 +39,24 @@ public struct ProgramStatistics: Hashable, Sendable {
     public var target: String
 }
 
+/// The machine code the kernel's JIT made of a loaded program, with the functions and source
+/// lines it came from: what `swiftbpf dump --jited` disassembles.
+public struct JitedCode: Sendable {
+    public var bytes: [UInt8]
+    /// Where each function starts in `bytes` and in the kernel: the entry program, then its
+    /// sub-programs in the order they were appended.
+    public var functions: [(name: String, offset: Int, address: UInt64)]
+    /// Where the code of each line_info record starts, in order of `offset`.
+    public var lines: [(offset: Int, line: LineRecord)]
+}
+
 /// A program in the kernel and the number of instruction slots it was loaded with (the entry
-/// function plus the sub-programs appended to it).
+/// function plus the sub-programs appended to it, whose names `functions` lists in that order).
 struct LoadedProgram {
     var fd: FileDescriptor
     var section: ProgramSection
     var instructionCount: Int
+    var functions: [String]
 }
 
 /// An object whose maps exist in the kernel and whose programs are loaded, verified and ready
@@ -179,6 +191,39 @@ public final class LoadedObject {
         } catch {
             throw .syscall(error, context: "reading the statistics of '\(programName)'")
         }
+    }
+
+    /// The JIT's machine code of a loaded program, or nil where the kernel interprets it or
+    /// shows the code not to this process (`kernel.kptr_restrict`).
+    public func jitedCode(of programName: String) throws(LoadError) -> JitedCode? {
+        guard let program = programs[programName] else { throw .noSuchProgram(programName) }
+        let image: BPFSyscall.JitedProgram?
+        do {
+            image = try BPFSyscall.jitedProgram(program.fd)
+        } catch {
+            throw .syscall(error, context: "reading the machine code of '\(programName)'")
+        }
+        guard let image else { return nil }
+        // Kernel addresses to offsets in `bytes`, which holds the functions back to back.
+        var starts: [(address: UInt64, length: Int, offset: Int)] = []
+        for function in image.functions {
+            starts.append((function.address, function.length, (starts.last.map { $0.offset + $0.length }) ?? 0))
+        }
+        func offset(of address: UInt64) -> Int? {
+            starts.first { $0.address <= address && address < $0.address + UInt64($0.length) }
+                .map { $0.offset + Int(address - $0.address) }
+        }
+        let lines: [(offset: Int, line: LineRecord)] = image.lines.compactMap { record in
+            guard let at = offset(of: record.address), let strings = programBTF?.strings,
+                  let file = strings.string(at: record.fileName), let text = strings.string(at: record.sourceText)
+            else { return nil }
+            let line = LineRecord(instructionIndex: 0, file: file, line: Int(record.lineColumn >> BTFWire.lineShift),
+                                  column: Int(record.lineColumn & 0x3ff), sourceText: text)
+            return (at, line)
+        }
+        let names = program.functions.count == starts.count ? program.functions : starts.indices.map { "function \($0)" }
+        return JitedCode(bytes: image.code, functions: zip(names, starts).map { ($0, $1.offset, $1.address) },
+                         lines: lines.sorted { $0.offset < $1.offset })
     }
 
     // MARK: Loading
@@ -316,7 +361,8 @@ public final class LoadedObject {
         }
         switch result {
         case .success(let fd):
-            return LoadedProgram(fd: fd, section: section, instructionCount: linked.instructions.count)
+            return LoadedProgram(fd: fd, section: section, instructionCount: linked.instructions.count,
+                                 functions: linked.placed.sorted { $0.start < $1.start }.map(\.function.name))
         case .failure(let error):
             if log.isEmpty { throw .syscall(error, context: "loading program '\(entry.name)'") }
             throw .verifier(program: entry.name, errno: error.errno, log: log, diagnosis: linked.diagnose(log))

@@ -12,7 +12,8 @@ import BTF
 /// point into.
 final class ProgramBTF {
     let fd: FileDescriptor
-    private let strings: StringTable
+    /// The loaded string section, which the kernel's line_info records point into.
+    let strings: StringTable
 
     /// Rewrites `spec` for the kernel and loads it. The string table is built to hold every file
     /// name and source line of the object's line_info, since programs cannot add strings later.

@@ -15,6 +15,12 @@ public struct StringTable: Sendable {
         offsets[string] = offset
         return offset
     }
+
+    /// The string at `offset`, as a BTF reader sees it; nil when `offset` is outside the table.
+    public func string(at offset: UInt32) -> String? {
+        guard offset < bytes.count else { return nil }
+        return String(decoding: bytes[Int(offset)...].prefix { $0 != 0 }, as: UTF8.self)
+    }
 }
 
 /// Appends little-endian integers to a byte buffer: the one writer behind `.BTF`, `.BTF.ext` and ELF.

@@ -1,10 +1,11 @@
 // swiftbpf: loads a BPF ELF object into the running kernel and runs its programs, reports what
 // loading them cost, or prints the disassembly. All the work happens in BPFLoader/BPFObject;
-// this file parses arguments and prints.
+// this file parses arguments and prints (the JIT's code: JitedListing.swift).
 //
 //   swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
 //   swiftbpf stats OBJ [--prog NAME]...
 //   swiftbpf dump OBJ
+//   swiftbpf dump OBJ --jited [--prog NAME]...
 //   swiftbpf explain OBJ --prog NAME [--html FILE]
 
 import BPFDiagnostics
@@ -22,12 +23,15 @@ let usage = """
     usage: swiftbpf run OBJ [--prog NAME]... [--set VAR=VALUE]... [--get VAR]...
            swiftbpf stats OBJ [--prog NAME]...
            swiftbpf dump OBJ
+           swiftbpf dump OBJ --jited [--prog NAME]...
            swiftbpf explain OBJ --prog NAME [--html FILE]
     run: test-runs syscall and raw_tp programs (a raw_tp gets twelve zero arguments) and packet
          programs (xdp, tc, socket, cgroup_skb, lwt, flow_dissector), which get a zeroed 64-byte
          packet; prints NAME retval=R. Other program types load but cannot be test-run.
     stats: loads every program of any section libbpf knows and prints NAME insns=N verified=N
          type=T [attach=A] [target=X]
+    dump: the object's BPF instructions with their C lines; with --jited, loads the programs and
+         prints the machine code the kernel's JIT made of them, with their C lines (needs objdump)
     explain: loads one program with the verifier's full log and prints it folded onto the C lines;
          --html writes the same as one self-contained page.
     """
@@ -204,6 +208,8 @@ do {
     switch arguments[1] {
     case "run": lines = try run(parseRun(arguments[2...], allowing: ["--prog", "--set", "--get"]))
     case "stats": lines = try stats(parseRun(arguments[2...], allowing: ["--prog"]))
+    case "dump" where arguments.count > 3 && arguments[3] == "--jited":
+        lines = try jitedListing(parseRun([arguments[2]] + arguments[4...], allowing: ["--prog"]))
     case "dump":
         guard arguments.count == 3 else { throw Failure(message: usage) }
         lines = try dump(arguments[2])

@@ -257,9 +257,43 @@ struct SwiftbpfCommandTests {
             let match = line.wholeMatch(of: /(\w+) insns=(\d+) verified=(\d+) jited=(\d+) type=syscall/)
             #expect(match?.output.1 == Substring(name), "\(line)")
             // Where the JIT is off, the kernel interprets the program and reports no machine code.
-            let jitEnabled = (try? String(contentsOfFile: "/proc/sys/net/core/bpf_jit_enable", encoding: .utf8)) != "0\n"
-            #expect((match.flatMap { Int($0.output.4) } ?? 0 > 0) == jitEnabled, "\(line)")
+            #expect((match.flatMap { Int($0.output.4) } ?? 0 > 0) == Self.jitEnabled, "\(line)")
         }
+    }
+
+    static var jitEnabled: Bool {
+        (try? String(contentsOfFile: "/proc/sys/net/core/bpf_jit_enable", encoding: .utf8)) != "0\n"
+    }
+
+    /// `dump --jited` decodes as many bytes as `stats` reports, labels the entry program and its
+    /// sub-program in that order, and every comment it prints is a line of the C source, the
+    /// sub-program's own line under its label. The call's target, decoded from the machine code,
+    /// is where the kernel says the sub-program starts.
+    @Test func dumpJitedShowsTheMachineCodeUnderItsCLines() throws {
+        let path = try Toolchain.compileClang(Programs.hiddenFunction, name: "cli_jited")
+        let swiftbpf = try Toolchain.ours("swiftbpf")
+        let stats = try Toolchain.run(swiftbpf, ["stats", path.path])
+        let size = try #require(stats.firstMatch(of: /jited=(\d+)/).flatMap { Int($0.output.1) })
+        let lines = try Toolchain.run(swiftbpf, ["dump", path.path, "--jited"]).split(separator: "\n").map(String.init)
+        guard Self.jitEnabled else {
+            #expect(lines.first?.hasPrefix("sums: no machine code to show") == true)
+            return
+        }
+        #expect(lines.first == "sums: \(size) bytes of machine code")
+        #expect(lines.filter { $0.hasSuffix(":") && !$0.hasPrefix(" ") } == ["sums:", "pair_sum:"])
+        let sourceLines = Set(Programs.hiddenFunction.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+        let comments = lines.filter { $0.hasPrefix("; ") }.map { String($0.dropFirst(2)).trimmingCharacters(in: .whitespaces) }
+        #expect(!comments.isEmpty)
+        #expect(comments.allSatisfy(sourceLines.contains), "\(comments)")
+        let subprogram = try #require(lines.firstIndex(of: "pair_sum:"))
+        #expect(lines[subprogram...].contains { $0.hasSuffix("return p[0] + p[1]; }") })
+        let offsets = lines.compactMap { $0.wholeMatch(of: /\s*([0-9a-f]+): .*/).flatMap { Int($0.output.1, radix: 16) } }
+        #expect(offsets.first == 0)
+        #expect(zip(offsets, offsets.dropFirst()).allSatisfy { $0 < $1 })
+        #expect((offsets.last ?? .max) < size)
+        let starts = lines[subprogram...].compactMap { $0.wholeMatch(of: /\s*([0-9a-f]+): .*/)?.output.1 }
+        let subprogramStart = try #require(starts.first)
+        #expect(lines.contains { $0.hasSuffix(": call   0x\(subprogramStart) <pair_sum>") }, "\(lines)")
     }
 
     /// Of two programs the second fails: the output names it.

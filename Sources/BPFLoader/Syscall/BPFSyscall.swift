@@ -146,12 +146,18 @@ enum BPFSyscall {
     /// object's info struct, read as u32 fields by byte offset.
     private static func objectInfo(_ object: FileDescriptor, size: Int) throws(SyscallError) -> (Int) -> UInt32 {
         let info = PinnedBuffer(zeroed: size)
+        try objectInfo(object, into: info)
+        return { offset in UInt32(littleEndian: info.pointer.load(fromByteOffset: offset, as: UInt32.self)) }
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD into `info`, whose fields the caller may have set first (sizes and
+    /// addresses of the arrays it wants filled).
+    private static func objectInfo(_ object: FileDescriptor, into info: PinnedBuffer) throws(SyscallError) {
         var attr = AttrBuilder(size: 16)
         attr.set32(0, UInt32(bitPattern: object.raw))
-        attr.set32(4, UInt32(size))
+        attr.set32(4, UInt32(info.pointer.count))
         attr.set64(8, info.address)
         if case .failure(let error) = call(.objGetInfoByFD, &attr) { throw error }
-        return { offset in UInt32(littleEndian: info.pointer.load(fromByteOffset: offset, as: UInt32.self)) }
     }
 
     /// BPF_MAP_UPDATE_ELEM: map_fd@0 key@8 value@16 flags@24.
@@ -302,6 +308,64 @@ enum BPFSyscall {
     {
         let field = try objectInfo(program, size: 232)
         return (field(0), field(16), field(216))
+    }
+
+    /// What the JIT made of a program, as BPF_OBJ_GET_INFO_BY_FD reports it. Addresses are the
+    /// kernel's; `code` is every sub-program's machine code, one after the other.
+    struct JitedProgram {
+        var code: [UInt8]
+        /// Each sub-program's start address (jited_ksyms) and length in bytes (jited_func_lens).
+        var functions: [(address: UInt64, length: Int)]
+        /// The program's line_info records as the kernel keeps them, {insn_off, file_name_off,
+        /// line_off, line_col}, and where each one's first instruction landed (jited_line_info).
+        var lines: [(fileName: UInt32, sourceText: UInt32, lineColumn: UInt32, address: UInt64)]
+    }
+
+    /// The JIT's image of `program`, or nil when the kernel shows it not to this process
+    /// (`kernel.kptr_restrict`, bpf_dump_raw_ok) or did not JIT the program. Two calls: one for
+    /// the sizes, one with buffers at jited_prog_insns@24, jited_ksyms@112, jited_func_lens@120,
+    /// line_info@152 and jited_line_info@160 (record sizes at 172 and 176).
+    static func jitedProgram(_ program: FileDescriptor) throws(SyscallError) -> JitedProgram? {
+        let size = 232
+        let sizes = try objectInfo(program, size: size)
+        let (codeLength, functionCount, lineCount) = (Int(sizes(16)), Int(sizes(104)), Int(sizes(148)))
+        guard codeLength > 0 else { return nil }
+        let code = PinnedBuffer(zeroed: codeLength), addresses = PinnedBuffer(zeroed: 8 * functionCount)
+        let lengths = PinnedBuffer(zeroed: 4 * functionCount)
+        let lineRecords = PinnedBuffer(zeroed: 16 * lineCount), lineAddresses = PinnedBuffer(zeroed: 8 * lineCount)
+        var request = AttrBuilder(size: size)
+        request.set32(16, UInt32(codeLength))
+        request.set64(24, code.address)
+        request.set32(104, UInt32(functionCount))
+        request.set32(108, UInt32(functionCount))
+        request.set64(112, addresses.address)
+        request.set64(120, lengths.address)
+        request.set32(148, UInt32(lineCount))
+        request.set64(152, lineRecords.address)
+        request.set64(160, lineAddresses.address)
+        request.set32(168, UInt32(lineCount))
+        request.set32(172, 16)
+        request.set32(176, 8)
+        let info = PinnedBuffer(request.bytes)
+        try withExtendedLifetime((code, addresses, lengths, lineRecords, lineAddresses)) { () throws(SyscallError) in
+            try objectInfo(program, into: info)
+        }
+        func u32(_ buffer: PinnedBuffer, _ offset: Int) -> UInt32 {
+            UInt32(littleEndian: buffer.pointer.load(fromByteOffset: offset, as: UInt32.self))
+        }
+        func u64(_ buffer: PinnedBuffer, _ offset: Int) -> UInt64 {
+            UInt64(littleEndian: buffer.pointer.load(fromByteOffset: offset, as: UInt64.self))
+        }
+        // The kernel clears the pointers it will not fill for this process.
+        guard u64(info, 24) != 0 else { return nil }
+        let shownFunctions = u64(info, 112) == 0 ? 0 : min(functionCount, Int(u32(info, 104)))
+        let shownLines = u64(info, 160) == 0 ? 0 : min(lineCount, Int(u32(info, 168)), Int(u32(info, 148)))
+        return JitedProgram(
+            code: code.bytes(count: min(codeLength, Int(u32(info, 16)))),
+            functions: (0..<shownFunctions).map { (u64(addresses, 8 * $0), Int(u32(lengths, 4 * $0))) },
+            lines: (0..<shownLines).map {
+                (u32(lineRecords, 16 * $0 + 4), u32(lineRecords, 16 * $0 + 8), u32(lineRecords, 16 * $0 + 12), u64(lineAddresses, 8 * $0))
+            })
     }
 
     private static func cString(_ buffer: PinnedBuffer, _ size: Int) -> String {
