@@ -60,12 +60,18 @@ public enum KernelCapability: String, Sendable {
     /// the host. For a test whose arguments decide what it needs: call it before the costly steps
     /// that come before `require()`.
     public func cancelIfRanOnHost() throws {
-        if let repeated = Self.repeated, repeated != self { try Test.cancel("ran on the host") }
+        if ranOnHost { try Test.cancel("ran on the host") }
+    }
+
+    /// This is a run that repeats another capability's test cases, so a test case needing this
+    /// one already ran on the host.
+    private var ranOnHost: Bool {
+        Self.repeated.map { $0 != self } ?? false
     }
 
     /// Logs the test case as run or skipped; returns why it must skip, if it must.
     private func skipReason() throws(RefusedCapability) -> String? {
-        if let repeated = Self.repeated, repeated != self { return "ran on the host" }
+        if ranOnHost { return "ran on the host" }
         let test = Test.current.map { "\($0.id)" } ?? "?"
         // An arena needs bpf() first: where bpf() itself is refused, that is the refusal to report.
         guard let refused = [KernelCapability.bpf, self].first(where: { $0.refusal != nil }),
