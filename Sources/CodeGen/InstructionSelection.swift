@@ -398,6 +398,17 @@ struct InstructionSelector {
         if op == .sub, case .constant(let c) = b, immediate(0 &- c, width) != nil {
             (op, b) = (.add, .constant(0 &- c))
         }
+        // A product by a power of two is a shift, and an unsigned quotient or remainder by one a
+        // shift or a mask, as clang emits them: the JIT's imul and div cost more than a shift or an
+        // and, on every iteration of a loop that scales an index.
+        if case .constant(let c) = b, let k = powerOfTwoExponent(c, width), k > 0 {
+            switch op {
+            case .mul: (op, b) = (.shl, .constant(Int64(k)))
+            case .udiv: (op, b) = (.lshr, .constant(Int64(k)))
+            case .umod where k <= 31: (op, b) = (.and, .constant((1 << Int64(k)) - 1))
+            case .add, .sub, .umod, .sdiv, .smod, .and, .or, .xor, .shl, .lshr, .ashr: break
+            }
+        }
         // `d = a; d op= b` would overwrite b if it lives in d; a commutative operation just swaps.
         if op.isCommutative, case .temp(let t) = b, home(t) == .register(d), a != b {
             swap(&a, &b)
@@ -426,6 +437,12 @@ struct InstructionSelector {
         case .immediate(let imm): emitRelocated(BPF.alu(BPF.aluOp(op), width, d, imm: imm, offset: offset))
         }
         finish(dst, d)
+    }
+
+    /// k where `c`, as the operation's width reads it unsigned, is 2^k.
+    private func powerOfTwoExponent(_ c: Int64, _ width: ALUWidth) -> Int? {
+        let unsigned = width == .bits32 ? UInt64(UInt32(truncatingIfNeeded: c)) : UInt64(bitPattern: c)
+        return unsigned != 0 && unsigned & (unsigned - 1) == 0 ? unsigned.trailingZeroBitCount : nil
     }
 
     /// The immediate form of constant `c` as right operand, if the instruction can hold it.

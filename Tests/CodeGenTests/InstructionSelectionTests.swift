@@ -52,6 +52,30 @@ private let preserved: Set<Register> = [.r6, .r7, .r8, .r9]
         #expect(code.last == BPF.exit)
     }
 
+    /// By a power of two, a product is a left shift, an unsigned quotient a right shift and an
+    /// unsigned remainder a mask (read at the operation's width); a signed quotient, at v4, is not.
+    @Test func powersOfTwoBecomeShiftsAndMasks() throws {
+        let cases: [(BinaryOperator, ALUWidth, Int64, opcode: UInt8, imm: Int32)] = [
+            (.mul, .bits64, 8, 0x67, 3),                // BPF_ALU64 | BPF_LSH | BPF_K
+            (.mul, .bits32, 0x1_0000_0008, 0x64, 3),    // BPF_ALU | BPF_LSH | BPF_K: the low half is 8
+            (.udiv, .bits32, 16, 0x74, 4),              // BPF_ALU | BPF_RSH | BPF_K
+            (.udiv, .bits64, 1 << 40, 0x77, 40),        // BPF_ALU64 | BPF_RSH | BPF_K
+            (.umod, .bits64, 32, 0x57, 31),             // BPF_ALU64 | BPF_AND | BPF_K
+            (.umod, .bits32, 1 << 31, 0x54, 0x7fff_ffff),  // BPF_ALU | BPF_AND | BPF_K
+            (.sdiv, .bits64, 4, 0x37, 4),               // BPF_ALU64 | BPF_DIV | BPF_K, offset 1
+            (.mul, .bits64, 12, 0x27, 12),              // not a power of two: BPF_ALU64 | BPF_MUL | BPF_K
+        ]
+        for (op, width, c, opcode, imm) in cases {
+            let f = single([ir(.binary(Temp(1), op, width, .temp(Temp(0)), .constant(c)))],
+                           parameters: 1, tempCount: 2, result: .temp(Temp(1)))
+            let code = try compile(f, cpu: .v4).instructions
+            let arithmetic = code.filter {
+                [Opcode.classALU, Opcode.classALU64].contains(Opcode.classOf($0.opcode)) && $0.opcode & 0xf0 != Opcode.mov
+            }
+            #expect(arithmetic.map { [Int64($0.opcode), Int64($0.imm)] } == [[Int64(opcode), Int64(imm)]], "\(op) \(width) \(c)")
+        }
+    }
+
     /// `x = 1000; if (v > 1000) goto join; x = v; join: return x`: the else side, which only
     /// jumps to the join, is laid out before it and falls through into it, so the only jump is
     /// the branch (placing the join first left `goto join` after the branch and `goto` back).
