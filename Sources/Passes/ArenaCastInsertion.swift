@@ -14,8 +14,9 @@ import BPFIR
 // cast result never escapes into memory.
 //
 // A pointer Temp assigned once gets one cast, right after it is computed, shared by every access;
-// a Temp assigned several times (a C local) gets one cast per block until it is assigned again.
-// The access's constant offset stays in the instruction.
+// a Temp assigned several times (a C local) gets one cast, used until it is assigned again, in a
+// block and in the blocks entered only from that block (`if (e->key == key) return e->value;`
+// casts e once). The access's constant offset stays in the instruction.
 
 /// Inserts `addr_space_cast(p, 0, 1)` for every access to arena memory.
 public func insertArenaCasts(_ module: inout Module) {
@@ -27,9 +28,16 @@ public func insertArenaCasts(_ module: inout Module) {
             if case .addrSpaceCast(let d, _, to: 0, from: 1) = instruction.operation { return d }
             return nil
         })
+        // A block entered from one other only (not the entry, which the call enters too) starts
+        // with the casts that block ends with; blocks come in layout order, which puts most such
+        // predecessors first, and a block whose predecessor comes later starts with none.
+        let predecessors = ControlFlow.predecessors(of: function)
+        var castsAtExit: [Int: [Temp: Temp]] = [:]
         for b in function.blocks.indices {
-            function.blocks[b].instructions = castArenaAccesses(in: function.blocks[b].instructions, of: &function,
-                                                                alreadyCast: casts, mainFile: module.mainFile)
+            let entering = b != 0 && predecessors[b].count == 1 ? castsAtExit[predecessors[b][0]] ?? [:] : [:]
+            (function.blocks[b].instructions, castsAtExit[b]) = castArenaAccesses(
+                in: function.blocks[b].instructions, of: &function, entering: entering, alreadyCast: casts,
+                mainFile: module.mainFile)
         }
         module.functions[f] = function
     }
@@ -112,13 +120,16 @@ private func replacingAddress(of operation: Operation, with address: Address) ->
     operation.mapped(defined: { $0 }, value: { $0 }, address: { _ in address })
 }
 
-/// Pointers assigned more than once: one cast per block, reused until the pointer changes.
-private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function,
-                               alreadyCast castResults: Set<Temp>, mainFile: String) -> [IRInstruction] {
+/// Pointers assigned more than once: a cast reused until the pointer changes, starting from the
+/// casts `entering` the block. Returns the block's instructions and the casts still good at its end.
+private func castArenaAccesses(in instructions: [IRInstruction], of function: inout Function, entering: [Temp: Temp],
+                               alreadyCast castResults: Set<Temp>, mainFile: String)
+    -> (instructions: [IRInstruction], castsAtExit: [Temp: Temp])
+{
     var result: [IRInstruction] = []
     result.reserveCapacity(instructions.count)
     /// Pointer Temp → the Temp holding its kernel form, while the pointer is unchanged.
-    var kernelForm: [Temp: Temp] = [:]
+    var kernelForm = entering
 
     func kernelAddress(_ address: Address, at instruction: IRInstruction, reason: String) -> Address {
         guard case .temp(let pointer, let offset) = address, !castResults.contains(pointer) else {
@@ -158,5 +169,5 @@ private func castArenaAccesses(in instructions: [IRInstruction], of function: in
             for (pointer, cast) in kernelForm where cast == defined { kernelForm[pointer] = nil }
         }
     }
-    return result
+    return (result, kernelForm)
 }

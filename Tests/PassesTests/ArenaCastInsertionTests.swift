@@ -74,6 +74,47 @@ import Testing
                           "cast_kern: store at line list.h:14 goes through an __arena pointer"])
     }
 
+    /// A chain walk, `e` reassigned: a block entered only from the block that cast e uses that
+    /// cast, while e is unchanged; a join (bb1, entered from bb0 and bb4) and a block after e
+    /// changed (bb4) cast again.
+    @Test func blocksEnteredFromOneBlockReuseItsCasts() throws {
+        let e = Temp(0), key = Temp(1), value = Temp(2), first = Temp(3)
+        let function = testFunction(parameters: 1, tempCount: 4, blocks: [
+            Block(id: BlockID(0), instructions: [ir(.load(first, .temp(e, offset: 0), .word, addressSpace: 1))],
+                  terminator: .jump(BlockID(1))),
+            Block(id: BlockID(1), instructions: [ir(.load(key, .temp(e, offset: 8), .word, addressSpace: 1))],
+                  terminator: .branch(.eq, .bits32, .temp(key), .constant(7), then: BlockID(2), else: BlockID(3))),
+            Block(id: BlockID(2), instructions: [ir(.load(value, .temp(e, offset: 12), .word, addressSpace: 1))],
+                  terminator: .return(.temp(value))),
+            Block(id: BlockID(3), instructions: [ir(.load(e, .temp(e, offset: 0), .double, addressSpace: 1))],
+                  terminator: .jump(BlockID(4))),
+            Block(id: BlockID(4), instructions: [ir(.load(first, .temp(e, offset: 0), .word, addressSpace: 1))],
+                  terminator: .branch(.eq, .bits32, .temp(first), .constant(0), then: BlockID(5), else: BlockID(1))),
+            Block(id: BlockID(5), terminator: .return(.temp(first))),
+        ])
+        var module = Module(functions: [function])
+        insertArenaCasts(&module)
+        let blocks = module.functions[0].blocks
+        func casts(_ b: Int) -> [Temp] {
+            blocks[b].instructions.compactMap {
+                if case .addrSpaceCast(let d, .temp(e), to: 0, from: 1) = $0.operation { return d }
+                return nil
+            }
+        }
+        func accessBase(_ b: Int) -> Temp? {
+            blocks[b].instructions.lazy.compactMap {
+                if case .load(_, .temp(let base, _), _, 1, _) = $0.operation { return base }
+                return nil
+            }.first
+        }
+        #expect([0, 1, 2, 3, 4].map { casts($0).count } == [1, 1, 0, 0, 1])
+        let bb1Cast = try #require(casts(1).first)
+        #expect(accessBase(1) == bb1Cast)
+        #expect(accessBase(2) == bb1Cast)
+        #expect(accessBase(3) == bb1Cast)
+        #expect(accessBase(4) == casts(4).first)
+    }
+
     @Test func leavesOtherAddressSpacesAlone() {
         var module = sample()
         module.functions[0].blocks[0].instructions.removeAll {
