@@ -29,11 +29,13 @@ public func insertArenaCasts(_ module: inout Module) {
             return nil
         })
         // A block entered from one other only (not the entry, which the call enters too) starts
-        // with the casts that block ends with; blocks come in layout order, which puts most such
-        // predecessors first, and a block whose predecessor comes later starts with none.
+        // with the casts that block ends with. In reverse postorder such a predecessor comes
+        // first; blocks no path reaches come last, with no casts to start from.
         let predecessors = ControlFlow.predecessors(of: function)
+        let reachable = Array(ControlFlow.postorder(ControlFlow.edges(of: function), roots: [0]).reversed())
+        let unreachable = Set(function.blocks.indices).subtracting(reachable).sorted()
         var castsAtExit: [Int: [Temp: Temp]] = [:]
-        for b in function.blocks.indices {
+        for b in reachable + unreachable {
             let entering = b != 0 && predecessors[b].count == 1 ? castsAtExit[predecessors[b][0]] ?? [:] : [:]
             (function.blocks[b].instructions, castsAtExit[b]) = castArenaAccesses(
                 in: function.blocks[b].instructions, of: &function, entering: entering, alreadyCast: casts,

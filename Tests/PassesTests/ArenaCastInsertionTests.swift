@@ -115,6 +115,32 @@ import Testing
         #expect(accessBase(4) == casts(4).first)
     }
 
+    /// The block that reads `e->value` may come before the test of `e->key` that enters it (as
+    /// the frontend places a loop's exit before its body): it still uses the test's cast.
+    @Test func aPredecessorLaterInTheFunctionLendsItsCasts() throws {
+        let e = Temp(0), key = Temp(1), value = Temp(2)
+        let function = testFunction(parameters: 1, tempCount: 3, blocks: [
+            Block(id: BlockID(0), terminator: .jump(BlockID(2))),
+            Block(id: BlockID(1), instructions: [ir(.load(value, .temp(e, offset: 12), .word, addressSpace: 1))],
+                  terminator: .return(.temp(value))),
+            Block(id: BlockID(2), instructions: [ir(.load(key, .temp(e, offset: 8), .word, addressSpace: 1))],
+                  terminator: .branch(.eq, .bits32, .temp(key), .constant(7), then: BlockID(1), else: BlockID(3))),
+            Block(id: BlockID(3), instructions: [ir(.copy(e, .constant(0)))], terminator: .return(.temp(e))),
+        ])
+        var module = Module(functions: [function])
+        insertArenaCasts(&module)
+        let operations = module.functions[0].blocks.map { $0.instructions.map(\.operation) }
+        let casts = operations.map { block in
+            block.compactMap { operation -> Temp? in
+                if case .addrSpaceCast(let d, .temp(e), to: 0, from: 1) = operation { return d }
+                return nil
+            }
+        }
+        #expect(casts.map(\.count) == [0, 0, 1, 0])
+        let cast = try #require(casts[2].first)
+        #expect(operations[1].first == .load(value, .temp(cast, offset: 12), .word, addressSpace: 1))
+    }
+
     @Test func leavesOtherAddressSpacesAlone() {
         var module = sample()
         module.functions[0].blocks[0].instructions.removeAll {
