@@ -205,15 +205,15 @@ private struct LiveRange {
     /// the two values are equal (Chaitin's rule), or when both are live into the entry block, with
     /// the values they come with. `leader` gives the range a Temp has been joined into.
     func interferes(with other: LiveRange, leader: (Temp) -> Int) -> Bool {
-        let shared = segments.intersectingSegments(other.segments)
-        guard let first = shared.first else { return false }
-        func writesApart(_ written: LiveRange, from copied: LiveRange) -> Bool {
-            let source = leader(copied.temps[0])
-            return shared.contains { segment in
-                written.definitions(in: segment).contains { $0.copied.map(leader) != source }
-            }
+        let (sourceOfSelf, sourceOfOther) = (leader(other.temps[0]), leader(temps[0]))
+        // Segment by segment, in order, until a write apart: each arm of a long `else if` chain
+        // asks whether the variable they assign and the one they compare (both live along the
+        // whole chain) interfere, which the first arm shows.
+        return segments.anyIntersectingSegment(other.segments) { segment in
+            segment.lowerBound == 0
+                || definitions(in: segment).contains { $0.copied.map(leader) != sourceOfSelf }
+                || other.definitions(in: segment).contains { $0.copied.map(leader) != sourceOfOther }
         }
-        return first.lowerBound == 0 || writesApart(self, from: other) || writesApart(other, from: self)
     }
 
     /// The definitions at positions in `segment`.
@@ -238,10 +238,30 @@ private struct Definition {
 /// or a spill slot. One of them grows to thousands of segments in a long function, so neither
 /// asking whether a short range overlaps it nor adding one to it walks all of it.
 extension [ClosedRange<Int>] {
-    /// Whether a segment of these overlaps one of `other`'s: a segment of the shorter list looks
-    /// for its first possible partner in the longer one by binary search.
+    /// Whether a segment of these overlaps one of `other`'s.
     func overlapsSegments(_ other: [ClosedRange<Int>]) -> Bool {
+        anyIntersectingSegment(other) { _ in true }
+    }
+
+    /// Whether `predicate` holds for a segment of the positions both these and `other` cover,
+    /// tried in order of position until it does. A segment of the shorter list finds the segments
+    /// of the longer one it overlaps by binary search; two lists of about the same length are
+    /// walked side by side instead, in one pass over both: a variable assigned in each arm of a
+    /// long `else if` chain meets, once per arm, the one the arms compare.
+    func anyIntersectingSegment(_ other: [ClosedRange<Int>], where predicate: (ClosedRange<Int>) -> Bool) -> Bool {
         let (short, long) = count <= other.count ? (self, other) : (other, self)
+        if short.count * (Int.bitWidth - long.count.leadingZeroBitCount) > short.count + long.count {
+            var (i, j) = (0, 0)
+            while i < short.count && j < long.count {
+                let (a, b) = (short[i], long[j])
+                if a.lowerBound <= b.upperBound && b.lowerBound <= a.upperBound,
+                   predicate(Swift.max(a.lowerBound, b.lowerBound)...Swift.min(a.upperBound, b.upperBound)) {
+                    return true
+                }
+                if a.upperBound < b.upperBound { i += 1 } else { j += 1 }
+            }
+            return false
+        }
         for segment in short {
             // The first segment of `long` that does not end before this one starts.
             var (low, high) = (0, long.count)
@@ -249,27 +269,12 @@ extension [ClosedRange<Int>] {
                 let middle = (low + high) / 2
                 if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
             }
-            if low < long.count && long[low].lowerBound <= segment.upperBound { return true }
+            for partner in long[low...].prefix(while: { $0.lowerBound <= segment.upperBound }) {
+                let shared = Swift.max(segment.lowerBound, partner.lowerBound)...Swift.min(segment.upperBound, partner.upperBound)
+                if predicate(shared) { return true }
+            }
         }
         return false
-    }
-
-    /// The positions both these and `other` cover, as segments: a segment of the shorter list
-    /// finds the segments of the longer one it overlaps by binary search.
-    func intersectingSegments(_ other: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
-        let (short, long) = count <= other.count ? (self, other) : (other, self)
-        var shared: [ClosedRange<Int>] = []
-        for segment in short {
-            var (low, high) = (0, long.count)
-            while low < high {
-                let middle = (low + high) / 2
-                if long[middle].upperBound < segment.lowerBound { low = middle + 1 } else { high = middle }
-            }
-            for partner in long[low...].prefix(while: { $0.lowerBound <= segment.upperBound }) {
-                shared.append(Swift.max(segment.lowerBound, partner.lowerBound)...Swift.min(segment.upperBound, partner.upperBound))
-            }
-        }
-        return shared
     }
 
     /// Adds `other`'s segments, some of which may overlap these: overlapping ones become one.
