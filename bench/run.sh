@@ -2,14 +2,15 @@
 # Benchmarks swiftbpfcc against clang-19 -target bpf -O2 -g on the same sources, in one run:
 # instructions emitted (slots of each program as loaded, sub-programs included), instructions the
 # verifier processed (the kernel's verified_insns; for objects that need an arena map, where this
-# kernel refuses them, in scripts/vm's virtual machine), and compile time; each as ours/clang. Then
-# bench/programs: the instructions a bpf_printk costs, and the compile time of a program including
-# the running kernel's vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a
-# repeat one. Then bench/compile_time.sh: compile time against the size of one function. Last,
+# kernel refuses them, in scripts/vm's virtual machine), and compile time; each as ours/clang, over
+# the corpus, the samples and the libbpf-style programs of bench/programs (bpf_printk with and
+# without global data). Then the compile time of a program including the running kernel's
+# vmlinux.h (bpftool generates it), on a first build (empty prefix cache) and a repeat one. Then
+# bench/compile_time.sh: compile time against the size of one function. Last,
 # bench/arena_runtime.sh: the arena samples' run time in the kernel (or, where it refuses arena
 # maps, in scripts/vm's virtual machine) against the native build, ours and clang's.
 #
-#     bench/run.sh            # every corpus program and the samples
+#     bench/run.sh            # every corpus program, the samples and bench/programs
 #
 # Ratios below 1.00 mean we emit or cost less than clang. Needs root (bpf()) for the verifier
 # columns and the run times.
@@ -27,12 +28,14 @@ stats() {
 # refuses arena maps, the objects that need one are loaded again, all in one boot of scripts/vm's
 # virtual machine (Linux 6.12): their rows are marked `(vm)`, ours and clang's measured in the
 # same kernel.
-sources=(Tests/EndToEndTests/Corpus/*.c samples/hello.c samples/arena_list/arena_list.c samples/arena_htab/arena_htab.c)
+sources=(Tests/EndToEndTests/Corpus/*.c samples/hello.c samples/arena_list/arena_list.c samples/arena_htab/arena_htab.c
+	bench/programs/printk_*.bpf.c)
 cc -O2 -o "$work/kernel-probe" scripts/kernel-probe.c
 arena_here=$("$work/kernel-probe" 2>/dev/null | grep -qw arena && echo yes || echo no)
 in_vm=()
 for source in "${sources[@]}"; do
-	name=$(basename "$source" .c)
+	name=$(basename "$source")
+	name=${name%%.*}
 	cflags=$(sed -n 's|^// CFLAGS: ||p' "$source")
 	cflags=${cflags:--mcpu=v3}
 	clang_cmd=(clang-19 -target bpf -O2 -g $cflags -I include -I /usr/include/x86_64-linux-gnu -c "$source" -o "$work/$name-clang.o")
@@ -68,7 +71,8 @@ count=0
 # Programs above 1.5x clang in emitted and in verified instructions (issue 11's target: none).
 above=(0 0)
 for source in "${sources[@]}"; do
-	name=$(basename "$source" .c)
+	name=$(basename "$source")
+	name=${name%%.*}
 	if [ ! -f "$work/$name-clang.us" ]; then
 		printf '%-22s clang-19 cannot compile it: %s\n' "$name" "$(grep -m1 error: "$work/$name-clang.err" | sed 's/.*error: //')"
 		continue
@@ -112,22 +116,6 @@ awk -v n="$count" -v a="${log_sums[0]}" -v b="${log_sums[1]}" -v c="${log_sums[2
 	'BEGIN { printf "%-22s %17s %6.2f   %19s %6.2f   %19s %6.2f\n", "geometric mean", "", exp(a / n), "", exp(b / n), "", exp(c / n) }'
 printf '%-22s %17s %6s   %19s %6s\n' "target" "" "<=0.95" "" "<=1.00"
 printf '%-22s %17s %6d   %19s %6d   (target: 0)\n' "programs above 1.5x" "" "${above[0]}" "" "${above[1]}"
-
-# Instruction slots in a relocatable object's code sections (ld_imm64 takes two), without
-# loading it: the loader need not know the programs' sections.
-slots() { llvm-objdump-19 -d "$1" | awk '/^ *[0-9]+:/ { n++; if ($0 ~ / ll$/) n++ } END { print n + 0 }'; }
-
-echo
-echo "bpf_printk (bench/programs): instruction slots emitted"
-printf '%-22s %8s %8s %6s\n' program clang ours ratio
-for source in bench/programs/printk_*.bpf.c; do
-	name=$(basename "$source" .bpf.c)
-	clang-19 -target bpf -O2 -g -I /usr/include/x86_64-linux-gnu -c "$source" -o "$work/$name-clang.o"
-	"$bin/swiftbpfcc" -O2 -g "$source" -o "$work/$name-ours.o"
-	clang_slots=$(slots "$work/$name-clang.o")
-	ours_slots=$(slots "$work/$name-ours.o")
-	printf '%-22s %8d %8d %6s\n' "$name" "$clang_slots" "$ours_slots" "$(ratio "$ours_slots" "$clang_slots")"
-done
 
 echo
 vmlinux="$work/vmlinux"
