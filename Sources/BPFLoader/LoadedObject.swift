@@ -48,6 +48,17 @@ public struct JitedCode: Sendable {
     public var functions: [(name: String, offset: Int, address: UInt64)]
     /// Where the code of each line_info record starts, in order of `offset`.
     public var lines: [(offset: Int, line: LineRecord)]
+
+    /// Where a kernel address inside one of the functions falls in `bytes`.
+    public func offset(ofKernelAddress address: UInt64) -> Int? {
+        for (index, function) in functions.enumerated() {
+            let end = index + 1 < functions.count ? functions[index + 1].offset : bytes.count
+            if function.address <= address, address - function.address < UInt64(end - function.offset) {
+                return function.offset + Int(address - function.address)
+            }
+        }
+        return nil
+    }
 }
 
 /// A program in the kernel and the number of instruction slots it was loaded with (the entry
@@ -204,26 +215,24 @@ public final class LoadedObject {
             throw .syscall(error, context: "reading the machine code of '\(programName)'")
         }
         guard let image else { return nil }
-        // Kernel addresses to offsets in `bytes`, which holds the functions back to back.
-        var starts: [(address: UInt64, length: Int, offset: Int)] = []
-        for function in image.functions {
-            starts.append((function.address, function.length, (starts.last.map { $0.offset + $0.length }) ?? 0))
+        // The functions lie back to back in `bytes`, in the order the kernel lists them.
+        var offset = 0
+        var functions: [(name: String, offset: Int, address: UInt64)] = []
+        for (index, function) in image.functions.enumerated() {
+            let name = program.functions.count == image.functions.count ? program.functions[index] : "function \(index)"
+            functions.append((name, offset, function.address))
+            offset += function.length
         }
-        func offset(of address: UInt64) -> Int? {
-            starts.first { $0.address <= address && address < $0.address + UInt64($0.length) }
-                .map { $0.offset + Int(address - $0.address) }
-        }
-        let lines: [(offset: Int, line: LineRecord)] = image.lines.compactMap { record in
-            guard let at = offset(of: record.address), let strings = programBTF?.strings,
+        var code = JitedCode(bytes: image.code, functions: functions, lines: [])
+        code.lines = image.lines.compactMap { record in
+            guard let at = code.offset(ofKernelAddress: record.address), let strings = programBTF?.strings,
                   let file = strings.string(at: record.fileName), let text = strings.string(at: record.sourceText)
             else { return nil }
             let line = LineRecord(instructionIndex: 0, file: file, line: Int(record.lineColumn >> BTFWire.lineShift),
                                   column: Int(record.lineColumn & 0x3ff), sourceText: text)
             return (at, line)
-        }
-        let names = program.functions.count == starts.count ? program.functions : starts.indices.map { "function \($0)" }
-        return JitedCode(bytes: image.code, functions: zip(names, starts).map { ($0, $1.offset, $1.address) },
-                         lines: lines.sorted { $0.offset < $1.offset })
+        }.sorted { $0.offset < $1.offset }
+        return code
     }
 
     // MARK: Loading

@@ -87,13 +87,7 @@ func jitedListing(_ options: RunOptions) throws(Failure) -> [String] {
                 instructions.append((function.offset + Int(instruction.address - function.address), mnemonic, target, instruction.text))
             }
         }
-        func offsetInProgram(_ address: UInt64) -> Int? {
-            functions.enumerated().first { index, function in
-                let end = index + 1 < functions.count ? functions[index + 1].offset : code.bytes.count
-                return function.address <= address && address < function.address + UInt64(end - function.offset)
-            }.map { $0.element.offset + Int(address - $0.element.address) }
-        }
-        let symbols = kernelSymbolNames(at: Set(instructions.compactMap(\.target).filter { offsetInProgram($0) == nil }))
+        let symbols = kernelSymbolNames(at: Set(instructions.compactMap(\.target).filter { code.offset(ofKernelAddress: $0) == nil }))
 
         var lines = code.lines[...]
         var labels = functions[...]
@@ -114,7 +108,7 @@ func jitedListing(_ options: RunOptions) throws(Failure) -> [String] {
             var text = instruction.text
             if let target = instruction.target {
                 let padded = instruction.mnemonic.padding(toLength: 6)
-                if let offset = offsetInProgram(target) {
+                if let offset = code.offset(ofKernelAddress: target) {
                     let entered = functions.first { $0.offset == offset }.map { " <\($0.name)>" } ?? ""
                     text = "\(padded) 0x\(String(offset, radix: 16))\(entered)"
                 } else if let symbol = symbols[target] {
